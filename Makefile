@@ -1,0 +1,43 @@
+# SPMIS — the two commands a fresh machine needs: `make run` and `make test`.
+# Everything is installed into a project-local .venv from exact pins in constraints.txt.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SPMIS_TEST_POSTGRES_URL ?= postgresql://root@127.0.0.1:5432/test
+export SPMIS_TEST_POSTGRES_URL
+
+.PHONY: run test install lint typecheck unit clean assets
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "SPMIS needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: set up, migrate, load demo data if empty, serve API and pages on 127.0.0.1:8000
+run: install
+	$(BIN)/spmis db upgrade
+	$(BIN)/spmis demo --if-empty
+	$(BIN)/spmis serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check src tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+## make test: set up and run ruff, mypy and every test, on SQLite and on PostgreSQL
+test: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""SPMIS: Social Protection Management Information System."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,36 @@
+"""The FastAPI application: every capability's router is listed in ``ROUTERS`` and mounted here;
+domain errors map to HTTP status codes in one place (``spmis.http``)."""
+
+from __future__ import annotations
+
+import importlib
+
+from fastapi import FastAPI
+
+from spmis import __version__
+from spmis.config import Settings, get_settings
+from spmis.http import install_error_handlers
+
+#: (module, attribute) of each APIRouter
+ROUTERS: list[tuple[str, str]] = [
+    ("spmis.health", "router"),
+    ("spmis.reference.api", "router"),
+    ("spmis.registry.api", "router"),
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for ``settings`` (the process settings by default)."""
+    from spmis.context import AppContext
+
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="SPMIS",
+        version=__version__,
+        description="Social Protection Management Information System — API",
+    )
+    app.state.ctx = AppContext.create(settings)
+    install_error_handlers(app)
+    for module_name, attr in ROUTERS:
+        app.include_router(getattr(importlib.import_module(module_name), attr))
+    return app

@@ -1,0 +1,1 @@
+"""Access control: actors, roles, geographic scopes, field encryption."""

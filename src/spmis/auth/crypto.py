@@ -1,0 +1,71 @@
+"""Field encryption for identifiers (national ID, phone): AES-256-GCM with a key ring, and a keyed
+hash (HMAC-SHA256 "blind index") for exact look-up without decrypting.
+
+Ciphertext layout: ``key_id`` (utf-8) + b"$" + 12-byte nonce + AES-GCM ciphertext+tag. The key id
+lets old rows be read after a new key is put first in the ring; ``spmis keys rotate`` re-encrypts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from spmis.config import Settings
+
+NONCE_BYTES = 12
+
+
+class DecryptionError(ValueError):
+    """Ciphertext is corrupt or was made with a key not in the ring."""
+
+
+@dataclass(frozen=True)
+class FieldCipher:
+    """Encrypts, decrypts and blind-indexes identifier values."""
+
+    keys: dict[str, bytes]
+    primary: str
+    index_key: bytes
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FieldCipher:
+        ring: dict[str, bytes] = {}
+        primary = ""
+        for part in settings.encryption_keys.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            kid, _, b64 = part.partition(":")
+            ring[kid] = base64.b64decode(b64)
+            primary = primary or kid
+        return cls(ring, primary, base64.b64decode(settings.blind_index_key))
+
+    def encrypt(self, value: str, context: str) -> bytes:
+        """Encrypt ``value``; ``context`` (e.g. 'national_id') is bound as associated data."""
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = AESGCM(self.keys[self.primary]).encrypt(nonce, value.encode(), context.encode())
+        return self.primary.encode() + b"$" + nonce + sealed
+
+    def decrypt(self, blob: bytes, context: str) -> str:
+        kid, sep, rest = bytes(blob).partition(b"$")
+        key = self.keys.get(kid.decode(errors="replace"))
+        if not sep or key is None:
+            raise DecryptionError("unknown key id")
+        try:
+            plain = AESGCM(key).decrypt(rest[:NONCE_BYTES], rest[NONCE_BYTES:], context.encode())
+        except Exception as exc:  # cryptography raises InvalidTag
+            raise DecryptionError("ciphertext does not verify") from exc
+        return plain.decode()
+
+    def key_id_of(self, blob: bytes) -> str:
+        return bytes(blob).partition(b"$")[0].decode(errors="replace")
+
+    def blind_index(self, value: str, context: str) -> str:
+        """Keyed hash of a normalised value, hex; equal values give equal hashes per context."""
+        mac = hmac.new(self.index_key, f"{context}\x1f{value}".encode(), hashlib.sha256)
+        return mac.hexdigest()

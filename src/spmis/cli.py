@@ -1,0 +1,34 @@
+"""The ``spmis`` command line. Each capability contributes a Typer sub-app; they are listed in
+``SUBCOMMANDS`` (module path, attribute, command name) and mounted here. Top-level commands that
+belong to no single capability (serve, demo) live in ``spmis.ops_cli``."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(help="SPMIS: Social Protection Management Information System", no_args_is_help=True)
+
+#: (module, Typer attribute, command name); name None merges the module's commands at top level
+SUBCOMMANDS: list[tuple[str, str, str | None]] = [
+    ("spmis.ops_cli", "app", None),
+]
+
+
+def _mount() -> None:
+    for module_name, attr, name in SUBCOMMANDS:
+        sub = getattr(importlib.import_module(module_name), attr)
+        if name is None:
+            app.registered_commands.extend(sub.registered_commands)
+            app.registered_groups.extend(sub.registered_groups)
+        else:
+            app.add_typer(sub, name=name)
+
+
+_mount()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

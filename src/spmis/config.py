@@ -1,0 +1,153 @@
+"""One settings object for the whole system (environment prefix ``SPMIS_``).
+
+Every setting is declared once here with its default and help text; the CLI and the docs read
+the same declarations (``spmis settings`` prints them, a test fails when one is undocumented).
+
+Secrets: outside ``development`` the service refuses to start with a missing, short or
+placeholder secret key, encryption key or blind-index key. In ``development`` (the embedded demo)
+random keys are generated once and kept in ``var/dev-secrets.json`` so that data encrypted by one
+run stays readable by the next; no fixed key ships with the code.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDERS = frozenset(
+    {"", "changeme", "change-me", "changethis", "secret", "password", "dev", "test", "xxx", "key"}
+)
+MIN_SECRET_BYTES = 32
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class UnsafeSettingsError(ValueError):
+    """Raised when the settings would start the service in an unsafe state."""
+
+
+class Settings(BaseSettings):
+    """SPMIS settings. Read from the environment (``SPMIS_*``) and an optional ``.env`` file."""
+
+    model_config = SettingsConfigDict(env_prefix="SPMIS_", env_file=".env", extra="ignore")
+
+    env: Environment = Field(
+        Environment.DEVELOPMENT,
+        description="development (embedded demo), test, or production.",
+    )
+    database_url: str = Field(
+        "sqlite:///./var/spmis.db",
+        description="SQLAlchemy URL: a SQLite file (default) or postgresql://user@host/db.",
+    )
+    var_dir: Path = Field(Path("./var"), description="Folder for the SQLite file, dev keys, files.")
+    secret_key: str = Field(
+        "", description="Signs sessions and tokens. At least 32 random bytes outside development."
+    )
+    encryption_keys: str = Field(
+        "",
+        description=(
+            "Field-encryption keyring: comma-separated 'key_id:base64-of-32-bytes'. The first key "
+            "encrypts; all keys decrypt (key rotation)."
+        ),
+    )
+    blind_index_key: str = Field(
+        "",
+        description="Base64 key of the keyed hash (HMAC-SHA256) used to look up encrypted IDs.",
+    )
+    default_page_size: int = Field(50, ge=1, le=1000, description="API page size by default.")
+    max_page_size: int = Field(500, ge=1, le=10000, description="Largest page the API returns.")
+    import_chunk_rows: int = Field(
+        20000, ge=100, le=1_000_000, description="Rows per chunk when importing files."
+    )
+    timezone: str = Field("Asia/Phnom_Penh", description="Time zone in which times are shown.")
+
+    @model_validator(mode="after")
+    def _secrets_safe(self) -> Settings:
+        if self.env == Environment.DEVELOPMENT:
+            self._fill_dev_secrets()
+        problems = _secret_problems(self)
+        if problems:
+            raise UnsafeSettingsError(
+                "refusing to start: " + "; ".join(problems) + " (see docs/security.md)"
+            )
+        return self
+
+    def _fill_dev_secrets(self) -> None:
+        """Generate and persist random development keys for any that are not set."""
+        if self.secret_key and self.encryption_keys and self.blind_index_key:
+            return
+        path = self.var_dir / "dev-secrets.json"
+        stored: dict[str, Any] = {}
+        if path.exists():
+            stored = json.loads(path.read_text())
+        changed = False
+        defaults = {
+            "secret_key": lambda: secrets.token_urlsafe(48),
+            "encryption_keys": lambda: "dev1:" + base64.b64encode(os.urandom(32)).decode(),
+            "blind_index_key": lambda: base64.b64encode(os.urandom(32)).decode(),
+        }
+        for name, make in defaults.items():
+            if not getattr(self, name):
+                if name not in stored:
+                    stored[name] = make()
+                    changed = True
+                object.__setattr__(self, name, stored[name])
+        if changed:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(stored, indent=2))
+            path.chmod(0o600)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _decode_key(text: str) -> bytes | None:
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        return None
+
+
+def _secret_problems(s: Settings) -> list[str]:
+    problems: list[str] = []
+    if s.secret_key.strip().lower() in PLACEHOLDERS or len(s.secret_key) < MIN_SECRET_BYTES:
+        problems.append("SPMIS_SECRET_KEY is missing, a placeholder or shorter than 32 characters")
+    ring = [part.strip() for part in s.encryption_keys.split(",") if part.strip()]
+    if not ring:
+        problems.append("SPMIS_ENCRYPTION_KEYS is missing")
+    for part in ring:
+        kid, _, b64 = part.partition(":")
+        key = _decode_key(b64)
+        if not kid or key is None or len(key) != 32:
+            problems.append(
+                f"SPMIS_ENCRYPTION_KEYS entry '{kid or '?'}' must be 'id:base64 of 32 bytes'"
+            )
+    bkey = _decode_key(s.blind_index_key)
+    if bkey is None or len(bkey) < MIN_SECRET_BYTES:
+        problems.append("SPMIS_BLIND_INDEX_KEY must be base64 of at least 32 bytes")
+    return problems
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()
+
+
+def new_key_b64() -> str:
+    """A fresh random 32-byte key, base64-encoded, for operators generating keys."""
+    return base64.b64encode(os.urandom(32)).decode()

@@ -1,0 +1,30 @@
+"""What every entry point needs to run a use case: settings, engine, gazetteer, field cipher.
+Built once per process (the API app, a CLI command) and passed to services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from spmis.auth.crypto import FieldCipher
+from spmis.config import Settings
+from spmis.db.engine import make_engine
+from spmis.reference.gazetteer import Gazetteer, gazetteer
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: Engine
+    gazetteer: Gazetteer
+    cipher: FieldCipher
+
+    @classmethod
+    def create(cls, settings: Settings) -> AppContext:
+        return cls(
+            settings=settings,
+            engine=make_engine(settings.database_url),
+            gazetteer=gazetteer(),
+            cipher=FieldCipher.from_settings(settings),
+        )

