@@ -1,5 +1,6 @@
 """Every capability's tables, imported so that ``metadata`` is complete (for Alembic and tests)."""
 
+from spmis.auth import store as _auth_store  # noqa: F401
 from spmis.db.base import metadata
 from spmis.registry import store as _registry_store  # noqa: F401
 

@@ -1,0 +1,147 @@
+"""Access-control tables (SQLAlchemy Core).
+
+- ``staff_user``: people who log in; argon2 password hash, roles, geographic scope, optional TOTP
+  secret (AES-GCM encrypted with the field-encryption key ring), lockout counters.
+- ``api_client``: machine clients (OAuth2 client credentials); only an argon2 hash of the secret.
+- ``auth_session``: page login sessions; only a SHA-256 of the session token is stored.
+- ``login_attempt``: every login and token attempt, for lockout and for the audit trail.
+- ``approval_request``: maker-checker requests of any kind; sensitive parts of the payload
+  (identifier values) are kept only encrypted in ``payload_enc``.
+- ``access_log``: every unmasked read of personal data (who, what, when, why).
+- ``consent``: consent events per person and purpose (given / withdrawn); the latest event wins.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from spmis.db.base import UTCDateTime, metadata
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+staff_user = Table(
+    "staff_user",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("full_name", String(200)),
+    Column("password_hash", String(255), nullable=False),
+    Column("roles", String(255), nullable=False),
+    Column("scope", String(6), nullable=False, server_default=text("''")),
+    Column("is_active", Boolean, nullable=False, server_default=text("true")),
+    Column("totp_secret_enc", LargeBinary),
+    Column("failed_logins", Integer, nullable=False, server_default=text("0")),
+    Column("locked_until", UTCDateTime()),
+    Column("last_login_at", UTCDateTime()),
+    Column("password_changed_at", UTCDateTime(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=False),
+)
+
+api_client = Table(
+    "api_client",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("client_id", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("secret_hash", String(255), nullable=False),
+    Column("roles", String(255), nullable=False),
+    Column("scope", String(6), nullable=False, server_default=text("''")),
+    Column("is_active", Boolean, nullable=False, server_default=text("true")),
+    Column("failed_logins", Integer, nullable=False, server_default=text("0")),
+    Column("locked_until", UTCDateTime()),
+    Column("last_used_at", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=False),
+)
+
+auth_session = Table(
+    "auth_session",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Id, ForeignKey("staff_user.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime()),
+    Column("client_address", String(64)),
+)
+
+login_attempt = Table(
+    "login_attempt",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("principal", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("client_address", String(64)),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_login_attempt_principal_at", "principal", "at"),
+)
+
+approval_request = Table(
+    "approval_request",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(48), nullable=False),
+    Column("entity_type", String(32)),
+    Column("entity_id", Id),
+    Column("area_code", String(8)),
+    Column("payload", JSON, nullable=False),
+    Column("payload_enc", LargeBinary),
+    Column("reason", Text, nullable=False),
+    Column("status", String(16), nullable=False, server_default=text("'pending'")),
+    Column("maker", String(64), nullable=False),
+    Column("made_at", UTCDateTime(), nullable=False),
+    Column("checker", String(64)),
+    Column("decided_at", UTCDateTime()),
+    Column("decision_reason", Text),
+    Column("result", JSON),
+    Index("ix_approval_request_status_kind", "status", "kind"),
+    Index("ix_approval_request_entity", "entity_type", "entity_id"),
+)
+
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("entity_type", String(32), nullable=False),
+    Column("entity_id", Id, nullable=False),
+    Column("fields", String(255), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("client_address", String(64)),
+    Index("ix_access_log_entity", "entity_type", "entity_id"),
+    Index("ix_access_log_actor_at", "actor", "at"),
+)
+
+consent = Table(
+    "consent",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("person_id", Id, ForeignKey("person.id"), nullable=False),
+    Column("purpose", String(48), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("effective_on", Date, nullable=False),
+    Column("note", Text),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Index("ix_consent_person_purpose", "person_id", "purpose", "id"),
+)
