@@ -73,6 +73,25 @@ class Settings(BaseSettings):
         20000, ge=100, le=1_000_000, description="Rows per chunk when importing files."
     )
     timezone: str = Field("Asia/Phnom_Penh", description="Time zone in which times are shown.")
+    session_hours: int = Field(
+        8, ge=1, le=72, description="Lifetime of a page login session, in hours."
+    )
+    token_minutes: int = Field(
+        15, ge=1, le=1440, description="Lifetime of an API bearer token, in minutes."
+    )
+    lockout_threshold: int = Field(
+        5, ge=1, le=100, description="Failed logins in a row that lock an account."
+    )
+    lockout_minutes: int = Field(
+        15, ge=1, le=10080, description="How long a locked account stays locked, in minutes."
+    )
+    public_rate_per_minute: int = Field(
+        120, ge=1, le=1_000_000,
+        description="Requests a minute each client address may make to public endpoints.",
+    )
+    public_rate_burst: int = Field(
+        60, ge=1, le=1_000_000, description="Burst of requests allowed to public endpoints."
+    )
 
     @model_validator(mode="after")
     def _secrets_safe(self) -> Settings:
