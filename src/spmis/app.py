@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from spmis import __version__
 from spmis.config import Settings, get_settings
+from spmis.context import AppContext
 from spmis.http import install_error_handlers
 
 #: (module, attribute) of each APIRouter
@@ -19,17 +20,15 @@ ROUTERS: list[tuple[str, str]] = [
 ]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:
     """Build the application for ``settings`` (the process settings by default)."""
-    from spmis.context import AppContext
-
-    settings = settings or get_settings()
+    settings = settings or (ctx.settings if ctx else get_settings())
     app = FastAPI(
         title="SPMIS",
         version=__version__,
         description="Social Protection Management Information System — API",
     )
-    app.state.ctx = AppContext.create(settings)
+    app.state.ctx = ctx or AppContext.create(settings)
     install_error_handlers(app)
     for module_name, attr in ROUTERS:
         app.include_router(getattr(importlib.import_module(module_name), attr))

@@ -8,7 +8,9 @@ import importlib
 
 import typer
 
-app = typer.Typer(help="SPMIS: Social Protection Management Information System", no_args_is_help=True)
+app = typer.Typer(
+    help="SPMIS: Social Protection Management Information System", no_args_is_help=True
+)
 
 #: (module, Typer attribute, command name); name None merges the module's commands at top level
 SUBCOMMANDS: list[tuple[str, str, str | None]] = [
@@ -30,5 +32,11 @@ _mount()
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: unsafe settings end with a clear message, not a traceback."""
+    from spmis.config import UnsafeSettingsError
+
+    try:
+        app()
+    except UnsafeSettingsError as exc:
+        typer.echo(f"spmis: {exc}", err=True)
+        raise SystemExit(2) from exc

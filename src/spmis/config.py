@@ -35,7 +35,7 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-class UnsafeSettingsError(ValueError):
+class UnsafeSettingsError(RuntimeError):
     """Raised when the settings would start the service in an unsafe state."""
 
 
@@ -86,7 +86,9 @@ class Settings(BaseSettings):
         15, ge=1, le=10080, description="How long a locked account stays locked, in minutes."
     )
     public_rate_per_minute: int = Field(
-        120, ge=1, le=1_000_000,
+        120,
+        ge=1,
+        le=1_000_000,
         description="Requests a minute each client address may make to public endpoints.",
     )
     public_rate_burst: int = Field(

@@ -43,7 +43,9 @@ def db_current() -> None:
 
 @app.command()
 def demo(
-    if_empty: Annotated[bool, typer.Option("--if-empty", help="only when no household exists")] = False,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="only when no household exists")
+    ] = False,
     households: Annotated[int, typer.Option(min=1, max=100_000)] = DEMO_HOUSEHOLDS,
     seed: int = DEMO_SEED,
 ) -> None:
@@ -64,8 +66,13 @@ def demo(
         return
     with tempfile.TemporaryDirectory() as tmp:
         generate(households=households, seed=seed, out_dir=Path(tmp), duplicate_share=0.0)
-        summary = import_households(ctx, Path(tmp) / "households.csv", SYSTEM,
-                                    reject_path=Path(tmp) / "rejects.csv", progress=False)
+        summary = import_households(
+            ctx,
+            Path(tmp) / "households.csv",
+            SYSTEM,
+            reject_path=Path(tmp) / "rejects.csv",
+            progress=False,
+        )
     console.print(f"demo data loaded: {summary}")
 
 

@@ -23,8 +23,9 @@ class Unit(BaseModel):
 
 def _children(ctx: Ctx, level: str, parent: str | None) -> list[Unit]:
     if parent is not None and ctx.gazetteer.get(parent) is None:
-        raise NotFound(f"no administrative unit with code {parent}",
-                       f"រកមិនឃើញតំបន់រដ្ឋបាលលេខកូដ {parent}")
+        raise NotFound(
+            f"no administrative unit with code {parent}", f"រកមិនឃើញតំបន់រដ្ឋបាលលេខកូដ {parent}"
+        )
     return [Unit(**u.__dict__) for u in ctx.gazetteer.list(level, parent)]
 
 
@@ -57,6 +58,5 @@ def unit(ctx: Ctx, code: Code) -> Unit:
     """Any unit by its 2, 4, 6 or 8-digit code."""
     found = ctx.gazetteer.get(code)
     if found is None:
-        raise NotFound(f"no administrative unit with code {code}",
-                       f"រកមិនឃើញតំបន់រដ្ឋបាលលេខកូដ {code}")
+        raise NotFound(f"no administrative unit with code {code}", f"រកមិនឃើញតំបន់រដ្ឋបាលលេខកូដ {code}")
     return Unit(**found.__dict__)

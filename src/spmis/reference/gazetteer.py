@@ -46,9 +46,7 @@ class Gazetteer:
         if parent is not None:
             codes = self.children.get(parent, ())
             return [self.units[c] for c in codes if self.units[c].level == level]
-        return sorted(
-            (u for u in self.units.values() if u.level == level), key=lambda u: u.code
-        )
+        return sorted((u for u in self.units.values() if u.level == level), key=lambda u: u.code)
 
     def ancestors(self, code: str) -> dict[str, str]:
         """``{'province_code': .., 'district_code': .., 'commune_code': .., 'village_code': ..}``

@@ -198,7 +198,8 @@ def validate_person(p: PersonFacts, today: date, loc: Loc = ()) -> list[FieldErr
                     (*loc, f"{part}_name_latin"),
                     "missing_name",
                     f"a {part} name is required in Khmer or Latin letters",
-                    "តម្រូវឱ្យមាន" + ("នាមត្រកូល" if part == "family" else "នាមខ្លួន")
+                    "តម្រូវឱ្យមាន"
+                    + ("នាមត្រកូល" if part == "family" else "នាមខ្លួន")
                     + " ជាអក្សរខ្មែរ ឬឡាតាំង",
                 )
             )
@@ -206,30 +207,50 @@ def validate_person(p: PersonFacts, today: date, loc: Loc = ()) -> list[FieldErr
         errors.append(err((*loc, "sex"), "invalid_choice", "must be F or M", "ត្រូវតែជា F ឬ M"))
     if p.date_of_birth > today:
         errors.append(
-            err((*loc, "date_of_birth"), "date_in_future", "is in the future",
-                "ថ្ងៃខែឆ្នាំកំណើតនៅពេលអនាគត")
+            err(
+                (*loc, "date_of_birth"),
+                "date_in_future",
+                "is in the future",
+                "ថ្ងៃខែឆ្នាំកំណើតនៅពេលអនាគត",
+            )
         )
     elif age_on(p.date_of_birth, today) > MAX_AGE_YEARS:
         errors.append(
-            err((*loc, "date_of_birth"), "implausible_age",
-                f"gives an age over {MAX_AGE_YEARS} years", "អាយុលើសពី ១២០ ឆ្នាំ")
+            err(
+                (*loc, "date_of_birth"),
+                "implausible_age",
+                f"gives an age over {MAX_AGE_YEARS} years",
+                "អាយុលើសពី ១២០ ឆ្នាំ",
+            )
         )
     if p.employment_type not in {e.value for e in EmploymentType}:
         errors.append(
-            err((*loc, "employment_type"), "invalid_choice",
-                "must be formal, informal, self_employed or none", "ប្រភេទការងារមិនត្រឹមត្រូវ")
+            err(
+                (*loc, "employment_type"),
+                "invalid_choice",
+                "must be formal, informal, self_employed or none",
+                "ប្រភេទការងារមិនត្រឹមត្រូវ",
+            )
         )
     domains = {d.value for d in FunctionalDomain}
     for i, d in enumerate(p.functional_difficulties):
         if d not in domains:
             errors.append(
-                err((*loc, "functional_difficulties", i), "invalid_choice",
-                    "must be one of " + ", ".join(sorted(domains)), "ប្រភេទពិការភាពមិនត្រឹមត្រូវ")
+                err(
+                    (*loc, "functional_difficulties", i),
+                    "invalid_choice",
+                    "must be one of " + ", ".join(sorted(domains)),
+                    "ប្រភេទពិការភាពមិនត្រឹមត្រូវ",
+                )
             )
     if p.functional_difficulties and not p.disability:
         errors.append(
-            err((*loc, "functional_difficulties"), "inconsistent",
-                "given while disability is 'no'", "មានបញ្ជាក់ពិការភាព ប៉ុន្តែពិការភាព = ទេ")
+            err(
+                (*loc, "functional_difficulties"),
+                "inconsistent",
+                "given while disability is 'no'",
+                "មានបញ្ជាក់ពិការភាព ប៉ុន្តែពិការភាព = ទេ",
+            )
         )
     errors.extend(_pregnancy_errors(p, today, loc))
     return errors
@@ -238,70 +259,132 @@ def validate_person(p: PersonFacts, today: date, loc: Loc = ()) -> list[FieldErr
 def _pregnancy_errors(p: PersonFacts, today: date, loc: Loc) -> list[FieldError]:
     if not p.pregnant:
         if p.expected_delivery_date is not None:
-            return [err((*loc, "expected_delivery_date"), "inconsistent",
-                        "given for a person who is not pregnant", "មិនមានផ្ទៃពោះ")]
+            return [
+                err(
+                    (*loc, "expected_delivery_date"),
+                    "inconsistent",
+                    "given for a person who is not pregnant",
+                    "មិនមានផ្ទៃពោះ",
+                )
+            ]
         return []
     errors: list[FieldError] = []
     if p.sex != Sex.FEMALE:
-        errors.append(err((*loc, "pregnant"), "inconsistent", "only a woman can be pregnant",
-                          "មានតែស្ត្រីទេដែលអាចមានផ្ទៃពោះ"))
+        errors.append(
+            err(
+                (*loc, "pregnant"),
+                "inconsistent",
+                "only a woman can be pregnant",
+                "មានតែស្ត្រីទេដែលអាចមានផ្ទៃពោះ",
+            )
+        )
     elif p.date_of_birth <= today and not (
         PREGNANCY_AGE[0] <= age_on(p.date_of_birth, today) <= PREGNANCY_AGE[1]
     ):
-        errors.append(err((*loc, "pregnant"), "implausible_age",
-                          f"age must be {PREGNANCY_AGE[0]} to {PREGNANCY_AGE[1]} for a pregnancy",
-                          "អាយុមិនសមស្របនឹងការមានផ្ទៃពោះ"))
+        errors.append(
+            err(
+                (*loc, "pregnant"),
+                "implausible_age",
+                f"age must be {PREGNANCY_AGE[0]} to {PREGNANCY_AGE[1]} for a pregnancy",
+                "អាយុមិនសមស្របនឹងការមានផ្ទៃពោះ",
+            )
+        )
     if p.expected_delivery_date is None:
-        errors.append(err((*loc, "expected_delivery_date"), "missing",
-                          "is required when pregnant", "តម្រូវឱ្យមានថ្ងៃរំពឹងសម្រាល"))
+        errors.append(
+            err(
+                (*loc, "expected_delivery_date"),
+                "missing",
+                "is required when pregnant",
+                "តម្រូវឱ្យមានថ្ងៃរំពឹងសម្រាល",
+            )
+        )
     elif (p.expected_delivery_date - today).days > MAX_WEEKS_TO_DELIVERY * 7:
-        errors.append(err((*loc, "expected_delivery_date"), "implausible_date",
-                          f"is more than {MAX_WEEKS_TO_DELIVERY} weeks away",
-                          "ថ្ងៃរំពឹងសម្រាលឆ្ងាយពេក"))
+        errors.append(
+            err(
+                (*loc, "expected_delivery_date"),
+                "implausible_date",
+                f"is more than {MAX_WEEKS_TO_DELIVERY} weeks away",
+                "ថ្ងៃរំពឹងសម្រាលឆ្ងាយពេក",
+            )
+        )
     return errors
 
 
-def validate_members(relationships: Iterable[str | None], loc: Loc = ("members",)) -> list[
-    FieldError
-]:
+def validate_members(
+    relationships: Iterable[str | None], loc: Loc = ("members",)
+) -> list[FieldError]:
     """A household's active members: exactly one head, known relationships."""
     errors: list[FieldError] = []
     heads = []
     known = {r.value for r in Relationship}
     for i, rel in enumerate(relationships):
         if rel not in known:
-            errors.append(err((*loc, i, "relationship"), "invalid_choice",
-                              "must be one of " + ", ".join(sorted(known)),
-                              "ទំនាក់ទំនងមិនត្រឹមត្រូវ"))
+            errors.append(
+                err(
+                    (*loc, i, "relationship"),
+                    "invalid_choice",
+                    "must be one of " + ", ".join(sorted(known)),
+                    "ទំនាក់ទំនងមិនត្រឹមត្រូវ",
+                )
+            )
         elif rel == Relationship.HEAD:
             heads.append(i)
     if len(heads) > 1:
-        errors.append(err((*loc, heads[1], "relationship"), "second_head",
-                          "the household already has a head", "គ្រួសារមានមេគ្រួសាររួចហើយ"))
+        errors.append(
+            err(
+                (*loc, heads[1], "relationship"),
+                "second_head",
+                "the household already has a head",
+                "គ្រួសារមានមេគ្រួសាររួចហើយ",
+            )
+        )
     elif not heads and not errors:
-        errors.append(err(loc, "no_head", "exactly one member must be the head",
-                          "ត្រូវមានមេគ្រួសារម្នាក់"))
+        errors.append(
+            err(loc, "no_head", "exactly one member must be the head", "ត្រូវមានមេគ្រួសារម្នាក់")
+        )
     return errors
 
 
 def validate_idpoor(
-    level: int | None, card: str | None, valid_from: date | None, valid_to: date | None,
+    level: int | None,
+    card: str | None,
+    valid_from: date | None,
+    valid_to: date | None,
     loc: Loc = (),
 ) -> list[FieldError]:
     """IDPoor status: level 1 or 2 with a card number; validity in order."""
     errors: list[FieldError] = []
     if level is None:
         if card or valid_from or valid_to:
-            errors.append(err((*loc, "idpoor_level"), "missing",
-                              "is required with an IDPoor card", "តម្រូវឱ្យមានកម្រិតក្រីក្រ"))
+            errors.append(
+                err(
+                    (*loc, "idpoor_level"),
+                    "missing",
+                    "is required with an IDPoor card",
+                    "តម្រូវឱ្យមានកម្រិតក្រីក្រ",
+                )
+            )
         return errors
     if level not in (1, 2):
-        errors.append(err((*loc, "idpoor_level"), "invalid_choice", "must be 1 or 2",
-                          "កម្រិតក្រីក្រត្រូវតែ ១ ឬ ២"))
+        errors.append(
+            err((*loc, "idpoor_level"), "invalid_choice", "must be 1 or 2", "កម្រិតក្រីក្រត្រូវតែ ១ ឬ ២")
+        )
     if not card:
-        errors.append(err((*loc, "idpoor_card_number"), "missing",
-                          "is required with an IDPoor level", "តម្រូវឱ្យមានលេខប័ណ្ណសមធម៌"))
+        errors.append(
+            err(
+                (*loc, "idpoor_card_number"),
+                "missing",
+                "is required with an IDPoor level",
+                "តម្រូវឱ្យមានលេខប័ណ្ណសមធម៌",
+            )
+        )
     if valid_from and valid_to and valid_to < valid_from:
-        errors.append(err((*loc, "idpoor_valid_to"), "date_order",
-                          "is before idpoor_valid_from", "កាលបរិច្ឆេទផុតកំណត់មុនថ្ងៃចាប់ផ្តើម"))
+        errors.append(
+            err(
+                (*loc, "idpoor_valid_to"),
+                "date_order",
+                "is before idpoor_valid_from",
+                "កាលបរិច្ឆេទផុតកំណត់មុនថ្ងៃចាប់ផ្តើម",
+            )
+        )
     return errors

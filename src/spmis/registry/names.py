@@ -89,8 +89,9 @@ def latin_tokens(text: str | None) -> list[str]:
     """Keys of each word of ``text`` (for matching words in any order)."""
     if not text:
         return []
-    return [k for k in (_token_key(t) for t in re.findall(r"[a-z]+", strip_accents(text).lower()))
-            if k]
+    return [
+        k for k in (_token_key(t) for t in re.findall(r"[a-z]+", strip_accents(text).lower())) if k
+    ]
 
 
 def skeleton(key: str) -> str:

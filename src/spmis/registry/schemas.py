@@ -33,7 +33,9 @@ class PersonFields(_In):
     functional_difficulties: list[FunctionalDomain] = Field(default_factory=list, max_length=6)
     pregnant: bool = False
     expected_delivery_date: date | None = None
-    occupation: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    occupation: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = (
+        None
+    )
     employment_type: EmploymentType = EmploymentType.NONE
     enterprise_id: int | None = Field(None, ge=1)
     identifiers: dict[IdentifierType, IdValue] = Field(
@@ -125,7 +127,9 @@ class SetHead(_In):
 
 class EnterpriseCreate(_In):
     external_key: ExternalKey | None = None
-    name_latin: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name_latin: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ]
     name_km: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     nssf_employer_number: IdValue | None = None
     moc_registration_number: IdValue | None = None
@@ -139,7 +143,10 @@ class EnterpriseCreate(_In):
 
 
 class EnterpriseUpdate(_In):
-    name_latin: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    name_latin: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+        | None
+    ) = None
     name_km: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     nssf_employer_number: IdValue | None = None
     moc_registration_number: IdValue | None = None

@@ -76,7 +76,9 @@ class RegistryService:
     def _area(self, village_code: str, loc: Loc) -> dict[str, str]:
         if not self.ctx.gazetteer.is_village(village_code):
             raise InvalidInput.one(
-                loc, "unknown_village", f"village code {village_code} is not in the gazetteer",
+                loc,
+                "unknown_village",
+                f"village code {village_code} is not in the gazetteer",
                 f"រកមិនឃើញលេខកូដភូមិ {village_code} ក្នុងបញ្ជីរដ្ឋបាល",
             )
         return self.ctx.gazetteer.ancestors(village_code)
@@ -84,32 +86,53 @@ class RegistryService:
     @staticmethod
     def _check_scope(actor: Actor, village_code: str) -> None:
         if not actor.covers(village_code):
-            raise Forbidden(
-                "this record is outside your area", "កំណត់ត្រានេះនៅក្រៅតំបន់របស់អ្នក"
-            )
+            raise Forbidden("this record is outside your area", "កំណត់ត្រានេះនៅក្រៅតំបន់របស់អ្នក")
 
     @staticmethod
     def _log(
-        conn: Connection, entity_type: str, entity_id: int, version: int, action: str,
-        actor: Actor, reason: str | None, changes: Mapping[str, Any],
+        conn: Connection,
+        entity_type: str,
+        entity_id: int,
+        version: int,
+        action: str,
+        actor: Actor,
+        reason: str | None,
+        changes: Mapping[str, Any],
     ) -> None:
         conn.execute(
             insert(change_log).values(
-                entity_type=entity_type, entity_id=entity_id, version=version, action=action,
-                changed_at=utcnow(), changed_by=actor.username, reason=reason,
-                changes={k: _jsonable(v) if not isinstance(v, list) else [_jsonable(x) for x in v]
-                         for k, v in changes.items()},
+                entity_type=entity_type,
+                entity_id=entity_id,
+                version=version,
+                action=action,
+                changed_at=utcnow(),
+                changed_by=actor.username,
+                reason=reason,
+                changes={
+                    k: _jsonable(v) if not isinstance(v, list) else [_jsonable(x) for x in v]
+                    for k, v in changes.items()
+                },
             )
         )
 
     @staticmethod
     def _audit_new(actor: Actor) -> dict[str, Any]:
         now = utcnow()
-        return {"version": 1, "created_at": now, "created_by": actor.username,
-                "updated_at": now, "updated_by": actor.username}
+        return {
+            "version": 1,
+            "created_at": now,
+            "created_by": actor.username,
+            "updated_at": now,
+            "updated_by": actor.username,
+        }
 
     def _bump(
-        self, conn: Connection, table: Any, row_id: int, version: int, values: Mapping[str, Any],
+        self,
+        conn: Connection,
+        table: Any,
+        row_id: int,
+        version: int,
+        values: Mapping[str, Any],
         actor: Actor,
     ) -> int:
         """Optimistic update: fails with Conflict when the row changed since it was read."""
@@ -119,8 +142,10 @@ class RegistryService:
             .values(**values, version=version + 1, updated_at=utcnow(), updated_by=actor.username)
         )
         if result.rowcount != 1:
-            raise Conflict("the record was changed by someone else; reload and try again",
-                           "កំណត់ត្រាត្រូវបានកែប្រែដោយអ្នកផ្សេង សូមផ្ទុកឡើងវិញ")
+            raise Conflict(
+                "the record was changed by someone else; reload and try again",
+                "កំណត់ត្រាត្រូវបានកែប្រែដោយអ្នកផ្សេង សូមផ្ទុកឡើងវិញ",
+            )
         return version + 1
 
     # ------------------------------------------------------------ identifiers
@@ -141,7 +166,10 @@ class RegistryService:
         return out, errors
 
     def _identifier_owner_errors(
-        self, conn: Connection, values: Mapping[IdentifierType, str | None], loc: Loc,
+        self,
+        conn: Connection,
+        values: Mapping[IdentifierType, str | None],
+        loc: Loc,
         person_id: int | None = None,
     ) -> list[FieldError]:
         errors: list[FieldError] = []
@@ -156,9 +184,14 @@ class RegistryService:
                 )
             ).scalar()
             if owner is not None and owner != person_id:
-                errors.append(err((*loc, "identifiers", id_type.value), "identifier_taken",
-                                  "already belongs to another person in the registry",
-                                  "លេខសម្គាល់នេះជារបស់បុគ្គលម្នាក់ទៀតរួចហើយ"))
+                errors.append(
+                    err(
+                        (*loc, "identifiers", id_type.value),
+                        "identifier_taken",
+                        "already belongs to another person in the registry",
+                        "លេខសម្គាល់នេះជារបស់បុគ្គលម្នាក់ទៀតរួចហើយ",
+                    )
+                )
         return errors
 
     def _write_identifiers(
@@ -176,13 +209,18 @@ class RegistryService:
             sealed = ids.seal(self.ctx.cipher, id_type, value)
             conn.execute(
                 insert(person_identifier).values(
-                    person_id=person_id, id_type=sealed.id_type, value_hash=sealed.value_hash,
-                    value_enc=sealed.value_enc, value_clear=sealed.value_clear,
+                    person_id=person_id,
+                    id_type=sealed.id_type,
+                    value_hash=sealed.value_hash,
+                    value_enc=sealed.value_enc,
+                    value_clear=sealed.value_clear,
                     created_at=utcnow(),
                 )
             )
 
-    def _masked_identifiers(self, conn: Connection, person_ids: list[int]) -> dict[int, dict[str, str]]:
+    def _masked_identifiers(
+        self, conn: Connection, person_ids: list[int]
+    ) -> dict[int, dict[str, str]]:
         out: dict[int, dict[str, str]] = {pid: {} for pid in person_ids}
         if not person_ids:
             return out
@@ -210,39 +248,71 @@ class RegistryService:
         return values
 
     def _check_person(
-        self, conn: Connection, data: s.PersonFields, loc: Loc, person_id: int | None = None,
+        self,
+        conn: Connection,
+        data: s.PersonFields,
+        loc: Loc,
+        person_id: int | None = None,
         identifiers: Mapping[IdentifierType, str | None] | None = None,
     ) -> tuple[dict[IdentifierType, str | None], list[FieldError]]:
         facts = PersonFacts.from_mapping(
-            {**data.model_dump(), "sex": data.sex.value, "employment_type": data.employment_type.value,
-             "functional_difficulties": [d.value for d in data.functional_difficulties]}
+            {
+                **data.model_dump(),
+                "sex": data.sex.value,
+                "employment_type": data.employment_type.value,
+                "functional_difficulties": [d.value for d in data.functional_difficulties],
+            }
         )
         errors = validate_person(facts, self.today(), loc)
         given = data.identifiers if identifiers is None else identifiers
         idents, id_errors = self._normalise_identifiers(dict(given), loc)
         errors += id_errors
         errors += self._identifier_owner_errors(conn, idents, loc, person_id)
-        if data.enterprise_id is not None and conn.execute(
-            select(enterprise.c.id).where(enterprise.c.id == data.enterprise_id)
-        ).scalar() is None:
-            errors.append(err((*loc, "enterprise_id"), "unknown_enterprise",
-                              "no enterprise with this id", "រកមិនឃើញសហគ្រាស"))
+        if (
+            data.enterprise_id is not None
+            and conn.execute(
+                select(enterprise.c.id).where(enterprise.c.id == data.enterprise_id)
+            ).scalar()
+            is None
+        ):
+            errors.append(
+                err(
+                    (*loc, "enterprise_id"),
+                    "unknown_enterprise",
+                    "no enterprise with this id",
+                    "រកមិនឃើញសហគ្រាស",
+                )
+            )
         return idents, errors
 
-    def _insert_person(self, conn: Connection, data: s.MemberIn, household_id: int,
-                       idents: Mapping[IdentifierType, str | None], actor: Actor,
-                       reason: str | None) -> int:
+    def _insert_person(
+        self,
+        conn: Connection,
+        data: s.MemberIn,
+        household_id: int,
+        idents: Mapping[IdentifierType, str | None],
+        actor: Actor,
+        reason: str | None,
+    ) -> int:
         values = self._person_values(data)
         pid = conn.execute(
-            insert(person).values(
-                **values, external_key=data.external_key, household_id=household_id,
-                relationship=data.relationship.value, **self._audit_new(actor),
-            ).returning(person.c.id)
+            insert(person)
+            .values(
+                **values,
+                external_key=data.external_key,
+                household_id=household_id,
+                relationship=data.relationship.value,
+                **self._audit_new(actor),
+            )
+            .returning(person.c.id)
         ).scalar_one()
         self._write_identifiers(conn, pid, idents)
         snapshot = {k: v for k, v in values.items() if not k.startswith("name_")}
-        snapshot.update(household_id=household_id, relationship=data.relationship.value,
-                        identifiers=sorted(t.value for t, v in idents.items() if v))
+        snapshot.update(
+            household_id=household_id,
+            relationship=data.relationship.value,
+            identifiers=sorted(t.value for t, v in idents.items() if v),
+        )
         self._log(conn, "person", pid, 1, "create", actor, reason, snapshot)
         return pid
 
@@ -251,8 +321,9 @@ class RegistryService:
         """Register a household with its members (exactly one head)."""
         area = self._area(data.village_code, ("village_code",))
         self._check_scope(actor, data.village_code)
-        errors = validate_idpoor(data.idpoor_level, data.idpoor_card_number,
-                                 data.idpoor_valid_from, data.idpoor_valid_to)
+        errors = validate_idpoor(
+            data.idpoor_level, data.idpoor_card_number, data.idpoor_valid_from, data.idpoor_valid_to
+        )
         errors += validate_members(m.relationship.value for m in data.members)
         with self._uow() as uow:
             conn = uow.conn
@@ -264,25 +335,38 @@ class RegistryService:
                 for t, v in idents.items():
                     if v and t in UNIQUE_IDENTIFIERS:
                         if (t, v) in seen:
-                            errors.append(err(("members", i, "identifiers", t.value),
-                                              "identifier_repeated",
-                                              f"same as member {seen[(t, v)]}",
-                                              "ដូចគ្នានឹងសមាជិកម្នាក់ទៀត"))
+                            errors.append(
+                                err(
+                                    ("members", i, "identifiers", t.value),
+                                    "identifier_repeated",
+                                    f"same as member {seen[(t, v)]}",
+                                    "ដូចគ្នានឹងសមាជិកម្នាក់ទៀត",
+                                )
+                            )
                         seen[(t, v)] = i
                 member_idents.append(idents)
-            if data.external_key and conn.execute(
-                select(household.c.id).where(household.c.external_key == data.external_key)
-            ).scalar() is not None:
-                errors.append(err(("external_key",), "duplicate", "is already used",
-                                  "លេខយោងនេះបានប្រើរួចហើយ"))
+            if (
+                data.external_key
+                and conn.execute(
+                    select(household.c.id).where(household.c.external_key == data.external_key)
+                ).scalar()
+                is not None
+            ):
+                errors.append(
+                    err(("external_key",), "duplicate", "is already used", "លេខយោងនេះបានប្រើរួចហើយ")
+                )
             if errors:
                 raise InvalidInput(errors)
             hh_values = {f: getattr(data, f) for f in HOUSEHOLD_FIELDS} | area
             hid = conn.execute(
-                insert(household).values(
-                    **hh_values, external_key=data.external_key, status="active",
+                insert(household)
+                .values(
+                    **hh_values,
+                    external_key=data.external_key,
+                    status="active",
                     **self._audit_new(actor),
-                ).returning(household.c.id)
+                )
+                .returning(household.c.id)
             ).scalar_one()
             self._log(conn, "household", hid, 1, "create", actor, data.reason, hh_values)
             for member, idents in zip(data.members, member_idents, strict=True):
@@ -294,8 +378,10 @@ class RegistryService:
         try:
             uow.commit()
         except IntegrityError as exc:  # a concurrent writer took a unique value first
-            raise Conflict("a concurrent change conflicts with this one; try again",
-                           "មានការកែប្រែក្នុងពេលតែមួយ សូមព្យាយាមម្តងទៀត") from exc
+            raise Conflict(
+                "a concurrent change conflicts with this one; try again",
+                "មានការកែប្រែក្នុងពេលតែមួយ សូមព្យាយាមម្តងទៀត",
+            ) from exc
 
     def _household_row(self, conn: Connection, hid: int, actor: Actor) -> RowMapping:
         row = conn.execute(select(household).where(household.c.id == hid)).mappings().first()
@@ -306,10 +392,15 @@ class RegistryService:
 
     def _household_out(self, conn: Connection, hid: int) -> s.HouseholdOut:
         row = conn.execute(select(household).where(household.c.id == hid)).mappings().one()
-        members = conn.execute(
-            select(person).where(person.c.household_id == hid, person.c.status == "active")
-            .order_by(person.c.id)
-        ).mappings().all()
+        members = (
+            conn.execute(
+                select(person)
+                .where(person.c.household_id == hid, person.c.status == "active")
+                .order_by(person.c.id)
+            )
+            .mappings()
+            .all()
+        )
         masked = self._masked_identifiers(conn, [m["id"] for m in members])
         area = []
         for code in self.ctx.gazetteer.ancestors(row["village_code"]).values():
@@ -319,15 +410,19 @@ class RegistryService:
         head = next((m["id"] for m in members if m["relationship"] == Relationship.HEAD), None)
         return s.HouseholdOut(
             **{k: row[k] for k in s.HouseholdOut.model_fields if k in row},
-            area=area, head_person_id=head,
+            area=area,
+            head_person_id=head,
             members=[self._person_out(m, masked[m["id"]]) for m in members],
         )
 
     @staticmethod
     def _person_out(row: RowMapping, masked: dict[str, str]) -> s.PersonOut:
         data = {k: row[k] for k in s.PersonOut.model_fields if k in row}
-        data["functional_difficulties"] = (row["functional_difficulties"] or "").split(";") if row[
-            "functional_difficulties"] else []
+        data["functional_difficulties"] = (
+            (row["functional_difficulties"] or "").split(";")
+            if row["functional_difficulties"]
+            else []
+        )
         return s.PersonOut(**data, identifiers=masked)
 
     def get_household(self, hid: int, actor: Actor) -> s.HouseholdOut:
@@ -343,8 +438,12 @@ class RegistryService:
             self._expect_version(row, patch.expected_version)
             given = patch.model_dump(exclude_unset=True, exclude={"reason", "expected_version"})
             merged = {f: row[f] for f in HOUSEHOLD_FIELDS} | given
-            errors = validate_idpoor(merged["idpoor_level"], merged["idpoor_card_number"],
-                                     merged["idpoor_valid_from"], merged["idpoor_valid_to"])
+            errors = validate_idpoor(
+                merged["idpoor_level"],
+                merged["idpoor_card_number"],
+                merged["idpoor_valid_from"],
+                merged["idpoor_valid_to"],
+            )
             if errors:
                 raise InvalidInput(errors)
             if "village_code" in given:
@@ -367,24 +466,41 @@ class RegistryService:
 
     # -------------------------------------------------------------- membership
     def _person_row(self, conn: Connection, pid: int, actor: Actor) -> RowMapping:
-        row = conn.execute(
-            select(person, household.c.village_code)
-            .join(household, household.c.id == person.c.household_id)
-            .where(person.c.id == pid)
-        ).mappings().first()
+        row = (
+            conn.execute(
+                select(person, household.c.village_code)
+                .join(household, household.c.id == person.c.household_id)
+                .where(person.c.id == pid)
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFound(f"person {pid} not found", f"រកមិនឃើញបុគ្គលលេខ {pid}")
         self._check_scope(actor, row["village_code"])
         return row
 
     def _heads(self, conn: Connection, hid: int) -> list[int]:
-        return list(conn.execute(
-            select(person.c.id).where(person.c.household_id == hid, person.c.status == "active",
-                                      person.c.relationship == Relationship.HEAD.value)
-        ).scalars())
+        return list(
+            conn.execute(
+                select(person.c.id).where(
+                    person.c.household_id == hid,
+                    person.c.status == "active",
+                    person.c.relationship == Relationship.HEAD.value,
+                )
+            ).scalars()
+        )
 
-    def _relocate(self, conn: Connection, row: RowMapping, to_hid: int, relationship: str,
-                  actor: Actor, reason: str, action: str) -> None:
+    def _relocate(
+        self,
+        conn: Connection,
+        row: RowMapping,
+        to_hid: int,
+        relationship: str,
+        actor: Actor,
+        reason: str,
+        action: str,
+    ) -> None:
         changes: dict[str, Any] = {}
         if row["household_id"] != to_hid:
             changes["household_id"] = [row["household_id"], to_hid]
@@ -392,32 +508,55 @@ class RegistryService:
             changes["relationship"] = [row["relationship"], relationship]
         if not changes:
             return
-        version = self._bump(conn, person, row["id"], row["version"],
-                             {"household_id": to_hid, "relationship": relationship}, actor)
+        version = self._bump(
+            conn,
+            person,
+            row["id"],
+            row["version"],
+            {"household_id": to_hid, "relationship": relationship},
+            actor,
+        )
         self._log(conn, "person", row["id"], version, action, actor, reason, changes)
 
-    def _log_household_event(self, conn: Connection, hid: int, action: str, actor: Actor,
-                             reason: str, changes: Mapping[str, Any]) -> None:
-        row = conn.execute(select(household.c.version).where(household.c.id == hid)).mappings().one()
+    def _log_household_event(
+        self,
+        conn: Connection,
+        hid: int,
+        action: str,
+        actor: Actor,
+        reason: str,
+        changes: Mapping[str, Any],
+    ) -> None:
+        row = (
+            conn.execute(select(household.c.version).where(household.c.id == hid)).mappings().one()
+        )
         version = self._bump(conn, household, hid, row["version"], {}, actor)
         self._log(conn, "household", hid, version, action, actor, reason, changes)
 
     def add_member(self, hid: int, cmd: s.AddMember, actor: Actor) -> s.HouseholdOut:
         """Add a new person to a household, or move an existing person into it."""
         if (cmd.person is None) == (cmd.person_id is None):
-            raise InvalidInput.one(("person",), "one_of", "give either person or person_id",
-                                   "សូមផ្តល់ person ឬ person_id មួយ")
+            raise InvalidInput.one(
+                ("person",),
+                "one_of",
+                "give either person or person_id",
+                "សូមផ្តល់ person ឬ person_id មួយ",
+            )
         with self._uow() as uow:
             conn = uow.conn
             self._household_row(conn, hid, actor)
-            relationship = (cmd.person.relationship if cmd.person else cmd.relationship)
+            relationship = cmd.person.relationship if cmd.person else cmd.relationship
             if relationship is None:
-                raise InvalidInput.one(("relationship",), "missing", "is required",
-                                       "តម្រូវឱ្យមានទំនាក់ទំនង")
+                raise InvalidInput.one(
+                    ("relationship",), "missing", "is required", "តម្រូវឱ្យមានទំនាក់ទំនង"
+                )
             if relationship == Relationship.HEAD and self._heads(conn, hid):
-                raise InvalidInput.one(("relationship",), "second_head",
-                                       "the household already has a head; use set-head",
-                                       "គ្រួសារមានមេគ្រួសាររួចហើយ")
+                raise InvalidInput.one(
+                    ("relationship",),
+                    "second_head",
+                    "the household already has a head; use set-head",
+                    "គ្រួសារមានមេគ្រួសាររួចហើយ",
+                )
             if cmd.person is not None:
                 idents, errors = self._check_person(conn, cmd.person, ("person",))
                 if errors:
@@ -429,8 +568,9 @@ class RegistryService:
                 self._leave_guard(conn, row)
                 self._relocate(conn, row, hid, relationship.value, actor, cmd.reason, "move")
                 pid = cmd.person_id
-            self._log_household_event(conn, hid, "member_added", actor, cmd.reason,
-                                      {"person_id": pid})
+            self._log_household_event(
+                conn, hid, "member_added", actor, cmd.reason, {"person_id": pid}
+            )
             self._commit(uow)
             return self._household_out(conn, hid)
 
@@ -439,14 +579,21 @@ class RegistryService:
         if row["relationship"] != Relationship.HEAD.value:
             return
         others = conn.execute(
-            select(func.count()).select_from(person).where(
-                person.c.household_id == row["household_id"], person.c.status == "active",
-                person.c.id != row["id"])
+            select(func.count())
+            .select_from(person)
+            .where(
+                person.c.household_id == row["household_id"],
+                person.c.status == "active",
+                person.c.id != row["id"],
+            )
         ).scalar_one()
         if others:
-            raise InvalidInput.one(("person_id",), "head_leaving",
-                                   "is the head of a household with other members; set a new "
-                                   "head there first", "ជាមេគ្រួសារ សូមកំណត់មេគ្រួសារថ្មីជាមុន")
+            raise InvalidInput.one(
+                ("person_id",),
+                "head_leaving",
+                "is the head of a household with other members; set a new head there first",
+                "ជាមេគ្រួសារ សូមកំណត់មេគ្រួសារថ្មីជាមុន",
+            )
 
     def move_member(self, hid: int, pid: int, cmd: s.MoveMember, actor: Actor) -> s.HouseholdOut:
         """Move a person from household ``hid`` to another household."""
@@ -454,58 +601,98 @@ class RegistryService:
             conn = uow.conn
             row = self._person_row(conn, pid, actor)
             if row["household_id"] != hid:
-                raise NotFound(f"person {pid} is not a member of household {hid}",
-                               "បុគ្គលនេះមិនមែនជាសមាជិកគ្រួសារនេះទេ")
+                raise NotFound(
+                    f"person {pid} is not a member of household {hid}",
+                    "បុគ្គលនេះមិនមែនជាសមាជិកគ្រួសារនេះទេ",
+                )
             self._household_row(conn, cmd.to_household_id, actor)
             if cmd.to_household_id == hid:
-                raise InvalidInput.one(("to_household_id",), "same_household",
-                                       "is the household the person is already in",
-                                       "ជាគ្រួសារដដែល")
+                raise InvalidInput.one(
+                    ("to_household_id",),
+                    "same_household",
+                    "is the household the person is already in",
+                    "ជាគ្រួសារដដែល",
+                )
             if cmd.relationship == Relationship.HEAD and self._heads(conn, cmd.to_household_id):
-                raise InvalidInput.one(("relationship",), "second_head",
-                                       "the destination household already has a head",
-                                       "គ្រួសារគោលដៅមានមេគ្រួសាររួចហើយ")
+                raise InvalidInput.one(
+                    ("relationship",),
+                    "second_head",
+                    "the destination household already has a head",
+                    "គ្រួសារគោលដៅមានមេគ្រួសាររួចហើយ",
+                )
             self._leave_guard(conn, row)
-            self._relocate(conn, row, cmd.to_household_id, cmd.relationship.value, actor,
-                           cmd.reason, "move")
-            self._log_household_event(conn, hid, "member_left", actor, cmd.reason,
-                                      {"person_id": pid, "to_household_id": cmd.to_household_id})
-            self._log_household_event(conn, cmd.to_household_id, "member_added", actor,
-                                      cmd.reason, {"person_id": pid, "from_household_id": hid})
+            self._relocate(
+                conn, row, cmd.to_household_id, cmd.relationship.value, actor, cmd.reason, "move"
+            )
+            self._log_household_event(
+                conn,
+                hid,
+                "member_left",
+                actor,
+                cmd.reason,
+                {"person_id": pid, "to_household_id": cmd.to_household_id},
+            )
+            self._log_household_event(
+                conn,
+                cmd.to_household_id,
+                "member_added",
+                actor,
+                cmd.reason,
+                {"person_id": pid, "from_household_id": hid},
+            )
             self._commit(uow)
             return self._household_out(conn, cmd.to_household_id)
 
     def set_head(self, hid: int, cmd: s.SetHead, actor: Actor) -> s.HouseholdOut:
         """Make a member the head; the former head takes ``former_head_relationship``."""
         if cmd.former_head_relationship == Relationship.HEAD:
-            raise InvalidInput.one(("former_head_relationship",), "second_head",
-                                   "cannot be head: the household has one head",
-                                   "គ្រួសារមានមេគ្រួសារតែម្នាក់")
+            raise InvalidInput.one(
+                ("former_head_relationship",),
+                "second_head",
+                "cannot be head: the household has one head",
+                "គ្រួសារមានមេគ្រួសារតែម្នាក់",
+            )
         with self._uow() as uow:
             conn = uow.conn
             self._household_row(conn, hid, actor)
             row = self._person_row(conn, cmd.person_id, actor)
             if row["household_id"] != hid or row["status"] != "active":
-                raise InvalidInput.one(("person_id",), "not_member",
-                                       "is not a member of this household",
-                                       "មិនមែនជាសមាជិកគ្រួសារនេះទេ")
+                raise InvalidInput.one(
+                    ("person_id",),
+                    "not_member",
+                    "is not a member of this household",
+                    "មិនមែនជាសមាជិកគ្រួសារនេះទេ",
+                )
             for head_id in self._heads(conn, hid):
                 if head_id != cmd.person_id:
                     head = self._person_row(conn, head_id, actor)
-                    self._relocate(conn, head, hid, cmd.former_head_relationship.value, actor,
-                                   cmd.reason, "relationship")
-            self._relocate(conn, row, hid, Relationship.HEAD.value, actor, cmd.reason,
-                           "relationship")
-            self._log_household_event(conn, hid, "head_changed", actor, cmd.reason,
-                                      {"head_person_id": cmd.person_id})
+                    self._relocate(
+                        conn,
+                        head,
+                        hid,
+                        cmd.former_head_relationship.value,
+                        actor,
+                        cmd.reason,
+                        "relationship",
+                    )
+            self._relocate(
+                conn, row, hid, Relationship.HEAD.value, actor, cmd.reason, "relationship"
+            )
+            self._log_household_event(
+                conn, hid, "head_changed", actor, cmd.reason, {"head_person_id": cmd.person_id}
+            )
             self._commit(uow)
             return self._household_out(conn, hid)
 
     def split_household(self, hid: int, cmd: s.SplitHousehold, actor: Actor) -> s.HouseholdOut:
         """Move some members into a new household (same village unless another is given)."""
         if cmd.head_person_id not in cmd.person_ids:
-            raise InvalidInput.one(("head_person_id",), "not_in_split",
-                                   "must be one of person_ids", "ត្រូវតែជាសមាជិកដែលបំបែក")
+            raise InvalidInput.one(
+                ("head_person_id",),
+                "not_in_split",
+                "must be one of person_ids",
+                "ត្រូវតែជាសមាជិកដែលបំបែក",
+            )
         with self._uow() as uow:
             conn = uow.conn
             source = self._household_row(conn, hid, actor)
@@ -516,35 +703,62 @@ class RegistryService:
             for i, pid in enumerate(cmd.person_ids):
                 row = self._person_row(conn, pid, actor)
                 if row["household_id"] != hid or row["status"] != "active":
-                    raise InvalidInput.one(("person_ids", i), "not_member",
-                                           "is not a member of this household",
-                                           "មិនមែនជាសមាជិកគ្រួសារនេះទេ")
+                    raise InvalidInput.one(
+                        ("person_ids", i),
+                        "not_member",
+                        "is not a member of this household",
+                        "មិនមែនជាសមាជិកគ្រួសារនេះទេ",
+                    )
                 rows.append(row)
             remaining = conn.execute(
                 select(person.c.id, person.c.relationship).where(
-                    person.c.household_id == hid, person.c.status == "active",
-                    person.c.id.not_in(cmd.person_ids))
+                    person.c.household_id == hid,
+                    person.c.status == "active",
+                    person.c.id.not_in(cmd.person_ids),
+                )
             ).all()
             if remaining and not any(r.relationship == Relationship.HEAD for r in remaining):
-                raise InvalidInput.one(("person_ids",), "head_leaving",
-                                       "would take the head away from the members who stay; set "
-                                       "a new head first", "សូមកំណត់មេគ្រួសារថ្មីជាមុន")
-            new_values = {f: None for f in HOUSEHOLD_FIELDS} | {"village_code": village} | area
+                raise InvalidInput.one(
+                    ("person_ids",),
+                    "head_leaving",
+                    "would take the head away from the members who stay; set a new head first",
+                    "សូមកំណត់មេគ្រួសារថ្មីជាមុន",
+                )
+            new_values = dict.fromkeys(HOUSEHOLD_FIELDS) | {"village_code": village} | area
             new_hid = conn.execute(
-                insert(household).values(**new_values, status="active", **self._audit_new(actor))
+                insert(household)
+                .values(**new_values, status="active", **self._audit_new(actor))
                 .returning(household.c.id)
             ).scalar_one()
-            self._log(conn, "household", new_hid, 1, "create", actor, cmd.reason,
-                      new_values | {"split_from": hid})
+            self._log(
+                conn,
+                "household",
+                new_hid,
+                1,
+                "create",
+                actor,
+                cmd.reason,
+                new_values | {"split_from": hid},
+            )
             for row in rows:
-                rel = (Relationship.HEAD if row["id"] == cmd.head_person_id
-                       else cmd.relationships.get(row["id"], Relationship.OTHER_RELATIVE))
+                rel = (
+                    Relationship.HEAD
+                    if row["id"] == cmd.head_person_id
+                    else cmd.relationships.get(row["id"], Relationship.OTHER_RELATIVE)
+                )
                 self._relocate(conn, row, new_hid, rel.value, actor, cmd.reason, "split")
-            self._log_household_event(conn, hid, "split", actor, cmd.reason,
-                                      {"new_household_id": new_hid, "person_ids": cmd.person_ids})
+            self._log_household_event(
+                conn,
+                hid,
+                "split",
+                actor,
+                cmd.reason,
+                {"new_household_id": new_hid, "person_ids": cmd.person_ids},
+            )
             if not remaining:
-                conn.execute(update(household).where(household.c.id == hid)
-                             .values(status="dissolved"))
+                conn.execute(
+                    update(household).where(household.c.id == hid).values(status="dissolved")
+                )
             self._commit(uow)
             return self._household_out(conn, new_hid)
 
@@ -560,14 +774,17 @@ class RegistryService:
             conn = uow.conn
             row = self._person_row(conn, pid, actor)
             self._expect_version(row, patch.expected_version)
-            given = patch.model_dump(exclude_unset=True,
-                                     exclude={"reason", "expected_version", "identifiers"})
+            given = patch.model_dump(
+                exclude_unset=True, exclude={"reason", "expected_version", "identifiers"}
+            )
             current = {f: row[f] for f in PERSON_FIELDS}
             current["functional_difficulties"] = (
-                row["functional_difficulties"].split(";") if row["functional_difficulties"] else [])
+                row["functional_difficulties"].split(";") if row["functional_difficulties"] else []
+            )
             merged = s.PersonFields.model_validate({**current, **given})
-            idents, errors = self._check_person(conn, merged, (), person_id=pid,
-                                                identifiers=patch.identifiers or {})
+            idents, errors = self._check_person(
+                conn, merged, (), person_id=pid, identifiers=patch.identifiers or {}
+            )
             if errors:
                 raise InvalidInput(errors)
             new_values = self._person_values(merged)
@@ -585,8 +802,14 @@ class RegistryService:
             return self._person_out(out, self._masked_identifiers(conn, [pid])[pid])
 
     def search_persons(
-        self, actor: Actor, *, name: str | None = None, identifier_type: IdentifierType | None = None,
-        identifier: str | None = None, area: str | None = None, page: int = 1,
+        self,
+        actor: Actor,
+        *,
+        name: str | None = None,
+        identifier_type: IdentifierType | None = None,
+        identifier: str | None = None,
+        area: str | None = None,
+        page: int = 1,
         page_size: int | None = None,
     ) -> s.Page[s.PersonOut]:
         """Find people by name (Khmer or Latin, spelling variants and typos), by identifier, by
@@ -604,15 +827,19 @@ class RegistryService:
             else:
                 query = base.where(*conditions).order_by(person.c.id)
                 total = conn.execute(
-                    select(func.count()).select_from(query.subquery())).scalar_one()
-                rows = conn.execute(
-                    query.limit(page_size).offset((page - 1) * page_size)).mappings().all()
+                    select(func.count()).select_from(query.subquery())
+                ).scalar_one()
+                rows = list(
+                    conn.execute(query.limit(page_size).offset((page - 1) * page_size)).mappings()
+                )
             masked = self._masked_identifiers(conn, [r["id"] for r in rows])
             items = [self._person_out(r, masked[r["id"]]) for r in rows]
         return s.Page[s.PersonOut](items=items, page=page, page_size=page_size, total=total)
 
     def _page_size(self, page_size: int | None) -> int:
-        return min(page_size or self.ctx.settings.default_page_size, self.ctx.settings.max_page_size)
+        return min(
+            page_size or self.ctx.settings.default_page_size, self.ctx.settings.max_page_size
+        )
 
     def _area_conditions(self, actor: Actor, area: str | None) -> list[Any]:
         conditions: list[Any] = []
@@ -620,19 +847,29 @@ class RegistryService:
             conditions.append(household.c.village_code.startswith(actor.scope))
         if area is not None:
             if not self.ctx.gazetteer.is_area(area):
-                raise InvalidInput.one(("area",), "unknown_area",
-                                       "is not a province, district, commune or village code",
-                                       "មិនមែនជាលេខកូដតំបន់រដ្ឋបាល")
-            column = {2: household.c.province_code, 4: household.c.district_code,
-                      6: household.c.commune_code, 8: household.c.village_code}[len(area)]
+                raise InvalidInput.one(
+                    ("area",),
+                    "unknown_area",
+                    "is not a province, district, commune or village code",
+                    "មិនមែនជាលេខកូដតំបន់រដ្ឋបាល",
+                )
+            column = {
+                2: household.c.province_code,
+                4: household.c.district_code,
+                6: household.c.commune_code,
+                8: household.c.village_code,
+            }[len(area)]
             conditions.append(column == area)
         return conditions
 
     def _identifier_condition(self, id_type: IdentifierType | None, raw: str | None) -> Any:
         if id_type is None or raw is None:
-            raise InvalidInput.one(("identifier_type",), "missing",
-                                   "identifier and identifier_type go together",
-                                   "identifier និង identifier_type ត្រូវតែមកជាមួយគ្នា")
+            raise InvalidInput.one(
+                ("identifier_type",),
+                "missing",
+                "identifier and identifier_type go together",
+                "identifier និង identifier_type ត្រូវតែមកជាមួយគ្នា",
+            )
         value = ids.normalise(id_type, raw)
         if value is None:
             raise InvalidInput([identifier_error(id_type, ("identifier",))])
@@ -640,27 +877,38 @@ class RegistryService:
         return person.c.id.in_(
             select(person_identifier.c.person_id).where(
                 person_identifier.c.id_type == id_type.value,
-                person_identifier.c.value_hash == digest)
+                person_identifier.c.value_hash == digest,
+            )
         )
 
-    def _name_search(self, conn: Connection, base: Any, conditions: list[Any], name: str,
-                     page: int, page_size: int) -> tuple[list[RowMapping], int | None]:
+    def _name_search(
+        self,
+        conn: Connection,
+        base: Any,
+        conditions: list[Any],
+        name: str,
+        page: int,
+        page_size: int,
+    ) -> tuple[list[RowMapping], int | None]:
         """Exact-key matches first (spelling variants fold to the same key); when they do not
         fill the page, typo-tolerant candidates by consonant skeleton, ranked by similarity."""
         km = khmer_key(name)
         tokens = latin_tokens(name)
         if not km and not tokens:
-            raise InvalidInput.one(("name",), "no_letters", "has no Khmer or Latin letters",
-                                   "គ្មានអក្សរខ្មែរ ឬឡាតាំង")
+            raise InvalidInput.one(
+                ("name",), "no_letters", "has no Khmer or Latin letters", "គ្មានអក្សរខ្មែរ ឬឡាតាំង"
+            )
         if km:
             exact = person.c.name_km_key.contains(km, autoescape=True)
         else:
             exact = and_(*(person.c.name_key.contains(t, autoescape=True) for t in tokens))
         query = base.where(*conditions, exact)
         total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = list(conn.execute(
-            query.order_by(person.c.id).limit(page_size).offset((page - 1) * page_size)
-        ).mappings())
+        rows = list(
+            conn.execute(
+                query.order_by(person.c.id).limit(page_size).offset((page - 1) * page_size)
+            ).mappings()
+        )
         if total >= page_size * page or km:
             return rows, total
         # typo-tolerant: any token's first two consonants, ranked by similarity of the full key
@@ -669,21 +917,29 @@ class RegistryService:
         if not prefixes:
             return rows, total
         fuzzy_cond = or_(*(person.c.name_skeleton.contains(p, autoescape=True) for p in prefixes))
-        candidates = conn.execute(
-            base.where(*conditions, fuzzy_cond, ~exact).limit(FUZZY_CANDIDATES)
-        ).mappings().all()
+        candidates = (
+            conn.execute(base.where(*conditions, fuzzy_cond, ~exact).limit(FUZZY_CANDIDATES))
+            .mappings()
+            .all()
+        )
         scored = sorted(
             ((fuzz.ratio(qkey, c["name_key"]), c) for c in candidates), key=lambda x: -x[0]
         )
         extra = [c for score, c in scored if score >= FUZZY_MIN_SCORE]
         start = max(0, (page - 1) * page_size - total)
         need = page_size - len(rows)
-        return rows + extra[start:start + need], total + len(extra)
+        return rows + extra[start : start + need], total + len(extra)
 
     # ---------------------------------------------------------------- households search
-    def search_households(self, actor: Actor, *, area: str | None = None,
-                          idpoor_level: int | None = None, page: int = 1,
-                          page_size: int | None = None) -> s.Page[s.HouseholdOut]:
+    def search_households(
+        self,
+        actor: Actor,
+        *,
+        area: str | None = None,
+        idpoor_level: int | None = None,
+        page: int = 1,
+        page_size: int | None = None,
+    ) -> s.Page[s.HouseholdOut]:
         page_size = self._page_size(page_size)
         conditions: list[Any] = [household.c.status == "active"]
         conditions += self._area_conditions(actor, area)
@@ -693,8 +949,13 @@ class RegistryService:
             conn = uow.conn
             query = select(household.c.id).where(*conditions)
             total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-            hids = conn.execute(query.order_by(household.c.id).limit(page_size)
-                                .offset((page - 1) * page_size)).scalars().all()
+            hids = (
+                conn.execute(
+                    query.order_by(household.c.id).limit(page_size).offset((page - 1) * page_size)
+                )
+                .scalars()
+                .all()
+            )
             items = [self._household_out(conn, h) for h in hids]
         return s.Page[s.HouseholdOut](items=items, page=page, page_size=page_size, total=total)
 
@@ -707,24 +968,38 @@ class RegistryService:
             conn = uow.conn
             self._unique_enterprise_fields(conn, values | {"external_key": data.external_key})
             eid = conn.execute(
-                insert(enterprise).values(**values, external_key=data.external_key,
-                                          status="active", **self._audit_new(actor))
+                insert(enterprise)
+                .values(
+                    **values,
+                    external_key=data.external_key,
+                    status="active",
+                    **self._audit_new(actor),
+                )
                 .returning(enterprise.c.id)
             ).scalar_one()
             self._log(conn, "enterprise", eid, 1, "create", actor, data.reason, values)
             self._commit(uow)
             return self._enterprise_out(conn, eid, actor)
 
-    def _unique_enterprise_fields(self, conn: Connection, values: Mapping[str, Any],
-                                  own_id: int | None = None) -> None:
+    def _unique_enterprise_fields(
+        self, conn: Connection, values: Mapping[str, Any], own_id: int | None = None
+    ) -> None:
         errors = []
         for f in ("external_key", "nssf_employer_number", "moc_registration_number", "tax_id"):
             if values.get(f) is None:
                 continue
-            other = conn.execute(select(enterprise.c.id).where(enterprise.c[f] == values[f])).scalar()
+            other = conn.execute(
+                select(enterprise.c.id).where(enterprise.c[f] == values[f])
+            ).scalar()
             if other is not None and other != own_id:
-                errors.append(err((f,), "duplicate", "already belongs to another enterprise",
-                                  "ជារបស់សហគ្រាសមួយទៀតរួចហើយ"))
+                errors.append(
+                    err(
+                        (f,),
+                        "duplicate",
+                        "already belongs to another enterprise",
+                        "ជារបស់សហគ្រាសមួយទៀតរួចហើយ",
+                    )
+                )
         if errors:
             raise InvalidInput(errors)
 
@@ -739,7 +1014,9 @@ class RegistryService:
         with self._uow() as uow:
             return self._enterprise_out(uow.conn, eid, actor)
 
-    def update_enterprise(self, eid: int, patch: s.EnterpriseUpdate, actor: Actor) -> s.EnterpriseOut:
+    def update_enterprise(
+        self, eid: int, patch: s.EnterpriseUpdate, actor: Actor
+    ) -> s.EnterpriseOut:
         with self._uow() as uow:
             conn = uow.conn
             current = self._enterprise_out(conn, eid, actor)
@@ -757,31 +1034,49 @@ class RegistryService:
                 self._commit(uow)
             return self._enterprise_out(conn, eid, actor)
 
-    def search_enterprises(self, actor: Actor, *, name: str | None = None,
-                           area: str | None = None, page: int = 1,
-                           page_size: int | None = None) -> s.Page[s.EnterpriseOut]:
+    def search_enterprises(
+        self,
+        actor: Actor,
+        *,
+        name: str | None = None,
+        area: str | None = None,
+        page: int = 1,
+        page_size: int | None = None,
+    ) -> s.Page[s.EnterpriseOut]:
         page_size = self._page_size(page_size)
         conditions: list[Any] = [enterprise.c.status == "active"]
         if actor.scope:
             conditions.append(enterprise.c.village_code.startswith(actor.scope))
         if area is not None:
             if not self.ctx.gazetteer.is_area(area):
-                raise InvalidInput.one(("area",), "unknown_area",
-                                       "is not a province, district, commune or village code",
-                                       "មិនមែនជាលេខកូដតំបន់រដ្ឋបាល")
+                raise InvalidInput.one(
+                    ("area",),
+                    "unknown_area",
+                    "is not a province, district, commune or village code",
+                    "មិនមែនជាលេខកូដតំបន់រដ្ឋបាល",
+                )
             conditions.append(enterprise.c.village_code.startswith(area))
         if name:
-            conditions.append(or_(func.lower(enterprise.c.name_latin).contains(name.lower(),
-                                                                              autoescape=True),
-                                  enterprise.c.name_km.contains(name, autoescape=True)))
+            conditions.append(
+                or_(
+                    func.lower(enterprise.c.name_latin).contains(name.lower(), autoescape=True),
+                    enterprise.c.name_km.contains(name, autoescape=True),
+                )
+            )
         with self._uow() as uow:
             conn = uow.conn
             query = select(enterprise).where(*conditions)
             total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-            rows = conn.execute(query.order_by(enterprise.c.id).limit(page_size)
-                                .offset((page - 1) * page_size)).mappings().all()
-            items = [s.EnterpriseOut(**{k: r[k] for k in s.EnterpriseOut.model_fields})
-                     for r in rows]
+            rows = (
+                conn.execute(
+                    query.order_by(enterprise.c.id).limit(page_size).offset((page - 1) * page_size)
+                )
+                .mappings()
+                .all()
+            )
+            items = [
+                s.EnterpriseOut(**{k: r[k] for k in s.EnterpriseOut.model_fields}) for r in rows
+            ]
         return s.Page[s.EnterpriseOut](items=items, page=page, page_size=page_size, total=total)
 
     # ------------------------------------------------------------------ history
@@ -795,9 +1090,15 @@ class RegistryService:
                 self._person_row(conn, entity_id, actor)
             else:
                 self._enterprise_out(conn, entity_id, actor)
-            rows = conn.execute(
-                select(change_log).where(change_log.c.entity_type == entity_type,
-                                         change_log.c.entity_id == entity_id)
-                .order_by(change_log.c.version, change_log.c.id)
-            ).mappings().all()
+            rows = (
+                conn.execute(
+                    select(change_log)
+                    .where(
+                        change_log.c.entity_type == entity_type, change_log.c.entity_id == entity_id
+                    )
+                    .order_by(change_log.c.version, change_log.c.id)
+                )
+                .mappings()
+                .all()
+            )
             return [s.HistoryEntry(**{k: r[k] for k in s.HistoryEntry.model_fields}) for r in rows]
