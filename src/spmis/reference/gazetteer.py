@@ -65,6 +65,13 @@ def gazetteer() -> Gazetteer:
     children: dict[str | None, list[str]] = {}
 
     def add(code: str, level: str, km: str, en: str, parent: str | None) -> None:
+        # The source lists a few codes twice, or under a parent whose code is not their prefix.
+        # The code is authoritative: a unit nests under the parent its code names, and the first
+        # entry of a repeated code is kept.
+        if code in units or not code.isdigit() or LEVEL_BY_LENGTH.get(len(code)) != level:
+            return
+        if parent is not None and not code.startswith(parent) and code[: len(parent)] in units:
+            parent = code[: len(parent)]
         units[code] = AdminUnit(code, level, km, en, parent)
         children.setdefault(parent, []).append(code)
 
