@@ -4,6 +4,8 @@ allowances, old-age pension and lump-sum refund. Parameters are under ``social_s
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 from openfisca_core.periods import DateUnit
 from openfisca_core.variables import Variable
@@ -12,6 +14,7 @@ from spmis.rules.entities import Person
 from spmis.rules.variables.common import Array, Parameters, Period, Population, riel
 
 MONTH = DateUnit.MONTH
+PENSION_START = date(2022, 10, 1)  # the pension floor exists from then (see pension.yaml)
 
 
 class wage(Variable):
@@ -39,7 +42,7 @@ class contributory_wage_occupational(Variable):
         # bands are centred on multiples of the band width: [k*b - b/2, k*b + b/2) -> k*b
         banded = ((w + band // 2) // band) * band if p.banding_applies else w
         floor = p.band_floor
-        if p.pension_floor_applies_to_all_schemes and period.start >= "2022-10-01":
+        if p.pension_floor_applies_to_all_schemes and period.start.date >= PENSION_START:
             floor = max(floor, p.pension_floor)
         return np.clip(banded, floor, p.band_ceiling) * (w > 0)
 
@@ -435,3 +438,19 @@ VARIABLES = [
     nssf_old_age_pension_eligible, nssf_old_age_pension, nssf_pension_refund_eligible,
     nssf_pension_refund,
 ]
+
+
+class nssf_total_contribution(Variable):
+    value_type = int
+    entity = Person
+    definition_period = MONTH
+    unit = "KHR"
+    label = "Employer and worker contributions together, KHR a month"
+
+    def formula(person: Population, period: Period, parameters: Parameters) -> Array:
+        return person("nssf_employer_contribution", period) + person(
+            "nssf_worker_contribution", period
+        )
+
+
+VARIABLES.append(nssf_total_contribution)
