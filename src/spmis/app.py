@@ -17,6 +17,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("spmis.health", "router"),
     ("spmis.reference.api", "router"),
     ("spmis.registry.api", "router"),
+    ("spmis.rules.api", "router"),
 ]
 
 
