@@ -117,3 +117,45 @@ def app(ctx: AppContext):  # type: ignore[no-untyped-def]
 def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     with TestClient(app) as c:
         yield c
+
+
+# ---------------------------------------------------------------- access control (issue 3)
+TEST_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_user(ctx: AppContext):  # type: ignore[no-untyped-def]
+    """``make_user(role='admin', scope='', username=None, password=TEST_PASSWORD)`` creates a
+    staff user (``role`` may be 'registrar,approver') and returns its user name."""
+    from spmis.auth.accounts import AccountService
+    from spmis.auth.model import SYSTEM
+
+    counter = iter(range(1, 1_000_000))
+
+    def make(role: str = "admin", scope: str = "", username: str | None = None,
+             password: str = TEST_PASSWORD) -> str:
+        name = username or f"{role.replace(',', '-')[:30]}-{scope or 'kh'}-{next(counter)}"
+        AccountService(ctx).create_user(name, role, scope, SYSTEM, password=password)
+        return name
+
+    return make
+
+
+@pytest.fixture
+def auth_client(app, ctx: AppContext, make_user):  # type: ignore[no-untyped-def]
+    """``auth_client(role='admin', scope='', username=None)``: a TestClient that sends a bearer
+    token of a new staff user with that role and scope (an existing ``username`` is reused)."""
+    from spmis.auth.accounts import AccountService
+
+    clients: list[TestClient] = []
+
+    def make(role: str = "admin", scope: str = "", username: str | None = None) -> TestClient:
+        name = username or make_user(role, scope)
+        token = AccountService(ctx).user_token(name).token
+        c = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+        clients.append(c)
+        return c
+
+    yield make
+    for c in clients:
+        c.close()

@@ -8,6 +8,7 @@ import importlib
 from fastapi import FastAPI
 
 from spmis import __version__
+from spmis.auth.web import install_security
 from spmis.config import Settings, get_settings
 from spmis.context import AppContext
 from spmis.http import install_error_handlers
@@ -17,6 +18,9 @@ ROUTERS: list[tuple[str, str]] = [
     ("spmis.health", "router"),
     ("spmis.reference.api", "router"),
     ("spmis.registry.api", "router"),
+    ("spmis.auth.api", "router"),
+    ("spmis.auth.approvals_api", "router"),
+    ("spmis.auth.personal_api", "router"),
     ("spmis.rules.api", "router"),
 ]
 
@@ -31,6 +35,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     )
     app.state.ctx = ctx or AppContext.create(settings)
     install_error_handlers(app)
+    install_security(app)  # before the routers: every route gets the authorisation check
     for module_name, attr in ROUTERS:
         app.include_router(getattr(importlib.import_module(module_name), attr))
     return app

@@ -5,7 +5,8 @@
      ├── NotFound           no such record (or not in the caller's scope)   -> HTTP 404
      ├── Conflict           stale version or state that forbids the change  -> HTTP 409
      ├── NotAuthenticated   no or bad credentials                           -> HTTP 401
-     └── Forbidden          authenticated, but not allowed                  -> HTTP 403
+     ├── Forbidden          authenticated, but not allowed                  -> HTTP 403
+     └── RateLimited        too many requests from one address              -> HTTP 429
 
 Messages meant for people carry English and Khmer text.
 """
@@ -78,3 +79,12 @@ class NotAuthenticated(SpmisError):
 class Forbidden(SpmisError):
     msg = "not allowed"
     msg_km = "មិនមានសិទ្ធិ"
+
+
+class RateLimited(SpmisError):
+    msg = "too many requests; wait a moment and try again"
+    msg_km = "សំណើច្រើនពេក សូមរង់ចាំបន្តិច ហើយព្យាយាមម្តងទៀត"
+
+    def __init__(self, retry_after: int = 1) -> None:
+        super().__init__()
+        self.retry_after = retry_after

@@ -16,6 +16,7 @@ from spmis.errors import (
     InvalidInput,
     NotAuthenticated,
     NotFound,
+    RateLimited,
     SpmisError,
 )
 
@@ -25,6 +26,7 @@ STATUS = {
     Conflict: 409,
     NotAuthenticated: 401,
     Forbidden: 403,
+    RateLimited: 429,
 }
 
 #: Khmer text for pydantic's error types (English comes from pydantic itself)
@@ -64,6 +66,8 @@ def _pydantic_detail(exc: RequestValidationError | ValidationError) -> list[dict
 def error_response(exc: SpmisError) -> JSONResponse:
     status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, InvalidInput):
         body: dict[str, Any] = {"detail": [e.as_dict() for e in exc.errors]}
     else:

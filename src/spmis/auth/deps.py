@@ -1,16 +1,33 @@
-"""FastAPI dependencies that say who is calling. Every router takes the actor from here, so the
-access-control capability changes one place."""
+"""FastAPI dependencies that say who is calling and whether they may.
+
+``authorize`` runs before every API route (``install_security`` puts it on the application
+router): it looks the route up in the one authorisation table (``spmis.auth.policy``), rate limits
+public routes per client address, authenticates everyone else (a bearer token, or a page session
+cookie plus a CSRF token on unsafe methods) and checks the caller's roles. The authenticated
+``Actor`` (with its geographic scope) is what services receive through ``CurrentActor``.
+"""
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
-from spmis.auth.model import SYSTEM, Actor
-from spmis.config import Environment
+from spmis.auth import messages, policy
+from spmis.auth.accounts import AccountService, csrf_for
+from spmis.auth.model import Actor
+from spmis.auth.ratelimit import TokenBucket, retry_after_seconds
+from spmis.auth.roles import PUBLIC
 from spmis.context import AppContext
-from spmis.errors import NotAuthenticated
+from spmis.errors import RateLimited
+
+SESSION_COOKIE = "spmis_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def get_ctx(request: Request) -> AppContext:
@@ -18,13 +35,72 @@ def get_ctx(request: Request) -> AppContext:
     return ctx
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def route_path(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path_format", None) or getattr(route, "path", request.url.path))
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+async def _check_csrf(request: Request, session_token: str) -> None:
+    expected = csrf_for(get_ctx(request).settings.secret_key, session_token)
+    given = request.headers.get(CSRF_HEADER)
+    if not given and request.headers.get("content-type", "").startswith(FORM_TYPES):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        given = value if isinstance(value, str) else None
+    if not given or not hmac.compare_digest(given, expected):
+        raise messages.csrf_failed()
+
+
+async def authenticate(request: Request) -> Actor:
+    """The caller: by bearer token, else by session cookie (CSRF-checked when unsafe)."""
+    accounts = AccountService(get_ctx(request))
+    token = bearer_token(request)
+    if token is not None:
+        return await run_in_threadpool(accounts.token_actor, token)
+    session = request.cookies.get(SESSION_COOKIE)
+    if session:
+        actor = await run_in_threadpool(accounts.session_actor, session)
+        if request.method.upper() not in SAFE_METHODS:
+            await _check_csrf(request, session)
+        return actor
+    raise messages.login_required()
+
+
+async def authorize(request: Request) -> None:
+    """Enforce the authorisation table on this request (see module docstring)."""
+    rule = policy.decide(request.method, route_path(request))
+    if rule is None:
+        raise messages.no_decision()
+    if rule == PUBLIC:
+        limiter: TokenBucket = request.app.state.rate_limiter
+        wait = limiter.take(client_address(request))
+        if wait > 0:
+            raise RateLimited(retry_after=retry_after_seconds(wait))
+        return
+    actor = await authenticate(request)
+    if not policy.allows(rule, actor.roles):
+        raise messages.role_not_allowed()
+    request.state.actor = actor
+
+
 def current_actor(request: Request) -> Actor:
-    """The authenticated caller. Until staff accounts land (access-control issue) only the
-    development and test environments act as the system user; production refuses everyone."""
-    ctx = get_ctx(request)
-    if ctx.settings.env in (Environment.DEVELOPMENT, Environment.TEST):
-        return SYSTEM
-    raise NotAuthenticated()
+    """The authenticated caller (set by ``authorize``); public routes have none."""
+    actor = getattr(request.state, "actor", None)
+    if not isinstance(actor, Actor):
+        raise messages.login_required()
+    return actor
 
 
 Ctx = Annotated[AppContext, Depends(get_ctx)]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
 
 from spmis.auth.deps import Ctx, CurrentActor
+from spmis.auth.schemas import ApprovalOut
 from spmis.registry import schemas as s
 from spmis.registry.model import IdentifierType
 from spmis.registry.service import RegistryService
@@ -128,10 +130,16 @@ def get_person(person_id: RecordId, ctx: Ctx, actor: CurrentActor) -> s.PersonOu
     return _svc(ctx).get_person(person_id, actor)
 
 
-@router.patch("/persons/{person_id}", response_model=s.PersonOut)
-def update_person(
-    person_id: RecordId, body: s.PersonUpdate, ctx: Ctx, actor: CurrentActor
-) -> s.PersonOut:
+@router.patch("/persons/{person_id}", response_model=s.PersonOut,
+               responses={202: {"model": ApprovalOut,
+                                "description": "identifier change filed for approval"}})
+def update_person(person_id: RecordId, body: s.PersonUpdate, ctx: Ctx,
+                  actor: CurrentActor) -> s.PersonOut | JSONResponse:
+    """Correct a person. A change that includes ``identifiers`` is not applied at once: it
+    becomes a maker-checker request (202) that another user with the approver role decides."""
+    if body.identifiers:
+        filed = _svc(ctx).request_person_update(person_id, body, actor)
+        return JSONResponse(status_code=202, content=filed.model_dump(mode="json"))
     return _svc(ctx).update_person(person_id, body, actor)
 
 

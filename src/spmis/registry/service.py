@@ -15,7 +15,16 @@ from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from spmis.auth.approvals import (
+    ApprovalKind,
+    ApprovalRecord,
+    approval_out,
+    file_request,
+    register_kind,
+)
 from spmis.auth.model import Actor
+from spmis.auth.schemas import ApprovalOut
+from spmis.auth.store import approval_request
 from spmis.context import AppContext
 from spmis.db.base import utcnow
 from spmis.db.uow import UnitOfWork
@@ -391,17 +400,29 @@ class RegistryService:
         return row
 
     def _household_out(self, conn: Connection, hid: int) -> s.HouseholdOut:
-        row = conn.execute(select(household).where(household.c.id == hid)).mappings().one()
-        members = (
-            conn.execute(
-                select(person)
-                .where(person.c.household_id == hid, person.c.status == "active")
-                .order_by(person.c.id)
-            )
-            .mappings()
-            .all()
-        )
-        masked = self._masked_identifiers(conn, [m["id"] for m in members])
+        return self._households_out(conn, [hid])[0]
+
+    def _households_out(self, conn: Connection, hids: list[int]) -> list[s.HouseholdOut]:
+        """Households with their active members: three queries whatever the number of ids."""
+        if not hids:
+            return []
+        rows = {
+            r["id"]: r
+            for r in conn.execute(select(household).where(household.c.id.in_(hids))).mappings()
+        }
+        members: dict[int, list[RowMapping]] = {h: [] for h in hids}
+        for m in conn.execute(
+            select(person)
+            .where(person.c.household_id.in_(hids), person.c.status == "active")
+            .order_by(person.c.id)
+        ).mappings():
+            members[m["household_id"]].append(m)
+        masked = self._masked_identifiers(conn, [m["id"] for ms in members.values() for m in ms])
+        return [self._assemble_household(rows[h], members[h], masked) for h in hids]
+
+    def _assemble_household(
+        self, row: RowMapping, members: list[RowMapping], masked: dict[int, dict[str, str]]
+    ) -> s.HouseholdOut:
         area = []
         for code in self.ctx.gazetteer.ancestors(row["village_code"]).values():
             unit = self.ctx.gazetteer.get(code)
@@ -769,37 +790,71 @@ class RegistryService:
             return self._person_out(row, self._masked_identifiers(uow.conn, [pid])[pid])
 
     def update_person(self, pid: int, patch: s.PersonUpdate, actor: Actor) -> s.PersonOut:
-        """Correct a person's record; identifiers given replace (or, with null, remove) theirs."""
+        """Correct a person's record. A change of identifiers needs a second person (maker-checker):
+        it is refused here and goes through ``request_person_update``."""
+        if patch.identifiers:
+            raise Forbidden("changing an identifier needs an approver; file it as a request",
+                            "ការប្តូរលេខសម្គាល់ត្រូវការការអនុម័ត សូមដាក់ជាសំណើ")
+        with self._uow() as uow:
+            conn = uow.conn
+            self._apply_person_update(conn, pid, patch, actor, patch.reason)
+            self._commit(uow)
+            out = self._person_row(conn, pid, actor)
+            return self._person_out(out, self._masked_identifiers(conn, [pid])[pid])
+
+    def request_person_update(self, pid: int, patch: s.PersonUpdate,
+                              actor: Actor) -> ApprovalOut:
+        """File a change that includes identifiers as a maker-checker request. The change is first
+        applied and rolled back (a dry run), so one that could not apply is refused at once; the
+        identifier values are kept only encrypted in the request."""
         with self._uow() as uow:
             conn = uow.conn
             row = self._person_row(conn, pid, actor)
-            self._expect_version(row, patch.expected_version)
-            given = patch.model_dump(
-                exclude_unset=True, exclude={"reason", "expected_version", "identifiers"}
+            idents = self._apply_person_update(conn, pid, patch, actor, patch.reason)
+            uow.rollback()
+            plain = patch.model_dump(mode="json", exclude_unset=True, exclude={"identifiers"})
+            plain["expected_version"] = patch.expected_version or row["version"]
+            shown = {t.value: ids.mask(v) if v else None for t, v in idents.items()}
+            rid = file_request(
+                self.ctx, conn, kind=IDENTIFIER_CHANGE, maker=actor, reason=patch.reason,
+                payload={"person_id": pid, "patch": plain, "identifiers": shown},
+                secret={"identifiers": {t.value: v for t, v in idents.items()}},
+                entity_type="person", entity_id=pid, area_code=row["village_code"],
             )
-            current = {f: row[f] for f in PERSON_FIELDS}
-            current["functional_difficulties"] = (
-                row["functional_difficulties"].split(";") if row["functional_difficulties"] else []
-            )
-            merged = s.PersonFields.model_validate({**current, **given})
-            idents, errors = self._check_person(
-                conn, merged, (), person_id=pid, identifiers=patch.identifiers or {}
-            )
-            if errors:
-                raise InvalidInput(errors)
-            new_values = self._person_values(merged)
-            changes: dict[str, Any] = {
-                k: [row[k], new_values[k]] for k in PERSON_FIELDS if row[k] != new_values[k]
-            }
-            for id_type in idents:
-                changes[f"identifiers.{id_type.value}"] = "changed"
-            if changes:
-                version = self._bump(conn, person, pid, row["version"], new_values, actor)
-                self._write_identifiers(conn, pid, idents)
-                self._log(conn, "person", pid, version, "update", actor, patch.reason, changes)
-                self._commit(uow)
-            out = self._person_row(conn, pid, actor)
-            return self._person_out(out, self._masked_identifiers(conn, [pid])[pid])
+            self._commit(uow)
+            return approval_out(conn.execute(
+                select(approval_request).where(approval_request.c.id == rid)).mappings().one())
+
+    def _apply_person_update(self, conn: Connection, pid: int, patch: s.PersonUpdate,
+                             actor: Actor, reason: str) -> dict[IdentifierType, str | None]:
+        """Validate and write a person change in ``conn`` (not committed); returns the
+        normalised identifiers it set."""
+        row = self._person_row(conn, pid, actor)
+        self._expect_version(row, patch.expected_version)
+        given = patch.model_dump(
+            exclude_unset=True, exclude={"reason", "expected_version", "identifiers"}
+        )
+        current = {f: row[f] for f in PERSON_FIELDS}
+        current["functional_difficulties"] = (
+            row["functional_difficulties"].split(";") if row["functional_difficulties"] else []
+        )
+        merged = s.PersonFields.model_validate({**current, **given})
+        idents, errors = self._check_person(
+            conn, merged, (), person_id=pid, identifiers=patch.identifiers or {}
+        )
+        if errors:
+            raise InvalidInput(errors)
+        new_values = self._person_values(merged)
+        changes: dict[str, Any] = {
+            k: [row[k], new_values[k]] for k in PERSON_FIELDS if row[k] != new_values[k]
+        }
+        for id_type in idents:
+            changes[f"identifiers.{id_type.value}"] = "changed"
+        if changes:
+            version = self._bump(conn, person, pid, row["version"], new_values, actor)
+            self._write_identifiers(conn, pid, idents)
+            self._log(conn, "person", pid, version, "update", actor, reason, changes)
+        return idents
 
     def search_persons(
         self,
@@ -956,7 +1011,7 @@ class RegistryService:
                 .scalars()
                 .all()
             )
-            items = [self._household_out(conn, h) for h in hids]
+            items = self._households_out(conn, list(hids))
         return s.Page[s.HouseholdOut](items=items, page=page, page_size=page_size, total=total)
 
     # ---------------------------------------------------------------- enterprises
@@ -1102,3 +1157,22 @@ class RegistryService:
                 .all()
             )
             return [s.HistoryEntry(**{k: r[k] for k in s.HistoryEntry.model_fields}) for r in rows]
+
+
+# ---------------------------------------------------------------- maker-checker kinds
+IDENTIFIER_CHANGE = "identifier_change"
+
+
+def _apply_identifier_change(ctx: AppContext, conn: Connection, req: ApprovalRecord,
+                             secret: dict[str, Any], checker: Actor) -> dict[str, Any]:
+    """Apply an approved person change that includes identifiers (see request_person_update)."""
+    assert req.entity_id is not None
+    patch = s.PersonUpdate.model_validate(
+        {**req.payload["patch"], "identifiers": secret.get("identifiers") or {}})
+    reason = f"{req.reason} [request {req.id} by {req.maker}, approved by {checker.username}]"
+    RegistryService(ctx)._apply_person_update(conn, req.entity_id, patch, checker, reason)
+    return {"person_id": req.entity_id}
+
+
+register_kind(ApprovalKind(IDENTIFIER_CHANGE, _apply_identifier_change,
+                           "change of a person's identifiers (national ID, phone, ...)"))

@@ -17,8 +17,9 @@ OTHER_VILLAGE = "01020101"  # Banteay Meanchey
 
 
 @pytest.fixture
-def api(client: TestClient) -> TestClient:
+def api(auth_client) -> TestClient:  # type: ignore[no-untyped-def]
     """The client the registry tests call the API with (authenticated as an admin)."""
+    client: TestClient = auth_client("admin")
     return client
 
 

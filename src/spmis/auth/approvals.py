@@ -1,0 +1,233 @@
+"""Maker-checker: a generic approval-request mechanism.
+
+A *maker* files a request of some *kind* (``identifier_change`` now; enrolment approval, payroll
+approval and merges later) with a reason; a *checker* holding the approver role, who is not the
+maker and whose scope covers the request's area, approves or rejects it with a reason. Approval
+runs the kind's handler in the same transaction as the status change, so a request is applied
+exactly once or not at all. Decisions are kept (nothing is deleted).
+
+Plugging in a new kind::
+
+    register_kind(ApprovalKind("payroll_approval", apply=_apply_payroll, description="..."))
+
+in the capability's module, and add that module to ``KIND_MODULES`` so it is imported before a
+request is decided. The service files requests with ``file_request(conn, ...)`` inside its own
+unit of work, after validating the change (a dry run), so a request that cannot apply is refused
+at once. Sensitive payload parts (identifier values) go in ``secret``: stored only encrypted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.engine import RowMapping
+
+from spmis.auth import messages
+from spmis.auth.model import Actor
+from spmis.auth.roles import Role
+from spmis.auth.schemas import ApprovalOut
+from spmis.auth.store import approval_request
+from spmis.context import AppContext
+from spmis.db.base import utcnow
+from spmis.db.uow import UnitOfWork
+from spmis.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+PAYLOAD_CONTEXT = "approval_payload"
+PENDING, APPROVED, REJECTED, CANCELLED = "pending", "approved", "rejected", "cancelled"
+STATUSES = (PENDING, APPROVED, REJECTED, CANCELLED)
+#: roles that see every request in their scope (others see only the requests they made)
+OVERSIGHT_ROLES = (Role.APPROVER.value, Role.AUDITOR.value, Role.ADMIN.value)
+
+#: modules that register approval kinds when imported (later capabilities append theirs)
+KIND_MODULES: list[str] = ["spmis.registry.service"]
+
+
+@dataclass(frozen=True)
+class ApprovalRecord:
+    """A request as a handler sees it."""
+
+    id: int
+    kind: str
+    entity_type: str | None
+    entity_id: int | None
+    area_code: str | None
+    payload: dict[str, Any]
+    reason: str
+    maker: str
+
+
+#: (ctx, conn, request, decrypted secret payload, checker) -> result stored with the decision
+Handler = Callable[[AppContext, Connection, ApprovalRecord, dict[str, Any], Actor], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ApprovalKind:
+    name: str
+    apply: Handler
+    description: str = ""
+
+
+_KINDS: dict[str, ApprovalKind] = {}
+
+
+def register_kind(kind: ApprovalKind) -> None:
+    """Make ``kind`` decidable. Registering the same name twice replaces it (module reloads)."""
+    _KINDS[kind.name] = kind
+
+
+def get_kind(name: str) -> ApprovalKind:
+    if name not in _KINDS:
+        for module in KIND_MODULES:
+            importlib.import_module(module)
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise Conflict(f"no handler for requests of kind {name}",
+                       f"មិនមានអ្នកដោះស្រាយសំណើប្រភេទ {name}") from None
+
+
+def file_request(
+    ctx: AppContext, conn: Connection, *, kind: str, maker: Actor, reason: str,
+    payload: dict[str, Any], secret: dict[str, Any] | None = None,
+    entity_type: str | None = None, entity_id: int | None = None, area_code: str | None = None,
+) -> int:
+    """File a pending request inside the caller's transaction; returns its id."""
+    if kind not in _KINDS:
+        get_kind(kind)
+    sealed = (ctx.cipher.encrypt(json.dumps(secret, sort_keys=True), PAYLOAD_CONTEXT)
+              if secret is not None else None)
+    request_id: int = conn.execute(insert(approval_request).values(
+        kind=kind, entity_type=entity_type, entity_id=entity_id, area_code=area_code,
+        payload=payload, payload_enc=sealed, reason=reason, status=PENDING,
+        maker=maker.username, made_at=utcnow(),
+    ).returning(approval_request.c.id)).scalar_one()
+    return request_id
+
+
+def approval_out(row: RowMapping) -> ApprovalOut:
+    return ApprovalOut(**{k: row[k] for k in ApprovalOut.model_fields})
+
+
+class ApprovalService:
+    """List, approve, reject and cancel maker-checker requests."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def _uow(self) -> UnitOfWork:
+        return UnitOfWork(self.ctx.engine)
+
+    @staticmethod
+    def _visible(actor: Actor) -> list[Any]:
+        if not actor.has_role(*OVERSIGHT_ROLES):
+            return [approval_request.c.maker == actor.username]
+        if not actor.scope:
+            return []
+        return [approval_request.c.area_code.startswith(actor.scope)]
+
+    def _row(self, conn: Connection, request_id: int, actor: Actor,
+             for_update: bool = False) -> RowMapping:
+        query = select(approval_request).where(approval_request.c.id == request_id,
+                                               *self._visible(actor))
+        if for_update:
+            query = query.with_for_update()
+        row = conn.execute(query).mappings().first()
+        if row is None:
+            raise NotFound(f"approval request {request_id} not found",
+                           f"រកមិនឃើញសំណើអនុម័តលេខ {request_id}")
+        return row
+
+    def list(self, actor: Actor, *, status: str | None = None, kind: str | None = None,
+             limit: int = 100, offset: int = 0) -> list[ApprovalOut]:
+        conditions = self._visible(actor)
+        if status is not None:
+            if status not in STATUSES:
+                raise InvalidInput.one(("status",), "enum", f"one of {', '.join(STATUSES)}",
+                                       "ជម្រើសមិនត្រឹមត្រូវ")
+            conditions.append(approval_request.c.status == status)
+        if kind is not None:
+            conditions.append(approval_request.c.kind == kind)
+        with self._uow() as uow:
+            rows = uow.conn.execute(select(approval_request).where(*conditions)
+                                    .order_by(approval_request.c.id.desc())
+                                    .limit(limit).offset(offset)).mappings().all()
+            return [approval_out(r) for r in rows]
+
+    def get(self, request_id: int, actor: Actor) -> ApprovalOut:
+        with self._uow() as uow:
+            return approval_out(self._row(uow.conn, request_id, actor))
+
+    def _check_checker(self, row: RowMapping, checker: Actor) -> None:
+        if row["status"] != PENDING:
+            raise Conflict(f"this request is already {row['status']}",
+                           "សំណើនេះត្រូវបានសម្រេចរួចហើយ")
+        if not checker.has_role(Role.APPROVER.value):
+            raise Forbidden("only an approver can decide this request",
+                            "មានតែអ្នកអនុម័តប៉ុណ្ណោះដែលអាចសម្រេចសំណើនេះ")
+        if row["maker"] == checker.username:
+            raise Forbidden("you made this request; another approver must decide it",
+                            "អ្នកបានធ្វើសំណើនេះ អ្នកអនុម័តម្នាក់ទៀតត្រូវសម្រេច")
+        if row["area_code"] is not None and not checker.covers(row["area_code"]):
+            raise messages.outside_scope()
+
+    def _decide(self, conn: Connection, row: RowMapping, status: str, checker: Actor,
+                reason: str, result: dict[str, Any] | None) -> None:
+        done = conn.execute(update(approval_request).where(
+            approval_request.c.id == row["id"], approval_request.c.status == PENDING,
+        ).values(status=status, checker=checker.username, decided_at=utcnow(),
+                 decision_reason=reason, result=result))
+        if done.rowcount != 1:
+            raise Conflict("this request was decided by someone else meanwhile",
+                           "សំណើនេះត្រូវបានសម្រេចដោយអ្នកផ្សេងរួចហើយ")
+
+    def approve(self, request_id: int, checker: Actor, reason: str) -> ApprovalOut:
+        """Approve and apply a request (one transaction); refuses the maker themself."""
+        with self._uow() as uow:
+            conn = uow.conn
+            row = self._row(conn, request_id, checker, for_update=True)
+            self._check_checker(row, checker)
+            kind = get_kind(row["kind"])
+            secret: dict[str, Any] = {}
+            if row["payload_enc"] is not None:
+                secret = json.loads(self.ctx.cipher.decrypt(row["payload_enc"], PAYLOAD_CONTEXT))
+            record = ApprovalRecord(row["id"], row["kind"], row["entity_type"], row["entity_id"],
+                                    row["area_code"], dict(row["payload"]), row["reason"],
+                                    row["maker"])
+            result = kind.apply(self.ctx, conn, record, secret, checker)
+            self._decide(conn, row, APPROVED, checker, reason, result)
+            uow.commit()
+            return approval_out(self._row(conn, request_id, checker))
+
+    def reject(self, request_id: int, checker: Actor, reason: str) -> ApprovalOut:
+        with self._uow() as uow:
+            row = self._row(uow.conn, request_id, checker, for_update=True)
+            self._check_checker(row, checker)
+            self._decide(uow.conn, row, REJECTED, checker, reason, None)
+            uow.commit()
+            return approval_out(self._row(uow.conn, request_id, checker))
+
+    def cancel(self, request_id: int, maker: Actor, reason: str) -> ApprovalOut:
+        """The maker withdraws their own pending request."""
+        with self._uow() as uow:
+            row = self._row(uow.conn, request_id, maker, for_update=True)
+            if row["maker"] != maker.username:
+                raise Forbidden("only the maker can cancel a request",
+                                "មានតែអ្នកធ្វើសំណើប៉ុណ្ណោះដែលអាចលុបចោល")
+            if row["status"] != PENDING:
+                raise Conflict(f"this request is already {row['status']}",
+                               "សំណើនេះត្រូវបានសម្រេចរួចហើយ")
+            self._decide(uow.conn, row, CANCELLED, maker, reason, None)
+            uow.commit()
+            return approval_out(self._row(uow.conn, request_id, maker))
+
+
+def pending_for(conn: Connection, entity_type: str, entity_id: int) -> list[int]:
+    """Ids of pending requests about one record (to show 'change awaiting approval')."""
+    return list(conn.execute(select(approval_request.c.id).where(
+        approval_request.c.entity_type == entity_type, approval_request.c.entity_id == entity_id,
+        approval_request.c.status == PENDING).order_by(approval_request.c.id)).scalars())

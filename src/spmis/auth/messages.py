@@ -1,0 +1,63 @@
+"""Messages for people about access control, in English and Khmer, raised as domain errors."""
+
+from __future__ import annotations
+
+from spmis.errors import Forbidden, NotAuthenticated
+
+
+def bad_credentials() -> NotAuthenticated:
+    return NotAuthenticated("wrong user name or password",
+                            "ឈ្មោះអ្នកប្រើ ឬពាក្យសម្ងាត់មិនត្រឹមត្រូវ")
+
+
+def locked(minutes: int) -> NotAuthenticated:
+    return NotAuthenticated(
+        f"account locked after repeated failed logins; try again in {minutes} minutes or ask an "
+        "administrator to unlock it",
+        f"គណនីត្រូវបានចាក់សោ ដោយសារការចូលខុសច្រើនដង សូមព្យាយាមម្តងទៀតក្នុងរយៈពេល {minutes} "
+        "នាទី ឬសុំអ្នកគ្រប់គ្រងដោះសោ",
+    )
+
+
+def totp_required() -> NotAuthenticated:
+    return NotAuthenticated("a valid one-time code from your authenticator app is required",
+                            "តម្រូវឱ្យមានលេខកូដម្តងត្រឹមត្រូវពីកម្មវិធីផ្ទៀងផ្ទាត់របស់អ្នក")
+
+
+def login_required() -> NotAuthenticated:
+    return NotAuthenticated("authentication required: log in or send a bearer token",
+                            "តម្រូវឱ្យចូលប្រើប្រាស់ ឬផ្ញើនិមិត្តសញ្ញាចូលប្រើ")
+
+
+def token_expired() -> NotAuthenticated:
+    return NotAuthenticated("the access token has expired; request a new one",
+                            "និមិត្តសញ្ញាចូលប្រើបានផុតកំណត់ សូមស្នើសុំថ្មី")
+
+
+def token_invalid() -> NotAuthenticated:
+    return NotAuthenticated("the access token is not valid",
+                            "និមិត្តសញ្ញាចូលប្រើមិនត្រឹមត្រូវ")
+
+
+def session_expired() -> NotAuthenticated:
+    return NotAuthenticated("your session has ended; log in again",
+                            "វគ្គរបស់អ្នកបានបញ្ចប់ សូមចូលម្តងទៀត")
+
+
+def role_not_allowed() -> Forbidden:
+    return Forbidden("your role does not allow this action",
+                     "តួនាទីរបស់អ្នកមិនអនុញ្ញាតសកម្មភាពនេះទេ")
+
+
+def no_decision() -> Forbidden:
+    return Forbidden("no access rule is defined for this endpoint; it is closed",
+                     "មិនទាន់មានច្បាប់សិទ្ធិសម្រាប់ចំណុចនេះទេ ដូច្នេះវាត្រូវបានបិទ")
+
+
+def csrf_failed() -> Forbidden:
+    return Forbidden("missing or wrong CSRF token; reload the page and try again",
+                     "និមិត្តសញ្ញា CSRF ខ្វះ ឬមិនត្រឹមត្រូវ សូមផ្ទុកទំព័រឡើងវិញ")
+
+
+def outside_scope() -> Forbidden:
+    return Forbidden("this is outside your area", "នេះនៅក្រៅតំបន់របស់អ្នក")

@@ -1,0 +1,122 @@
+"""THE authorisation table: every route of the application (method, path) mapped to the roles that
+may call it, or to ``PUBLIC``. One place to read, review and test.
+
+- A route that is not in this table is closed to everyone (403 "no access rule"), and the
+  authorisation-matrix test (tests/unit/auth/test_authorisation_matrix.py) fails until it is added.
+- Roles decide *what* a caller may do; the service layer then limits *where* (the caller's
+  geographic scope) and enforces maker-checker. Both are needed.
+
+To add a capability's routes: add its lines below, with the narrowest set of roles that need them.
+"""
+
+from __future__ import annotations
+
+from spmis.auth.roles import PUBLIC, Role
+
+A = Role.ADMIN
+REG = Role.REGISTRAR
+PO = Role.PROGRAMME_OFFICER
+APR = Role.APPROVER
+FIN = Role.FINANCE_OFFICER
+FUND = Role.FUND_OFFICER
+GRV = Role.GRIEVANCE_OFFICER
+AUD = Role.AUDITOR
+
+Rule = frozenset[str] | str
+
+
+def roles(*items: Role) -> frozenset[str]:
+    return frozenset(r.value for r in items)
+
+
+#: every staff role (any authenticated user or client)
+ANY_STAFF = roles(*Role)
+#: read the registry (masked identifiers): every staff role
+READ_REGISTRY = ANY_STAFF
+#: change households and people
+WRITE_HOUSEHOLDS = roles(A, REG)
+#: change enterprises (registrars and the social security fund)
+WRITE_ENTERPRISES = roles(A, REG, FUND)
+#: see identifiers in clear, with a reason, logged (not admin: administering is not casework)
+REVEAL = roles(REG, PO, GRV, FUND)
+#: record consent
+WRITE_CONSENT = roles(A, REG, GRV)
+#: read the access log of unmasked reads and the login history
+READ_AUDIT = roles(A, AUD)
+#: decide maker-checker requests (never admin: the checker must be a designated approver)
+DECIDE = roles(APR)
+
+API = "/api/v1"
+
+ROUTE_POLICY: dict[tuple[str, str], Rule] = {
+    # ------------------------------------------------------------ public
+    ("GET", "/health"): PUBLIC,
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", "/redoc"): PUBLIC,
+    ("GET", f"{API}/reference/provinces"): PUBLIC,
+    ("GET", f"{API}/reference/provinces/{{code}}/districts"): PUBLIC,
+    ("GET", f"{API}/reference/districts/{{code}}/communes"): PUBLIC,
+    ("GET", f"{API}/reference/communes/{{code}}/villages"): PUBLIC,
+    ("GET", f"{API}/reference/units/{{code}}"): PUBLIC,
+    # ------------------------------------------------------------ authentication
+    ("POST", f"{API}/auth/login"): PUBLIC,
+    ("POST", f"{API}/auth/token"): PUBLIC,
+    ("POST", f"{API}/auth/logout"): ANY_STAFF,
+    ("GET", f"{API}/auth/me"): ANY_STAFF,
+    ("GET", f"{API}/users"): roles(A),
+    ("POST", f"{API}/users"): roles(A),
+    ("GET", f"{API}/users/{{user_id}}"): roles(A),
+    ("PATCH", f"{API}/users/{{user_id}}"): roles(A),
+    # ------------------------------------------------------------ registry: households
+    ("POST", f"{API}/households"): WRITE_HOUSEHOLDS,
+    ("GET", f"{API}/households"): READ_REGISTRY,
+    ("GET", f"{API}/households/{{household_id}}"): READ_REGISTRY,
+    ("PATCH", f"{API}/households/{{household_id}}"): WRITE_HOUSEHOLDS,
+    ("POST", f"{API}/households/{{household_id}}/members"): WRITE_HOUSEHOLDS,
+    ("POST", f"{API}/households/{{household_id}}/members/{{person_id}}/move"): WRITE_HOUSEHOLDS,
+    ("POST", f"{API}/households/{{household_id}}/split"): WRITE_HOUSEHOLDS,
+    ("POST", f"{API}/households/{{household_id}}/head"): WRITE_HOUSEHOLDS,
+    ("GET", f"{API}/households/{{household_id}}/history"): READ_REGISTRY,
+    # ------------------------------------------------------------ registry: people
+    ("GET", f"{API}/persons"): READ_REGISTRY,
+    ("GET", f"{API}/persons/{{person_id}}"): READ_REGISTRY,
+    ("PATCH", f"{API}/persons/{{person_id}}"): WRITE_HOUSEHOLDS,
+    ("GET", f"{API}/persons/{{person_id}}/history"): READ_REGISTRY,
+    ("POST", f"{API}/persons/{{person_id}}/reveal"): REVEAL,
+    ("GET", f"{API}/persons/{{person_id}}/consents"): READ_REGISTRY,
+    ("POST", f"{API}/persons/{{person_id}}/consents"): WRITE_CONSENT,
+    # ------------------------------------------------------------ registry: enterprises
+    ("POST", f"{API}/enterprises"): WRITE_ENTERPRISES,
+    ("GET", f"{API}/enterprises"): READ_REGISTRY,
+    ("GET", f"{API}/enterprises/{{enterprise_id}}"): READ_REGISTRY,
+    ("PATCH", f"{API}/enterprises/{{enterprise_id}}"): WRITE_ENTERPRISES,
+    ("GET", f"{API}/enterprises/{{enterprise_id}}/history"): READ_REGISTRY,
+    # ------------------------------------------------------------ maker-checker
+    ("GET", f"{API}/approvals"): ANY_STAFF,
+    ("GET", f"{API}/approvals/{{request_id}}"): ANY_STAFF,
+    ("POST", f"{API}/approvals/{{request_id}}/approve"): DECIDE,
+    ("POST", f"{API}/approvals/{{request_id}}/reject"): DECIDE,
+    ("POST", f"{API}/approvals/{{request_id}}/cancel"): ANY_STAFF,
+    # ------------------------------------------------------------ audit
+    ("GET", f"{API}/access-log"): READ_AUDIT,
+    ("GET", f"{API}/login-attempts"): READ_AUDIT,
+}
+
+
+def decide(method: str, path: str) -> Rule | None:
+    """The rule for a route, or None when the table has no decision (the route is then closed).
+    HEAD is decided as GET."""
+    method = "GET" if method.upper() == "HEAD" else method.upper()
+    return ROUTE_POLICY.get((method, path))
+
+
+def allows(rule: Rule | None, user_roles: frozenset[str] | None) -> bool:
+    """Whether a caller holding ``user_roles`` (None: anonymous) may call a route with ``rule``."""
+    if rule is None:
+        return False
+    if rule == PUBLIC:
+        return True
+    assert isinstance(rule, frozenset)
+    return user_roles is not None and bool(rule & user_roles)

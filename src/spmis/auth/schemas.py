@@ -1,0 +1,155 @@
+"""HTTP input and output models of access control (pydantic)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from spmis.auth.roles import Role
+from spmis.registry.model import IdentifierType
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+Scope = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(\d{2}){0,3}$")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginIn(_In):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    totp: Annotated[str, StringConstraints(pattern=r"^\d{6}$")] | None = None
+
+
+class SessionOut(BaseModel):
+    username: str
+    roles: list[str]
+    scope: str
+    csrf_token: str = Field(description=f"send it back in the {'X-CSRF-Token'} header or the "
+                                        "csrf_token form field on every unsafe request")
+    expires_at: datetime
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int
+
+
+class MeOut(BaseModel):
+    username: str
+    roles: list[str]
+    scope: str
+
+
+class UserCreate(_In):
+    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    full_name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    roles: list[Role] = Field(min_length=1, max_length=8)
+    scope: Scope = ""
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = Field(
+        None, description="leave out to have one generated and returned once")
+
+
+class UserUpdate(_In):
+    full_name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    roles: list[Role] | None = Field(None, min_length=1, max_length=8)
+    scope: Scope | None = None
+    is_active: bool | None = None
+    unlock: bool = False
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    full_name: str | None
+    roles: list[str]
+    scope: str
+    is_active: bool
+    totp_enabled: bool
+    locked_until: datetime | None
+    last_login_at: datetime | None
+
+
+class UserCreated(UserOut):
+    password: str | None = Field(None, description="the generated password, shown this once")
+
+
+class LoginAttemptOut(BaseModel):
+    principal: str
+    kind: str
+    succeeded: bool
+    outcome: str
+    client_address: str | None
+    at: datetime
+
+
+class ApprovalOut(BaseModel):
+    id: int
+    kind: str
+    entity_type: str | None
+    entity_id: int | None
+    area_code: str | None
+    payload: dict[str, Any]
+    reason: str
+    status: str
+    maker: str
+    made_at: datetime
+    checker: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    result: dict[str, Any] | None
+
+
+class DecisionIn(_In):
+    reason: Reason
+
+
+class RevealIn(_In):
+    reason: Reason = Field(description="why the clear value is needed; kept in the access log")
+    fields: list[IdentifierType] | None = Field(
+        None, min_length=1, max_length=5, description="which identifiers; all by default")
+
+
+class RevealOut(BaseModel):
+    person_id: int
+    identifiers: dict[str, str]
+    access_log_id: int
+
+
+class AccessLogOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    entity_type: str
+    entity_id: int
+    fields: str
+    reason: str
+    client_address: str | None
+
+
+class ConsentIn(_In):
+    purpose: Literal["registration", "data_sharing", "contact", "research"]
+    status: Literal["given", "withdrawn"]
+    effective_on: date
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class ConsentOut(BaseModel):
+    id: int
+    person_id: int
+    purpose: str
+    status: str
+    effective_on: date
+    note: str | None
+    recorded_at: datetime
+    recorded_by: str
+
+
+class ConsentsOut(BaseModel):
+    person_id: int
+    current: dict[str, ConsentOut] = Field(description="the latest event per purpose")
+    history: list[ConsentOut]

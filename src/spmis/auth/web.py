@@ -1,0 +1,94 @@
+"""What the access-control capability adds to the web application: the authorisation dependency
+on every route, security headers on every response, the public rate limiter, and redaction of
+secrets and identifiers from logs. ``install_security(app)`` is called by ``create_app``."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+
+from fastapi import Depends, FastAPI, Request, Response
+
+from spmis.auth.deps import authorize
+from spmis.auth.ratelimit import TokenBucket
+from spmis.config import Environment
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+#: the interactive API docs load their scripts from a CDN; only they get this wider policy
+DOCS_CSP = ("default-src 'self'; img-src 'self' data: https://fastapi.tiangolo.com; "
+            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
+DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+
+
+def security_headers(path: str, production_like: bool) -> dict[str, str]:
+    headers = {
+        "Content-Security-Policy": DOCS_CSP if path in DOCS_PATHS else CSP,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+    if path.startswith("/api/"):
+        headers["Cache-Control"] = "no-store"
+    if production_like:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    return headers
+
+
+#: query parameters and text whose values must never reach a log
+_SENSITIVE_QUERY = re.compile(
+    r"(?i)\b(identifier|national_id|phone|password|client_secret|secret|token|access_token|"
+    r"code|totp|csrf_token)=([^&\s\"']*)")
+_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
+
+
+def redact(text: str) -> str:
+    """``text`` with sensitive query values and bearer tokens replaced by '***'."""
+    return _BEARER.sub(r"\1 ***", _SENSITIVE_QUERY.sub(r"\1=***", text))
+
+
+class RedactingFilter(logging.Filter):
+    """Logging filter that redacts secrets and identifiers from every record it sees."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a badly formatted record: leave it alone
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def install_log_redaction() -> None:
+    """Attach the redacting filter to the root handlers and to uvicorn's loggers (idempotent)."""
+    for name in ("", "uvicorn", "uvicorn.access", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
+
+
+def install_security(app: FastAPI) -> None:
+    """Authorise every route (call before routers are included), add security headers, rate
+    limit public routes, and redact logs."""
+    settings = app.state.ctx.settings
+    app.state.rate_limiter = TokenBucket(settings.public_rate_per_minute,
+                                         settings.public_rate_burst)
+    app.router.dependencies.append(Depends(authorize))
+    production_like = settings.env != Environment.DEVELOPMENT
+
+    @app.middleware("http")
+    async def _headers(request: Request,
+                       call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for name, value in security_headers(request.url.path, production_like).items():
+            response.headers.setdefault(name, value)
+        return response
+
+    install_log_redaction()
