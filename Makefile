@@ -25,6 +25,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/spmis db upgrade
 	$(BIN)/spmis demo --if-empty
+	$(BIN)/spmis user ensure-demo-admin
 	$(BIN)/spmis serve --host $(HOST) --port $(PORT)
 
 lint: install

@@ -198,6 +198,14 @@ class AccountService:
             self._revoke_sessions(uow.conn, row["id"])
             uow.commit()
 
+    def unlock(self, username: str) -> None:
+        """Clear a user's lockout and failure count."""
+        with self._uow() as uow:
+            row = self._user_by_name(uow.conn, username)
+            uow.conn.execute(update(staff_user).where(staff_user.c.id == row["id"]).values(
+                failed_logins=0, locked_until=None))
+            uow.commit()
+
     def enable_totp(self, username: str) -> str:
         """Give ``username`` a new TOTP secret; returns the provisioning URI (shown once)."""
         secret = pyotp.random_base32()

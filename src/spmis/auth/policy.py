@@ -60,6 +60,10 @@ ROUTE_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/reference/districts/{{code}}/communes"): PUBLIC,
     ("GET", f"{API}/reference/communes/{{code}}/villages"): PUBLIC,
     ("GET", f"{API}/reference/units/{{code}}"): PUBLIC,
+    # ------------------------------------------------------------ rules (public screener)
+    ("POST", f"{API}/screener"): PUBLIC,
+    ("GET", f"{API}/parameters"): PUBLIC,
+    ("GET", f"{API}/programmes"): PUBLIC,
     # ------------------------------------------------------------ authentication
     ("POST", f"{API}/auth/login"): PUBLIC,
     ("POST", f"{API}/auth/token"): PUBLIC,

@@ -1,0 +1,147 @@
+"""Access-control commands: ``spmis user ...``, ``spmis client ...``, ``spmis keys ...``.
+
+The command line runs as the operator (the system actor); secrets it creates (passwords, client
+secrets, TOTP URIs) are printed once and never logged.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from spmis.config import Environment, get_settings, new_key_b64
+
+user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+client_app = typer.Typer(help="API clients (OAuth2 client credentials).", no_args_is_help=True)
+keys_app = typer.Typer(help="Field-encryption keys.", no_args_is_help=True)
+console = Console(soft_wrap=True)
+
+RolesOpt = Annotated[str, typer.Option("--roles", "--role", help="comma-separated roles")]
+ScopeOpt = Annotated[str, typer.Option(help="'' (country) or a province/district/commune code")]
+
+
+def _ctx():  # type: ignore[no-untyped-def]
+    from spmis.context import AppContext
+
+    return AppContext.create(get_settings())
+
+
+def _fail(exc: Exception) -> None:
+    from spmis.errors import InvalidInput
+
+    text = "; ".join(f"{e.field}: {e.msg}" for e in exc.errors) if isinstance(
+        exc, InvalidInput) else str(exc)
+    console.print(f"[red]{text}[/red]")
+    raise typer.Exit(1)
+
+
+@user_app.command("create")
+def user_create(
+    username: str, roles: RolesOpt, scope: ScopeOpt = "",
+    full_name: Annotated[str | None, typer.Option(help="the person's name")] = None,
+    prompt_password: Annotated[bool, typer.Option(
+        "--prompt-password", help="type the password instead of having one generated")] = False,
+) -> None:
+    """Create a staff user. Without --prompt-password a password is generated and shown once."""
+    from spmis.auth.accounts import AccountService
+    from spmis.auth.model import SYSTEM
+    from spmis.errors import SpmisError
+
+    password = typer.prompt("password", hide_input=True,
+                            confirmation_prompt=True) if prompt_password else None
+    try:
+        user, generated = AccountService(_ctx()).create_user(
+            username, roles, scope, SYSTEM, password=password, full_name=full_name)
+    except SpmisError as exc:
+        _fail(exc)
+        return
+    console.print(f"created user {user.username} roles={','.join(user.roles)} "
+                  f"scope={user.scope or 'country'}")
+    if generated:
+        console.print(f"password (shown once): {generated}")
+
+
+@user_app.command("ensure-demo-admin")
+def ensure_demo_admin() -> None:
+    """Development only: create the demo administrator when there is no staff user yet and print
+    its password once."""
+    from spmis.auth.accounts import DEMO_ADMIN, AccountService
+
+    settings = get_settings()
+    if settings.env != Environment.DEVELOPMENT:
+        console.print("not in development: no demo administrator is created")
+        return
+    password = AccountService(_ctx()).ensure_demo_admin()
+    if password is None:
+        console.print("staff users exist: no demo administrator created")
+        return
+    console.print(f"demo administrator created — user: {DEMO_ADMIN}  password (shown once): "
+                  f"{password}")
+
+
+@user_app.command("enable-totp")
+def enable_totp(username: str) -> None:
+    """Require a one-time code at login; prints the otpauth:// URI to scan, once."""
+    from spmis.auth.accounts import AccountService
+    from spmis.errors import SpmisError
+
+    try:
+        uri = AccountService(_ctx()).enable_totp(username)
+    except SpmisError as exc:
+        _fail(exc)
+        return
+    console.print(f"scan this in an authenticator app (shown once): {uri}")
+
+
+@user_app.command("unlock")
+def unlock(username: str) -> None:
+    """Clear a lockout after repeated failed logins."""
+    from spmis.auth.accounts import AccountService
+    from spmis.errors import SpmisError
+
+    try:
+        AccountService(_ctx()).unlock(username)
+    except SpmisError as exc:
+        _fail(exc)
+        return
+    console.print(f"unlocked {username}")
+
+
+@client_app.command("create")
+def client_create(name: str, roles: RolesOpt, scope: ScopeOpt = "") -> None:
+    """Register a machine client; prints its client id and secret (the secret once)."""
+    from spmis.auth.accounts import AccountService
+    from spmis.auth.model import SYSTEM
+    from spmis.errors import SpmisError
+
+    try:
+        client_id, secret = AccountService(_ctx()).create_client(name, roles, scope, SYSTEM)
+    except SpmisError as exc:
+        _fail(exc)
+        return
+    console.print(f"client_id: {client_id}")
+    console.print(f"client_secret (shown once): {secret}")
+    console.print("get a token: POST /api/v1/auth/token grant_type=client_credentials")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    chunk_rows: Annotated[int, typer.Option(min=100, max=1_000_000)] = 5000,
+) -> None:
+    """Re-encrypt every encrypted value with the first key of SPMIS_ENCRYPTION_KEYS."""
+    from spmis.auth.keys import count_by_key, rotate
+
+    ctx = _ctx()
+    done = rotate(ctx, chunk_rows)
+    for table, n in done.items():
+        console.print(f"{table}: {n} values re-encrypted with key '{ctx.cipher.primary}'")
+    for table, counts in count_by_key(ctx).items():
+        console.print(f"{table}: values per key {counts or '{}'}")
+
+
+@keys_app.command("new")
+def keys_new(key_id: Annotated[str, typer.Option(help="id of the new key")] = "k2") -> None:
+    """Print a fresh random key entry to put first in SPMIS_ENCRYPTION_KEYS."""
+    console.print(f"{key_id}:{new_key_b64()}")

@@ -1,0 +1,93 @@
+"""Key rotation for field encryption: re-encrypt every encrypted column with the first (primary)
+key of ``SPMIS_ENCRYPTION_KEYS``.
+
+Procedure: put the new key first in the ring and keep the old ones after it; run
+``spmis keys rotate``; when it reports nothing left under an old key, remove that key from the
+ring. The work is done in chunks of rows (one transaction each) by primary key; only rows still
+under another key are rewritten, so the command is idempotent and can be interrupted and rerun.
+Blind-index hashes do not depend on the encryption keys and are not touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.engine import RowMapping
+
+from spmis.auth.accounts import TOTP_CONTEXT
+from spmis.auth.approvals import PAYLOAD_CONTEXT
+from spmis.auth.store import approval_request, staff_user
+from spmis.context import AppContext
+from spmis.registry.store import person_identifier
+
+
+@dataclass(frozen=True)
+class EncryptedColumn:
+    table: Table
+    column: str
+    context: Callable[[RowMapping], str]
+    extra: tuple[str, ...] = ()
+
+
+ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
+    EncryptedColumn(person_identifier, "value_enc", lambda r: str(r["id_type"]), ("id_type",)),
+    EncryptedColumn(staff_user, "totp_secret_enc", lambda _r: TOTP_CONTEXT),
+    EncryptedColumn(approval_request, "payload_enc", lambda _r: PAYLOAD_CONTEXT),
+)
+
+
+def rotate(ctx: AppContext, chunk_rows: int = 5000,
+           progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Re-encrypt with the primary key every value under another key; returns rows rewritten
+    per table."""
+    cipher = ctx.cipher
+    done: dict[str, int] = {}
+    for enc in ENCRYPTED_COLUMNS:
+        table, col = enc.table, enc.table.c[enc.column]
+        rewritten = 0
+        last_id = 0
+        while True:
+            with ctx.engine.begin() as conn:
+                rows = conn.execute(
+                    select(table.c.id, col, *(table.c[e] for e in enc.extra))
+                    .where(table.c.id > last_id, col.is_not(None))
+                    .order_by(table.c.id).limit(chunk_rows)
+                ).mappings().all()
+                if not rows:
+                    break
+                last_id = rows[-1]["id"]
+                changes: list[dict[str, Any]] = []
+                for row in rows:
+                    if cipher.key_id_of(row[enc.column]) == cipher.primary:
+                        continue
+                    context = enc.context(row)
+                    clear = cipher.decrypt(row[enc.column], context)
+                    changes.append({"row_id": row["id"], "sealed": cipher.encrypt(clear, context)})
+                if changes:
+                    conn.execute(
+                        update(table).where(table.c.id == bindparam("row_id"))
+                        .values({enc.column: bindparam("sealed")}),
+                        changes,
+                    )
+                rewritten += len(changes)
+            if progress:
+                progress(table.name, rewritten)
+        done[table.name] = rewritten
+    return done
+
+
+def count_by_key(ctx: AppContext) -> dict[str, dict[str, int]]:
+    """How many values each key id encrypts, per table (to know when an old key can go)."""
+    out: dict[str, dict[str, int]] = {}
+    with ctx.engine.connect() as conn:
+        for enc in ENCRYPTED_COLUMNS:
+            col = enc.table.c[enc.column]
+            counts: dict[str, int] = {}
+            for (blob,) in conn.execute(select(col).where(col.is_not(None))):
+                kid = ctx.cipher.key_id_of(blob)
+                counts[kid] = counts.get(kid, 0) + 1
+            out[enc.table.name] = counts
+    return out
