@@ -1,0 +1,91 @@
+"""The authorisation matrix, generated from the one table in ``spmis.auth.policy``: for every route
+of the application and every role (and anonymous), the expected allow or deny is asserted. A
+route without a decision fails ``test_every_route_has_a_decision``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+
+from spmis.auth import messages
+from spmis.auth.accounts import AccountService
+from spmis.auth.policy import ROUTE_POLICY, allows, decide
+from spmis.auth.ratelimit import TokenBucket
+from spmis.auth.roles import ALL_ROLES
+from spmis.context import AppContext
+
+ANONYMOUS = "anonymous"
+PRINCIPALS = [ANONYMOUS, *sorted(ALL_ROLES)]
+
+
+def app_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
+    """(method, path) of every route of the application, mounts included (HEAD is GET's)."""
+    for rc in iter_route_contexts(app.routes):
+        methods = rc.methods
+        if not methods:  # a mount (static files, sub-application) needs a decision too
+            yield ("MOUNT", str(rc.path))
+            continue
+        for method in sorted(methods - {"HEAD"}):
+            yield (method, str(rc.path))
+
+
+def test_every_route_has_a_decision(app: FastAPI) -> None:
+    missing = [f"{m} {p}" for m, p in app_routes(app) if decide(m, p) is None]
+    assert not missing, (
+        "routes without an access decision (add them to spmis.auth.policy.ROUTE_POLICY): "
+        + ", ".join(missing)
+    )
+
+
+def test_table_names_only_existing_routes(app: FastAPI) -> None:
+    existing = set(app_routes(app))
+    stale = sorted(f"{m} {p}" for m, p in ROUTE_POLICY if (m, p) not in existing)
+    assert not stale, f"ROUTE_POLICY names routes that do not exist: {stale}"
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+def _denied(principal: str, status: int, body: object) -> bool:
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if principal == ANONYMOUS:
+        return status == 401 and detail == messages.login_required().msg
+    return status == 403 and detail == messages.role_not_allowed().msg
+
+
+def test_authorisation_matrix(app: FastAPI, ctx: AppContext, make_user) -> None:  # type: ignore[no-untyped-def]
+    app.state.rate_limiter = TokenBucket(per_minute=10**6, burst=10**6)
+    accounts = AccountService(ctx)
+    clients = {ANONYMOUS: TestClient(app)}
+    for role in sorted(ALL_ROLES):
+        token = accounts.user_token(make_user(role)).token
+        clients[role] = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+    wrong: list[str] = []
+    checked = 0
+    for method, path in sorted(set(app_routes(app))):
+        if method == "MOUNT":
+            continue
+        rule = decide(method, path)
+        for principal in PRINCIPALS:
+            roles = None if principal == ANONYMOUS else frozenset({principal})
+            expected_allowed = allows(rule, roles)
+            r = clients[principal].request(method, _concrete(path), json={})
+            body = r.json() if r.headers.get("content-type", "").startswith("application/json") \
+                else None
+            denied = _denied(principal, r.status_code, body)
+            assert r.status_code != 500, f"{method} {path} as {principal}: 500"
+            if denied == expected_allowed:
+                wrong.append(f"{method} {path} as {principal}: expected "
+                             f"{'allow' if expected_allowed else 'deny'}, got {r.status_code}")
+            if denied:
+                assert "detail_km" in body, "denials carry a Khmer message too"
+            checked += 1
+    for c in clients.values():
+        c.close()
+    assert not wrong, "\n".join(wrong)
+    assert checked >= 40 * len(PRINCIPALS)

@@ -1,0 +1,173 @@
+"""Login sessions with CSRF, lockout, TOTP, client-credentials tokens and token expiry."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pyotp
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from spmis.auth import tokens
+from spmis.auth.accounts import AccountService
+from spmis.auth.model import SYSTEM
+from spmis.auth.store import login_attempt, staff_user
+from spmis.context import AppContext
+from spmis.db.base import utcnow
+
+PASSWORD = "correct horse battery staple"
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD,
+          totp: str | None = None) -> tuple[int, dict]:  # type: ignore[type-arg]
+    body = {"username": username, "password": password}
+    if totp:
+        body["totp"] = totp
+    r = client.post("/api/v1/auth/login", json=body)
+    return r.status_code, r.json()
+
+
+def test_unauthenticated_gets_401_in_english_and_khmer_and_no_data(client: TestClient) -> None:
+    r = client.get("/api/v1/households")
+    assert r.status_code == 401
+    body = r.json()
+    assert set(body) == {"detail", "detail_km"}
+    assert "log in" in body["detail"] and body["detail_km"]
+    assert r.headers["www-authenticate"] == "Bearer"
+
+
+def test_session_login_cookie_csrf_and_logout(app, make_user) -> None:  # type: ignore[no-untyped-def]
+    name = make_user("registrar", "120101")
+    client = TestClient(app, base_url="https://testserver")  # the cookie is Secure
+    r = client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "secure" in cookie
+    csrf = r.json()["csrf_token"]
+    assert r.json()["scope"] == "120101"
+    me = client.get("/api/v1/auth/me")
+    assert me.status_code == 200 and me.json()["username"] == name
+    # an unsafe request by cookie needs the CSRF token
+    body = {"village_code": "12010101", "members": []}
+    no_csrf = client.post("/api/v1/households", json=body)
+    assert no_csrf.status_code == 403 and "CSRF" in no_csrf.json()["detail"]
+    wrong = client.post("/api/v1/households", json=body, headers={"X-CSRF-Token": "x" * 64})
+    assert wrong.status_code == 403
+    with_csrf = client.post("/api/v1/households", json=body, headers={"X-CSRF-Token": csrf})
+    assert with_csrf.status_code == 422  # past authentication and CSRF: the body is judged
+    out = client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf})
+    assert out.status_code == 204
+    client.cookies.clear()
+    stolen = TestClient(app, base_url="https://testserver",
+                        cookies={"spmis_session": r.cookies["spmis_session"]})
+    assert stolen.get("/api/v1/auth/me").status_code == 401  # revoked on the server
+
+
+def test_wrong_password_and_unknown_user_look_the_same(client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
+    name = make_user("auditor")
+    s1, b1 = login(client, name, "not the password at all")
+    s2, b2 = login(client, "nobody-here", "not the password at all")
+    assert s1 == s2 == 401 and b1 == b2
+
+
+def test_lockout_after_repeated_failures(client: TestClient, ctx: AppContext, make_user,  # type: ignore[no-untyped-def]
+                                         admin: TestClient) -> None:
+    name = make_user("registrar")
+    for _ in range(ctx.settings.lockout_threshold):
+        assert login(client, name, "wrong password guess")[0] == 401
+    status, body = login(client, name)  # right password, but locked
+    assert status == 401 and "locked" in body["detail"] and body["detail_km"]
+    # a token of a locked user stops working too
+    token = AccountService(ctx).user_token(name).token
+    assert client.get("/api/v1/auth/me",
+                      headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    with ctx.engine.connect() as conn:
+        outcomes = [r.outcome for r in conn.execute(
+            select(login_attempt.c.outcome).where(login_attempt.c.principal == name))]
+        uid = conn.execute(select(staff_user.c.id).where(staff_user.c.username == name)).scalar()
+    assert outcomes.count("bad_password") == ctx.settings.lockout_threshold
+    assert "locked" in outcomes
+    assert admin.patch(f"/api/v1/users/{uid}", json={"unlock": True}).status_code == 200
+    assert login(client, name)[0] == 200
+
+
+def test_totp_second_factor(client: TestClient, ctx: AppContext, make_user) -> None:  # type: ignore[no-untyped-def]
+    name = make_user("approver")
+    uri = AccountService(ctx).enable_totp(name)
+    secret = pyotp.parse_uri(uri).secret
+    status, body = login(client, name)
+    assert status == 401 and "one-time code" in body["detail"]
+    assert login(client, name, totp="000000" if pyotp.TOTP(secret).now() != "000000"
+                 else "111111")[0] == 401
+    assert login(client, name, totp=pyotp.TOTP(secret).now())[0] == 200
+    with ctx.engine.connect() as conn:
+        stored = conn.execute(select(staff_user.c.totp_secret_enc).where(
+            staff_user.c.username == name)).scalar_one()
+    assert secret.encode() not in bytes(stored)
+
+
+def test_client_credentials_token(client: TestClient, ctx: AppContext) -> None:
+    cid, secret = AccountService(ctx).create_client("Ministry registry", "auditor", "", SYSTEM)
+    r = client.post("/api/v1/auth/token", data={"grant_type": "client_credentials",
+                                                "client_id": cid, "client_secret": secret})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] == 60 * ctx.settings.token_minutes
+    me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.json() == {"username": f"client:{cid}", "roles": ["auditor"], "scope": ""}
+    basic = client.post("/api/v1/auth/token", data={"grant_type": "client_credentials"},
+                        auth=(cid, secret))
+    assert basic.status_code == 200
+    bad = client.post("/api/v1/auth/token", data={"grant_type": "client_credentials",
+                                                  "client_id": cid, "client_secret": "nope"})
+    assert bad.status_code == 401
+    grant = client.post("/api/v1/auth/token", data={"grant_type": "password"})
+    assert grant.status_code == 422
+    # an auditor client may read but not write
+    headers = {"Authorization": f"Bearer {body['access_token']}"}
+    assert client.get("/api/v1/households", headers=headers).status_code == 200
+    assert client.post("/api/v1/households", json={}, headers=headers).status_code == 403
+
+
+def test_expired_forged_and_deactivated_tokens_refused(client: TestClient, ctx: AppContext,  # type: ignore[no-untyped-def]
+                                                       make_user, admin: TestClient) -> None:
+    name = make_user("registrar")
+    key = ctx.settings.secret_key
+    expired = tokens.issue(key, f"user:{name}", 1, now=utcnow() - timedelta(minutes=2)).token
+    r = client.get("/api/v1/households", headers={"Authorization": f"Bearer {expired}"})
+    assert r.status_code == 401 and "expired" in r.json()["detail"] and r.json()["detail_km"]
+    forged = tokens.issue("another key of at least thirty-two bytes!", f"user:{name}", 5).token
+    r = client.get("/api/v1/households", headers={"Authorization": f"Bearer {forged}"})
+    assert r.status_code == 401 and "not valid" in r.json()["detail"]
+    good = AccountService(ctx).user_token(name).token
+    headers = {"Authorization": f"Bearer {good}"}
+    assert client.get("/api/v1/households", headers=headers).status_code == 200
+    uid = next(u["id"] for u in admin.get("/api/v1/users").json() if u["username"] == name)
+    assert admin.patch(f"/api/v1/users/{uid}", json={"is_active": False}).status_code == 200
+    assert client.get("/api/v1/households", headers=headers).status_code == 401
+
+
+def test_admin_manages_users_within_scope(auth_client, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]
+    province_admin = auth_client("admin", "12")
+    r = province_admin.post("/api/v1/users", json={"username": "reg-pp", "roles": ["registrar"],
+                                                   "scope": "120101"})
+    assert r.status_code == 201, r.text
+    assert len(r.json()["password"]) >= 12  # generated, shown once
+    outside = province_admin.post("/api/v1/users", json={"username": "reg-bm",
+                                                         "roles": ["registrar"], "scope": "01"})
+    assert outside.status_code == 403
+    wider = province_admin.post("/api/v1/users", json={"username": "reg-kh",
+                                                       "roles": ["registrar"], "scope": ""})
+    assert wider.status_code == 403
+    weak = province_admin.post("/api/v1/users", json={"username": "weak", "roles": ["auditor"],
+                                                      "scope": "12", "password": "short"})
+    assert weak.status_code == 422 and weak.json()["detail"][0]["loc"] == ["password"]
+    dup = province_admin.post("/api/v1/users", json={"username": "reg-pp",
+                                                     "roles": ["registrar"], "scope": "120101"})
+    assert dup.status_code == 409
+    bad_role = province_admin.post("/api/v1/users", json={"username": "x1", "roles": ["king"]})
+    assert bad_role.status_code == 422
+    with ctx.engine.connect() as conn:
+        stored = conn.execute(select(staff_user.c.password_hash).where(
+            staff_user.c.username == "reg-pp")).scalar_one()
+    assert stored.startswith("$argon2id$")
