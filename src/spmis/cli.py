@@ -15,6 +15,8 @@ app = typer.Typer(
 #: (module, Typer attribute, command name); name None merges the module's commands at top level
 SUBCOMMANDS: list[tuple[str, str, str | None]] = [
     ("spmis.ops_cli", "app", None),
+    ("spmis.synth.cli", "app", None),
+    ("spmis.registry.cli", "app", None),
     ("spmis.rules.cli", "app", "rules"),
     ("spmis.rules.cli", "simulate_app", None),
     ("spmis.auth.cli", "user_app", "user"),

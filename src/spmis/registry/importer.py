@@ -1,0 +1,737 @@
+"""Bulk import of households and people (``spmis import households FILE``) and of enterprises
+(``spmis import enterprises FILE``) from CSV or XLSX files in the format of docs/import-format.md.
+
+How a file is processed:
+
+1. The header is checked (unknown extension, missing file or missing required columns refuse
+   the whole file with ``FileFormatError``). An ``import_batch`` row records who imported which
+   file (with its SHA-256) and, at the end, the counts.
+2. The file is read in chunks of ``settings.import_chunk_rows`` rows; the rows of the last
+   household of a chunk are held back and joined to the next chunk, so a household is always
+   processed whole. Rows of one household must be contiguous in the file (as ``spmis export``
+   and ``spmis synth`` write them); rows of a household that reappear later are rejected.
+3. Each chunk is validated as whole columns (``import_rules``): the same rules as the API
+   (``model.validate_person``, ``validate_members``, ``validate_idpoor``, identifier formats,
+   the gazetteer, the actor's area), then against the database in a few set-based queries:
+   existing external keys, enterprise keys, identifiers owned by another person.
+4. Re-import is idempotent: a row whose ``person_key`` (and household) is already stored with
+   the same content is counted unchanged; one stored with different content is rejected
+   ("already imported with different content; use the API to correct") and nothing stored is
+   changed. A household is written whole or not at all: when one of its rows is rejected, its
+   other rows are rejected too, naming that row.
+5. Good new households are written per chunk in one transaction: households, people,
+   identifiers (national ID and phone encrypted, all with their keyed hash) and one
+   ``change_log`` row per household and person (action ``import``, the actor, reason naming the
+   batch) - the same stored result as ``RegistryService.create_household``.
+6. Every rejected row goes to the reject file: the row as read plus ``source_row``,
+   ``error_field`` and ``error_reason`` (English / Khmer).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import partial
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Connection, insert, update
+from sqlalchemy.exc import IntegrityError
+
+from spmis.auth.model import Actor
+from spmis.context import AppContext
+from spmis.db.base import utcnow
+from spmis.registry import import_rules as rules
+from spmis.registry.bulk_store import BulkStore
+from spmis.registry.fileformat import (
+    ENTERPRISE_COLUMNS,
+    ENTERPRISE_REQUIRED,
+    ERROR_COLUMNS,
+    HOUSEHOLD_COLUMNS,
+    HOUSEHOLD_REQUIRED,
+    ROW_COLUMN,
+    check_columns,
+    read_chunks,
+    read_header,
+)
+from spmis.registry.identifier_columns import blind_index_many, encrypt_many
+from spmis.registry.model import ENCRYPTED_IDENTIFIERS, UNIQUE_IDENTIFIERS
+from spmis.registry.store import (
+    change_log,
+    enterprise,
+    household,
+    import_batch,
+    person,
+    person_identifier,
+)
+
+DIFFERENT = ("already imported with different content; use the API to correct",
+             "បាននាំចូលរួចហើយ ដោយមានខ្លឹមសារខុសគ្នា សូមកែតាម API")
+
+#: person columns compared on re-import: (file-side column, stored column)
+_PERSON_COMPARE = (
+    ("household_key", "household_key"), ("relationship", "relationship"),
+    ("family_name_km", "family_name_km"), ("given_name_km", "given_name_km"),
+    ("family_name_latin", "family_name_latin"), ("given_name_latin", "given_name_latin"),
+    ("sex", "sex"), ("date_of_birth", "date_of_birth"), ("dob_estimated", "dob_estimated"),
+    ("disability", "disability"), ("functional_difficulties", "functional_difficulties"),
+    ("pregnant", "pregnant"), ("expected_delivery_date", "expected_delivery_date"),
+    ("occupation", "occupation"), ("employment_type", "employment_type"),
+    ("enterprise_key", "enterprise_key"), ("identifiers", "identifiers"),
+)
+_HOUSEHOLD_COMPARE = ("village_code", "address_detail", "idpoor_level", "idpoor_card_number",
+                      "idpoor_valid_from", "idpoor_valid_to")
+
+
+@dataclass
+class ImportSummary:
+    """Counts of one import; ``str()`` is a one-line summary."""
+
+    kind: str
+    file: Path
+    batch_id: int | None = None
+    rows_read: int = 0
+    households_created: int = 0
+    people_created: int = 0
+    enterprises_created: int = 0
+    rows_unchanged: int = 0
+    rows_rejected: int = 0
+    reject_path: Path | None = None
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rows_created(self) -> int:
+        return self.people_created + self.enterprises_created
+
+    def __str__(self) -> str:
+        if self.kind == "enterprises":
+            created = f"{self.enterprises_created:,} enterprises created"
+        else:
+            created = (f"{self.households_created:,} households and {self.people_created:,} "
+                       "people created")
+        rate = self.rows_read / self.seconds if self.seconds else 0.0
+        rejects = f"{self.rows_rejected:,} rejected"
+        if self.rows_rejected and self.reject_path:
+            rejects += f" (see {self.reject_path})"
+        return (f"{self.file.name}: {self.rows_read:,} rows read, {created}, "
+                f"{self.rows_unchanged:,} unchanged, {rejects}; batch {self.batch_id}, "
+                f"{self.seconds:.1f}s ({rate:,.0f} rows/s)")
+
+
+def default_reject_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def _today(ctx: AppContext) -> date:
+    return datetime.now(ZoneInfo(ctx.settings.timezone)).date()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _count_rows(path: Path) -> int | None:
+    """Data rows in the file, for the progress bar (approximate for CSV with quoted newlines)."""
+    if path.suffix.lower() == ".csv":
+        lines = 0
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                lines += block.count(b"\n")
+        return max(lines - 1, 0)
+    return None
+
+
+class _RejectWriter:
+    """Appends rejected rows to a CSV file, created on the first reject (a reject file left by
+    an earlier run at the same path is removed first)."""
+
+    def __init__(self, path: Path, columns: tuple[str, ...]) -> None:
+        self.path = path
+        path.unlink(missing_ok=True)
+        self.columns = (ROW_COLUMN, *columns, *ERROR_COLUMNS)
+        self._fh: IO[bytes] | None = None
+        self.count = 0
+
+    def write(self, rows: pl.DataFrame) -> None:
+        if rows.height == 0:
+            return
+        cells = [rules.first_error_fields(e) for e in rows[rules.ERRORS].to_list()]
+        out = rows.select(self.columns[:-2]).with_columns(
+            error_field=pl.Series([c[0] for c in cells], dtype=pl.String),
+            error_reason=pl.Series([c[1] for c in cells], dtype=pl.String),
+        )
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = self.path.open("wb")
+            out.write_csv(self._fh, include_header=True)
+        else:
+            out.write_csv(self._fh, include_header=False)
+        self.count += rows.height
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+
+
+def _household_chunks(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """Chunks that never split a household: the trailing run of the last household key of a
+    chunk is carried into the next one."""
+    carry: pl.DataFrame | None = None
+    for chunk in read_chunks(path, HOUSEHOLD_COLUMNS, chunk_rows):
+        frame = chunk if carry is None else pl.concat([carry, chunk])
+        key = frame["household_key"]
+        last = key[-1]
+        run_start = frame.height
+        # walk back over the trailing rows with the same key (vectorised)
+        same = (key == last) if last is not None else key.is_null()
+        breaks = (~same).arg_true()
+        run_start = int(breaks[-1]) + 1 if breaks.len() else 0
+        if run_start == 0:
+            carry = frame
+            continue
+        carry = frame[run_start:]
+        yield frame[:run_start]
+    if carry is not None and carry.height:
+        yield carry
+
+
+class _Progress:
+    def __init__(self, enabled: bool, total: int | None, label: str) -> None:
+        self.progress: Progress | None = None
+        if enabled:
+            self.progress = Progress(
+                TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                transient=False,
+            )
+            self.task = self.progress.add_task(label, total=total)
+            self.progress.start()
+
+    def advance(self, n: int) -> None:
+        if self.progress is not None:
+            self.progress.advance(self.task, n)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+# ---------------------------------------------------------------------------- batch rows
+def _start_batch(ctx: AppContext, kind: str, path: Path, actor: Actor) -> int:
+    with ctx.engine.begin() as conn:
+        return int(conn.execute(
+            insert(import_batch).values(
+                kind=kind, file_name=path.name[:255], file_sha256=_file_sha256(path),
+                started_at=utcnow(), started_by=actor.username,
+            ).returning(import_batch.c.id)
+        ).scalar_one())
+
+
+def _finish_batch(ctx: AppContext, summary: ImportSummary) -> None:
+    with ctx.engine.begin() as conn:
+        conn.execute(update(import_batch).where(import_batch.c.id == summary.batch_id).values(
+            finished_at=utcnow(), rows_read=summary.rows_read,
+            rows_created=summary.rows_created, rows_unchanged=summary.rows_unchanged,
+            rows_rejected=summary.rows_rejected,
+        ))
+
+
+def _run_chunk(ctx: AppContext, work: Callable[[Connection], Any]) -> Any:
+    """Run ``work`` in one transaction; on a unique-key race with another writer, once more
+    (the second run sees the other writer's rows and rejects the clashing ones)."""
+    for attempt in (1, 2):
+        try:
+            with ctx.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                return work(conn)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# ---------------------------------------------------------------------------- households
+def import_households(
+    ctx: AppContext,
+    path: Path,
+    actor: Actor,
+    reject_path: Path | None = None,
+    progress: bool = True,
+    today: date | None = None,
+) -> ImportSummary:
+    """Import a households file (one row per person); see the module docstring."""
+    started = time.perf_counter()
+    path = Path(path)
+    header = read_header(path)
+    check_columns(header, HOUSEHOLD_REQUIRED, HOUSEHOLD_COLUMNS, path.name)
+    reject_path = reject_path or default_reject_path(path)
+    summary = ImportSummary("households", path, reject_path=reject_path)
+    summary.batch_id = _start_batch(ctx, "households", path, actor)
+    importer = _HouseholdImport(ctx, actor, summary.batch_id, path, today or _today(ctx))
+    rejects = _RejectWriter(reject_path, HOUSEHOLD_COLUMNS)
+    bar = _Progress(progress, _count_rows(path), f"importing {path.name}")
+    try:
+        for chunk in _household_chunks(path, ctx.settings.import_chunk_rows):
+            result: _ChunkResult = _run_chunk(ctx, partial(importer.process, rows=chunk))
+            rejects.write(result.rejected)
+            summary.rows_read += chunk.height
+            summary.households_created += result.households
+            summary.people_created += result.people
+            summary.rows_unchanged += result.unchanged
+            summary.rows_rejected += result.rejected.height
+            bar.advance(chunk.height)
+    finally:
+        bar.close()
+        rejects.close()
+    summary.seconds = time.perf_counter() - started
+    _finish_batch(ctx, summary)
+    return summary
+
+
+@dataclass
+class _ChunkResult:
+    rejected: pl.DataFrame
+    households: int = 0
+    people: int = 0
+    unchanged: int = 0
+
+
+def _error_lit(field: str, en: str, km: str) -> pl.Expr:
+    return pl.lit(rules.error_text(field, en, km))
+
+
+class _HouseholdImport:
+    def __init__(self, ctx: AppContext, actor: Actor, batch_id: int, path: Path,
+                 today: date) -> None:
+        self.ctx = ctx
+        self.actor = actor
+        self.batch_id = batch_id
+        self.today = today
+        self.reason = f"import batch {batch_id}: {path.name}"
+        self.villages = pl.Series(
+            [c for c, u in ctx.gazetteer.units.items() if u.level == "village"], dtype=pl.String)
+        self.rejected_households: set[str] = set()
+
+    # ------------------------------------------------------------------ per chunk
+    def process(self, conn: Connection, rows: pl.DataFrame) -> _ChunkResult:
+        store = BulkStore(conn)
+        frame = rules.validate_household_rows(rows, self.today, self.villages, self.actor.scope)
+        frame = rules.validate_households_together(frame)
+        frame = self._hash_identifiers(frame)
+        frame = self._against_database(store, frame)
+        frame = self._whole_households(frame)
+        bad = frame.filter(pl.col(rules.ERRORS).list.len() > 0)
+        self.rejected_households.update(
+            k for k in bad["household_key"].drop_nulls().unique().to_list())
+        unchanged = frame.filter((pl.col(rules.ERRORS).list.len() == 0)
+                                 & pl.col("_p_id").is_not_null())
+        new = frame.filter((pl.col(rules.ERRORS).list.len() == 0) & pl.col("_p_id").is_null())
+        households, people = self._write(store, new)
+        return _ChunkResult(bad, households, people, unchanged.height)
+
+    def _hash_identifiers(self, frame: pl.DataFrame) -> pl.DataFrame:
+        cipher = self.ctx.cipher
+        out = {}
+        for col, id_type in rules.IDENTIFIER_COLUMNS.items():
+            values = frame[f"_id_{col}"]
+            present = values.drop_nulls()
+            hashes = blind_index_many(cipher, present.to_list(), id_type.value)
+            full = pl.Series([None] * frame.height, dtype=pl.String)
+            if present.len():
+                idx = values.is_not_null().arg_true()
+                full = full.scatter(idx, pl.Series(hashes, dtype=pl.String))
+            out[f"_h_{col}"] = full
+        return frame.with_columns(**out)
+
+    def _identifier_string(self, prefix: str) -> pl.Expr:
+        """Sorted 'type:hash' list of a row's identifiers, for comparing with stored ones."""
+        parts = [pl.when(pl.col(f"{prefix}{col}").is_not_null()).then(
+            pl.lit(t.value + ":") + pl.col(f"{prefix}{col}"))
+            for col, t in sorted(rules.IDENTIFIER_COLUMNS.items(), key=lambda x: x[1].value)]
+        return pl.concat_list(parts).list.drop_nulls().list.join(";")
+
+    def _against_database(self, store: BulkStore, frame: pl.DataFrame) -> pl.DataFrame:
+        hh_keys = frame["household_key"].drop_nulls().unique().to_list()
+        p_keys = frame["person_key"].drop_nulls().unique().to_list()
+        ent_keys = frame["enterprise_key"].drop_nulls().unique().to_list()
+        S, I16, D, B = pl.String, pl.Int16, pl.Date, pl.Boolean
+        hh_db = store.fetch(
+            "SELECT external_key, id, village_code, address_detail, idpoor_level, "
+            "idpoor_card_number, idpoor_valid_from, idpoor_valid_to FROM household "
+            "WHERE external_key {match}", hh_keys,
+            {"household_key": S, "_hh_id": pl.Int64, "_db_village_code": S,
+             "_db_address_detail": S, "_db_idpoor_level": I16, "_db_idpoor_card_number": S,
+             "_db_idpoor_valid_from": D, "_db_idpoor_valid_to": D})
+        p_db = store.fetch(
+            "SELECT p.external_key, p.id, h.external_key, p.relationship, p.family_name_km, "
+            "p.given_name_km, p.family_name_latin, p.given_name_latin, p.sex, p.date_of_birth, "
+            "p.dob_estimated, p.disability, p.functional_difficulties, p.pregnant, "
+            "p.expected_delivery_date, p.occupation, p.employment_type, e.external_key "
+            "FROM person p JOIN household h ON h.id = p.household_id "
+            "LEFT JOIN enterprise e ON e.id = p.enterprise_id WHERE p.external_key {match}",
+            p_keys,
+            {"person_key": S, "_p_id": pl.Int64, "_db_household_key": S,
+             "_db_relationship": S, "_db_family_name_km": S, "_db_given_name_km": S,
+             "_db_family_name_latin": S, "_db_given_name_latin": S, "_db_sex": S,
+             "_db_date_of_birth": D, "_db_dob_estimated": B, "_db_disability": B,
+             "_db_functional_difficulties": S, "_db_pregnant": B,
+             "_db_expected_delivery_date": D, "_db_occupation": S, "_db_employment_type": S,
+             "_db_enterprise_key": S})
+        ent_db = store.fetch("SELECT external_key, id FROM enterprise WHERE external_key {match}",
+                             ent_keys, {"enterprise_key": S, "_enterprise_id": pl.Int64})
+        unique_cols = [c for c, t in rules.IDENTIFIER_COLUMNS.items() if t in UNIQUE_IDENTIFIERS]
+        hashes = pl.concat([frame[f"_h_{c}"] for c in unique_cols]).drop_nulls().unique()
+        owners = store.fetch(
+            "SELECT value_hash, id_type, person_id FROM person_identifier "
+            "WHERE value_hash {match}", hashes.to_list(),
+            {"value_hash": S, "id_type": S, "owner": pl.Int64})
+        if p_db.height:
+            stored_ids = store.fetch(
+                "SELECT person_id, id_type, value_hash FROM person_identifier "
+                "WHERE person_id {match}", p_db["_p_id"].to_list(),
+                {"_p_id": pl.Int64, "id_type": S, "value_hash": S})
+            stored = stored_ids.sort(["_p_id", "id_type"]).group_by(
+                "_p_id", maintain_order=True).agg(
+                (pl.col("id_type") + ":" + pl.col("value_hash")).str.join(";").alias(
+                    "_db_identifiers"))
+            p_db = p_db.join(stored, on="_p_id", how="left").with_columns(
+                pl.col("_db_identifiers").fill_null(""))
+        else:
+            p_db = p_db.with_columns(_db_identifiers=pl.lit("", dtype=S))
+        frame = (frame.join(hh_db, on="household_key", how="left", maintain_order="left")
+                 .join(p_db, on="person_key", how="left", maintain_order="left")
+                 .join(ent_db, on="enterprise_key", how="left", maintain_order="left"))
+        for col in unique_cols:
+            t = rules.IDENTIFIER_COLUMNS[col].value
+            o = owners.filter(pl.col("id_type") == t).select(
+                pl.col("value_hash").alias(f"_h_{col}"), pl.col("owner").alias(f"_owner_{col}"))
+            frame = frame.join(o, on=f"_h_{col}", how="left", maintain_order="left")
+        return self._classify(frame, unique_cols)
+
+    def _classify(self, frame: pl.DataFrame, unique_cols: list[str]) -> pl.DataFrame:
+        ok = pl.col(rules.ERRORS).list.len() == 0
+        hh_exists = pl.col("_hh_id").is_not_null()
+        p_exists = pl.col("_p_id").is_not_null()
+        mine = {
+            "household_key": pl.col("household_key"),
+            "relationship": pl.col("_relationship"),
+            "family_name_km": pl.col("family_name_km"),
+            "given_name_km": pl.col("given_name_km"),
+            "family_name_latin": pl.col("family_name_latin"),
+            "given_name_latin": pl.col("given_name_latin"),
+            "sex": pl.col("_sex"),
+            "date_of_birth": pl.col("_dob"),
+            "dob_estimated": pl.col("_dob_estimated"),
+            "disability": pl.col("_disability"),
+            "functional_difficulties": pl.col("_domains").list.join(";").replace("", None),
+            "pregnant": pl.col("_pregnant"),
+            "expected_delivery_date": pl.col("_edd"),
+            "occupation": pl.col("occupation"),
+            "employment_type": pl.col("_employment"),
+            "enterprise_key": pl.col("enterprise_key"),
+            "identifiers": self._identifier_string("_h_"),
+        }
+        hh_mine = {
+            "village_code": pl.col("village_code"), "address_detail": pl.col("address_detail"),
+            "idpoor_level": pl.col("_idpoor_level"),
+            "idpoor_card_number": pl.col("idpoor_card_number"),
+            "idpoor_valid_from": pl.col("_vfrom"), "idpoor_valid_to": pl.col("_vto"),
+        }
+        checks: list[pl.Expr] = []
+        for f in _HOUSEHOLD_COMPARE:
+            checks.append(rules.check(ok & hh_exists & ~hh_mine[f].eq_missing(
+                pl.col(f"_db_{f}")), f, *DIFFERENT))
+        for f, stored in _PERSON_COMPARE:
+            checks.append(rules.check(ok & p_exists & ~mine[f].eq_missing(
+                pl.col(f"_db_{stored}")), f, *DIFFERENT))
+        checks += [
+            rules.check(ok & hh_exists & ~p_exists, "household_key",
+                        "this household is already in the registry; add members with the API",
+                        "គ្រួសារនេះមាននៅក្នុងបញ្ជីរួចហើយ សូមបន្ថែមសមាជិកតាម API"),
+            rules.check(pl.col("enterprise_key").is_not_null()
+                        & pl.col("_enterprise_id").is_null(), "enterprise_key",
+                        "is not an enterprise in the registry (import enterprises first)",
+                        "រកមិនឃើញសហគ្រាសនេះក្នុងបញ្ជី"),
+        ]
+        if self.rejected_households:
+            checks.append(rules.check(
+                ~hh_exists & pl.col("household_key").is_in(list(self.rejected_households)),
+                "household_key",
+                "rows of this household were rejected earlier in the file (rows of a household "
+                "must be together)", "ជួរនៃគ្រួសារនេះត្រូវបានបដិសេធមុននេះក្នុងឯកសារ"))
+        for col in unique_cols:
+            owner = pl.col(f"_owner_{col}")
+            checks.append(rules.check(
+                owner.is_not_null() & (p_exists.not_() | (owner != pl.col("_p_id"))), col,
+                "already belongs to another person in the registry",
+                "លេខសម្គាល់នេះជារបស់បុគ្គលម្នាក់ទៀតរួចហើយ"))
+        return rules.add_errors(frame, checks)
+
+    def _whole_households(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """A new household is written whole or not at all."""
+        has_err = pl.col(rules.ERRORS).list.len() > 0
+        first_bad = pl.when(has_err).then(pl.col(ROW_COLUMN)).min().over("_run")
+        sibling = pl.when(~has_err & first_bad.is_not_null() & pl.col("_hh_id").is_null()).then(
+            pl.format(
+                "household_key{}not imported: row {} of the same household was rejected"
+                "{}មិនបាននាំចូល៖ ជួរទី {} នៃគ្រួសារដដែលត្រូវបានបដិសេធ",
+                pl.lit(rules.SEP), first_bad, pl.lit(rules.SEP), first_bad))
+        return rules.add_errors(frame, [sibling])
+
+    # ------------------------------------------------------------------ writing
+    def _write(self, store: BulkStore, new: pl.DataFrame) -> tuple[int, int]:
+        if new.height == 0:
+            return 0, 0
+        now = utcnow()
+        actor = self.actor.username
+        ts = store.timestamp_value(household, "created_at", now)
+        hh_rows = new.filter(pl.col("_run").is_first_distinct())
+        hh_ids = store.allocate_ids(household, hh_rows.height)
+        p_ids = store.allocate_ids(person, new.height)
+        hh_rows = hh_rows.select(
+            pl.col("_run"),
+            hh_ids.alias("id"),
+            pl.col("household_key").alias("external_key"),
+            pl.col("village_code"),
+            pl.col("village_code").str.slice(0, 6).alias("commune_code"),
+            pl.col("village_code").str.slice(0, 4).alias("district_code"),
+            pl.col("village_code").str.slice(0, 2).alias("province_code"),
+            pl.col("address_detail"),
+            pl.col("_idpoor_level").alias("idpoor_level"),
+            pl.col("idpoor_card_number"),
+            pl.col("_vfrom").alias("idpoor_valid_from"),
+            pl.col("_vto").alias("idpoor_valid_to"),
+        )
+        audit = [pl.lit("active").alias("status"), pl.lit(1).alias("version"),
+                 pl.lit(ts).alias("created_at"), pl.lit(actor).alias("created_by"),
+                 pl.lit(ts).alias("updated_at"), pl.lit(actor).alias("updated_by")]
+        store.insert(household, hh_rows.drop("_run").with_columns(audit))
+        people = rules.name_keys(new).with_columns(p_ids.alias("id")).join(
+            hh_rows.select("_run", pl.col("id").alias("household_id")), on="_run", how="left",
+            maintain_order="left")
+        people = people.select(
+            pl.col("id"), pl.col("person_key").alias("external_key"), pl.col("household_id"),
+            pl.col("_relationship").alias("relationship"),
+            "family_name_km", "given_name_km", "family_name_latin", "given_name_latin",
+            "name_key", "name_skeleton", "name_km_key",
+            pl.col("_sex").alias("sex"), pl.col("_dob").alias("date_of_birth"),
+            pl.col("_dob_estimated").alias("dob_estimated"),
+            pl.col("_disability").alias("disability"),
+            pl.col("_domains").list.join(";").replace("", None).alias("functional_difficulties"),
+            pl.col("_pregnant").alias("pregnant"),
+            pl.col("_edd").alias("expected_delivery_date"), pl.col("occupation"),
+            pl.col("_employment").alias("employment_type"),
+            pl.col("_enterprise_id").alias("enterprise_id"),
+            self._identifier_types().alias("_identifiers"),
+            *[pl.col(f"_id_{c}") for c in rules.IDENTIFIER_COLUMNS],
+            *[pl.col(f"_h_{c}") for c in rules.IDENTIFIER_COLUMNS],
+        )
+        person_cols = [c for c in people.columns if not c.startswith("_")]
+        store.insert(person, people.select(person_cols).with_columns(audit))
+        self._write_identifiers(store, people, ts)
+        self._write_log(store, hh_rows, people, now)
+        return hh_rows.height, people.height
+
+    def _identifier_types(self) -> pl.Expr:
+        parts = [pl.when(pl.col(f"_id_{col}").is_not_null()).then(pl.lit(t.value))
+                 for col, t in rules.IDENTIFIER_COLUMNS.items()]
+        return pl.concat_list(parts).list.drop_nulls().list.sort()
+
+    def _write_identifiers(self, store: BulkStore, people: pl.DataFrame, ts: Any) -> None:
+        frames = []
+        for col, id_type in rules.IDENTIFIER_COLUMNS.items():
+            part = people.filter(pl.col(f"_id_{col}").is_not_null()).select(
+                pl.col("id").alias("person_id"), pl.lit(id_type.value).alias("id_type"),
+                pl.col(f"_h_{col}").alias("value_hash"), pl.col(f"_id_{col}").alias("_value"))
+            if part.height == 0:
+                continue
+            if id_type in ENCRYPTED_IDENTIFIERS:
+                enc = encrypt_many(self.ctx.cipher, part["_value"].to_list(), id_type.value)
+                part = part.with_columns(value_enc=pl.Series(enc, dtype=pl.Binary),
+                                         value_clear=pl.lit(None, dtype=pl.String))
+            else:
+                part = part.with_columns(value_enc=pl.lit(None, dtype=pl.Binary),
+                                         value_clear=pl.col("_value"))
+            frames.append(part.drop("_value").with_columns(created_at=pl.lit(ts)))
+        if frames:
+            store.insert(person_identifier, pl.concat(frames))
+
+    def _write_log(self, store: BulkStore, hh_rows: pl.DataFrame, people: pl.DataFrame,
+                   now: datetime) -> None:
+        ts = store.timestamp_value(change_log, "changed_at", now)
+        common = [pl.lit(1).alias("version"), pl.lit("import").alias("action"),
+                  pl.lit(ts).alias("changed_at"), pl.lit(self.actor.username).alias("changed_by"),
+                  pl.lit(self.reason).alias("reason")]
+        hh_changes = pl.struct(
+            "village_code", "address_detail", "idpoor_level", "idpoor_card_number",
+            "idpoor_valid_from", "idpoor_valid_to", "province_code", "district_code",
+            "commune_code").struct.json_encode()
+        hh_log = hh_rows.select(pl.lit("household").alias("entity_type"),
+                                pl.col("id").alias("entity_id"), *common,
+                                hh_changes.alias("changes"))
+        p_changes = pl.struct(
+            "family_name_km", "given_name_km", "family_name_latin", "given_name_latin", "sex",
+            "date_of_birth", "dob_estimated", "disability", "functional_difficulties",
+            "pregnant", "expected_delivery_date", "occupation", "employment_type",
+            "enterprise_id", "household_id", "relationship",
+            pl.col("_identifiers").alias("identifiers")).struct.json_encode()
+        p_log = people.select(pl.lit("person").alias("entity_type"),
+                              pl.col("id").alias("entity_id"), *common, p_changes.alias("changes"))
+        store.insert(change_log, pl.concat([hh_log, p_log]))
+
+
+# ---------------------------------------------------------------------------- enterprises
+def import_enterprises(
+    ctx: AppContext,
+    path: Path,
+    actor: Actor,
+    reject_path: Path | None = None,
+    progress: bool = True,
+) -> ImportSummary:
+    """Import an enterprises file (one row per enterprise; ``enterprise_key`` is the external
+    key that worker rows of a households file refer to)."""
+    started = time.perf_counter()
+    path = Path(path)
+    header = read_header(path)
+    check_columns(header, ENTERPRISE_REQUIRED, ENTERPRISE_COLUMNS, path.name)
+    reject_path = reject_path or default_reject_path(path)
+    summary = ImportSummary("enterprises", path, reject_path=reject_path)
+    summary.batch_id = _start_batch(ctx, "enterprises", path, actor)
+    villages = pl.Series([c for c, u in ctx.gazetteer.units.items() if u.level == "village"],
+                         dtype=pl.String)
+    rejects = _RejectWriter(reject_path, ENTERPRISE_COLUMNS)
+    bar = _Progress(progress, _count_rows(path), f"importing {path.name}")
+    reason = f"import batch {summary.batch_id}: {path.name}"
+    try:
+        for chunk in read_chunks(path, ENTERPRISE_COLUMNS, ctx.settings.import_chunk_rows):
+            bad, created, unchanged = _run_chunk(ctx, partial(
+                _enterprise_chunk, rows=chunk, villages=villages, actor=actor, reason=reason))
+            rejects.write(bad)
+            summary.rows_read += chunk.height
+            summary.enterprises_created += created
+            summary.rows_unchanged += unchanged
+            summary.rows_rejected += bad.height
+            bar.advance(chunk.height)
+    finally:
+        bar.close()
+        rejects.close()
+    summary.seconds = time.perf_counter() - started
+    _finish_batch(ctx, summary)
+    return summary
+
+
+_ENTERPRISE_UNIQUE = ("nssf_employer_number", "moc_registration_number", "tax_id")
+
+
+def _enterprise_chunk(conn: Connection, rows: pl.DataFrame, villages: pl.Series, actor: Actor,
+                      reason: str) -> tuple[pl.DataFrame, int, int]:
+    store = BulkStore(conn)
+    size = pl.col("size_workers")
+    frame = rows.with_columns(
+        _size=pl.when(size.str.contains(r"^\d{1,7}$")).then(size.cast(pl.Int64)),
+        _sector=pl.col("sector").str.to_uppercase(),
+    )
+    checks = [
+        rules.check(pl.col(f).is_null(), f, "is required", "តម្រូវឱ្យមាន")
+        for f in ENTERPRISE_REQUIRED
+    ]
+    for f in ("enterprise_key", "name_latin", "name_km", *_ENTERPRISE_UNIQUE):
+        limit = rules.max_len(enterprise, "external_key" if f == "enterprise_key" else f)
+        checks.append(rules.check(pl.col(f).str.len_chars() > limit, f,
+                                  f"is longer than {limit} characters", f"វែងជាង {limit} តួអក្សរ"))
+    checks += [
+        rules.check(pl.col("village_code").is_not_null()
+                    & ~pl.col("village_code").is_in(villages.implode()), "village_code",
+                    "is not a village code in the gazetteer (8 digits, e.g. 12010101)",
+                    "រកមិនឃើញលេខកូដភូមិក្នុងបញ្ជីរដ្ឋបាល"),
+        rules.check(pl.col("sector").is_not_null() & ~pl.col("_sector").str.contains(r"^[A-U]$"),
+                    "sector", "must be an ISIC Rev.4 section letter A to U",
+                    "ត្រូវតែជាអក្សរ A ដល់ U"),
+        rules.check(size.is_not_null() & (pl.col("_size").is_null()
+                                         | (pl.col("_size") > 1_000_000)),
+                    "size_workers", "must be a whole number from 0 to 1,000,000",
+                    "ត្រូវតែជាចំនួនគត់ពី ០ ដល់ ១,០០០,០០០"),
+        rules.check(pl.col("enterprise_key").is_not_null()
+                    & (pl.int_range(pl.len()).over("enterprise_key") > 0), "enterprise_key",
+                    "appears more than once in the file", "មានច្រើនជាងម្តងក្នុងឯកសារ"),
+    ]
+    if actor.scope:
+        checks.append(rules.check(~pl.col("village_code").str.starts_with(actor.scope),
+                                  "village_code", "is outside your area", "នៅក្រៅតំបន់របស់អ្នក"))
+    for f in _ENTERPRISE_UNIQUE:
+        checks.append(rules.check(pl.col(f).is_not_null()
+                                  & (pl.int_range(pl.len()).over(f) > 0), f,
+                                  "is given for another enterprise earlier in the file",
+                                  "ជារបស់សហគ្រាសមួយទៀតក្នុងឯកសារ"))
+    frame = rules.add_errors(frame, checks)
+    S = pl.String
+    existing = store.fetch(
+        "SELECT external_key, id, name_latin, name_km, nssf_employer_number, "
+        "moc_registration_number, tax_id, village_code, sector, size_workers FROM enterprise "
+        "WHERE external_key {match}", frame["enterprise_key"].drop_nulls().unique().to_list(),
+        {"enterprise_key": S, "_id": pl.Int64, "_db_name_latin": S, "_db_name_km": S,
+         "_db_nssf_employer_number": S, "_db_moc_registration_number": S, "_db_tax_id": S,
+         "_db_village_code": S, "_db_sector": S, "_db_size_workers": pl.Int64})
+    frame = frame.join(existing, on="enterprise_key", how="left", maintain_order="left")
+    ok = pl.col(rules.ERRORS).list.len() == 0
+    exists = pl.col("_id").is_not_null()
+    mine = {"name_latin": pl.col("name_latin"), "name_km": pl.col("name_km"),
+            "nssf_employer_number": pl.col("nssf_employer_number"),
+            "moc_registration_number": pl.col("moc_registration_number"),
+            "tax_id": pl.col("tax_id"), "village_code": pl.col("village_code"),
+            "sector": pl.col("_sector"), "size_workers": pl.col("_size")}
+    checks = [rules.check(ok & exists & ~expr.eq_missing(pl.col(f"_db_{f}")), f, *DIFFERENT)
+              for f, expr in mine.items()]
+    for f in _ENTERPRISE_UNIQUE:
+        owners = store.fetch(f"SELECT {f}, id FROM enterprise WHERE {f} {{match}}",
+                             frame[f].drop_nulls().unique().to_list(),
+                             {f: S, f"_owner_{f}": pl.Int64})
+        frame = frame.join(owners, on=f, how="left", maintain_order="left")
+        checks.append(rules.check(pl.col(f"_owner_{f}").is_not_null()
+                                  & ~pl.col(f"_owner_{f}").eq_missing(pl.col("_id")), f,
+                                  "already belongs to another enterprise",
+                                  "ជារបស់សហគ្រាសមួយទៀតរួចហើយ"))
+    frame = rules.add_errors(frame, checks)
+    ok = pl.col(rules.ERRORS).list.len() == 0
+    bad = frame.filter(~ok)
+    unchanged = frame.filter(ok & exists).height
+    new = frame.filter(ok & ~exists)
+    if new.height:
+        now = utcnow()
+        ts = store.timestamp_value(enterprise, "created_at", now)
+        ids = store.allocate_ids(enterprise, new.height)
+        rows = new.select(
+            ids.alias("id"), pl.col("enterprise_key").alias("external_key"), "name_latin",
+            "name_km", "nssf_employer_number", "moc_registration_number", "tax_id",
+            "village_code", pl.col("_sector").alias("sector"),
+            pl.col("_size").alias("size_workers"),
+            pl.col("village_code").str.slice(0, 6).alias("commune_code"),
+            pl.col("village_code").str.slice(0, 4).alias("district_code"),
+            pl.col("village_code").str.slice(0, 2).alias("province_code"),
+        )
+        store.insert(enterprise, rows.with_columns(
+            pl.lit("active").alias("status"), pl.lit(1).alias("version"),
+            pl.lit(ts).alias("created_at"), pl.lit(actor.username).alias("created_by"),
+            pl.lit(ts).alias("updated_at"), pl.lit(actor.username).alias("updated_by")))
+        log_ts = store.timestamp_value(change_log, "changed_at", now)
+        changes = pl.struct("name_latin", "name_km", "nssf_employer_number",
+                            "moc_registration_number", "tax_id", "village_code", "sector",
+                            "size_workers", "province_code", "district_code",
+                            "commune_code").struct.json_encode()
+        store.insert(change_log, rows.select(
+            pl.lit("enterprise").alias("entity_type"), pl.col("id").alias("entity_id"),
+            pl.lit(1).alias("version"), pl.lit("import").alias("action"),
+            pl.lit(log_ts).alias("changed_at"), pl.lit(actor.username).alias("changed_by"),
+            pl.lit(reason).alias("reason"), changes.alias("changes")))
+    return bad, new.height, unchanged

@@ -1,0 +1,1 @@
+"""Synthetic Cambodian population (``spmis synth``)."""
