@@ -3,5 +3,6 @@
 from spmis.auth import store as _auth_store  # noqa: F401
 from spmis.db.base import metadata
 from spmis.registry import store as _registry_store  # noqa: F401
+from spmis.rules import store as _rules_store  # noqa: F401
 
 __all__ = ["metadata"]
