@@ -10,7 +10,7 @@ PORT ?= 8000
 SPMIS_TEST_POSTGRES_URL ?= postgresql://root@127.0.0.1:5432/test
 export SPMIS_TEST_POSTGRES_URL
 
-.PHONY: run test install lint typecheck unit clean assets
+.PHONY: run test install lint typecheck unit clean assets messages
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "SPMIS needs Python 3.11 or newer")'
@@ -39,6 +39,24 @@ test: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+## make assets: refresh the front-end files SPMIS serves (htmx, the Khmer web font) from npm;
+## the built files are committed, so `make run` and `make test` never need npm
+WEB_VENDOR := src/spmis/web/static/vendor
+assets:
+	cd assets && npm ci --no-audit --no-fund
+	cp assets/node_modules/htmx.org/dist/htmx.min.js $(WEB_VENDOR)/
+	cp assets/node_modules/htmx.org/LICENSE $(WEB_VENDOR)/htmx.LICENSE.txt
+	cp assets/node_modules/@fontsource/noto-sans-khmer/files/noto-sans-khmer-khmer-400-normal.woff2 \
+	   assets/node_modules/@fontsource/noto-sans-khmer/files/noto-sans-khmer-khmer-700-normal.woff2 $(WEB_VENDOR)/
+	cp assets/node_modules/@fontsource/noto-sans-khmer/LICENSE $(WEB_VENDOR)/noto-sans-khmer.LICENSE.txt
+
+## make messages: extract page texts and merge them into the Khmer and English catalogues
+messages: install
+	$(BIN)/pybabel extract -F src/spmis/web/babel.cfg -k N_ --no-location --sort-output \
+	  -o var/messages.pot src/spmis/web
+	$(BIN)/pybabel update -i var/messages.pot -d src/spmis/web/translations --no-location \
+	  --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -22,6 +22,8 @@ ROUTERS: list[tuple[str, str]] = [
     ("spmis.auth.approvals_api", "router"),
     ("spmis.auth.personal_api", "router"),
     ("spmis.rules.api", "router"),
+    ("spmis.linkage.api", "router"),
+    ("spmis.web.routes", "router"),  # pages last: "/" and the page paths
 ]
 
 

@@ -1,0 +1,19 @@
+"""Web pages: the public portal (no login) and the back office (staff login), server-rendered with
+Jinja2 and htmx, in Khmer and English.
+
+Layout::
+
+    i18n.py        catalogues (compiled from the .po files at startup), locale choice, formatting
+    templating.py  one Jinja2 environment per language; ``render`` builds a page response
+    nav.py         the navigation registry: each area adds its menu entries here
+    session.py     who is looking at a page (the staff session), CSRF token, role checks
+    routing.py     ``PageRoute``: domain errors become HTML pages (login redirect, 403, 404...)
+    forms.py       form fields <-> FieldError locations, so a message sits next to its field
+    public.py      home, programme catalogue, "am I eligible?"
+    backoffice.py  login, registry search, household and person pages, registration, corrections
+    ...            approvals.py, admin.py, imports.py: one module per back-office area
+    routes.py      ``router``: every page module and the static files, mounted by ``spmis.app``
+
+Later capabilities add a page module with an ``APIRouter(route_class=PageRoute)``, register their
+menu entries with ``nav.register`` and list the module in ``routes.PAGE_MODULES``.
+"""

@@ -1,0 +1,95 @@
+"""``PageRoute``: page handlers raise domain errors like every other entry point; this route class
+turns them into HTML pages in the reader's language (a sign-in redirect, 403, 404, 409, 422, 429)
+instead of JSON. It also catches errors raised by dependencies that run before the handler (the
+authorisation check), because FastAPI resolves them inside the route handler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+
+from spmis.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+    SpmisError,
+)
+from spmis.http import error_response
+from spmis.web.templating import render, request_locale
+
+log = logging.getLogger(__name__)
+
+STATUS: list[tuple[type[SpmisError], int]] = [
+    (InvalidInput, 422),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Forbidden, 403),
+    (RateLimited, 429),
+]
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path if request.method == "GET" else "/office"
+    if request.method == "GET" and request.url.query:
+        target += "?" + request.url.query
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+def wants_html(request: Request) -> bool:
+    """A browser (or htmx) asking for a page; other clients get the API's JSON errors."""
+    return "text/html" in request.headers.get("accept", "") or "hx-request" in request.headers
+
+
+def error_page(request: Request, exc: Exception) -> Response:
+    """The HTML answer to a failed page request (JSON, as the API gives, to non-browsers)."""
+    if isinstance(exc, SpmisError) and not wants_html(request):
+        return error_response(exc)
+    if isinstance(exc, NotAuthenticated):
+        return login_redirect(request)
+    status = 400
+    if isinstance(exc, SpmisError):
+        status = next((code for cls, code in STATUS if isinstance(exc, cls)), 400)
+        message = exc.msg_km if request_locale(request) == "km" else exc.msg
+        if isinstance(exc, InvalidInput):
+            message = "; ".join(
+                f"{e.field}: {e.msg_km if request_locale(request) == 'km' else e.msg}"
+                for e in exc.errors
+            )
+    elif isinstance(exc, RequestValidationError):
+        status, message = 422, ""
+    else:
+        assert isinstance(exc, HTTPException)
+        status, message = exc.status_code, ""
+    response = render(
+        request, "error.html", {"status": status, "message": message}, status_code=status,
+        area="office" if request.url.path.startswith("/office") else "public",
+    )
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+class PageRoute(APIRoute):
+    """An APIRoute whose errors are rendered as pages."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (SpmisError, RequestValidationError, HTTPException) as exc:
+                return error_page(request, exc)
+
+        return page_handler

@@ -1,0 +1,104 @@
+"""Rendering: one Jinja2 environment per language (gettext installed, autoescaping on), and
+``render`` which adds what every page needs (language, switch links, menu, CSRF token, reader)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from spmis.web import nav
+from spmis.web.i18n import (
+    LANG_COOKIE,
+    LANG_PARAM,
+    LANGUAGE_NAMES,
+    LOCALES,
+    Formatter,
+    choose_locale,
+    translations,
+)
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+LANG_COOKIE_SECONDS = 365 * 24 * 3600
+
+
+@lru_cache(maxsize=len(LOCALES))
+def environment(locale: str) -> Environment:
+    """The template environment of ``locale`` (cached; environments are thread-safe once built)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["fmt"] = Formatter(locale)
+    env.globals["locale"] = locale
+    return env
+
+
+def request_locale(request: Request) -> str:
+    """The reader's language for this request (query ``?lang=``, then cookie, then Khmer)."""
+    cached = getattr(request.state, "locale", None)
+    if isinstance(cached, str):
+        return cached
+    locale = choose_locale(request.query_params.get(LANG_PARAM), request.cookies.get(LANG_COOKIE))
+    request.state.locale = locale
+    return locale
+
+
+def gettext(request: Request, message: str) -> str:
+    """``message`` translated into the reader's language (for text built in Python)."""
+    return translations(request_locale(request)).gettext(message)
+
+
+def lang_links(request: Request) -> list[dict[str, str]]:
+    """A link per language to this same page (GET) in that language."""
+    params = {k: v for k, v in request.query_params.items() if k != LANG_PARAM}
+    out = []
+    for code in LOCALES:
+        url = request.url.replace(query=None).include_query_params(**params, **{LANG_PARAM: code})
+        out.append({"code": code, "name": LANGUAGE_NAMES[code], "url": f"{url.path}?{url.query}"})
+    return out
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    area: nav.Area = "public",
+) -> HTMLResponse:
+    """Render ``template`` for this reader; remembers a language chosen with ``?lang=``."""
+    from spmis.web.session import csrf_token, known_actor
+
+    locale = request_locale(request)
+    actor = known_actor(request)
+    roles = actor.roles if actor else frozenset()
+    page: dict[str, Any] = {
+        "request": request,
+        "area": area,
+        "actor": actor,
+        "nav_public": nav.items("public"),
+        "nav_office": nav.items("office", roles) if actor else [],
+        "lang_links": lang_links(request),
+        "csrf_token": csrf_token(request),
+        "path": request.url.path,
+    }
+    page.update(context or {})
+    html = environment(locale).get_template(template).render(page)
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["Content-Language"] = locale
+    response.headers.setdefault("Cache-Control", "no-store" if actor else "no-cache")
+    if request.query_params.get(LANG_PARAM) in LOCALES:
+        response.set_cookie(
+            LANG_COOKIE, locale, max_age=LANG_COOKIE_SECONDS, samesite="lax", httponly=True
+        )
+    return response
