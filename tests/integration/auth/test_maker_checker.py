@@ -1,0 +1,120 @@
+"""Maker-checker: a change of identifier becomes a request; the maker cannot approve it; another
+approver (in scope) can; decisions and reasons are kept; identifier values stay encrypted."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text
+
+from spmis.auth.approvals import ApprovalService
+from spmis.auth.model import Actor
+from spmis.auth.store import approval_request
+from spmis.context import AppContext
+from spmis.errors import Forbidden
+from spmis.registry import schemas as s
+from spmis.registry.service import RegistryService
+
+COMMUNE = "120101"
+OLD_NID, NEW_NID = "111222333", "777888999"
+
+
+def _request(reg, household):  # type: ignore[no-untyped-def]
+    hh = household(identifiers={"national_id": OLD_NID})
+    pid = hh["members"][0]["id"]
+    r = reg.patch(f"/api/v1/persons/{pid}", json={
+        "identifiers": {"national_id": NEW_NID}, "given_name_latin": "Darra",
+        "reason": "ID card renewed, seen at the commune office"})
+    assert r.status_code == 202, r.text
+    return pid, r.json()
+
+
+def test_identifier_change_needs_another_approver(auth_client, household, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]
+    maker = auth_client("registrar,approver", COMMUNE)  # holds both roles: still not alone
+    pid, req = _request(maker, household)
+    assert req["status"] == "pending" and req["kind"] == "identifier_change"
+    assert req["payload"]["identifiers"] == {"national_id": "******999"}
+    # nothing applied yet
+    person = maker.get(f"/api/v1/persons/{pid}").json()
+    assert person["identifiers"]["national_id"].endswith("333")
+    assert person["given_name_latin"] == "Dara"
+    # the maker cannot approve their own request
+    own = maker.post(f"/api/v1/approvals/{req['id']}/approve", json={"reason": "looks fine"})
+    assert own.status_code == 403
+    assert "another approver" in own.json()["detail"] and own.json()["detail_km"]
+    # an approver in another province does not even see it
+    far = auth_client("approver", "01")
+    assert far.post(f"/api/v1/approvals/{req['id']}/approve",
+                    json={"reason": "looks right"}).status_code == 404
+    assert far.get("/api/v1/approvals").json() == []
+    # a second approver covering the commune approves: the change is applied
+    checker = auth_client("approver", "12")
+    pending = checker.get("/api/v1/approvals", params={"status": "pending"}).json()
+    assert [p["id"] for p in pending] == [req["id"]]
+    ok = checker.post(f"/api/v1/approvals/{req['id']}/approve",
+                      json={"reason": "card copy checked"})
+    assert ok.status_code == 200, ok.text
+    decided = ok.json()
+    assert decided["status"] == "approved" and decided["decision_reason"] == "card copy checked"
+    assert decided["checker"] != decided["maker"] and decided["decided_at"]
+    person = maker.get(f"/api/v1/persons/{pid}").json()
+    assert person["identifiers"]["national_id"] == "******999"
+    assert person["given_name_latin"] == "Darra"
+    history = maker.get(f"/api/v1/persons/{pid}/history").json()
+    assert f"request {req['id']}" in history[-1]["reason"]
+    assert history[-1]["changes"]["identifiers.national_id"] == "changed"
+    # decided once only
+    again = checker.post(f"/api/v1/approvals/{req['id']}/approve", json={"reason": "again"})
+    assert again.status_code == 409
+    # the request row holds no identifier in clear
+    with ctx.engine.connect() as conn:
+        row = conn.execute(select(approval_request)).mappings().one()
+        raw = conn.execute(text("SELECT payload FROM approval_request")).scalar_one()
+    assert NEW_NID not in str(raw) and NEW_NID.encode() not in bytes(row["payload_enc"])
+
+
+def test_reject_and_cancel_keep_decisions(auth_client, household) -> None:  # type: ignore[no-untyped-def]
+    maker = auth_client("registrar", COMMUNE)
+    pid, req = _request(maker, household)
+    checker = auth_client("approver")
+    r = checker.post(f"/api/v1/approvals/{req['id']}/reject", json={"reason": "no proof given"})
+    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    assert maker.get(f"/api/v1/persons/{pid}").json()["identifiers"]["national_id"].endswith("333")
+    r2 = maker.patch(f"/api/v1/persons/{pid}", json={"identifiers": {"phone": "012345678"},
+                                                     "reason": "new phone"})
+    assert r2.status_code == 202
+    other_registrar = auth_client("registrar", COMMUNE)
+    assert other_registrar.post(f"/api/v1/approvals/{r2.json()['id']}/cancel",
+                                json={"reason": "not mine"}).status_code == 404
+    c = maker.post(f"/api/v1/approvals/{r2.json()['id']}/cancel", json={"reason": "typo"})
+    assert c.status_code == 200 and c.json()["status"] == "cancelled"
+    mine = maker.get("/api/v1/approvals").json()
+    assert {m["status"] for m in mine} == {"rejected", "cancelled"}
+    # a registrar cannot decide at all (role), an admin neither
+    for role in ("registrar", "admin"):
+        assert auth_client(role).post(f"/api/v1/approvals/{req['id']}/approve",
+                                      json={"reason": "looks right"}).status_code == 403
+
+
+def test_bad_identifier_refused_at_once(auth_client, household) -> None:  # type: ignore[no-untyped-def]
+    maker = auth_client("registrar", COMMUNE)
+    pid = household()["members"][0]["id"]
+    taken = household(given_name_latin="Bopha", identifiers={"national_id": "555444333"})
+    r = maker.patch(f"/api/v1/persons/{pid}", json={"identifiers": {"national_id": "12"},
+                                                    "reason": "typo"})
+    assert r.status_code == 422
+    r = maker.patch(f"/api/v1/persons/{pid}", json={"identifiers": {"national_id": "555444333"},
+                                                    "reason": "typo"})
+    assert r.status_code == 422 and taken
+    assert maker.get("/api/v1/approvals").json() == []
+
+
+def test_service_refuses_identifier_change_without_request(ctx: AppContext, household) -> None:  # type: ignore[no-untyped-def]
+    pid = household()["members"][0]["id"]
+    actor = Actor("someone", frozenset({"registrar"}), "")
+    patch = s.PersonUpdate(identifiers={"national_id": NEW_NID}, reason="direct write")
+    with pytest.raises(Forbidden):
+        RegistryService(ctx).update_person(pid, patch, actor)
+    filed = RegistryService(ctx).request_person_update(pid, patch, actor)
+    with pytest.raises(Forbidden):
+        ApprovalService(ctx).approve(filed.id, Actor("someone", frozenset({"approver"}), ""),
+                                     "fine")
