@@ -44,7 +44,7 @@ STATUSES = (PENDING, APPROVED, REJECTED, CANCELLED)
 OVERSIGHT_ROLES = (Role.APPROVER.value, Role.AUDITOR.value, Role.ADMIN.value)
 
 #: modules that register approval kinds when imported (later capabilities append theirs)
-KIND_MODULES: list[str] = ["spmis.registry.service"]
+KIND_MODULES: list[str] = ["spmis.registry.service", "spmis.linkage.review"]
 
 
 @dataclass(frozen=True)

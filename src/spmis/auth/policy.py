@@ -106,6 +106,15 @@ ROUTE_POLICY: dict[tuple[str, str], Rule] = {
     # ------------------------------------------------------------ audit
     ("GET", f"{API}/access-log"): READ_AUDIT,
     ("GET", f"{API}/login-attempts"): READ_AUDIT,
+    # ------------------------------------------------------------ linkage: dedupe and review
+    ("GET", f"{API}/linkage/runs"): roles(A, REG, APR, AUD),
+    ("POST", f"{API}/linkage/runs"): roles(A, REG),
+    ("GET", f"{API}/linkage/reviews"): roles(REG, APR, AUD),
+    ("GET", f"{API}/linkage/reviews/{{review_id}}"): roles(REG, APR, AUD),
+    ("POST", f"{API}/linkage/reviews/{{review_id}}/accept"): roles(REG),
+    ("POST", f"{API}/linkage/reviews/{{review_id}}/reject"): roles(REG),
+    ("GET", f"{API}/linkage/merges"): roles(A, REG, APR, AUD),
+    ("POST", f"{API}/linkage/merges/{{merge_id}}/undo"): roles(REG),
     # ------------------------------------------------------------ web pages (spmis.web)
     ("MOUNT", "/static"): PUBLIC,
     ("GET", "/"): PUBLIC,
