@@ -1,0 +1,62 @@
+"""Security headers on every response; public endpoints rate limited per client address."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from spmis.app import create_app
+from spmis.auth.ratelimit import TokenBucket
+from spmis.config import Settings
+from spmis.context import AppContext
+
+
+def _assert_headers(r, hsts: bool) -> None:  # type: ignore[no-untyped-def]
+    h = r.headers
+    assert "frame-ancestors 'none'" in h["content-security-policy"]
+    assert h["x-content-type-options"] == "nosniff"
+    assert h["x-frame-options"] == "DENY"
+    assert h["referrer-policy"] == "no-referrer"
+    assert ("strict-transport-security" in h) is hsts
+
+
+def test_headers_on_every_kind_of_response(client: TestClient, auth_client) -> None:  # type: ignore[no-untyped-def]
+    responses = [
+        client.get("/health"),
+        client.get("/api/v1/reference/provinces"),
+        client.get("/api/v1/households"),  # 401
+        client.get("/no/such/page"),  # 404
+        client.get("/docs"),
+        auth_client("auditor").post("/api/v1/households", json={}),  # 403
+        auth_client("registrar").post("/api/v1/households", json={"bad": 1}),  # 422
+    ]
+    for r in responses:
+        _assert_headers(r, hsts=True)  # env=test is not development
+    assert responses[2].headers["cache-control"] == "no-store"
+
+
+def test_no_hsts_in_development(tmp_path: Path, ctx: AppContext) -> None:
+    dev = AppContext.create(Settings(env="development", var_dir=tmp_path,
+                                     database_url=ctx.settings.database_url))
+    try:
+        with TestClient(create_app(ctx=dev)) as c:
+            _assert_headers(c.get("/health"), hsts=False)
+    finally:
+        dev.engine.dispose()
+
+
+def test_public_endpoints_rate_limited_per_address(app: FastAPI, auth_client) -> None:  # type: ignore[no-untyped-def]
+    app.state.rate_limiter = TokenBucket(per_minute=60, burst=3)
+    anonymous = TestClient(app)
+    codes = [anonymous.get("/api/v1/reference/provinces").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    r = anonymous.get("/health")
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    assert r.json()["detail_km"]
+    # another address has its own bucket; staff routes are not counted
+    other = TestClient(app, client=("203.0.113.9", 50000))
+    assert other.get("/api/v1/reference/provinces").status_code == 200
+    staff = auth_client("auditor")
+    assert all(staff.get("/api/v1/households").status_code == 200 for _ in range(5))
