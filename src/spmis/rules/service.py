@@ -117,15 +117,21 @@ def build_simulation(
     system = system or tax_benefit_system()
     builder = SimulationBuilder()
     builder.create_entities(system)
-    builder.declare_person_entity("person", population.person_ids)
-    households = builder.declare_entity("household", population.household_ids)
+    # what declare_person_entity / declare_entity do, without their list() copy of every id
+    persons = builder.populations["person"]
+    persons.ids, persons.count = np.asarray(population.person_ids), len(population.person_ids)
+    builder.persons_plural = persons.entity.plural
+    households = builder.populations["household"]
+    households.ids = np.asarray(population.household_ids)
+    households.count = len(population.household_ids)
     households.members_entity_id = population.person_household_index
     roles = households.entity.flattened_roles  # (head, member)
     if population.person_roles is None:
         role_index = np.ones(len(population.person_ids), dtype=np.int8)
     else:
         role_index = np.where(population.person_roles == "head", 0, 1).astype(np.int8)
-    households.members_role = np.array(roles, dtype=object)[role_index]
+    # the public setter copies through a Python list; this is the same array, built in numpy
+    households._members_role = np.array(roles, dtype=object)[role_index]
     simulation = builder.build(system)
     for name, values in population.household.items():
         _set_input(simulation, name, period, values)

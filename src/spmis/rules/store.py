@@ -92,7 +92,7 @@ def household_query(period: str) -> str:
         f"AND (idpoor_valid_from IS NULL OR idpoor_valid_from <= '{last}') "
         f"AND (idpoor_valid_to IS NULL OR idpoor_valid_to >= '{first}') "
         "THEN idpoor_level ELSE 0 END AS idpoor_level "
-        "FROM household WHERE status = 'active' ORDER BY id"
+        "FROM household WHERE status = 'active'"
     )
 
 
@@ -102,7 +102,7 @@ PERSON_QUERY = (
     "p.sex, p.date_of_birth, p.disability, p.pregnant, "
     "(p.employment_type = 'formal' AND p.enterprise_id IS NOT NULL) AS nssf_member "
     "FROM person p JOIN household h ON h.id = p.household_id "
-    "WHERE p.status = 'active' AND h.status = 'active' ORDER BY p.household_id, p.id"
+    "WHERE p.status = 'active' AND h.status = 'active'"
 )
 
 SCHEMAS: dict[str, dict[str, Any]] = {
@@ -145,7 +145,7 @@ def _bool(col: pl.Series) -> npt.NDArray[np.bool_]:
 
 def load_population(conn: Connection, period: str) -> LoadedPopulation:
     """The registry's active households and persons for ``period``, as engine inputs."""
-    hh = _read(conn, household_query(period), "household")
+    hh = _read(conn, household_query(period), "household").sort("id")
     ps = _read(conn, PERSON_QUERY, "person")
     sex = ps["sex"].to_numpy().astype(str)
     population = Population(

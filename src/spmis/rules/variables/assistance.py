@@ -10,14 +10,26 @@ from openfisca_core.variables import Variable
 
 from spmis.rules.entities import Household, Person
 from spmis.rules.variables.common import Array, Parameters, Period, Population, riel
-from spmis.rules.variables.demographics import SchoolLevel
+from spmis.rules.variables.demographics import AreaType, SchoolLevel
 
 MONTH = DateUnit.MONTH
 
 
+def _by_area(node: Parameters, area: Array) -> Array:
+    """``node.phnom_penh`` / ``node.other_urban`` / ``node.rural`` per household.
+
+    Selected with three whole-array comparisons: OpenFisca's own ``node[enum_array]`` looks each
+    element up in Python, which costs seconds at national scale."""
+    return np.select(
+        [area == AreaType.phnom_penh, area == AreaType.other_urban],
+        [node.phnom_penh, node.other_urban],
+        node.rural,
+    )
+
+
 def _by_level(node: Parameters, level: Array, area: Array) -> Array:
-    """Amount of ``node.level_1`` / ``node.level_2`` indexed by area, per household."""
-    return np.where(level == 1, node.level_1[area], node.level_2[area])
+    """Amount of ``node.level_1`` / ``node.level_2`` by area, per household."""
+    return np.where(level == 1, _by_area(node.level_1, area), _by_area(node.level_2, area))
 
 
 # --- COVID-19 cash transfer ---------------------------------------------------------------
@@ -75,7 +87,7 @@ class covid19_cash_transfer(Variable):
         level = household("idpoor_level", period)
         area = household("area_type", period)
         amount = (
-            p.household_base[area]
+            _by_area(p.household_base, area)
             + household("household_size", period) * _by_level(p.member, level, area)
             + household("covid19_vulnerable_members", period)
             * _by_level(p.vulnerable_member, level, area)
@@ -107,7 +119,8 @@ class inflation_cash_transfer(Variable):
     def formula_2022_12_01(household: Population, period: Period, parameters: Parameters) -> Array:
         p = parameters(period).social_assistance.inflation
         area = household("area_type", period)
-        amount = p.household_base[area] + household("household_size", period) * p.member[area]
+        size = household("household_size", period)
+        amount = _by_area(p.household_base, area) + size * _by_area(p.member, area)
         return riel(household("inflation_cash_transfer_eligible", period) * amount)
 
 
