@@ -1,0 +1,288 @@
+"""Splink comparisons and blocking rules suited to Cambodian person records.
+
+Every comparison works on the standardised columns made by ``spmis.linkage.prepare`` and is
+built only when its role is mapped, so the same code serves any list. Levels are written with
+Splink's level library or with plain portable SQL (``=``, ``substr``, ``abs``) so the settings
+run on DuckDB and on Spark alike. Each level carries starting m and u probabilities from domain
+knowledge: random sampling re-estimates u and expectation maximisation m; a comparison that no
+training rule can estimate, or a list too small to train on, still scores sensibly.
+
+Name comparison (one comparison over family and given name together, because in Cambodia
+the family name is the father's given name and both come from the same pool):
+
+1. same key: ``name_key`` equal. Keys fold transliteration variants (Sok/Sokh, Chea/Chia) and
+   spacing (Chan Dara/Chandara), and normalise Khmer Unicode. Term-frequency adjusted.
+2. family and given swapped (``name_sorted`` equal)
+3. one edit apart, or the same consonant skeleton (typos, vowel spellings)
+4. Jaro-Winkler >= 0.90 on the keys
+5. same given name, different family name
+6. anything else
+
+Date of birth: exact; day and month swapped; one digit apart; same year where one date is
+estimated (a year alone or 1 January); within two years where one is estimated; same year;
+else. Place: village, then commune (6 digits), district (4), province (2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator, block_on
+from splink.blocking_rule_library import CustomRule
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
+from splink.internals.comparison_creator import ComparisonCreator
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
+
+from spmis.linkage.roles import NAME_ROLES
+
+__all__ = ["blocking_rules", "build_settings", "comparisons", "training_rules"]
+
+
+def _level(
+    creator: ComparisonLevelCreator, label: str, m: float, u: float
+) -> ComparisonLevelCreator:
+    return creator.configure(label_for_charts=label, m_probability=m, u_probability=u)
+
+
+def _sql(condition: str, label: str, m: float, u: float) -> ComparisonLevelCreator:
+    return _level(cll.CustomLevel(condition), label, m, u)
+
+
+def _null(col: str) -> ComparisonLevelCreator:
+    return cll.NullLevel(col)
+
+
+def _else(m: float, u: float) -> ComparisonLevelCreator:
+    return cll.ElseLevel().configure(m_probability=m, u_probability=u)
+
+
+def name_comparison(term_frequencies: bool = True) -> ComparisonCreator:
+    exact = cll.ExactMatchLevel("name_key", term_frequency_adjustments=term_frequencies)
+    return cl.CustomComparison(
+        output_column_name="name",
+        comparison_description="family and given name keys (transliteration-aware)",
+        comparison_levels=[
+            _null("name_key"),
+            _level(exact, "same name key", 0.78, 0.0005),
+            _sql("name_sorted_l = name_sorted_r", "family and given swapped", 0.04, 0.0001),
+            _level(
+                cll.Or(cll.DamerauLevenshteinLevel("name_key", 1),
+                       cll.ExactMatchLevel("name_skel")),
+                "one edit or same skeleton", 0.09, 0.002),
+            _level(cll.JaroWinklerLevel("name_key", 0.9), "Jaro-Winkler >= 0.9", 0.04, 0.01),
+            _sql("gn_key_l = gn_key_r", "same given name only", 0.03, 0.02),
+            _else(0.02, 0.9674),
+        ],
+    )
+
+
+def dob_comparison() -> ComparisonCreator:
+    est = "(dob_est_l OR dob_est_r)"
+    return cl.CustomComparison(
+        output_column_name="date_of_birth",
+        comparison_description="date of birth with estimated dates and day/month swaps",
+        comparison_levels=[
+            _null("dob"),
+            _sql("dob_l = dob_r AND NOT dob_est_l", "exact date", 0.82, 0.0001),
+            _sql("dob_year_l = dob_year_r AND dob_month_l = dob_day_r "
+                 "AND dob_day_l = dob_month_r", "day and month swapped", 0.03, 0.00005),
+            _level(cll.DamerauLevenshteinLevel("dob_str", 1), "one digit apart", 0.04, 0.001),
+            _sql(f"dob_year_l = dob_year_r AND {est}", "same year, one estimated", 0.05, 0.003),
+            _sql(f"abs(dob_year_l - dob_year_r) <= 2 AND {est}",
+                 "within 2 years, one estimated", 0.03, 0.01),
+            _sql("dob_year_l = dob_year_r", "same year", 0.02, 0.012),
+            _else(0.01, 0.97385),
+        ],
+    )
+
+
+def village_comparison() -> ComparisonCreator:
+    def prefix(n: int) -> str:
+        return f"substr(village_code_l, 1, {n}) = substr(village_code_r, 1, {n})"
+
+    return cl.CustomComparison(
+        output_column_name="village_code",
+        comparison_description="NCDD code: village, commune, district, province",
+        comparison_levels=[
+            _null("village_code"),
+            _sql("village_code_l = village_code_r", "same village", 0.84, 0.0005),
+            _sql(prefix(6), "same commune", 0.06, 0.005),
+            _sql(prefix(4), "same district", 0.03, 0.03),
+            _sql(prefix(2), "same province", 0.03, 0.1),
+            _else(0.04, 0.8645),
+        ],
+    )
+
+
+_EDIT_U = (1e-6, 2e-5)  # starting u of exact / one-edit agreement of a phone or identifier
+
+
+def village_phone_comparison() -> ComparisonCreator:
+    """Village and phone together: household members share both, so counting them as two
+    independent agreements would make siblings look like one person."""
+    def prefix(n: int) -> str:
+        return f"substr(village_code_l, 1, {n}) = substr(village_code_r, 1, {n})"
+
+    return cl.CustomComparison(
+        output_column_name="village_phone",
+        comparison_description="phone and NCDD village code (household-aware)",
+        comparison_levels=[
+            cll.CustomLevel("(village_code_l IS NULL OR village_code_r IS NULL) "
+                            "AND (phone_l IS NULL OR phone_r IS NULL)")
+            .configure(is_null_level=True, label_for_charts="no village, no phone"),
+            _sql("phone_l = phone_r AND village_code_l = village_code_r",
+                 "same phone and village", 0.45, 2e-6),
+            _sql("phone_l = phone_r", "same phone", 0.05, 1e-6),
+            _sql("village_code_l = village_code_r", "same village", 0.38, 0.0005),
+            _sql(prefix(6), "same commune", 0.05, 0.005),
+            _sql(prefix(4), "same district", 0.02, 0.03),
+            _sql(prefix(2), "same province", 0.02, 0.1),
+            _else(0.03, 0.8645),
+        ],
+    )
+
+
+def _exact_or_edit(col: str, description: str, m: tuple[float, float, float]) -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name=col,
+        comparison_description=description,
+        comparison_levels=[
+            _null(col),
+            _sql(f"{col}_l = {col}_r", "exact", m[0], _EDIT_U[0]),
+            _level(cll.DamerauLevenshteinLevel(col, 1), "one edit", m[1], _EDIT_U[1]),
+            _else(m[2], 1 - sum(_EDIT_U)),
+        ],
+    )
+
+
+def _exact(col: str, description: str, m: float, u: float) -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name=col,
+        comparison_description=description,
+        comparison_levels=[
+            _null(col), _sql(f"{col}_l = {col}_r", "exact", m, u), _else(1 - m, 1 - u)],
+    )
+
+
+def _fuzzy(col: str, description: str, thresholds: tuple[float, ...],
+            m: tuple[float, ...], u: tuple[float, ...]) -> ComparisonCreator:
+    levels: list[ComparisonLevelCreator | dict[str, Any]] = [
+        _null(col), _sql(f"{col}_l = {col}_r", "exact", m[0], u[0])]
+    levels += [_level(cll.JaroWinklerLevel(col, t), f"Jaro-Winkler >= {t}", mi, ui)
+               for t, mi, ui in zip(thresholds, m[1:-1], u[1:-1], strict=True)]
+    levels.append(_else(m[-1], u[-1]))
+    return cl.CustomComparison(output_column_name=col, comparison_description=description,
+                               comparison_levels=levels)
+
+
+def comparisons(roles: Collection[str], term_frequencies: bool = True) -> list[ComparisonCreator]:
+    """The comparisons for the mapped ``roles`` (standardised column names)."""
+    out: list[ComparisonCreator] = []
+    if any(r in roles for r in NAME_ROLES):
+        out.append(name_comparison(term_frequencies))
+    if "date_of_birth" in roles:
+        out.append(dob_comparison())
+    if "sex" in roles:
+        out.append(_exact("sex", "sex", 0.97, 0.5))
+    if "village_code" in roles and "phone" in roles:
+        out.append(village_phone_comparison())
+    elif "village_code" in roles:
+        out.append(village_comparison())
+    elif "phone" in roles:
+        out.append(_exact_or_edit("phone", "phone national number", (0.88, 0.04, 0.08)))
+    if "id_number" in roles:
+        out.append(_exact_or_edit("id_number", "identifier", (0.92, 0.05, 0.03)))
+    if "address" in roles:
+        out.append(_fuzzy("address", "address words", (0.9, 0.75), (0.6, 0.2, 0.1, 0.1),
+                          (0.001, 0.005, 0.05, 0.944)))
+    if "locality" in roles:
+        out.append(_fuzzy("locality", "place name key", (0.9,), (0.85, 0.08, 0.07),
+                          (0.01, 0.02, 0.97)))
+    if "postcode" in roles:
+        out.append(_exact("postcode", "postal code", 0.9, 0.01))
+    return out
+
+
+def blocking_rules(roles: Collection[str]) -> list[BlockingRuleCreator]:
+    """Candidate-pair rules (OR-ed; Splink scores each pair once).
+
+    Each pairs a name key with a date or place so that no single common value ("Sok", a
+    placeholder date) makes a huge block, and together they catch the variants seen in
+    practice: transliteration (name_key), swapped names (name_sorted), a typo in one name
+    (the other name with the exact date), vowel typos (skeleton), any name change (date and
+    village), and shared phone or identifier (values shared by many records are left out).
+    """
+    name = any(r in roles for r in NAME_ROLES)
+    split = "full_name" in roles or ("given_name" in roles and "family_name" in roles)
+    dob, village = "date_of_birth" in roles, "village_code" in roles
+    rules: list[BlockingRuleCreator] = []
+    if name and dob:
+        rules.append(block_on("name_key", "dob_year"))
+        if split:
+            rules += [block_on("name_sorted", "dob_year"), block_on("gn_key", "dob"),
+                      block_on("fn_key", "dob")]
+        rules.append(block_on("name_skel", "dob"))
+    if name and village:
+        rules.append(block_on("name_key", "village_code"))
+        if split:
+            rules.append(block_on("name_sorted", "village_code"))
+    if dob and village:
+        rules.append(block_on("dob", "village_code"))
+    if "phone" in roles:
+        rules.append(block_on("phone_block"))
+    if "id_number" in roles:
+        rules.append(block_on("id_block"))
+    if name:
+        for other in ("postcode", "locality", "sex"):
+            if other in roles and not (dob or village):
+                rules.append(block_on("name_key", other))
+                break
+        else:
+            if not (dob or village):
+                rules.append(block_on("name_key"))
+    return rules
+
+
+def training_rules(roles: Collection[str]) -> list[BlockingRuleCreator]:
+    """Rules for expectation maximisation of m: each comparison is estimated from at least one
+    rule that does not use its columns, and each rule yields mostly matches (a name or a date
+    alone would drown the matches among namesakes). Rules are sampled to a maximum pair count.
+    """
+    name = any(r in roles for r in NAME_ROLES)
+    dob = "date_of_birth" in roles
+    # a second field that keeps namesakes and people born the same day apart: the commune
+    # (people who re-register usually stay in it), else phone or identifier
+    anchor = next((cond for role, cond in (
+        ("village_code", "substr(l.village_code, 1, 6) = substr(r.village_code, 1, 6)"),
+        ("phone", "l.phone_block = r.phone_block"), ("id_number", "l.id_block = r.id_block"))
+        if role in roles), None)
+    rules: list[BlockingRuleCreator] = []
+    if name and dob:  # trains everything but name and date
+        rules.append(CustomRule("l.name_key = r.name_key AND l.dob = r.dob AND NOT l.dob_est"))
+    if dob:  # trains the name
+        rules.append(CustomRule(f"l.dob = r.dob AND {anchor}") if anchor else block_on("dob"))
+    if name:  # trains the date
+        rules.append(CustomRule(f"l.name_key = r.name_key AND {anchor}") if anchor
+                     else block_on("name_key"))
+    if not rules and anchor:
+        rules.append(CustomRule(anchor))
+    return rules
+
+
+def build_settings(roles: Collection[str], term_frequencies: bool = True) -> SettingsCreator:
+    """Splink settings (dedupe) for the mapped ``roles``; backend independent."""
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=list[ComparisonCreator | dict[str, Any]](comparisons(roles, term_frequencies)),
+        blocking_rules_to_generate_predictions=list[BlockingRuleCreator | dict[str, Any]](
+            blocking_rules(roles)),
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+        additional_columns_to_retain=[],
+        max_iterations=20,
+        em_convergence=0.001,
+    )

@@ -1,0 +1,268 @@
+"""The record-linkage engine: standardise, train without labels, score pairs, cluster.
+
+One entry point for every caller (the ``spmis link`` CLI now; registry deduplication, ``link
+match`` and the review queue later)::
+
+    con = connect()
+    con.execute("create view people as select id as record_id, fam as family_name, ...")
+    result = dedupe(con, "people", roles={"family_name", "given_name", "date_of_birth"})
+    result.clusters   # DuckDB table name: record_id, cluster_id
+    result.pairs      # DuckDB table name: record_id_l, record_id_r, match_weight,
+                      #                    match_probability (pairs at or above pair_floor)
+    result.model      # the trained Splink model (JSON-ready dict), to save with the run
+
+The source is any DuckDB table or view with ``record_id`` and one VARCHAR column per role
+(``spmis.linkage.roles.ROLES``); comparisons and blocking adapt to the roles present.
+
+Training is unsupervised (no labels): the share of matching pairs is estimated from near-certain
+rules, u probabilities by random sampling of record pairs, m probabilities by expectation
+maximisation on blocked pairs (sampled to a maximum count so time stays bounded). A model saved
+from an earlier run can be passed instead to skip training.
+
+Memory is bounded by DuckDB's ``memory_limit`` (it spills to ``temp_directory``); the only
+Python-side work is one call per distinct name spelling (``spmis.linkage.prepare``).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+from splink import DuckDBAPI, Linker
+from splink.internals.exceptions import EMTrainingException
+
+from spmis.errors import InvalidInput
+from spmis.linkage.comparisons import build_settings, training_rules
+from spmis.linkage.prepare import PrepareReport, prepare
+from spmis.linkage.roles import NAME_ROLES
+
+__all__ = ["LinkageOptions", "LinkageResult", "connect", "dedupe"]
+
+PREPARED = "__spmis_linkage_input"
+PAIRS = "__spmis_linkage_pairs"
+CLUSTERS = "__spmis_linkage_clusters"
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LinkageOptions:
+    """Knobs of a run. Defaults suit national-scale lists on a small machine."""
+
+    threshold: float = 0.9  #: match probability at or above which two records are joined
+    pair_floor: float = 0.5  #: pairs at or above this probability are kept in ``pairs``
+    u_max_pairs: float = 1.5e6  #: random record pairs sampled to estimate u
+    em_max_pairs: float = 1e6  #: blocked pairs sampled per EM training rule
+    em_min_records: int = 2000  #: below this, training is skipped: starting m and u are kept
+    seed: int = 42
+    deterministic_recall: float = 0.7  #: assumed recall of the near-certain rules
+    term_frequencies: bool = True  #: rarer names weigh more
+
+
+@dataclass
+class LinkageResult:
+    """Where a run left its results (tables in the DuckDB connection) and its figures."""
+
+    clusters: str
+    pairs: str
+    pairs_scored: int
+    records: int
+    clusters_count: int
+    model: dict[str, Any]
+    report: PrepareReport
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def connect(
+    memory_limit: str = "3GB", threads: int | None = None, temp_directory: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with bounded memory that spills to disk."""
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET temp_directory = '{temp_directory or tempfile.gettempdir()}'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    rows = con.execute(sql).fetchall()
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+
+def _prior_match_share(
+    con: duckdb.DuckDBPyConnection, roles: Collection[str], records: int, recall: float
+) -> float:
+    """Share of all record pairs that match, from the pairs that near-certain rules find
+    (counted by group sizes, no join), divided by their assumed recall."""
+    total = records * (records - 1) / 2
+    if total <= 0:
+        return 0.5
+    keys = []
+    if any(r in roles for r in NAME_ROLES) and "date_of_birth" in roles:
+        keys.append(("name_key, dob", "name_key is not null and dob is not null and not dob_est"))
+    if "id_number" in roles:
+        keys.append(("id_block", "id_block is not null"))
+    if any(r in roles for r in NAME_ROLES) and "phone" in roles:
+        keys.append(("name_key, phone_block", "name_key is not null and phone_block is not null"))
+    found = 0
+    for cols, where in keys:
+        found = max(found, _scalar(
+            con, f"select sum(n * (n - 1) / 2) from (select count(*) as n from {PREPARED} "
+                 f"where {where} group by {cols})"))
+    found = max(found, 1)
+    return min(max(found / recall / total, 1e-9), 0.5)
+
+
+def dedupe(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    roles: Collection[str],
+    options: LinkageOptions | None = None,
+    *,
+    model: Mapping[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> LinkageResult:
+    """Find the records of ``source`` that are the same person; see the module docstring.
+
+    Raises ``InvalidInput`` when ``source`` has no rows.
+    """
+    with _quiet_splink():
+        return _dedupe(con, source, roles, options, model=model, progress=progress)
+
+
+def _dedupe(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    roles: Collection[str],
+    options: LinkageOptions | None = None,
+    *,
+    model: Mapping[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> LinkageResult:
+    """Find the records of ``source`` that are the same person; see the module docstring.
+
+    Raises ``InvalidInput`` when ``source`` has no rows.
+    """
+    opts = options or LinkageOptions()
+    say = progress or (lambda _msg: None)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    say("standardising names, dates and codes")
+    report = prepare(con, source, roles, PREPARED)
+    if report.rows == 0:
+        raise InvalidInput.one(("input",), "empty", "the file has no data rows",
+                               "ឯកសារគ្មានជួរទិន្នន័យទេ")
+    timings["prepare"] = time.perf_counter() - t0
+
+    db_api = DuckDBAPI(connection=con)
+    table = db_api.register(PREPARED)
+    if model is None:
+        # EM starts from Splink's default share of matches (suited to its blocked, match-rich
+        # pairs: a national-scale share there makes EM call true but moved duplicates
+        # non-matches); the share among all pairs is set afterwards, for scoring.
+        trainer = Linker(table, build_settings(roles, opts.term_frequencies), log_level=None)
+        t = time.perf_counter()
+        notes = _train(trainer, roles, report.rows, opts, say)
+        trained = trainer.misc.save_model_to_json()
+        trained["probability_two_random_records_match"] = _prior_match_share(
+            con, roles, report.rows, opts.deterministic_recall)
+        linker = Linker(db_api.register(PREPARED), trained, log_level=None)
+        timings["train"] = time.perf_counter() - t
+    else:
+        linker = Linker(table, dict(model), log_level=None)
+        notes = ["model given: training skipped"]
+
+    say("scoring candidate pairs")
+    t = time.perf_counter()
+    blocked = linker.inference.compute_blocked_pairs_for_predict()
+    pairs_scored = _scalar(con, f"select count(*) from {blocked.physical_name}")
+    predictions = linker.inference.predict(
+        threshold_match_probability=min(opts.pair_floor, opts.threshold), warning_mode="never")
+    timings["predict"] = time.perf_counter() - t
+
+    say("clustering")
+    t = time.perf_counter()
+    clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=opts.threshold)
+    con.execute(f"""
+        create or replace table {CLUSTERS} as
+        with c as (select unique_id, cluster_id from {clustered.physical_name}),
+        rep as (select cluster_id, min(unique_id) as first_id from c group by cluster_id)
+        select p.record_id, f.record_id as cluster_id
+        from c join rep using (cluster_id)
+        join {PREPARED} as p on p.unique_id = c.unique_id
+        join {PREPARED} as f on f.unique_id = rep.first_id
+    """)
+    con.execute(f"""
+        create or replace table {PAIRS} as
+        select l.record_id as record_id_l, r.record_id as record_id_r,
+               q.match_weight, q.match_probability
+        from {predictions.physical_name} as q
+        join {PREPARED} as l on l.unique_id = q.unique_id_l
+        join {PREPARED} as r on r.unique_id = q.unique_id_r
+    """)
+    timings["cluster"] = time.perf_counter() - t
+    clustered.drop_table_from_database_and_remove_from_cache()
+    predictions.drop_table_from_database_and_remove_from_cache()
+    timings["total"] = time.perf_counter() - t0
+    return LinkageResult(
+        clusters=CLUSTERS,
+        pairs=PAIRS,
+        pairs_scored=pairs_scored,
+        records=report.rows,
+        clusters_count=_scalar(con, f"select count(distinct cluster_id) from {CLUSTERS}"),
+        model=linker.misc.save_model_to_json(),
+        report=report,
+        timings=timings,
+        notes=notes,
+    )
+
+
+def _train(
+    linker: Linker,
+    roles: Collection[str],
+    records: int,
+    opts: LinkageOptions,
+    say: Callable[[str], None],
+) -> list[str]:
+    """Unsupervised estimation: u by random sampling, m by EM on each training rule.
+
+    EM needs thousands of pairs to be reliable: below ``opts.em_min_records`` records, and for
+    a rule that yields no pairs, the starting m probabilities are kept. Returns notes on what
+    was skipped.
+    """
+    notes: list[str] = []
+    if records < opts.em_min_records:
+        notes.append(f"{records} records: too few to train on, starting m and u kept")
+        return notes
+    say("estimating u probabilities by random sampling")
+    linker.training.estimate_u_using_random_sampling(max_pairs=opts.u_max_pairs, seed=opts.seed)
+    for rule in training_rules(roles):
+        say("estimating m probabilities (expectation maximisation)")
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True, max_pairs=opts.em_max_pairs)
+        except EMTrainingException as exc:
+            notes.append(f"EM skipped: {str(exc).splitlines()[0]}")
+    return notes
+
+
+@contextmanager
+def _quiet_splink() -> Iterator[None]:
+    """Splink logs progress and advice at INFO/WARNING; SPMIS reports its own progress."""
+    logger = logging.getLogger("splink")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
