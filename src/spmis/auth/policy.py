@@ -123,6 +123,23 @@ ROUTE_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/eligibility"): PUBLIC,
     ("POST", "/eligibility"): PUBLIC,
     ("GET", "/areas/picker"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): ANY_STAFF,
+    ("GET", "/office"): ANY_STAFF,
+    ("GET", "/office/households"): READ_REGISTRY,
+    ("GET", "/office/households/new"): WRITE_HOUSEHOLDS,
+    ("POST", "/office/households/new"): WRITE_HOUSEHOLDS,
+    ("GET", "/office/households/{household_id}"): READ_REGISTRY,
+    ("GET", "/office/people"): READ_REGISTRY,
+    ("GET", "/office/people/{person_id}"): READ_REGISTRY,
+    ("POST", "/office/people/{person_id}/reveal"): REVEAL,
+    ("GET", "/office/people/{person_id}/edit"): WRITE_HOUSEHOLDS,
+    ("POST", "/office/people/{person_id}/edit"): WRITE_HOUSEHOLDS,
+    ("GET", "/office/approvals"): ANY_STAFF,
+    ("POST", "/office/approvals/{request_id}/{decision}"): DECIDE,
+    ("GET", "/office/users"): roles(A),
+    ("POST", "/office/users"): roles(A),
 }
 
 

@@ -15,6 +15,11 @@ STATIC_DIR = Path(__file__).parent / "static"
 #: page modules, each exposing ``router``; later capabilities append theirs
 PAGE_MODULES: list[str] = [
     "spmis.web.public",
+    "spmis.web.signin",
+    "spmis.web.registration",  # before office: /office/households/new is not a household id
+    "spmis.web.office",
+    "spmis.web.approvals",
+    "spmis.web.admin",
 ]
 
 

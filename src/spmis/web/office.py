@@ -1,0 +1,180 @@
+"""Back office: the start page, registry search, household and person pages, and revealing a
+masked identifier with a reason. Every page runs as the signed-in user: the registry service
+limits what they see to their area (scope), and the authorisation table to their roles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from spmis.auth.deps import client_address
+from spmis.auth.personal import PersonalDataService
+from spmis.errors import InvalidInput
+from spmis.registry import schemas as s
+from spmis.registry.service import RegistryService
+from spmis.web import forms, nav
+from spmis.web.eligibility import household_eligibility
+from spmis.web.labels import ACTION_LABELS, IDENTIFIER_LABELS, RELATIONSHIP_LABELS, area_name
+from spmis.web.nav import NavItem
+from spmis.web.programme_info import N_
+from spmis.web.routing import PageRoute
+from spmis.web.session import app_ctx, check_csrf, may, require_actor
+from spmis.web.templating import render, request_locale
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+nav.register(NavItem(10, "office", "/office", N_("Start")))
+nav.register(NavItem(20, "office", "/office/households", N_("Find a household")))
+nav.register(NavItem(40, "office", "/office/people", N_("Find a person")))
+
+
+@router.get("/office", response_class=HTMLResponse)
+def office_home(request: Request) -> HTMLResponse:
+    """What the signed-in user can do, as big buttons."""
+    actor = require_actor(request)
+    return render(request, "office/home.html", {"scope_name": area_name(
+        app_ctx(request).gazetteer, actor.scope, request_locale(request))}, area="office")
+
+
+def _int(value: str | None, default: int | None = None) -> int | None:
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        return default
+
+
+@router.get("/office/households", response_class=HTMLResponse)
+async def household_search(request: Request) -> HTMLResponse:
+    """Households in the user's area, by area and IDPoor level, a page at a time."""
+    actor = require_actor(request)
+    q = request.query_params
+    area = (q.get("area") or "").strip() or None
+    level = _int(q.get("idpoor_level"))
+    page = max(1, _int(q.get("page"), 1) or 1)
+    errors: dict[str, str] = {}
+    result = None
+    try:
+        result = await run_in_threadpool(
+            lambda: RegistryService(app_ctx(request)).search_households(
+                actor, area=area, idpoor_level=level, page=page, page_size=20)
+        )
+    except InvalidInput as exc:
+        errors = forms.FormErrors.of(exc.errors, request_locale(request))
+    context = {"q": dict(q), "result": result, "errors": errors, "page": page,
+               "can_register": may(actor, "GET", "/office/households/new")}
+    template = "office/household_rows.html" if "hx-request" in request.headers else \
+        "office/households.html"
+    return render(request, template, context, area="office")
+
+
+@router.get("/office/people", response_class=HTMLResponse)
+async def person_search(request: Request) -> HTMLResponse:
+    """People by name (Khmer or Latin, spelling variants) or by identifier."""
+    actor = require_actor(request)
+    q = request.query_params
+    name = (q.get("name") or "").strip() or None
+    id_type = q.get("identifier_type") or None
+    identifier = (q.get("identifier") or "").strip() or None
+    page = max(1, _int(q.get("page"), 1) or 1)
+    errors: dict[str, str] = {}
+    result = None
+    if name or identifier:
+        try:
+            kind = s.IdentifierType(id_type) if identifier and id_type else None
+            if identifier and kind is None:
+                kind = s.IdentifierType.NATIONAL_ID
+            result = await run_in_threadpool(
+                lambda: RegistryService(app_ctx(request)).search_persons(
+                    actor, name=name, identifier_type=kind, identifier=identifier, page=page,
+                    page_size=20)
+            )
+        except ValueError:
+            errors = {"identifier_type": "?"}
+        except InvalidInput as exc:
+            errors = forms.FormErrors.of(exc.errors, request_locale(request))
+    return render(request, "office/people.html",
+                  {"q": dict(q), "result": result, "errors": errors, "page": page,
+                   "identifier_labels": IDENTIFIER_LABELS}, area="office")
+
+
+def _household_context(request: Request, hid: int) -> dict[str, Any]:
+    actor = require_actor(request)
+    service = RegistryService(app_ctx(request))
+    hh = service.get_household(hid, actor)
+    history = service.history("household", hid, actor)
+    return {
+        "hh": hh,
+        "history": list(reversed(history)),
+        "relationship_labels": RELATIONSHIP_LABELS,
+        "identifier_labels": IDENTIFIER_LABELS,
+        "action_labels": ACTION_LABELS,
+        "can_edit": may(actor, "POST", "/office/households/{household_id}/edit"),
+        "can_edit_person": may(actor, "POST", "/office/people/{person_id}/edit"),
+    }
+
+
+@router.get("/office/households/{household_id}", response_class=HTMLResponse)
+async def household_page(request: Request, household_id: int) -> HTMLResponse:
+    """A household: area, IDPoor status, members (identifiers masked), eligibility, history."""
+    context = await run_in_threadpool(_household_context, request, household_id)
+    context["eligibility"] = await run_in_threadpool(
+        household_eligibility, context["hh"], request_locale(request))
+    context["created"] = request.query_params.get("created") == "1"
+    return render(request, "office/household.html", context, area="office")
+
+
+def _person_context(request: Request, pid: int) -> dict[str, Any]:
+    actor = require_actor(request)
+    service = RegistryService(app_ctx(request))
+    person = service.get_person(pid, actor)
+    return {
+        "p": person,
+        "history": list(reversed(service.history("person", pid, actor))),
+        "relationship_labels": RELATIONSHIP_LABELS,
+        "identifier_labels": IDENTIFIER_LABELS,
+        "action_labels": ACTION_LABELS,
+        "can_reveal": may(actor, "POST", "/office/people/{person_id}/reveal"),
+        "can_edit": may(actor, "POST", "/office/people/{person_id}/edit"),
+        "revealed": None,
+        "errors": {},
+        "form": {},
+    }
+
+
+@router.get("/office/people/{person_id}", response_class=HTMLResponse)
+async def person_page(request: Request, person_id: int) -> HTMLResponse:
+    """A person: facts, identifiers (masked), history; reveal with a reason."""
+    context = await run_in_threadpool(_person_context, request, person_id)
+    context["requested"] = request.query_params.get("requested")
+    context["saved"] = request.query_params.get("saved") == "1"
+    return render(request, "office/person.html", context, area="office")
+
+
+@router.post("/office/people/{person_id}/reveal", response_class=HTMLResponse)
+async def reveal(request: Request, person_id: int) -> HTMLResponse:
+    """Show the clear identifiers to a user who gives a reason (written to the access log)."""
+    form = await request.form()
+    check_csrf(request, form)
+    actor = require_actor(request)
+    context = await run_in_threadpool(_person_context, request, person_id)
+    reason = forms.text(form, "reason") or ""
+    try:
+        if len(reason) < 3:
+            raise InvalidInput.one(("reason",), "string_too_short",
+                                   "give the reason (at least 3 characters)",
+                                   "សូមបញ្ជាក់មូលហេតុ (យ៉ាងតិច ៣ តួអក្សរ)")
+        out = await run_in_threadpool(
+            PersonalDataService(app_ctx(request)).reveal, person_id, actor, reason[:500], None,
+            client_address(request))
+        context["revealed"] = out.identifiers
+    except (InvalidInput, ValidationError) as exc:
+        context["errors"] = forms.FormErrors.of_exception(exc, request_locale(request))
+        context["form"] = {"reason": reason}
+        return render(request, "office/person.html", context, status_code=422, area="office")
+    return render(request, "office/person.html", context, area="office")

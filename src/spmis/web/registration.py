@@ -1,0 +1,195 @@
+"""Registration and correction forms. Each field is named by its location in the service's input
+(``members-0-date_of_birth``), so every message the registry service or its schema gives is
+shown next to the field it is about."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from spmis.auth.model import Actor
+from spmis.errors import FieldError, InvalidInput
+from spmis.registry import schemas as s
+from spmis.registry.service import RegistryService
+from spmis.web import forms, nav
+from spmis.web.areas import chosen_code, picker
+from spmis.web.labels import RELATIONSHIP_LABELS, SEX_LABELS
+from spmis.web.nav import NavItem
+from spmis.web.programme_info import N_
+from spmis.web.routing import PageRoute
+from spmis.web.session import app_ctx, check_csrf, require_actor
+from spmis.web.templating import render, request_locale
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+nav.register(NavItem(30, "office", "/office/households/new", N_("Register a household"),
+                     frozenset({"admin", "registrar"})))
+
+#: the service names the village ``village_code``; the form's picker calls it ``village``
+ALIASES = {"village_code": "village"}
+MEMBER_TEXT = ("family_name_km", "given_name_km", "family_name_latin", "given_name_latin",
+               "date_of_birth", "occupation")
+MEMBER_FLAGS = ("disability", "pregnant", "dob_estimated")
+FORM_IDENTIFIERS = ("national_id", "phone")
+
+
+def _choices(labels: dict[str, str]) -> list[tuple[str, str]]:
+    return list(labels.items())
+
+
+def _register_context(request: Request, actor: Actor, form: FormData | dict[str, Any],
+                      errors: dict[str, str] | None = None) -> dict[str, Any]:
+    selects = picker(app_ctx(request).gazetteer, form, request_locale(request), level="village",
+                     scope=actor.scope)
+    return {
+        "form": form, "rows": forms.rows(form), "selects": selects, "errors": errors or {},
+        "sex_choices": _choices(SEX_LABELS),
+        "relationship_choices": _choices(RELATIONSHIP_LABELS),
+    }
+
+
+def household_input(form: FormData, village: str | None) -> dict[str, Any]:
+    """The ``HouseholdCreate`` the form describes (empty fields left out)."""
+    members = []
+    for i in range(forms.rows(form)):
+        p = f"members-{i}-"
+        member: dict[str, Any] = {
+            "relationship": forms.text(form, p + "relationship") or ("head" if i == 0 else None),
+            "sex": forms.text(form, p + "sex"),
+        }
+        for name in MEMBER_TEXT:
+            value = forms.text(form, p + name)
+            if value is not None:
+                member[name] = value
+        for name in MEMBER_FLAGS:
+            member[name] = forms.flag(form, p + name)
+        idents = {t: forms.text(form, f"{p}identifiers-{t}") for t in FORM_IDENTIFIERS}
+        member["identifiers"] = {t: v for t, v in idents.items() if v}
+        members.append(member)
+    data: dict[str, Any] = {"village_code": village or "", "members": members}
+    for name in ("address_detail", "idpoor_card_number", "idpoor_valid_from", "idpoor_valid_to"):
+        value = forms.text(form, name)
+        if value is not None:
+            data[name] = value
+    level = forms.integer(form, "idpoor_level")
+    if level is not None:
+        data["idpoor_level"] = level
+    return data
+
+
+@router.get("/office/households/new", response_class=HTMLResponse)
+def register_form(request: Request) -> HTMLResponse:
+    """The registration form: where the household lives, then each member."""
+    actor = require_actor(request)
+    return render(request, "office/register.html", _register_context(request, actor, {}),
+                  area="office")
+
+
+@router.post("/office/households/new", response_class=HTMLResponse)
+async def register(request: Request) -> Response:
+    """Register the household, or grow the form, or show each problem next to its field."""
+    form = await request.form()
+    check_csrf(request, form)
+    actor = require_actor(request)
+    action = forms.text(form, "action")
+    if action in {"add", "refresh"}:
+        data = dict(form)
+        if action == "add":
+            data["rows"] = str(forms.rows(form) + 1)
+        return render(request, "office/register.html", _register_context(request, actor, data),
+                      area="office")
+    context = _register_context(request, actor, form)
+    village = chosen_code(context["selects"], "village")
+    errors: list[FieldError] = []
+    if village is None:
+        errors.append(FieldError(("village",), "missing", "choose the village",
+                                 "សូមជ្រើសរើសភូមិ"))
+    try:
+        body = s.HouseholdCreate.model_validate(household_input(form, village or "00000000"))
+    except ValidationError as exc:
+        errors.extend(e for e in forms.pydantic_errors(exc) if e.loc != ("village_code",))
+    if not errors:
+        try:
+            created = await run_in_threadpool(
+                RegistryService(app_ctx(request)).create_household, body, actor)
+            return RedirectResponse(f"/office/households/{created.id}?created=1",
+                                    status_code=303)
+        except InvalidInput as exc:
+            errors.extend(exc.errors)
+    context["errors"] = forms.FormErrors.of(errors, request_locale(request), ALIASES)
+    return render(request, "office/register.html", context, status_code=422, area="office")
+
+
+# ---------------------------------------------------------------- person correction
+def _person_form(p: s.PersonOut) -> dict[str, Any]:
+    out: dict[str, Any] = {name: getattr(p, name) or "" for name in MEMBER_TEXT}
+    out["date_of_birth"] = p.date_of_birth.isoformat()
+    out["sex"] = p.sex
+    for name in ("disability", "pregnant", "dob_estimated"):
+        out[name] = "1" if getattr(p, name) else ""
+    out["expected_delivery_date"] = (p.expected_delivery_date.isoformat()
+                                     if p.expected_delivery_date else "")
+    return out
+
+
+def person_patch(form: FormData, current: s.PersonOut) -> dict[str, Any]:
+    """The fields the user changed, as a ``PersonUpdate`` body (with reason and version)."""
+    before = _person_form(current)
+    patch: dict[str, Any] = {}
+    for name in (*MEMBER_TEXT, "expected_delivery_date", "sex"):
+        value = forms.text(form, name)
+        if (value or "") != (before.get(name) or ""):
+            patch[name] = value
+    for name in MEMBER_FLAGS:
+        if forms.flag(form, name) != bool(before.get(name)):
+            patch[name] = forms.flag(form, name)
+    idents = {t: forms.text(form, f"identifiers-{t}") for t in FORM_IDENTIFIERS}
+    idents = {t: v for t, v in idents.items() if v}
+    if idents:
+        patch["identifiers"] = idents
+    patch["reason"] = forms.text(form, "reason") or ""
+    version = forms.integer(form, "expected_version")
+    if isinstance(version, int):
+        patch["expected_version"] = version
+    return patch
+
+
+@router.get("/office/people/{person_id}/edit", response_class=HTMLResponse)
+async def correct_form(request: Request, person_id: int) -> HTMLResponse:
+    """The correction form of a person, filled with the current record."""
+    actor = require_actor(request)
+    current = await run_in_threadpool(RegistryService(app_ctx(request)).get_person,
+                                      person_id, actor)
+    form = _person_form(current) | {"expected_version": str(current.version)}
+    return render(request, "office/correct_person.html",
+                  {"p": current, "form": form, "errors": {}, "sex_choices": _choices(SEX_LABELS)},
+                  area="office")
+
+
+@router.post("/office/people/{person_id}/edit", response_class=HTMLResponse)
+async def correct(request: Request, person_id: int) -> Response:
+    """Save a correction; a changed identifier becomes a request for an approver."""
+    form = await request.form()
+    check_csrf(request, form)
+    actor = require_actor(request)
+    service = RegistryService(app_ctx(request))
+    current = await run_in_threadpool(service.get_person, person_id, actor)
+    context = {"p": current, "form": form, "errors": {}, "sex_choices": _choices(SEX_LABELS)}
+    try:
+        patch = s.PersonUpdate.model_validate(person_patch(form, current))
+        if patch.identifiers:
+            filed = await run_in_threadpool(service.request_person_update, person_id, patch,
+                                            actor)
+            return RedirectResponse(f"/office/people/{person_id}?requested={filed.id}",
+                                    status_code=303)
+        await run_in_threadpool(service.update_person, person_id, patch, actor)
+        return RedirectResponse(f"/office/people/{person_id}?saved=1", status_code=303)
+    except (InvalidInput, ValidationError) as exc:
+        context["errors"] = forms.FormErrors.of_exception(exc, request_locale(request))
+        return render(request, "office/correct_person.html", context, status_code=422,
+                      area="office")

