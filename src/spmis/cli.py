@@ -22,7 +22,7 @@ SUBCOMMANDS: list[tuple[str, str, str | None]] = [
     ("spmis.auth.cli", "user_app", "user"),
     ("spmis.auth.cli", "client_app", "client"),
     ("spmis.auth.cli", "keys_app", "keys"),
-    ("spmis.linkage.registry_cli", "app", "link"),
+    ("spmis.linkage.cli", "app", "link"),
 ]
 
 

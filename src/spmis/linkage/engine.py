@@ -129,13 +129,16 @@ def dedupe(
     *,
     model: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    check: Callable[[PrepareReport], None] | None = None,
 ) -> LinkageResult:
     """Find the records of ``source`` that are the same person; see the module docstring.
 
+    ``check`` is called with the counts of unreadable values once the input is standardised,
+    before any training or scoring: it may raise to stop a run on a wrong column.
     Raises ``InvalidInput`` when ``source`` has no rows.
     """
     with _quiet_splink():
-        return _dedupe(con, source, roles, options, model=model, progress=progress)
+        return _dedupe(con, source, roles, options, model=model, progress=progress, check=check)
 
 
 def _dedupe(
@@ -146,11 +149,8 @@ def _dedupe(
     *,
     model: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    check: Callable[[PrepareReport], None] | None = None,
 ) -> LinkageResult:
-    """Find the records of ``source`` that are the same person; see the module docstring.
-
-    Raises ``InvalidInput`` when ``source`` has no rows.
-    """
     opts = options or LinkageOptions()
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
@@ -161,6 +161,8 @@ def _dedupe(
     if report.rows == 0:
         raise InvalidInput.one(("input",), "empty", "the file has no data rows",
                                "ឯកសារគ្មានជួរទិន្នន័យទេ")
+    if check is not None:
+        check(report)
     timings["prepare"] = time.perf_counter() - t0
 
     db_api = DuckDBAPI(connection=con)
