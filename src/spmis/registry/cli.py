@@ -24,7 +24,7 @@ ScopeOption = Annotated[str, typer.Option(
 
 
 def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {message}")
+    err_console.print(f"[red]error:[/red] {message}", soft_wrap=True)
     return typer.Exit(2)
 
 

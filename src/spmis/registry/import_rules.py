@@ -215,7 +215,7 @@ def validate_household_rows(
         check((pl.col("_pregnant") == False) & pl.col("_edd").is_not_null(),  # noqa: E712
               "expected_delivery_date", "given for a person who is not pregnant",
               "មិនមានផ្ទៃពោះ"),
-        check(pregnant & pl.col("_sex").is_in(sexes) & (pl.col("_sex") != Sex.FEMALE.value),
+        check(pregnant & pl.col("_sex").is_not_null() & (pl.col("_sex") != Sex.FEMALE.value),
               "pregnant", "only a woman can be pregnant", "មានតែស្ត្រីទេដែលអាចមានផ្ទៃពោះ"),
         check(pregnant & (pl.col("_sex") == Sex.FEMALE.value) & ~future
               & ((age < PREGNANCY_AGE[0]) | (age > PREGNANCY_AGE[1])), "pregnant",

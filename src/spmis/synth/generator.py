@@ -281,7 +281,7 @@ def generate(
     fertile = female & (age >= 15) & (age <= 45)
     pregnant = fertile & (rng.random(N) < np.where((age >= 20) & (age <= 35), 0.04, 0.015))
     edd = today + rng.integers(7, 280, size=N).astype("timedelta64[D]")
-    p_dis = 0.015 + 0.25 * np.clip((age - 35) / 65, 0, 1) ** 2
+    p_dis = 0.025 + 0.3 * np.clip((age - 30) / 60, 0, 1) ** 1.5
     disabled = rng.random(N) < p_dis
     d1 = _pick(rng, N, DOMAIN_P)
     two = rng.random(N) < 0.3
