@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from spmis.registry.names import is_khmer_text, khmer_key, latin_key, person_name_keys, skeleton
+from spmis.registry.names import (
+    is_khmer_text,
+    khmer_key,
+    latin_key,
+    name_key,
+    normalise_khmer,
+    person_name_keys,
+    skeleton,
+)
 
 
 @pytest.mark.parametrize(
@@ -36,3 +44,33 @@ def test_person_keys() -> None:
     assert key == "sokdara"
     assert skel == "skdr"
     assert km == "សុខតារា"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # subscript ro typed before the other subscript
+        ("\u179f\u17d2\u178f\u17d2\u179a\u17b8", "\u179f\u17d2\u179a\u17d2\u178f\u17b8"),
+        ("\u1780\u17d2\u179a\u17b6", "\u1780\u17b6\u17d2\u179a"),  # vowel before subscript
+        ("\u1785\u17c1\u17b6", "\u1785\u17c4"),  # e + aa -> oo
+        ("\u1785\u17c1\u17b8", "\u1785\u17be"),  # e + ii -> oe
+        ("\u1785\u1793\u17d2\u178a\u17b6", "\u1785\u1793\u17d2\u178f\u17b6"),  # coeng da / ta
+        ("\u1780\u17bb\u17bb", "\u1780\u17bb"),  # vowel typed twice
+        ("\u1794\u17ca\u17bb", "\u1794\u17bb\u17ca"),  # register shifter after the vowel
+        ("\u17a3\u1780", "\u17a2\u1780"),  # deprecated independent vowel
+    ],
+)
+def test_khmer_spellings_that_look_the_same_share_a_key(a: str, b: str) -> None:
+    assert khmer_key(a) == khmer_key(b)
+    assert normalise_khmer(a) == normalise_khmer(b)
+
+
+def test_khmer_normalisation_keeps_other_text_and_distinct_names() -> None:
+    assert normalise_khmer("Sok សុខ 12") == "Sok សុខ 12"
+    assert khmer_key("សុខ") != khmer_key("សុខា")
+
+
+def test_name_key_picks_the_script() -> None:
+    assert name_key("Sokh Dara") == latin_key("Sok Dara") == "sokdara"
+    assert name_key("សុខ ដារា") == khmer_key("សុខដារា")
+    assert name_key(None) == name_key("") == ""
