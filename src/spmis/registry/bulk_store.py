@@ -62,9 +62,9 @@ class BulkStore:
             return pl.Series("id", [], dtype=pl.Int64)
         name = table.name
         if self.is_postgres:
-            ids = [r[0] for r in self.conn.exec_driver_sql(
-                f"SELECT nextval(pg_get_serial_sequence('{name}', 'id')) "
-                "FROM generate_series(1, %s)", (n,))]
+            ids = self.conn.exec_driver_sql(
+                f"SELECT array_agg(nextval(pg_get_serial_sequence('{name}', 'id'))) "
+                "FROM generate_series(1, %s)", (n,)).scalar_one()
             return pl.Series("id", ids, dtype=pl.Int64)
         top = self.conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {name}").scalar_one()
         return pl.int_range(top + 1, top + 1 + n, eager=True, dtype=pl.Int64).alias("id")

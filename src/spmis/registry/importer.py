@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -282,15 +283,17 @@ def import_households(
     rejects = _RejectWriter(reject_path, HOUSEHOLD_COLUMNS)
     bar = _Progress(progress, _count_rows(path), f"importing {path.name}")
     try:
-        for chunk in _household_chunks(path, ctx.settings.import_chunk_rows):
-            result: _ChunkResult = _run_chunk(ctx, partial(importer.process, rows=chunk))
-            rejects.write(result.rejected)
-            summary.rows_read += chunk.height
-            summary.households_created += result.households
-            summary.people_created += result.people
-            summary.rows_unchanged += result.unchanged
-            summary.rows_rejected += result.rejected.height
-            bar.advance(chunk.height)
+        # pipeline: the next chunk is read and validated (Polars, hashing) while the database
+        # checks and writes the previous one in a worker thread; chunks are stored in order.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="spmis-import") as pool:
+            pending: Future[_ChunkResult] | None = None
+            for chunk in _household_chunks(path, ctx.settings.import_chunk_rows):
+                prepared = importer.prepare(chunk)
+                if pending is not None:
+                    _count(summary, rejects, bar, pending.result())
+                pending = pool.submit(_run_chunk, ctx, partial(importer.store, frame=prepared))
+            if pending is not None:
+                _count(summary, rejects, bar, pending.result())
     finally:
         bar.close()
         rejects.close()
@@ -301,10 +304,22 @@ def import_households(
 
 @dataclass
 class _ChunkResult:
+    rows: int
     rejected: pl.DataFrame
     households: int = 0
     people: int = 0
     unchanged: int = 0
+
+
+def _count(summary: ImportSummary, rejects: _RejectWriter, bar: _Progress,
+           result: _ChunkResult) -> None:
+    rejects.write(result.rejected)
+    summary.rows_read += result.rows
+    summary.households_created += result.households
+    summary.people_created += result.people
+    summary.rows_unchanged += result.unchanged
+    summary.rows_rejected += result.rejected.height
+    bar.advance(result.rows)
 
 
 def _error_lit(field: str, en: str, km: str) -> pl.Expr:
@@ -324,11 +339,18 @@ class _HouseholdImport:
         self.rejected_households: set[str] = set()
 
     # ------------------------------------------------------------------ per chunk
-    def process(self, conn: Connection, rows: pl.DataFrame) -> _ChunkResult:
-        store = BulkStore(conn)
+    def prepare(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """What needs no database: the rules on each row and across the rows of a household,
+        keyed hashes of the identifiers, name keys."""
         frame = rules.validate_household_rows(rows, self.today, self.villages, self.actor.scope)
         frame = rules.validate_households_together(frame)
         frame = self._hash_identifiers(frame)
+        return rules.name_keys(frame)
+
+    def store(self, conn: Connection, frame: pl.DataFrame) -> _ChunkResult:
+        """Check a prepared chunk against the database and write its new households."""
+        store = BulkStore(conn)
+        rows = frame.height
         frame = self._against_database(store, frame)
         frame = self._whole_households(frame)
         bad = frame.filter(pl.col(rules.ERRORS).list.len() > 0)
@@ -338,7 +360,7 @@ class _HouseholdImport:
                                  & pl.col("_p_id").is_not_null())
         new = frame.filter((pl.col(rules.ERRORS).list.len() == 0) & pl.col("_p_id").is_null())
         households, people = self._write(store, new)
-        return _ChunkResult(bad, households, people, unchanged.height)
+        return _ChunkResult(rows, bad, households, people, unchanged.height)
 
     def _hash_identifiers(self, frame: pl.DataFrame) -> pl.DataFrame:
         cipher = self.ctx.cipher
@@ -517,7 +539,7 @@ class _HouseholdImport:
                  pl.lit(ts).alias("created_at"), pl.lit(actor).alias("created_by"),
                  pl.lit(ts).alias("updated_at"), pl.lit(actor).alias("updated_by")]
         store.insert(household, hh_rows.drop("_run").with_columns(audit))
-        people = rules.name_keys(new).with_columns(p_ids.alias("id")).join(
+        people = new.with_columns(p_ids.alias("id")).join(
             hh_rows.select("_run", pl.col("id").alias("household_id")), on="_run", how="left",
             maintain_order="left")
         people = people.select(
