@@ -54,7 +54,7 @@ def demo(
 
     from spmis.auth.model import SYSTEM
     from spmis.context import AppContext
-    from spmis.registry.importer import import_households
+    from spmis.registry.importer import import_enterprises, import_households
     from spmis.registry.store import household
     from spmis.synth.generator import generate
 
@@ -66,6 +66,9 @@ def demo(
         return
     with tempfile.TemporaryDirectory() as tmp:
         generate(households=households, seed=seed, out_dir=Path(tmp), duplicate_share=0.0)
+        # employers first: formal workers refer to them by enterprise_key
+        import_enterprises(ctx, Path(tmp) / "enterprises.csv", SYSTEM,
+                           reject_path=Path(tmp) / "enterprise-rejects.csv", progress=False)
         summary = import_households(
             ctx,
             Path(tmp) / "households.csv",
