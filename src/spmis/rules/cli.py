@@ -50,13 +50,12 @@ def evaluate_cmd(period: PeriodOpt, programme: ProgrammeOpt = None) -> None:
 
 def _evaluate(engine: Engine, period: str, programme: list[str] | None) -> None:
     from spmis.rules.service import evaluate
-    from spmis.rules.store import load_population, write_results
+    from spmis.rules.store import load_population_parallel, write_results
 
     started = datetime.now(UTC)
     with console.status("loading the registry"):
         t0 = time.perf_counter()
-        with engine.connect() as conn:
-            loaded = load_population(conn, period)
+        loaded = load_population_parallel(engine, period)
         t1 = time.perf_counter()
     pop = loaded.population
     try:
@@ -98,7 +97,7 @@ def simulate_cmd(
     from spmis.rules.reforms import apply_reform, load_reform
     from spmis.rules.report import compare
     from spmis.rules.service import evaluate
-    from spmis.rules.store import load_population
+    from spmis.rules.store import load_population_parallel
     from spmis.rules.system import tax_benefit_system
 
     period = _check_period(period)
@@ -109,8 +108,8 @@ def simulate_cmd(
         raise typer.BadParameter(err.msg, param_hint="--reform") from err
     engine = make_engine(get_settings().database_url)
     try:
-        with console.status("loading the registry"), engine.connect() as conn:
-            loaded = load_population(conn, period)
+        with console.status("loading the registry"):
+            loaded = load_population_parallel(engine, period)
     finally:
         engine.dispose()
     pop = loaded.population

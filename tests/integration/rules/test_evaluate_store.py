@@ -17,7 +17,14 @@ from spmis.config import Settings
 from spmis.db.engine import make_engine
 from spmis.registry.store import household, person
 from spmis.rules.service import evaluate
-from spmis.rules.store import load_population, read_results, rules_result, rules_run, write_results
+from spmis.rules.store import (
+    load_population,
+    load_population_parallel,
+    read_results,
+    rules_result,
+    rules_run,
+    write_results,
+)
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 AUDIT = {"created_at": NOW, "created_by": "t", "updated_at": NOW, "updated_by": "t"}
@@ -70,6 +77,9 @@ def test_load_evaluate_write_is_bulk_and_idempotent(engine_kind: str, db_url: st
         with engine.connect() as conn:
             loaded = load_population(conn, "2021-03")
         pop = loaded.population
+        parallel = load_population_parallel(engine, "2021-03", workers=3).population
+        assert sorted(parallel.person_ids.tolist()) == sorted(pop.person_ids.tolist())
+        assert parallel.household_ids.tolist() == pop.household_ids.tolist()
         assert pop.household_ids.tolist() == [1, 2, 3]
         assert len(pop.person_ids) == 6  # the deceased and the moved household are left out
         # household 2's card expired in 2020
