@@ -6,12 +6,17 @@ secrets, TOTP URIs) are printed once and never logged.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from spmis.config import Environment, get_settings, new_key_b64
+
+if TYPE_CHECKING:
+    from spmis.context import AppContext
 
 user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 client_app = typer.Typer(help="API clients (OAuth2 client credentials).", no_args_is_help=True)
@@ -22,10 +27,16 @@ RolesOpt = Annotated[str, typer.Option("--roles", "--role", help="comma-separate
 ScopeOpt = Annotated[str, typer.Option(help="'' (country) or a province/district/commune code")]
 
 
-def _ctx():  # type: ignore[no-untyped-def]
+@contextmanager
+def _ctx() -> Iterator[AppContext]:
+    """The application context for one command; its connections are closed afterwards."""
     from spmis.context import AppContext
 
-    return AppContext.create(get_settings())
+    ctx = AppContext.create(get_settings())
+    try:
+        yield ctx
+    finally:
+        ctx.engine.dispose()
 
 
 def _fail(exc: Exception) -> None:
@@ -52,8 +63,9 @@ def user_create(
     password = typer.prompt("password", hide_input=True,
                             confirmation_prompt=True) if prompt_password else None
     try:
-        user, generated = AccountService(_ctx()).create_user(
-            username, roles, scope, SYSTEM, password=password, full_name=full_name)
+        with _ctx() as ctx:
+            user, generated = AccountService(ctx).create_user(
+                username, roles, scope, SYSTEM, password=password, full_name=full_name)
     except SpmisError as exc:
         _fail(exc)
         return
@@ -73,7 +85,8 @@ def ensure_demo_admin() -> None:
     if settings.env != Environment.DEVELOPMENT:
         console.print("not in development: no demo administrator is created")
         return
-    password = AccountService(_ctx()).ensure_demo_admin()
+    with _ctx() as ctx:
+        password = AccountService(ctx).ensure_demo_admin()
     if password is None:
         console.print("staff users exist: no demo administrator created")
         return
@@ -88,7 +101,8 @@ def enable_totp(username: str) -> None:
     from spmis.errors import SpmisError
 
     try:
-        uri = AccountService(_ctx()).enable_totp(username)
+        with _ctx() as ctx:
+            uri = AccountService(ctx).enable_totp(username)
     except SpmisError as exc:
         _fail(exc)
         return
@@ -102,7 +116,8 @@ def unlock(username: str) -> None:
     from spmis.errors import SpmisError
 
     try:
-        AccountService(_ctx()).unlock(username)
+        with _ctx() as ctx:
+            AccountService(ctx).unlock(username)
     except SpmisError as exc:
         _fail(exc)
         return
@@ -117,7 +132,8 @@ def client_create(name: str, roles: RolesOpt, scope: ScopeOpt = "") -> None:
     from spmis.errors import SpmisError
 
     try:
-        client_id, secret = AccountService(_ctx()).create_client(name, roles, scope, SYSTEM)
+        with _ctx() as ctx:
+            client_id, secret = AccountService(ctx).create_client(name, roles, scope, SYSTEM)
     except SpmisError as exc:
         _fail(exc)
         return
@@ -133,12 +149,12 @@ def keys_rotate(
     """Re-encrypt every encrypted value with the first key of SPMIS_ENCRYPTION_KEYS."""
     from spmis.auth.keys import count_by_key, rotate
 
-    ctx = _ctx()
-    done = rotate(ctx, chunk_rows)
-    for table, n in done.items():
-        console.print(f"{table}: {n} values re-encrypted with key '{ctx.cipher.primary}'")
-    for table, counts in count_by_key(ctx).items():
-        console.print(f"{table}: values per key {counts or '{}'}")
+    with _ctx() as ctx:
+        done = rotate(ctx, chunk_rows)
+        for table, n in done.items():
+            console.print(f"{table}: {n} values re-encrypted with key '{ctx.cipher.primary}'")
+        for table, counts in count_by_key(ctx).items():
+            console.print(f"{table}: values per key {counts or '{}'}")
 
 
 @keys_app.command("new")
