@@ -66,7 +66,7 @@ class LinkTables:
     """DuckDB tables a linkage of a list left behind (see ``link_list``)."""
 
     cross: str  #: list_row, person_id, household_id, probability, reasons (pairs >= floor)
-    best: str  #: list_row, entity_id, probability, reasons, sure (entities >= threshold)
+    best: str  #: list_row, entity_id, household_id, probability, reasons, sure (count >= threshold)
     rows: int
     registry_people: int
     notes: list[str]
@@ -211,8 +211,8 @@ def link_list(
     entity = "person_id" if level == "person" else "household_id"
     con.execute(f"""create or replace table {BEST} as
         with e as (
-            select list_row, {entity} as entity_id, max(probability) as probability,
-                   arg_max(reasons, probability) as reasons
+            select list_row, {entity} as entity_id, any_value(household_id) as household_id,
+                   max(probability) as probability, arg_max(reasons, probability) as reasons
             from {CROSS} group by list_row, {entity}),
         ranked as (
             select *, row_number() over (partition by list_row
@@ -220,7 +220,8 @@ def link_list(
                    count(*) filter (where probability >= {threshold})
                        over (partition by list_row) as sure
             from e)
-        select list_row, entity_id, probability, reasons, sure from ranked where rank = 1""")
+        select list_row, entity_id, household_id, probability, reasons, sure
+        from ranked where rank = 1""")
     rows = int(con.execute(f"select count(*) from {LIST}").fetchall()[0][0])
     return LinkTables(CROSS, BEST, rows, people, notes)
 
@@ -248,12 +249,13 @@ def match_list(
         row_id = (f'l."{mapping.id_column}"' if mapping.id_column != ROW_COLUMN
                   else f"l.{ROW_COLUMN}")
         id_name = mapping.id_column if mapping.id_column != ROW_COLUMN else "row"
-        entity = "person_id" if level == "person" else "household_id"
+        entity = ("b.entity_id as person_id, b.household_id" if level == "person"
+                  else "b.entity_id as household_id")
         con.execute(f"""create or replace table __spmis_match_out as
             select {row_id} as "{id_name}",
                    case when b.sure = 1 then 'matched' when b.sure > 1 then 'ambiguous'
                         else 'unmatched' end as status,
-                   b.entity_id as {entity}, round(b.probability, 6) as match_probability,
+                   {entity}, round(b.probability, 6) as match_probability,
                    array_to_string(b.reasons, '; ') as reason,
                    coalesce(b.sure, 0) as candidates
             from {LIST} as l left join {tables.best} as b on b.list_row = l.{ROW_COLUMN}

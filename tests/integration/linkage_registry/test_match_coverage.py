@@ -65,6 +65,7 @@ def test_match_list_rows_summary_and_reasons(ctx: AppContext, people: dict[str, 
     assert list(rows) == ["A1", "A2", "A3"]  # input order kept
     assert rows["A1"]["status"] == "matched"
     assert int(rows["A1"]["person_id"]) == people["dara"]
+    assert rows["A1"]["household_id"] == rows["A1"]["household_id"].strip() != ""
     assert float(rows["A1"]["match_probability"]) >= 0.9
     assert "id_number=same" in rows["A1"]["reason"] and "name=same" in rows["A1"]["reason"]
     assert rows["A2"]["status"] == "ambiguous" and rows["A2"]["candidates"] == "2"

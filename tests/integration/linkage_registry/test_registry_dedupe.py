@@ -84,3 +84,34 @@ def test_uncertain_pair_goes_to_review_and_a_rejected_pair_stays_apart(ctx: AppC
                                   review_threshold=0.01)
     assert summary.auto_merged == 0 and summary.queued == 1
     assert _queue(ctx)[0][:3] == (a, b, "pending")
+
+
+def test_human_decisions_stop_later_automatic_merges(ctx: AppContext) -> None:
+    from spmis.db.uow import UnitOfWork
+    from spmis.linkage.merge import undo_merge
+    from spmis.linkage.review import ReviewService
+    from spmis.linkage.store import link_merge
+
+    # an automatic merge that a person undoes is not redone by the next run
+    [a] = add_household(ctx, member())
+    [b] = add_household(ctx, member())
+    assert run_registry_dedupe(ctx, SYSTEM).auto_merged == 1
+    with ctx.engine.connect() as conn:
+        merge_id = conn.execute(select(link_merge.c.id)).scalar_one()
+    with UnitOfWork(ctx.engine) as uow:
+        undo_merge(uow.conn, merge_id, SYSTEM, "two people with the same name and birthday")
+        uow.commit()
+    again = run_registry_dedupe(ctx, SYSTEM)
+    assert again.auto_merged == 0 and again.queued == 0
+    assert person_state(ctx, b)["row"]["status"] == "active"
+    # a pair a clerk rejected is not merged even when a later run is surer
+    [c] = add_household(ctx, member(given_name_latin="Vanna", sex="M"), village=OTHER_VILLAGE)
+    [d] = add_household(ctx, member(given_name_latin="Vanna", sex="M"), village=OTHER_VILLAGE)
+    run_registry_dedupe(ctx, SYSTEM, auto_merge_threshold=1.0, review_threshold=0.5)
+    review = ReviewService(ctx)
+    [item] = review.queue(SYSTEM).items
+    assert (item.person_id_l, item.person_id_r) == (c, d)
+    review.reject(item.id, "different fathers", SYSTEM)
+    assert run_registry_dedupe(ctx, SYSTEM).auto_merged == 0
+    assert person_state(ctx, d)["row"]["status"] == "active"
+    assert a != c
