@@ -108,10 +108,11 @@ def _normalise_frame(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFram
 
 
 def _csv_chunks(path: Path, header: list[str], chunk_rows: int) -> Iterator[pl.DataFrame]:
-    del header
+    # the header as read by ``read_header`` (byte-order mark and spaces removed)
+    names = [h or f"_unnamed_{i}" for i, h in enumerate(header)]
     lazy = pl.scan_csv(
         path, infer_schema=False, row_index_name=ROW_COLUMN, row_index_offset=2,
-        encoding="utf8", truncate_ragged_lines=True,
+        encoding="utf8", truncate_ragged_lines=True, new_columns=names,
     )
     yield from lazy.collect_batches(chunk_size=chunk_rows)
 
