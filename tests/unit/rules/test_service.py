@@ -143,3 +143,26 @@ def test_reform_of_a_scale_bracket() -> None:
     result = evaluate(pop, "2026-11", ["nssf_contributions"], system=reformed)
     # 0.8% + 2.6% + 6% of 1,000,000
     assert int(result["nssf_contributions"].amount[0]) == 94_000
+
+
+def test_every_formula_has_a_yaml_test() -> None:
+    """Every variable computed by a formula appears in the output of some YAML test."""
+    from pathlib import Path
+
+    import yaml
+
+    system = tax_benefit_system()
+    tested: set[str] = set()
+
+    def collect(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in system.variables:
+                    tested.add(key)
+                collect(value)
+
+    for path in (Path(__file__).parent / "openfisca").glob("*.yaml"):
+        for case in yaml.safe_load(path.read_text(encoding="utf-8")):
+            collect(case.get("output", {}))
+    with_formula = {name for name, v in system.variables.items() if v.formulas}
+    assert with_formula - tested == set()
