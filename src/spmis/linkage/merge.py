@@ -9,9 +9,12 @@ Merging person B into person A (the *survivor*):
   ``link_merge_identifier`` with its hash.
 - Both records get a new version and a ``merge`` entry in ``change_log``; ``link_merge`` keeps a
   snapshot of both rows and their identifiers as they were before the merge.
+- A household the merge leaves without any active member gets status ``merged`` (so it is no
+  longer counted or paid as a household), with its own history entry.
 
 Undoing restores both records exactly (every field, identifiers, membership); only the version
-and the ``updated_*`` columns advance, and both records get an ``unmerge`` history entry. The pair
+and the ``updated_*`` columns advance, and both records get an ``unmerge`` history entry; a
+household the merge closed is reopened. The pair
 is then marked "not the same person" in the review queue, so no later run merges it again.
 
 ``merge_people`` works on a batch with set-based SQL (a handful of statements per batch, whatever
@@ -152,7 +155,9 @@ def merge_people(
     ])
     _move_identifiers(conn, key)
     _mark_people(conn, key, actor, now, len(usable))
-    return _log_merges(conn, key, actor, reason)
+    merge_ids = _log_merges(conn, key, actor, reason)
+    _close_emptied_households(conn, key, actor, reason, now)
+    return merge_ids
 
 
 def _batch(key: str) -> Any:
@@ -206,6 +211,55 @@ def _mark_people(conn: Connection, key: str, actor: Actor, now: datetime, expect
         update(person)
         .where(person.c.id.in_(select(m.c.survivor_id).where(m.c.batch_key == key)))
         .values(version=person.c.version + 1, updated_at=now, updated_by=actor.username))
+
+
+def _close_emptied_households(conn: Connection, key: str, actor: Actor, reason: str,
+                              now: datetime) -> None:
+    """A household left without any active member by the merge gets status ``merged`` (so it
+    is no longer counted or paid), with a history entry; undo reopens it."""
+    m = link_merge
+    merged_people = select(m.c.merged_id).where(m.c.batch_key == key)
+    homes = select(person.c.household_id).where(person.c.id.in_(merged_people))
+    other = person.alias("other")
+    emptied = select(household.c.id).where(
+        household.c.id.in_(homes), household.c.status == "active",
+        ~exists().where(other.c.household_id == household.c.id, other.c.status == "active"))
+    ids = list(conn.execute(emptied).scalars())
+    if not ids:
+        return
+    conn.execute(update(household).where(household.c.id.in_(ids)).values(
+        status="merged", version=household.c.version + 1, updated_at=now,
+        updated_by=actor.username))
+    rows = conn.execute(
+        select(household.c.id, household.c.version, m.c.id.label("merge_id"), m.c.merged_id)
+        .join(person, person.c.household_id == household.c.id)
+        .join(m, m.c.merged_id == person.c.id)
+        .where(m.c.batch_key == key, household.c.id.in_(ids)).order_by(m.c.id)).all()
+    entries: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        entry = entries.setdefault(r.id, {
+            **_entry(r.id, r.version, "merge", actor, reason, now,
+                     {"status": ["active", "merged"], "merge_ids": [], "merged_person_ids": []}),
+            "entity_type": "household"})
+        entry["changes"]["merge_ids"].append(r.merge_id)
+        entry["changes"]["merged_person_ids"].append(r.merged_id)
+    conn.execute(insert(change_log), list(entries.values()))
+
+
+def _reopen_household(conn: Connection, hid: int, actor: Actor, reason: str, merge_id: int,
+                      now: datetime) -> None:
+    """Undo gives the merged person back to their household: reopen it if a merge closed it."""
+    done = conn.execute(update(household).where(
+        household.c.id == hid, household.c.status == "merged").values(
+        status="active", version=household.c.version + 1, updated_at=now,
+        updated_by=actor.username))
+    if done.rowcount != 1:
+        return
+    version = conn.execute(select(household.c.version).where(household.c.id == hid)).scalar_one()
+    conn.execute(insert(change_log), [{
+        **_entry(hid, version, "unmerge", actor, reason, now,
+                 {"status": ["merged", "active"], "merge_id": merge_id}),
+        "entity_type": "household"}])
 
 
 def _log_merges(conn: Connection, key: str, actor: Actor, reason: str) -> list[int]:
@@ -293,6 +347,7 @@ def undo_merge(conn: Connection, merge_id: int, actor: Actor, reason: str) -> di
             version=person.c.version + 1, updated_at=now, updated_by=actor.username))
         conn.execute(update(person).where(person.c.id == a).values(
             version=person.c.version + 1, updated_at=now, updated_by=actor.username))
+        _reopen_household(conn, before["household_id"], actor, reason, merge_id, now)
     except IntegrityError as exc:
         raise Conflict("restoring the merged person conflicts with a later change (for example "
                        "a new household head); resolve that first",

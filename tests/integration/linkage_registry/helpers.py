@@ -11,7 +11,7 @@ from spmis.auth.model import SYSTEM
 from spmis.context import AppContext
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
-from spmis.registry.store import change_log, person, person_identifier
+from spmis.registry.store import change_log, household, person, person_identifier
 
 VILLAGE = "12010101"  # Phnom Penh, Chamkar Mon
 OTHER_VILLAGE = "01020101"  # Banteay Meanchey
@@ -46,15 +46,24 @@ def person_state(ctx: AppContext, pid: int) -> dict[str, Any]:
     return {"row": row, "identifiers": idents}
 
 
-def history(ctx: AppContext, pid: int) -> list[str]:
+def household_row(ctx: AppContext, hid: int) -> dict[str, Any]:
+    with ctx.engine.connect() as conn:
+        return dict(conn.execute(select(household).where(household.c.id == hid)).mappings().one())
+
+
+def history(ctx: AppContext, pid: int, entity_type: str = "person") -> list[str]:
     with ctx.engine.connect() as conn:
         return list(conn.execute(select(change_log.c.action).where(
-            change_log.c.entity_type == "person", change_log.c.entity_id == pid)
+            change_log.c.entity_type == entity_type, change_log.c.entity_id == pid)
             .order_by(change_log.c.id)).scalars())
 
 
 #: columns that advance on every change; everything else must come back exactly
 MOVING = ("version", "updated_at", "updated_by")
+
+
+def without_moving(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in MOVING}
 
 
 def content(state: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,16 @@ from spmis.errors import Conflict
 from spmis.linkage.merge import MergeItem, merge_people, undo_merge
 from spmis.linkage.store import REJECTED, link_merge_identifier, link_review
 
-from .helpers import MOVING, add_household, content, history, member, person_state
+from .helpers import (
+    MOVING,
+    add_household,
+    content,
+    history,
+    household_row,
+    member,
+    person_state,
+    without_moving,
+)
 
 CLERK = SYSTEM
 
@@ -65,8 +74,13 @@ def test_merge_and_undo_restore_both_records_exactly(ctx: AppContext) -> None:
                                         "national_id": "100200300", "idpoor_card": "EC-12-0001",
                                         "phone": "097 765 4321"}))
     before = {pid: person_state(ctx, pid) for pid in (a, b, child)}
+    homes = {p: before[p]["row"]["household_id"] for p in (a, b)}
+    homes_before = {p: household_row(ctx, h) for p, h in homes.items()}
     merge_id = _merge(ctx, a, b)
     assert person_state(ctx, b)["row"]["status"] == "merged"
+    # B was alone in its household: the household is closed (not counted, not paid)...
+    assert household_row(ctx, homes[b])["status"] == "merged"
+    assert household_row(ctx, homes[a])["status"] == "active"
     out = _undo(ctx, merge_id)
     assert sorted(out["identifiers_returned"]) == ["idpoor_card", "national_id"]
     for pid in (a, b):
@@ -74,6 +88,10 @@ def test_merge_and_undo_restore_both_records_exactly(ctx: AppContext) -> None:
         assert content(after) == content(before[pid])
         assert after["row"]["version"] == before[pid]["row"]["version"] + 2
     assert person_state(ctx, child) == before[child]  # untouched
+    # ... and reopened by the undo, exactly as it was
+    assert without_moving(household_row(ctx, homes[b])) == without_moving(homes_before[b])
+    assert household_row(ctx, homes[a]) == homes_before[a]
+    assert history(ctx, homes[b], "household")[-2:] == ["merge", "unmerge"]
     assert history(ctx, b)[-2:] == ["merge", "unmerge"]
     assert history(ctx, a)[-2:] == ["merge", "unmerge"]
     # the pair is now known not to be the same person: no automatic merge later
