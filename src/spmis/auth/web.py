@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Response
 
@@ -52,26 +53,42 @@ def redact(text: str) -> str:
     return _BEARER.sub(r"\1 ***", _SENSITIVE_QUERY.sub(r"\1=***", text))
 
 
+def redact_record(record: logging.LogRecord) -> None:
+    """Redact a log record in place (its formatted message replaces msg and args)."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a badly formatted record: leave it alone
+        return
+    cleaned = redact(message)
+    if cleaned != message:
+        record.msg, record.args = cleaned, None
+
+
 class RedactingFilter(logging.Filter):
     """Logging filter that redacts secrets and identifiers from every record it sees."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a badly formatted record: leave it alone
-            return True
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
+        redact_record(record)
         return True
 
 
+class _RedactingFactory:
+    """Log-record factory that redacts every record at creation, whatever logger made it."""
+
+    def __init__(self, inner: Callable[..., logging.LogRecord]) -> None:
+        self.inner = inner
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.inner(*args, **kwargs)
+        redact_record(record)
+        return record
+
+
 def install_log_redaction() -> None:
-    """Attach the redacting filter to the root handlers and to uvicorn's loggers (idempotent)."""
-    for name in ("", "uvicorn", "uvicorn.access", "uvicorn.error"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-            logger.addFilter(RedactingFilter())
+    """Redact every log record of the process (idempotent)."""
+    current = logging.getLogRecordFactory()
+    if not isinstance(current, _RedactingFactory):
+        logging.setLogRecordFactory(_RedactingFactory(current))
 
 
 def install_security(app: FastAPI) -> None:

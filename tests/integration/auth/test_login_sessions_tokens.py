@@ -171,3 +171,22 @@ def test_admin_manages_users_within_scope(auth_client, ctx: AppContext) -> None:
         stored = conn.execute(select(staff_user.c.password_hash).where(
             staff_user.c.username == "reg-pp")).scalar_one()
     assert stored.startswith("$argon2id$")
+
+
+def test_no_secret_reaches_the_logs(client: TestClient, ctx: AppContext, make_user,  # type: ignore[no-untyped-def]
+                                    caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    name = make_user("registrar")
+    login(client, name, "a wrong password typed here")
+    login(client, name)
+    cid, secret = AccountService(ctx).create_client("Peer registry", "auditor", "", SYSTEM)
+    token = client.post("/api/v1/auth/token", data={
+        "grant_type": "client_credentials", "client_id": cid, "client_secret": secret,
+    }).json()["access_token"]
+    client.get("/api/v1/persons", params={"identifier_type": "national_id",
+                                          "identifier": "100200300"},
+               headers={"Authorization": f"Bearer {token}"})
+    for value in (PASSWORD, "a wrong password typed here", secret, token, "100200300"):
+        assert value not in caplog.text
