@@ -25,6 +25,27 @@ class wage(Variable):
     label = "Monthly wage declared by the employer, KHR (USD wages converted at the fund's rate)"
 
 
+class wage_usd_cents(Variable):
+    value_type = int
+    entity = Person
+    definition_period = MONTH
+    unit = "USD cents"
+    label = "Part of the monthly wage paid in US dollars, in US cents"
+
+
+class wage_in_riel(Variable):
+    value_type = int
+    entity = Person
+    definition_period = MONTH
+    unit = "KHR"
+    label = "Monthly wage in riel: riel part plus the dollar part at the fund's monthly rate"
+
+    def formula(person: Population, period: Period, parameters: Parameters) -> Array:
+        rate = parameters(period).social_security.exchange_rate.khr_per_usd
+        usd = person("wage_usd_cents", period).astype(np.int64)
+        return person("wage", period).astype(np.int64) + riel(usd * rate / 100)
+
+
 # --- Contributions -------------------------------------------------------------------------
 
 
@@ -37,7 +58,7 @@ class contributory_wage_occupational(Variable):
 
     def formula(person: Population, period: Period, parameters: Parameters) -> Array:
         p = parameters(period).social_security.contributory_wage
-        w = person("wage", period).astype(np.int64)
+        w = person("wage_in_riel", period).astype(np.int64)
         band = int(p.band_width)
         # bands are centred on multiples of the band width: [k*b - b/2, k*b + b/2) -> k*b
         banded = ((w + band // 2) // band) * band if p.banding_applies else w
@@ -56,7 +77,7 @@ class contributory_wage_pension(Variable):
 
     def formula_2022_10_01(person: Population, period: Period, parameters: Parameters) -> Array:
         p = parameters(period).social_security.contributory_wage
-        w = person("wage", period)
+        w = person("wage_in_riel", period)
         return np.clip(w, p.pension_floor, p.pension_ceiling) * (w > 0)
 
 
@@ -192,7 +213,7 @@ class average_daily_wage(Variable):
     def formula(person: Population, period: Period, parameters: Parameters) -> Array:
         p = parameters(period).social_security.daily_wage
         months = int(p.reference_months)
-        wages = [person("wage", period.offset(-k)).astype(np.int64) for k in range(1, months + 1)]
+        wages = [person("wage_in_riel", period.offset(-k)) for k in range(1, months + 1)]
         total = sum(wages)
         return riel(total / (months * p.days_per_month))
 
@@ -425,7 +446,7 @@ class nssf_pension_refund(Variable):
 
 
 VARIABLES = [
-    wage, contributory_wage_occupational, contributory_wage_pension,
+    wage, wage_usd_cents, wage_in_riel, contributory_wage_occupational, contributory_wage_pension,
     nssf_occupational_risk_contribution, nssf_health_care_contribution_employer,
     nssf_health_care_contribution_worker, nssf_pension_scheme_year, nssf_pension_contribution_rate,
     nssf_pension_contribution_employer, nssf_pension_contribution_worker,
