@@ -55,8 +55,8 @@ def _null(col: str) -> ComparisonLevelCreator:
     return cll.NullLevel(col)
 
 
-def _else(m: float, u: float) -> ComparisonLevelCreator:
-    return cll.ElseLevel().configure(m_probability=m, u_probability=u)
+def _else(m: float, u: float, *, fix_m: bool = False) -> ComparisonLevelCreator:
+    return cll.ElseLevel().configure(m_probability=m, u_probability=u, fix_m_probability=fix_m)
 
 
 def name_comparison(term_frequencies: bool = True) -> ComparisonCreator:
@@ -94,7 +94,9 @@ def dob_comparison() -> ComparisonCreator:
             _sql(f"abs(dob_year_l - dob_year_r) <= 2 AND {est}",
                  "within 2 years, one estimated", 0.03, 0.01),
             _sql("dob_year_l = dob_year_r", "same year", 0.02, 0.012),
-            _else(0.01, 0.97385),
+            # fixed: EM on namesakes of one village (a father and his son) would otherwise
+            # learn that a person's two records often have unrelated dates of birth
+            _else(0.01, 0.97385, fix_m=True),
         ],
     )
 
@@ -212,8 +214,9 @@ def blocking_rules(roles: Collection[str]) -> list[BlockingRuleCreator]:
     Each pairs a name key with a date or place so that no single common value ("Sok", a
     placeholder date) makes a huge block, and together they catch the variants seen in
     practice: transliteration (name_key), swapped names (name_sorted), a typo in one name
-    (the other name with the exact date), vowel typos (skeleton), any name change (date and
-    village), and shared phone or identifier (values shared by many records are left out).
+    (the other name with the exact date), vowel typos and typos in both names (skeleton with
+    the date or the year), day and month swapped, any name change (date and village), and a
+    shared phone or identifier (values shared by many records are left out).
     """
     name = any(r in roles for r in NAME_ROLES)
     split = "full_name" in roles or ("given_name" in roles and "family_name" in roles)
@@ -225,6 +228,11 @@ def blocking_rules(roles: Collection[str]) -> list[BlockingRuleCreator]:
             rules += [block_on("name_sorted", "dob_year"), block_on("gn_key", "dob"),
                       block_on("fn_key", "dob")]
         rules.append(block_on("name_skel", "dob"))
+        # a typo in each name with an estimated year; day and month swapped with a typo
+        rules.append(block_on("name_skel", "dob_year"))
+        rules.append(CustomRule(
+            "l.dob_year = r.dob_year AND l.dob_month = r.dob_day AND l.dob_day = r.dob_month "
+            "AND substr(l.name_key, 1, 1) = substr(r.name_key, 1, 1)"))
     if name and village:
         rules.append(block_on("name_key", "village_code"))
         if split:

@@ -54,7 +54,7 @@ _log = logging.getLogger(__name__)
 class LinkageOptions:
     """Knobs of a run. Defaults suit national-scale lists on a small machine."""
 
-    threshold: float = 0.9  #: match probability at or above which two records are joined
+    threshold: float = 0.8  #: match probability at or above which two records are joined
     pair_floor: float = 0.5  #: pairs at or above this probability are kept in ``pairs``
     u_max_pairs: float = 1.5e6  #: random record pairs sampled to estimate u
     em_max_pairs: float = 1e6  #: blocked pairs sampled per EM training rule

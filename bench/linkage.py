@@ -1,0 +1,208 @@
+"""Benchmark of ``spmis link dedupe`` against Splink with default-style settings.
+
+    .venv/bin/python bench/linkage.py                   # 1,000,000 records
+    .venv/bin/python bench/linkage.py --people 200000
+
+1. Generate a list of about ``--people`` records, 15% of them duplicates with ground truth:
+   ``spmis synth`` (``--generator synth``, the default: households, real gazetteer villages,
+   romanisation variants, typos, swapped day/month, estimated years, moves) or the linkage
+   package's own generator (``--generator own``: also dates written DD/MM/YYYY, name order
+   swaps, missing fields).
+2. In a fresh process each (so peak memory is the run's own, DuckDB included, from
+   ``ru_maxrss``), run
+   - SPMIS: the ``spmis link dedupe`` path (CSV read, checks, standardise, train without labels,
+     score, cluster, write the output CSV);
+   - the reference: Splink on the raw columns with its library comparisons (NameComparison,
+     DateOfBirthComparison, ExactMatch) and simple exact blocking (block_on), trained the same
+     unsupervised way, clustered at the same threshold.
+3. Print records, pairs scored, seconds, peak memory, and pairwise precision, recall and F1 of
+   the clusters against the ground truth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+SYNTH_MAPPING = {
+    "id": "person_key", "family_name": "family_name_latin", "given_name": "given_name_latin",
+    "sex": "sex", "date_of_birth": "date_of_birth", "village_code": "village_code",
+    "phone": "phone", "id_number": "national_id", "truth_id": "person_key",
+    "truth_entity": "entity_id",
+}
+OWN_MAPPING = {
+    "id": "record_id", "family_name": "family_name", "given_name": "given_name", "sex": "sex",
+    "date_of_birth": "date_of_birth", "village_code": "village_code", "phone": "phone",
+    "id_number": "id_number", "truth_id": "record_id", "truth_entity": "person_id",
+}
+ROLES = ("family_name", "given_name", "sex", "date_of_birth", "village_code", "phone",
+         "id_number")
+AVG_HOUSEHOLD = 4.27  # people per household in spmis synth
+
+
+def generate(people: int, generator: str, folder: Path, seed: int) -> dict[str, str]:
+    """Write people.csv and truth.csv into ``folder``; return the column mapping."""
+    if generator == "synth":
+        from spmis.synth.generator import generate as synth
+
+        households = max(1, round(people / 1.15 / AVG_HOUSEHOLD))
+        synth(households=households, seed=seed, out_dir=folder, duplicate_share=0.15)
+        return SYNTH_MAPPING
+    from spmis.linkage.synthetic import generate as own
+
+    rows, truth = own(people, dup_rate=0.15, seed=seed)
+    rows.write_csv(folder / "people.csv")
+    truth.write_csv(folder / "truth.csv")
+    return OWN_MAPPING
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_spmis(folder: Path, mapping: dict[str, str], threshold: float, memory: str
+              ) -> dict[str, Any]:
+    """The ``spmis link dedupe`` path, timed from reading the CSV to writing the output."""
+    from spmis.linkage.cli import load_input
+    from spmis.linkage.engine import LinkageOptions, connect, dedupe
+    from spmis.linkage.roles import parse_column_options
+
+    t0 = time.perf_counter()
+    cols = parse_column_options(mapping["id"], [f"{r}={mapping[r]}" for r in ROLES])
+    con = connect(memory_limit=memory)
+    load_input(con, folder / "people.csv", cols)
+    result = dedupe(con, "__spmis_cli_source", set(cols.roles), LinkageOptions(threshold=threshold))
+    con.execute(f"copy (select record_id, cluster_id from {result.clusters} order by record_id) "
+                f"to '{folder / 'spmis_clusters.csv'}' (header)")
+    seconds = time.perf_counter() - t0
+    return {"records": result.records, "pairs": result.pairs_scored, "seconds": seconds,
+            "peak_mb": _peak_mb(), "timings": result.timings, "clusters": result.clusters,
+            "con": con}
+
+
+def run_reference(folder: Path, mapping: dict[str, str], threshold: float, memory: str
+                  ) -> dict[str, Any]:
+    """Splink's own comparisons on the raw columns and exact blocking: the usual first model."""
+    import logging
+
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    from spmis.linkage.engine import connect
+
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    t0 = time.perf_counter()
+    con = connect(memory_limit=memory)
+    select = ", ".join([f"nullif(trim(\"{mapping['id']}\"), '') as unique_id"] + [
+        f"nullif(trim(\"{mapping[r]}\"), '') as {r}" for r in ROLES])
+    con.execute(f"create table ref_input as select {select} from "
+                f"read_csv('{folder / 'people.csv'}', all_varchar = true)")
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            cl.NameComparison("family_name"),
+            cl.NameComparison("given_name"),
+            cl.DateOfBirthComparison("date_of_birth", input_is_string=True),
+            cl.ExactMatch("sex"),
+            cl.ExactMatch("village_code"),
+            cl.ExactMatch("phone"),
+            cl.ExactMatch("id_number"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("family_name", "given_name"),
+            block_on("date_of_birth", "village_code"),
+            block_on("phone"),
+            block_on("id_number"),
+        ],
+        retain_matching_columns=False,
+    )
+    db_api = DuckDBAPI(connection=con)
+    linker = Linker(db_api.register("ref_input"), settings, log_level=None)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("family_name", "given_name", "date_of_birth")], recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1.5e6, seed=42)
+    for rule in (block_on("date_of_birth"), block_on("family_name", "given_name")):
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, estimate_without_term_frequencies=True, max_pairs=1e6)
+    blocked = linker.inference.compute_blocked_pairs_for_predict()
+    pairs = con.execute(f"select count(*) from {blocked.physical_name}").fetchall()[0][0]
+    predictions = linker.inference.predict(threshold_match_probability=min(0.5, threshold))
+    clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=threshold)
+    con.execute(f"create table ref_clusters as select cast(unique_id as varchar) as record_id, "
+                f"cast(cluster_id as varchar) as cluster_id from {clustered.physical_name}")
+    con.execute(f"copy ref_clusters to '{folder / 'reference_clusters.csv'}' (header)")
+    seconds = time.perf_counter() - t0
+    records = con.execute("select count(*) from ref_input").fetchall()[0][0]
+    return {"records": records, "pairs": int(pairs), "seconds": seconds, "peak_mb": _peak_mb(),
+            "clusters": "ref_clusters", "con": con}
+
+
+def child(which: str, folder: Path, threshold: float, memory: str) -> None:
+    """Run one side in this process and print its figures as JSON on the last line."""
+    from spmis.linkage.evaluate import pairwise_scores
+
+    mapping = json.loads((folder / "mapping.json").read_text())
+    runner = run_spmis if which == "spmis" else run_reference
+    out = runner(folder, mapping, threshold, memory)
+    con = out.pop("con")
+    con.execute(f"create table truth as select \"{mapping['truth_id']}\" as record_id, "
+                f"\"{mapping['truth_entity']}\" as person_id from "
+                f"read_csv('{folder / 'truth.csv'}', all_varchar = true)")
+    scores = pairwise_scores(con, out.pop("clusters"), "truth")
+    out.update(precision=scores.precision, recall=scores.recall, f1=scores.f1,
+               true_pairs=scores.true_pairs, predicted_pairs=scores.predicted_pairs)
+    print(json.dumps(out))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=1_000_000, help="records to generate")
+    parser.add_argument("--generator", choices=("synth", "own"), default="synth")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--threshold", type=float, default=0.8)
+    parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory limit")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep files here")
+    parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument("--child", choices=("spmis", "reference"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.workdir, args.threshold, args.memory_limit)
+        return
+    folder = args.workdir or Path(tempfile.mkdtemp(prefix="spmis-bench-linkage-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    mapping = generate(args.people, args.generator, folder, args.seed)
+    (folder / "mapping.json").write_text(json.dumps(mapping))
+    print(f"generated ({args.generator}) in {time.perf_counter() - t:.1f} s: {folder}")
+    results: dict[str, dict[str, Any]] = {}
+    for which in ("spmis", "reference")[: 1 if args.skip_reference else 2]:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", which, "--workdir", str(folder),
+             "--threshold", str(args.threshold), "--memory-limit", args.memory_limit],
+            capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            print(f"{which} failed:\n{proc.stderr[-3000:]}")
+            continue
+        results[which] = json.loads(proc.stdout.strip().splitlines()[-1])
+    head = (f"{'run':<10}{'records':>11}{'pairs scored':>14}{'seconds':>9}{'peak MB':>9}"
+            f"{'precision':>11}{'recall':>8}{'F1':>8}")
+    print(head)
+    print("-" * len(head))
+    for which, r in results.items():
+        print(f"{which:<10}{r['records']:>11,}{r['pairs']:>14,}{r['seconds']:>9.1f}"
+              f"{r['peak_mb']:>9.0f}{r['precision']:>11.4f}{r['recall']:>8.4f}{r['f1']:>8.4f}")
+    if "spmis" in results:
+        steps = ", ".join(f"{k} {v:.1f}" for k, v in results["spmis"]["timings"].items())
+        print(f"spmis steps (s): {steps}; true pairs {results['spmis']['true_pairs']:,}")
+
+
+if __name__ == "__main__":
+    main()
