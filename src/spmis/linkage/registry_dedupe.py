@@ -26,6 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 import duckdb
@@ -36,7 +37,7 @@ from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.db.base import utcnow
 from spmis.db.uow import UnitOfWork
-from spmis.errors import InvalidInput
+from spmis.errors import Conflict, InvalidInput
 from spmis.linkage import engine
 from spmis.linkage.merge import MergeItem, merge_people
 from spmis.linkage.reasons import reasons_sql
@@ -51,6 +52,8 @@ AUTO_MERGE_THRESHOLD = 0.995
 #: default match probability at or above which a pair goes to the clerical review queue
 REVIEW_THRESHOLD = 0.80
 MERGE_BATCH = 2000
+#: a run still marked running after this long is taken as dead (its process was killed)
+STALE_AFTER = timedelta(hours=12)
 INSERT_BATCH = 20_000
 PEOPLE = "__spmis_registry_people"
 CANDIDATES = "__spmis_registry_candidates"
@@ -94,6 +97,7 @@ def run_registry_dedupe(
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
     with UnitOfWork(ctx.engine) as uow:
+        _refuse_overlapping_run(uow.conn, actor.scope)
         run_id = uow.conn.execute(insert(link_run).values(
             kind="registry_dedupe", status="running", started_at=utcnow(),
             started_by=actor.username, scope=actor.scope,
@@ -140,6 +144,20 @@ def run_registry_dedupe(
                 notes=[*summary.notes, f"{summary.seconds:.1f} s"]))
             uow.commit()
     return summary
+
+
+def _refuse_overlapping_run(conn: Connection, scope: str) -> None:
+    """One run at a time over any area (two runs could merge the same people); a run left
+    ``running`` longer than ``STALE_AFTER`` (a killed process) no longer counts."""
+    since = utcnow() - STALE_AFTER
+    for run_id, other, started in conn.execute(
+            select(link_run.c.id, link_run.c.scope, link_run.c.started_at).where(
+                link_run.c.status == "running", link_run.c.started_at >= since)):
+        if other.startswith(scope) or scope.startswith(other):
+            raise Conflict(
+                f"deduplication run {run_id} (area '{other or 'all'}') is running since "
+                f"{started:%Y-%m-%d %H:%M} UTC; wait for it to finish",
+                f"ការរត់លេខ {run_id} កំពុងដំណើរការ សូមរង់ចាំ")
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:

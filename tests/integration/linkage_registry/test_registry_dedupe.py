@@ -4,6 +4,7 @@ re-running changes nothing and queues nothing twice."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from spmis.auth.model import SYSTEM
@@ -115,3 +116,32 @@ def test_human_decisions_stop_later_automatic_merges(ctx: AppContext) -> None:
     assert run_registry_dedupe(ctx, SYSTEM).auto_merged == 0
     assert person_state(ctx, d)["row"]["status"] == "active"
     assert a != c
+
+
+def test_failed_run_is_recorded_and_overlapping_runs_are_refused(
+        ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    from spmis.auth.model import Actor
+    from spmis.db.base import utcnow
+    from spmis.errors import Conflict
+    from spmis.linkage import engine
+
+    add_household(ctx, member())
+    add_household(ctx, member())
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(engine, "dedupe", broken)
+    with pytest.raises(RuntimeError):
+        run_registry_dedupe(ctx, SYSTEM)
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(link_run.c.status)).scalar_one() == "failed"
+    monkeypatch.undo()
+    with ctx.engine.begin() as conn:
+        conn.execute(link_run.insert().values(
+            kind="registry_dedupe", status="running", started_at=utcnow(), started_by="x",
+            scope="12", auto_merge_threshold=0.99, review_threshold=0.8))
+    with pytest.raises(Conflict):
+        run_registry_dedupe(ctx, SYSTEM)  # the whole country overlaps Phnom Penh
+    elsewhere = Actor("clerk", frozenset({"registrar"}), "01")
+    assert run_registry_dedupe(ctx, elsewhere).records == 0
