@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from spmis.rules.variables import assistance, demographics, nssf
+from spmis.rules.variables import contributions, demographics, family, nssf_benefits, shocks
 
-ALL_VARIABLES = [*demographics.VARIABLES, *assistance.VARIABLES, *nssf.VARIABLES]
+ALL_VARIABLES = [
+    *demographics.VARIABLES, *shocks.VARIABLES, *family.VARIABLES, *contributions.VARIABLES,
+    *nssf_benefits.VARIABLES,
+]
 
 __all__ = ["ALL_VARIABLES"]
