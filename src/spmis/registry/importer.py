@@ -30,7 +30,9 @@ How a file is processed:
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -43,7 +45,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Connection, insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from spmis.auth.model import Actor
 from spmis.context import AppContext
@@ -84,7 +86,8 @@ _PERSON_COMPARE = (
     ("disability", "disability"), ("functional_difficulties", "functional_difficulties"),
     ("pregnant", "pregnant"), ("expected_delivery_date", "expected_delivery_date"),
     ("occupation", "occupation"), ("employment_type", "employment_type"),
-    ("enterprise_key", "enterprise_key"), ("identifiers", "identifiers"),
+    ("enterprise_key", "enterprise_key"),
+    *((col, f"h_{col}") for col in rules.IDENTIFIER_COLUMNS),
 )
 _HOUSEHOLD_COMPARE = ("village_code", "address_detail", "idpoor_level", "idpoor_card_number",
                       "idpoor_valid_from", "idpoor_valid_to")
@@ -247,19 +250,39 @@ def _finish_batch(ctx: AppContext, summary: ImportSummary) -> None:
         ))
 
 
+_RETRY_PGCODES = {"40P01", "40001"}  # deadlock, serialisation failure
+ATTEMPTS = 4
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    return getattr(exc.orig, "sqlstate", None) in _RETRY_PGCODES
+
+
 def _run_chunk(ctx: AppContext, work: Callable[[Connection], Any]) -> Any:
-    """Run ``work`` in one transaction; on a unique-key race with another writer, once more
-    (the second run sees the other writer's rows and rejects the clashing ones)."""
-    for attempt in (1, 2):
+    """Run ``work`` in one transaction. When another writer (a parallel chunk of this import,
+    or any other session) commits a clashing key first, the unique indexes fail this
+    transaction as a whole; it is run again and then sees the other rows and rejects or counts
+    the clashing ones. Commits are asynchronous on PostgreSQL (``synchronous_commit = off``):
+    a crash can lose the last chunks' commits, never corrupt them, and re-importing the file
+    completes the import."""
+    for attempt in range(1, ATTEMPTS + 1):
         try:
             with ctx.engine.begin() as conn:
                 if conn.dialect.name == "postgresql":
                     conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 return work(conn)
-        except IntegrityError:
-            if attempt == 2:
+        except DBAPIError as exc:
+            if attempt == ATTEMPTS or not _retryable(exc):
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def default_writers(ctx: AppContext) -> int:
+    """Parallel writer transactions: 2 on PostgreSQL (its backends use separate cores), 1 on
+    SQLite (one writer at a time)."""
+    return 2 if ctx.engine.dialect.name == "postgresql" else 1
 
 
 # ---------------------------------------------------------------------------- households
@@ -270,8 +293,10 @@ def import_households(
     reject_path: Path | None = None,
     progress: bool = True,
     today: date | None = None,
+    writers: int | None = None,
 ) -> ImportSummary:
-    """Import a households file (one row per person); see the module docstring."""
+    """Import a households file (one row per person); see the module docstring. ``writers``
+    chunks are checked and written at the same time (default ``default_writers``)."""
     started = time.perf_counter()
     path = Path(path)
     header = read_header(path)
@@ -283,17 +308,20 @@ def import_households(
     rejects = _RejectWriter(reject_path, HOUSEHOLD_COLUMNS)
     bar = _Progress(progress, _count_rows(path), f"importing {path.name}")
     try:
-        # pipeline: the next chunk is read and validated (Polars, hashing) while the database
-        # checks and writes the previous one in a worker thread; chunks are stored in order.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="spmis-import") as pool:
-            pending: Future[_ChunkResult] | None = None
+        # pipeline: the next chunk is read and validated (Polars, hashing) while worker
+        # threads check and write earlier ones, each in its own transaction; results are
+        # counted in file order. At most ``writers`` + 1 chunks are in memory.
+        workers = max(1, writers or default_writers(ctx))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="spmis-import") as pool:
+            pending: deque[Future[_ChunkResult]] = deque()
             for chunk in _household_chunks(path, ctx.settings.import_chunk_rows):
                 prepared = importer.prepare(chunk)
-                if pending is not None:
-                    _count(summary, rejects, bar, pending.result())
-                pending = pool.submit(_run_chunk, ctx, partial(importer.store, frame=prepared))
-            if pending is not None:
-                _count(summary, rejects, bar, pending.result())
+                while len(pending) >= workers:
+                    _count(summary, rejects, bar, pending.popleft().result())
+                pending.append(pool.submit(_run_chunk, ctx,
+                                           partial(importer.store, frame=prepared)))
+            while pending:
+                _count(summary, rejects, bar, pending.popleft().result())
     finally:
         bar.close()
         rejects.close()
@@ -337,6 +365,7 @@ class _HouseholdImport:
         self.villages = pl.Series(
             [c for c, u in ctx.gazetteer.units.items() if u.level == "village"], dtype=pl.String)
         self.rejected_households: set[str] = set()
+        self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ per chunk
     def prepare(self, rows: pl.DataFrame) -> pl.DataFrame:
@@ -354,8 +383,9 @@ class _HouseholdImport:
         frame = self._against_database(store, frame)
         frame = self._whole_households(frame)
         bad = frame.filter(pl.col(rules.ERRORS).list.len() > 0)
-        self.rejected_households.update(
-            k for k in bad["household_key"].drop_nulls().unique().to_list())
+        with self._lock:
+            self.rejected_households.update(
+                k for k in bad["household_key"].drop_nulls().unique().to_list())
         unchanged = frame.filter((pl.col(rules.ERRORS).list.len() == 0)
                                  & pl.col("_p_id").is_not_null())
         new = frame.filter((pl.col(rules.ERRORS).list.len() == 0) & pl.col("_p_id").is_null())
@@ -375,13 +405,6 @@ class _HouseholdImport:
                 full = full.scatter(idx, pl.Series(hashes, dtype=pl.String))
             out[f"_h_{col}"] = full
         return frame.with_columns(**out)
-
-    def _identifier_string(self, prefix: str) -> pl.Expr:
-        """Sorted 'type:hash' list of a row's identifiers, for comparing with stored ones."""
-        parts = [pl.when(pl.col(f"{prefix}{col}").is_not_null()).then(
-            pl.lit(t.value + ":") + pl.col(f"{prefix}{col}"))
-            for col, t in sorted(rules.IDENTIFIER_COLUMNS.items(), key=lambda x: x[1].value)]
-        return pl.concat_list(parts).list.drop_nulls().list.join(";")
 
     def _against_database(self, store: BulkStore, frame: pl.DataFrame) -> pl.DataFrame:
         hh_keys = frame["household_key"].drop_nulls().unique().to_list()
@@ -418,19 +441,16 @@ class _HouseholdImport:
             "SELECT value_hash, id_type, person_id FROM person_identifier "
             "WHERE value_hash {match}", hashes.to_list(),
             {"value_hash": S, "id_type": S, "owner": pl.Int64})
-        if p_db.height:
-            stored_ids = store.fetch(
-                "SELECT person_id, id_type, value_hash FROM person_identifier "
-                "WHERE person_id {match}", p_db["_p_id"].to_list(),
-                {"_p_id": pl.Int64, "id_type": S, "value_hash": S})
-            stored = stored_ids.sort(["_p_id", "id_type"]).group_by(
-                "_p_id", maintain_order=True).agg(
-                (pl.col("id_type") + ":" + pl.col("value_hash")).str.join(";").alias(
-                    "_db_identifiers"))
-            p_db = p_db.join(stored, on="_p_id", how="left").with_columns(
-                pl.col("_db_identifiers").fill_null(""))
-        else:
-            p_db = p_db.with_columns(_db_identifiers=pl.lit("", dtype=S))
+        # stored identifiers of those people, one column per type (keyed hashes compared)
+        stored_ids = store.fetch(
+            "SELECT person_id, id_type, value_hash FROM person_identifier "
+            "WHERE person_id {match}", p_db["_p_id"].to_list(),
+            {"_p_id": pl.Int64, "id_type": S, "value_hash": S})
+        for col, id_type in rules.IDENTIFIER_COLUMNS.items():
+            p_db = p_db.join(
+                stored_ids.filter(pl.col("id_type") == id_type.value).select(
+                    "_p_id", pl.col("value_hash").alias(f"_db_h_{col}")),
+                on="_p_id", how="left")
         frame = (frame.join(hh_db, on="household_key", how="left", maintain_order="left")
                  .join(p_db, on="person_key", how="left", maintain_order="left")
                  .join(ent_db, on="enterprise_key", how="left", maintain_order="left"))
@@ -462,7 +482,7 @@ class _HouseholdImport:
             "occupation": pl.col("occupation"),
             "employment_type": pl.col("_employment"),
             "enterprise_key": pl.col("enterprise_key"),
-            "identifiers": self._identifier_string("_h_"),
+            **{f"h_{col}": pl.col(f"_h_{col}") for col in rules.IDENTIFIER_COLUMNS},
         }
         hh_mine = {
             "village_code": pl.col("village_code"), "address_detail": pl.col("address_detail"),
@@ -475,7 +495,7 @@ class _HouseholdImport:
             checks.append(rules.check(ok & hh_exists & ~hh_mine[f].eq_missing(
                 pl.col(f"_db_{f}")), f, *DIFFERENT))
         for f, stored in _PERSON_COMPARE:
-            checks.append(rules.check(ok & p_exists & ~mine[f].eq_missing(
+            checks.append(rules.check(ok & p_exists & ~mine[stored].eq_missing(
                 pl.col(f"_db_{stored}")), f, *DIFFERENT))
         checks += [
             rules.check(ok & hh_exists & ~p_exists, "household_key",
@@ -486,9 +506,11 @@ class _HouseholdImport:
                         "is not an enterprise in the registry (import enterprises first)",
                         "រកមិនឃើញសហគ្រាសនេះក្នុងបញ្ជី"),
         ]
-        if self.rejected_households:
+        with self._lock:
+            rejected_before = list(self.rejected_households)
+        if rejected_before:
             checks.append(rules.check(
-                ~hh_exists & pl.col("household_key").is_in(list(self.rejected_households)),
+                ~hh_exists & pl.col("household_key").is_in(rejected_before),
                 "household_key",
                 "rows of this household were rejected earlier in the file (rows of a household "
                 "must be together)", "ជួរនៃគ្រួសារនេះត្រូវបានបដិសេធមុននេះក្នុងឯកសារ"))

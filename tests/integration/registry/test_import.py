@@ -303,3 +303,23 @@ def test_cli_refuses_bad_input(ctx: AppContext, tmp_path: Path,
     assert "Traceback" not in short.output
     out = runner.invoke(app, ["export", "households", "--out", str(tmp_path / "e.json")])
     assert out.exit_code == 2 and "--out" in out.output
+
+
+def test_parallel_chunks_clash_on_keys(ctx: AppContext, tmp_path: Path) -> None:
+    """Chunks written at the same time still catch a national ID, a person key and a household
+    key given again in a later chunk (the unique indexes fail the later transaction, which
+    is checked again)."""
+    rows = [row(f"H{i}", f"P{i}", national_id=f"{100000000 + i}") for i in range(450)]
+    rows.append(row("H450", "P450", national_id="100000001"))  # P1's ID, other chunk
+    rows.append(row("H451", "P2"))                              # P2 again
+    rows.append(row("H3", "P999"))                              # H3 again, not contiguous
+    path = write_csv(tmp_path / "p.csv", rows)
+    small = replace(ctx, settings=ctx.settings.model_copy(update={"import_chunk_rows": 100}))
+    summary = import_households(small, path, SYSTEM, progress=False, writers=3)
+    assert summary.people_created == 450
+    assert summary.rows_rejected == 3
+    rej = rejects_of(tmp_path / "p.rejects.csv")
+    assert rej["P450"]["error_field"] == "national_id"
+    assert rej["P2"]["error_field"] == "household_key;national_id"  # stored in H2, with an ID
+    assert rej["P999"]["error_field"] == "household_key"
+    assert count(ctx, person) == 450
