@@ -68,6 +68,13 @@ def lang_links(request: Request) -> list[dict[str, str]]:
     return out
 
 
+def current_item(items: list[nav.NavItem], path: str) -> str | None:
+    """The menu entry the page belongs to: the longest entry path that is the page's path or
+    one of its parents."""
+    matches = [i.path for i in items if path == i.path or path.startswith(i.path.rstrip("/") + "/")]
+    return max(matches, key=len) if matches else None
+
+
 def render(
     request: Request,
     template: str,
@@ -82,8 +89,10 @@ def render(
     locale = request_locale(request)
     actor = known_actor(request)
     roles = actor.roles if actor else frozenset()
+    menu = nav.items("office", roles) if actor and area == "office" else nav.items("public")
     page: dict[str, Any] = {
         "request": request,
+        "current_nav": current_item(menu, request.url.path),
         "area": area,
         "actor": actor,
         "nav_public": nav.items("public"),

@@ -1,0 +1,192 @@
+"""Browser tests: a real uvicorn server on a free 127.0.0.1 port with a fresh SQLite database,
+driven by Playwright with Debian's Chromium (/usr/bin/chromium). Screenshots go to
+test-artifacts/ (gitignored). Every test here is marked ``browser`` and runs in one xdist group
+(``pytestmark = BROWSER``), so one server and one browser serve them all."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from spmis.auth.accounts import AccountService
+from spmis.auth.model import SYSTEM
+from spmis.config import Settings
+from spmis.context import AppContext
+from spmis.db.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+PASSWORD = "correct horse battery staple"
+PHONE = {"width": 360, "height": 740}
+#: staff of the demo: name -> (roles, scope)
+STAFF = {
+    "admin1": ("admin", ""),
+    "reg-chamkarmon": ("registrar", "120101"),
+    "reg-other": ("registrar", "010201"),
+    "approver-pp": ("approver", "12"),
+}
+
+
+#: every browser test module sets ``pytestmark = BROWSER``: one xdist worker runs them all
+BROWSER = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _key() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a running SPMIS with a migrated database and the staff above."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
+    tmp = tmp_path_factory.mktemp("e2e")
+    env = {
+        **os.environ,
+        "SPMIS_ENV": "test",
+        "SPMIS_DATABASE_URL": f"sqlite:///{tmp / 'spmis.db'}",
+        "SPMIS_VAR_DIR": str(tmp / "var"),
+        "SPMIS_SECRET_KEY": base64.b64encode(os.urandom(48)).decode(),
+        "SPMIS_ENCRYPTION_KEYS": f"e2e:{_key()}",
+        "SPMIS_BLIND_INDEX_KEY": _key(),
+        "SPMIS_PUBLIC_RATE_PER_MINUTE": "100000",
+        "SPMIS_PUBLIC_RATE_BURST": "100000",
+    }
+    upgrade(env["SPMIS_DATABASE_URL"])
+    settings = Settings(
+        env="test", database_url=env["SPMIS_DATABASE_URL"], var_dir=tmp / "var",
+        secret_key=env["SPMIS_SECRET_KEY"], encryption_keys=env["SPMIS_ENCRYPTION_KEYS"],
+        blind_index_key=env["SPMIS_BLIND_INDEX_KEY"],
+    )
+    ctx = AppContext.create(settings)
+    accounts = AccountService(ctx)
+    for name, (role, scope) in STAFF.items():
+        accounts.create_user(name, role, scope, SYSTEM, password=PASSWORD)
+    ctx.engine.dispose()
+    port = _free_port()
+    log = (tmp / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "spmis.main:app", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail((tmp / "server.log").read_text())
+                time.sleep(0.2)
+        else:
+            pytest.fail("the server did not start")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Console:
+    """Errors the page logged (a CSP violation, a failing script): a test fails on any."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+
+@pytest.fixture
+def new_page(browser, server: str):  # type: ignore[no-untyped-def]
+    """``new_page(locale_cookie=None, bypass_csp=False)``: a page in a fresh 360-px context."""
+    contexts = []
+    consoles: list[Console] = []
+
+    def make(lang: str | None = None, bypass_csp: bool = False):  # type: ignore[no-untyped-def]
+        context = browser.new_context(viewport=PHONE, base_url=server, bypass_csp=bypass_csp)
+        if lang:
+            context.add_cookies([{"name": "spmis_lang", "value": lang, "url": server}])
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        console = Console()
+        page.on("console", lambda m: console.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: console.errors.append(str(e)))
+        page.console = console  # type: ignore[attr-defined]
+        consoles.append(console)
+        return page
+
+    yield make
+    for c in contexts:
+        c.close()
+    # a 4xx page is a page too: the browser's note about its status is not an error
+    errors = [e for c in consoles for e in c.errors if not e.startswith("Failed to load resource")]
+    assert not errors, f"the browser logged errors: {errors}"
+
+
+@pytest.fixture
+def shot() -> Callable[[object, str], None]:
+    """``shot(page, name)``: a full-page screenshot in test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(page, name: str) -> None:  # type: ignore[no-untyped-def]
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    return take
+
+
+def sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign in through the form, as a person does."""
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/office")
+
+
+HTMX_BUSY = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
+
+
+def choose_area(page, **levels: str) -> None:  # type: ignore[no-untyped-def]
+    """Pick the area in the picker level by level, waiting for htmx to reload the next list."""
+    for level, code in levels.items():
+        from playwright.sync_api import expect
+
+        page.locator(f'#{level} option[value="{code}"]').wait_for(state="attached")
+        expect(page.locator(HTMX_BUSY)).to_have_count(0)
+        page.select_option(f"#{level}", code)
+        expect(page.locator(HTMX_BUSY)).to_have_count(0)
