@@ -15,8 +15,10 @@ the family name is the father's given name and both come from the same pool):
 2. family and given swapped (``name_sorted`` equal)
 3. one edit apart, or the same consonant skeleton (typos, vowel spellings)
 4. Jaro-Winkler >= 0.90 on the keys
-5. same given name, different family name
-6. anything else
+5. family and given name each one edit apart
+6. same given name, different family name
+7. Jaro-Winkler >= 0.80
+8. anything else
 
 Date of birth: exact; day and month swapped; one digit apart; same year where one date is
 estimated (a year alone or 1 January); within two years where one is estimated; same year;
@@ -73,8 +75,12 @@ def name_comparison(term_frequencies: bool = True) -> ComparisonCreator:
                        cll.ExactMatchLevel("name_skel")),
                 "one edit or same skeleton", 0.09, 0.002),
             _level(cll.JaroWinklerLevel("name_key", 0.9), "Jaro-Winkler >= 0.9", 0.04, 0.01),
+            _level(cll.And(cll.DamerauLevenshteinLevel("fn_key", 1),
+                           cll.DamerauLevenshteinLevel("gn_key", 1)),
+                   "each name one edit", 0.02, 0.001),
             _sql("gn_key_l = gn_key_r", "same given name only", 0.03, 0.02),
-            _else(0.02, 0.9674),
+            _level(cll.JaroWinklerLevel("name_key", 0.8), "Jaro-Winkler >= 0.8", 0.01, 0.05),
+            _else(0.01, 0.9164),
         ],
     )
 
@@ -215,8 +221,9 @@ def blocking_rules(roles: Collection[str]) -> list[BlockingRuleCreator]:
     placeholder date) makes a huge block, and together they catch the variants seen in
     practice: transliteration (name_key), swapped names (name_sorted), a typo in one name
     (the other name with the exact date), vowel typos and typos in both names (skeleton with
-    the date or the year), day and month swapped, any name change (date and village), and a
-    shared phone or identifier (values shared by many records are left out).
+    the date or the year), day and month swapped, a name or a date changed within the commune
+    (name, or one name and the other's initial, or the date, with the commune), and a shared
+    phone or identifier (values shared by many records are left out).
     """
     name = any(r in roles for r in NAME_ROLES)
     split = "full_name" in roles or ("given_name" in roles and "family_name" in roles)
@@ -233,12 +240,19 @@ def blocking_rules(roles: Collection[str]) -> list[BlockingRuleCreator]:
         rules.append(CustomRule(
             "l.dob_year = r.dob_year AND l.dob_month = r.dob_day AND l.dob_day = r.dob_month "
             "AND substr(l.name_key, 1, 1) = substr(r.name_key, 1, 1)"))
-    if name and village:
-        rules.append(block_on("name_key", "village_code"))
+    commune = "substr(l.village_code, 1, 6) = substr(r.village_code, 1, 6)"
+    if name and village:  # people who register again mostly stay in their commune
+        rules.append(CustomRule(f"l.name_key = r.name_key AND {commune}"))
         if split:
-            rules.append(block_on("name_sorted", "village_code"))
+            rules += [
+                CustomRule(f"l.name_sorted = r.name_sorted AND {commune}"),
+                CustomRule(f"l.gn_key = r.gn_key AND {commune} "
+                           "AND substr(l.fn_key, 1, 1) = substr(r.fn_key, 1, 1)"),
+                CustomRule(f"l.fn_key = r.fn_key AND {commune} "
+                           "AND substr(l.gn_key, 1, 1) = substr(r.gn_key, 1, 1)"),
+            ]
     if dob and village:
-        rules.append(block_on("dob", "village_code"))
+        rules.append(CustomRule(f"l.dob = r.dob AND {commune}"))
     if "phone" in roles:
         rules.append(block_on("phone_block"))
     if "id_number" in roles:

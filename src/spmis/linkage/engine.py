@@ -14,10 +14,11 @@ match`` and the review queue later)::
 The source is any DuckDB table or view with ``record_id`` and one VARCHAR column per role
 (``spmis.linkage.roles.ROLES``); comparisons and blocking adapt to the roles present.
 
-Training is unsupervised (no labels): the share of matching pairs is estimated from near-certain
-rules, u probabilities by random sampling of record pairs, m probabilities by expectation
-maximisation on blocked pairs (sampled to a maximum count so time stays bounded). A model saved
-from an earlier run can be passed instead to skip training.
+Training is unsupervised (no labels): u probabilities by random sampling of record pairs, m
+probabilities by expectation maximisation on blocked pairs (sampled to a maximum count so time
+stays bounded), and the share of matching pairs from near-certain rules divided by the trained
+model's own estimate of their recall. A model saved from an earlier run can be passed instead to
+skip training.
 
 Memory is bounded by DuckDB's ``memory_limit`` (it spills to ``temp_directory``); the only
 Python-side work is one call per distinct name spelling (``spmis.linkage.prepare``).
@@ -60,7 +61,7 @@ class LinkageOptions:
     em_max_pairs: float = 1e6  #: blocked pairs sampled per EM training rule
     em_min_records: int = 2000  #: below this, training is skipped: starting m and u are kept
     seed: int = 42
-    deterministic_recall: float = 0.7  #: assumed recall of the near-certain rules
+    deterministic_recall: float = 0.7  #: assumed recall of near-certain rules (see below)
     term_frequencies: bool = True  #: rarer names weigh more
 
 
@@ -97,28 +98,47 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
+def _level_m(model: Mapping[str, Any], comparison: str, label: str) -> float | None:
+    for comp in model.get("comparisons", []):
+        if comp.get("output_column_name") == comparison:
+            for level in comp.get("comparison_levels", []):
+                if level.get("label_for_charts") == label:
+                    m = level.get("m_probability")
+                    return float(m) if m is not None else None
+    return None
+
+
 def _prior_match_share(
-    con: duckdb.DuckDBPyConnection, roles: Collection[str], records: int, recall: float
+    con: duckdb.DuckDBPyConnection,
+    roles: Collection[str],
+    records: int,
+    recall: float,
+    model: Mapping[str, Any],
 ) -> float:
-    """Share of all record pairs that match, from the pairs that near-certain rules find
-    (counted by group sizes, no join), divided by their assumed recall."""
+    """Share of all record pairs that match: the pairs near-certain rules find (counted from
+    group sizes, no join) divided by the rules' recall. For "same name and exact date" the recall
+    is the trained model's own: m(same name) x m(exact date); for the others it is assumed."""
     total = records * (records - 1) / 2
     if total <= 0:
         return 0.5
-    keys = []
+    keys: list[tuple[str, str, float]] = []
     if any(r in roles for r in NAME_ROLES) and "date_of_birth" in roles:
-        keys.append(("name_key, dob", "name_key is not null and dob is not null and not dob_est"))
+        m_name = _level_m(model, "name", "same name key")
+        m_dob = _level_m(model, "date_of_birth", "exact date")
+        own = m_name * m_dob if m_name and m_dob else recall
+        keys.append(("name_key, dob", "name_key is not null and dob is not null and not dob_est",
+                     min(max(own, 0.2), 0.95)))
     if "id_number" in roles:
-        keys.append(("id_block", "id_block is not null"))
+        keys.append(("id_block", "id_block is not null", recall))
     if any(r in roles for r in NAME_ROLES) and "phone" in roles:
-        keys.append(("name_key, phone_block", "name_key is not null and phone_block is not null"))
-    found = 0
-    for cols, where in keys:
-        found = max(found, _scalar(
-            con, f"select sum(n * (n - 1) / 2) from (select count(*) as n from {PREPARED} "
-                 f"where {where} group by {cols})"))
-    found = max(found, 1)
-    return min(max(found / recall / total, 1e-9), 0.5)
+        keys.append(("name_key, phone_block",
+                     "name_key is not null and phone_block is not null", recall))
+    share = 1 / recall / total
+    for cols, where, rule_recall in keys:
+        found = _scalar(con, f"select sum(n * (n - 1) / 2) from (select count(*) as n "
+                             f"from {PREPARED} where {where} group by {cols})")
+        share = max(share, found / rule_recall / total)
+    return min(max(share, 1e-9), 0.5)
 
 
 def dedupe(
@@ -176,7 +196,7 @@ def _dedupe(
         notes = _train(trainer, roles, report.rows, opts, say)
         trained = trainer.misc.save_model_to_json()
         trained["probability_two_random_records_match"] = _prior_match_share(
-            con, roles, report.rows, opts.deterministic_recall)
+            con, roles, report.rows, opts.deterministic_recall, trained)
         linker = Linker(db_api.register(PREPARED), trained, log_level=None)
         timings["train"] = time.perf_counter() - t
     else:
