@@ -108,3 +108,17 @@ def test_scope_roles_and_bad_input(ctx: AppContext, auth_client: Any) -> None:
                         json={"reason": "same"}).status_code == 403
     runs = auth_client("admin").get("/api/v1/linkage/runs").json()
     assert runs[0]["status"] == "finished" and runs[0]["queued"] == 1
+
+
+def test_run_on_demand_over_http(ctx: AppContext, auth_client: Any) -> None:
+    add_household(ctx, member())
+    add_household(ctx, member())
+    clerk = auth_client("registrar", scope="12")
+    bad = clerk.post("/api/v1/linkage/runs",
+                     json={"auto_merge_threshold": 0.5, "review_threshold": 0.9})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["msg_km"]
+    assert clerk.post("/api/v1/linkage/runs", json={"auto_merge_threshold": 2}).status_code == 422
+    run = clerk.post("/api/v1/linkage/runs", json={})
+    assert run.status_code == 201, run.text
+    assert (run.json()["scope"], run.json()["records"], run.json()["auto_merged"]) == ("12", 2, 1)
+    assert auth_client("approver").post("/api/v1/linkage/runs", json={}).status_code == 403
