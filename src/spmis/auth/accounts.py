@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Table, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from spmis.auth import messages, tokens
-from spmis.auth.model import Actor
+from spmis.auth.model import SYSTEM, Actor
 from spmis.auth.passwords import (
     generate_password,
     hash_secret,
@@ -35,12 +35,15 @@ from spmis.auth.store import api_client, auth_session, login_attempt, staff_user
 from spmis.context import AppContext
 from spmis.db.base import utcnow
 from spmis.db.uow import UnitOfWork
-from spmis.errors import Conflict, InvalidInput, NotFound
+from spmis.errors import Conflict, Forbidden, InvalidInput, NotFound
+from spmis.registry.store import change_log
 
 TOTP_CONTEXT = "totp_secret"
 USER_PREFIX = "user:"
 CLIENT_PREFIX = "client:"
 DEMO_ADMIN = "admin"
+USER_ENTITY = "staff_user"
+CLIENT_ENTITY = "api_client"
 USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
@@ -114,6 +117,27 @@ class AccountService:
             raise InvalidInput.one(("roles",), "unknown_role", str(exc),
                                    "តួនាទីមិនត្រឹមត្រូវ") from exc
 
+    @staticmethod
+    def _audit(conn: Connection, entity_type: str, entity_id: int, action: str, by: Actor,
+               changes: dict[str, Any]) -> None:
+        """Record an account change in the change log (who, when, what; never a secret)."""
+        version = conn.execute(select(func.count()).select_from(change_log).where(
+            change_log.c.entity_type == entity_type,
+            change_log.c.entity_id == entity_id)).scalar_one() + 1
+        conn.execute(insert(change_log).values(
+            entity_type=entity_type, entity_id=entity_id, version=version, action=action,
+            changed_at=utcnow(), changed_by=by.username[:64], reason=None, changes=changes))
+
+    def history(self, uid: int, by: Actor) -> list[dict[str, Any]]:
+        """Every recorded change of a staff account, oldest first."""
+        with self._uow() as uow:
+            self._user(uow.conn, uid, by)
+            rows = uow.conn.execute(select(change_log).where(
+                change_log.c.entity_type == USER_ENTITY, change_log.c.entity_id == uid,
+            ).order_by(change_log.c.version)).mappings().all()
+            return [{k: r[k] for k in ("version", "action", "changed_at", "changed_by",
+                                       "changes")} for r in rows]
+
     # ------------------------------------------------------------ staff users
     def create_user(self, username: str, roles: Any, scope: str, by: Actor,
                     password: str | None = None, full_name: str | None = None,
@@ -143,6 +167,8 @@ class AccountService:
                 roles=format_roles(role_set), scope=scope, is_active=True, failed_logins=0,
                 password_changed_at=now, created_at=now, created_by=by.username,
             ).returning(staff_user.c.id)).scalar_one()
+            self._audit(uow.conn, USER_ENTITY, uid, "create", by,
+                        {"username": username, "roles": format_roles(role_set), "scope": scope})
             uow.commit()
             return self._user(uow.conn, uid, by), generated
 
@@ -178,11 +204,24 @@ class AccountService:
         if unlock:
             values.update(failed_logins=0, locked_until=None)
         with self._uow() as uow:
-            self._user(uow.conn, uid, by)
+            before = self._user(uow.conn, uid, by)
+            powers = {"roles", "scope", "is_active"} & set(values)
+            if before.username == by.username and powers:
+                raise Forbidden("you cannot change your own roles, scope or active state; ask "
+                                "another administrator",
+                                "អ្នកមិនអាចកែតួនាទី តំបន់ ឬស្ថានភាពរបស់ខ្លួនឯងបានទេ "
+                                "សូមសុំអ្នកគ្រប់គ្រងម្នាក់ទៀត")
             if values:
                 uow.conn.execute(update(staff_user).where(staff_user.c.id == uid).values(**values))
-                if is_active is False or "roles" in values or "scope" in values:
+                if powers:
                     self._revoke_sessions(uow.conn, uid)
+                old = {"roles": format_roles(frozenset(before.roles)), "scope": before.scope,
+                       "is_active": before.is_active, "full_name": before.full_name}
+                changes: dict[str, Any] = {k: [old[k], values[k]] for k in old
+                                           if k in values and old[k] != values[k]}
+                if unlock:
+                    changes["unlocked"] = True
+                self._audit(uow.conn, USER_ENTITY, uid, "update", by, changes)
                 uow.commit()
             return self._user(uow.conn, uid, by)
 
@@ -196,6 +235,7 @@ class AccountService:
             uow.conn.execute(update(staff_user).where(staff_user.c.id == row["id"]).values(
                 password_hash=hash_secret(password), password_changed_at=utcnow()))
             self._revoke_sessions(uow.conn, row["id"])
+            self._audit(uow.conn, USER_ENTITY, row["id"], "password", SYSTEM, {})
             uow.commit()
 
     def unlock(self, username: str) -> None:
@@ -204,6 +244,7 @@ class AccountService:
             row = self._user_by_name(uow.conn, username)
             uow.conn.execute(update(staff_user).where(staff_user.c.id == row["id"]).values(
                 failed_logins=0, locked_until=None))
+            self._audit(uow.conn, USER_ENTITY, row["id"], "unlock", SYSTEM, {})
             uow.commit()
 
     def enable_totp(self, username: str) -> str:
@@ -213,6 +254,7 @@ class AccountService:
             row = self._user_by_name(uow.conn, username)
             uow.conn.execute(update(staff_user).where(staff_user.c.id == row["id"]).values(
                 totp_secret_enc=self.ctx.cipher.encrypt(secret, TOTP_CONTEXT)))
+            self._audit(uow.conn, USER_ENTITY, row["id"], "totp_enabled", SYSTEM, {})
             uow.commit()
         return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name="SPMIS")
 
@@ -344,10 +386,14 @@ class AccountService:
         client_id = "c_" + secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
         with self._uow() as uow:
-            uow.conn.execute(insert(api_client).values(
+            row_id = uow.conn.execute(insert(api_client).values(
                 client_id=client_id, name=name.strip(), secret_hash=hash_secret(secret),
                 roles=format_roles(role_set), scope=scope, is_active=True, failed_logins=0,
-                created_at=utcnow(), created_by=by.username))
+                created_at=utcnow(), created_by=by.username,
+            ).returning(api_client.c.id)).scalar_one()
+            self._audit(uow.conn, CLIENT_ENTITY, row_id, "create", by,
+                        {"client_id": client_id, "name": name.strip(),
+                         "roles": format_roles(role_set), "scope": scope})
             uow.commit()
         return client_id, secret
 

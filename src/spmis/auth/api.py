@@ -14,6 +14,7 @@ from spmis.auth import messages
 from spmis.auth.accounts import AccountService, UserView
 from spmis.auth.deps import SESSION_COOKIE, Ctx, CurrentActor, client_address
 from spmis.auth.schemas import (
+    AccountChangeOut,
     LoginAttemptOut,
     LoginIn,
     MeOut,
@@ -130,6 +131,12 @@ def update_user(user_id: UserId, body: UserUpdate, ctx: Ctx, actor: CurrentActor
         user_id, actor, roles=[r.value for r in body.roles] if body.roles else None,
         scope=body.scope, is_active=body.is_active, full_name=body.full_name, unlock=body.unlock)
     return _user_out(view)
+
+
+@router.get("/users/{user_id}/history", response_model=list[AccountChangeOut])
+def user_history(user_id: UserId, ctx: Ctx, actor: CurrentActor) -> list[AccountChangeOut]:
+    """Every change of a staff account (created, roles, scope, unlocks...), oldest first."""
+    return [AccountChangeOut(**e) for e in AccountService(ctx).history(user_id, actor)]
 
 
 @router.get("/login-attempts", response_model=list[LoginAttemptOut])

@@ -73,6 +73,7 @@ ROUTE_POLICY: dict[tuple[str, str], Rule] = {
     ("POST", f"{API}/users"): roles(A),
     ("GET", f"{API}/users/{{user_id}}"): roles(A),
     ("PATCH", f"{API}/users/{{user_id}}"): roles(A),
+    ("GET", f"{API}/users/{{user_id}}/history"): READ_AUDIT,
     # ------------------------------------------------------------ registry: households
     ("POST", f"{API}/households"): WRITE_HOUSEHOLDS,
     ("GET", f"{API}/households"): READ_REGISTRY,

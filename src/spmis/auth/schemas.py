@@ -78,6 +78,14 @@ class UserCreated(UserOut):
     password: str | None = Field(None, description="the generated password, shown this once")
 
 
+class AccountChangeOut(BaseModel):
+    version: int
+    action: str
+    changed_at: datetime
+    changed_by: str
+    changes: dict[str, Any]
+
+
 class LoginAttemptOut(BaseModel):
     principal: str
     kind: str

@@ -190,3 +190,22 @@ def test_no_secret_reaches_the_logs(client: TestClient, ctx: AppContext, make_us
                headers={"Authorization": f"Bearer {token}"})
     for value in (PASSWORD, "a wrong password typed here", secret, token, "100200300"):
         assert value not in caplog.text
+
+
+def test_account_changes_are_audited_and_not_self_granted(auth_client, ctx: AppContext,  # type: ignore[no-untyped-def]
+                                                          make_user) -> None:
+    boss_name = make_user("admin")
+    boss = auth_client(username=boss_name)
+    created = boss.post("/api/v1/users", json={"username": "clerk", "roles": ["registrar"],
+                                               "scope": "120101"}).json()
+    uid = created["id"]
+    assert boss.patch(f"/api/v1/users/{uid}", json={"roles": ["registrar", "approver"]}
+                      ).status_code == 200
+    me = next(u for u in boss.get("/api/v1/users").json() if u["username"] == boss_name)
+    own = boss.patch(f"/api/v1/users/{me['id']}", json={"roles": ["admin", "approver"]})
+    assert own.status_code == 403 and "another administrator" in own.json()["detail"]
+    history = auth_client("auditor").get(f"/api/v1/users/{uid}/history").json()
+    assert [h["action"] for h in history] == ["create", "update"]
+    assert history[1]["changes"] == {"roles": ["registrar", "approver,registrar"]}
+    assert history[1]["changed_by"] == boss_name
+    assert "password" not in str(history)
