@@ -313,8 +313,10 @@ class AccountService:
                 uow.commit()
                 raise messages.locked(self.settings.lockout_minutes)
             if ok and row["totp_secret_enc"] is not None:
+                if not totp:  # right password, code still to come: ask for it, not a failure
+                    raise messages.totp_required()
                 secret = self.ctx.cipher.decrypt(row["totp_secret_enc"], TOTP_CONTEXT)
-                ok = bool(totp) and pyotp.TOTP(secret).verify(str(totp), valid_window=1)
+                ok = pyotp.TOTP(secret).verify(str(totp), valid_window=1)
                 if not ok:
                     self._fail(conn, staff_user, row, now)
                     self._record(conn, name, "password", False, "bad_totp", address)
