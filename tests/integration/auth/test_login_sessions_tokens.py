@@ -209,3 +209,22 @@ def test_account_changes_are_audited_and_not_self_granted(auth_client, ctx: AppC
     assert history[1]["changes"] == {"roles": ["registrar", "approver,registrar"]}
     assert history[1]["changed_by"] == boss_name
     assert "password" not in str(history)
+
+
+def test_garbage_credentials_never_500(client: TestClient) -> None:
+    import base64
+
+    weird = ["Bearer", "Bearer ", "Bearer a.b.c", "Bearer " + "x" * 5000, "Basic !!!",
+             "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1c2VyOmFkbWluIn0.", "Token abc", "",
+             "Basic " + base64.b64encode(b"\xff\xfe:\xff").decode()]
+    for header in weird:
+        r = client.get("/api/v1/households", headers={"Authorization": header})
+        assert r.status_code == 401, (header[:40], r.status_code)
+        t = client.post("/api/v1/auth/token", data={"grant_type": "client_credentials"},
+                        headers={"Authorization": header})
+        assert t.status_code in (401, 422), (header[:40], t.status_code)
+    odd = TestClient(client.app, cookies={"spmis_session": "%00" * 10})
+    assert odd.get("/api/v1/households").status_code == 401
+    bad_login = client.post("/api/v1/auth/login", json={"username": "a", "password": "b",
+                                                        "totp": "12ab56"})
+    assert bad_login.status_code == 422
