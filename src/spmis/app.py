@@ -23,6 +23,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("spmis.auth.personal_api", "router"),
     ("spmis.rules.api", "router"),
     ("spmis.linkage.api", "router"),
+    ("spmis.interop.api", "router"),
     ("spmis.web.routes", "router"),  # pages last: "/" and the page paths
 ]
 

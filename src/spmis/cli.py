@@ -23,6 +23,7 @@ SUBCOMMANDS: list[tuple[str, str, str | None]] = [
     ("spmis.auth.cli", "client_app", "client"),
     ("spmis.auth.cli", "keys_app", "keys"),
     ("spmis.linkage.cli", "app", "link"),
+    ("spmis.interop.cli", "app", "dci"),
 ]
 
 

@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     public_rate_burst: int = Field(
         60, ge=1, le=1_000_000, description="Burst of requests allowed to public endpoints."
     )
+    dci_sender_id: str = Field(
+        "spmis.local", min_length=1, max_length=99,
+        description="This registry's DCI identity (header sender_id and signature kidId).",
+    )
 
     @model_validator(mode="after")
     def _secrets_safe(self) -> Settings:

@@ -98,6 +98,13 @@ ROUTE_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/enterprises/{{enterprise_id}}"): READ_REGISTRY,
     ("PATCH", f"{API}/enterprises/{{enterprise_id}}"): WRITE_ENTERPRISES,
     ("GET", f"{API}/enterprises/{{enterprise_id}}/history"): READ_REGISTRY,
+    # ------------------------------------------------------------ DCI (spmis.interop)
+    # other registries' API clients (programme or fund systems); the signature and the sender's
+    # registration are checked by the DCI service on top of the role
+    ("GET", "/.well-known/jwks.json"): PUBLIC,
+    **{("POST", f"/registry/{p}"): roles(PO, FUND) for p in (
+        "sync/search", "search", "subscribe", "unsubscribe", "txn/status", "sync/txn/status",
+        "on-search", "on-subscribe", "on-unsubscribe", "txn/on-status", "notify")},
     # ------------------------------------------------------------ maker-checker
     ("GET", f"{API}/approvals"): ANY_STAFF,
     ("GET", f"{API}/approvals/{{request_id}}"): ANY_STAFF,

@@ -1,0 +1,121 @@
+"""Subscriptions and change notifications: registry A subscribes at registry B, a change in B's
+registry reaches A as one signed ``notify`` message; the watermark makes runs idempotent;
+unsubscribe ends it. Every message is validated against the spec's schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spmis.auth.model import SYSTEM
+from spmis.interop.client import DciClient
+from spmis.interop.notifier import Notifier
+from spmis.registry import schemas as rs
+from spmis.registry.service import RegistryService
+
+from .conftest import OTHER_VILLAGE, Pair, add_household, member
+
+
+def _subscribe(pair: Pair, dci_schemas: Any, filter_type: str, query: Any,
+               event: str = "REGISTER") -> str:
+    sent: list[dict[str, Any]] = []
+    transport = pair.a.app.state.dci_transport
+    original = transport.post
+
+    def spy(peer: Any, url: str, envelope: dict[str, Any]) -> Any:
+        sent.append(envelope)
+        return original(peer, url, envelope)
+
+    transport.post = spy
+    try:
+        ack = DciClient(pair.a.service()).subscribe(pair.b.sender_id, filter_type, query,
+                                                    reg_event_type=event)
+    finally:
+        transport.post = original
+    dci_schemas.check(sent[0], dci_schemas.envelope("MsgHeader_V1.0.0", "subscribe",
+                                                    "SubscribeRequest"))
+    assert ack["ack_status"] == "ACK"
+    [on_subscribe] = pair.a.service().inbox(action="on-subscribe",
+                                            transaction_id=ack["transaction_id"])
+    envelope = on_subscribe["envelope"]
+    dci_schemas.check(envelope, dci_schemas.envelope("MsgCallbackHeader_V1.0.0", "on-subscribe",
+                                                     "SubscribeResponse"))
+    [item] = envelope["message"]["subscribe_response"]
+    assert item["status"] == "succ", item
+    return str(item["subscriptions"][0]["code"])
+
+
+def _notifications(pair: Pair) -> list[dict[str, Any]]:
+    return [r["envelope"] for r in pair.a.service().inbox(action="notify")]
+
+
+def test_a_registry_change_reaches_the_subscriber(registry_pair: Pair, dci_schemas: Any) -> None:
+    pair = registry_pair
+    before = add_household(pair.b.ctx, member(given_name_latin="Before"), village=OTHER_VILLAGE)
+    code = _subscribe(pair, dci_schemas, "predicate", [
+        {"seq_num": 1, "expression1": {"attribute_name": "area_code", "operator": "eq",
+                                       "attribute_value": "01"}}])
+    notifier = Notifier(pair.b.service())
+    assert notifier.run().events == 0  # nothing changed since subscribing: nothing sent
+    # a new household in the subscribed province, one elsewhere, and a change to an old one
+    hh = add_household(pair.b.ctx, member(given_name_latin="Chenda",
+                                          identifiers={"national_id": "555666777"}),
+                       village=OTHER_VILLAGE)
+    add_household(pair.b.ctx, member(given_name_latin="Elsewhere"))
+    RegistryService(pair.b.ctx).update_person(
+        before.members[0].id, rs.PersonUpdate(occupation="farmer", reason="survey 2026"), SYSTEM)
+    run = notifier.run()
+    assert run.delivered == [pair.a.sender_id] and run.failed == {}
+    [notify] = _notifications(pair)
+    dci_schemas.check(notify, dci_schemas.envelope("MsgCallbackHeader_V1.0.0", "notify",
+                                                   "NotifyEventRequest"))
+    pair.a.service().verify(notify, expected_sender=pair.b.sender_id)
+    events = notify["message"]["notify_event"]
+    names = sorted(e["data"]["reg_records"]["name"]["given_name"] for e in events)
+    assert names == ["Before", "Chenda"]
+    assert all(e["reference_id"].startswith(code) for e in events)
+    chenda = next(e for e in events if e["data"]["reg_records"]["name"]["given_name"] == "Chenda")
+    assert chenda["data"]["reg_records"]["identifier"][0]["identifier_value"] == "555666777"
+    assert chenda["data"]["reg_records"]["household_identifier"] == str(hh.id)
+    # the watermark moved: running again sends nothing new
+    assert notifier.run().events == 0
+    assert len(_notifications(pair)) == 1
+
+
+def test_new_household_member_event_and_unsubscribe(registry_pair: Pair,
+                                                     dci_schemas: Any) -> None:
+    pair = registry_pair
+    old = add_household(pair.b.ctx, member(given_name_latin="Old"))
+    code = _subscribe(pair, dci_schemas, "predicate", [
+        {"expression1": {"attribute_name": "sex", "operator": "eq", "attribute_value": "F"}}],
+        event="NewHouseHoldMember")
+    # a change to an existing person is not a new household member
+    RegistryService(pair.b.ctx).update_person(
+        old.members[0].id, rs.PersonUpdate(occupation="teacher", reason="update"), SYSTEM)
+    add_household(pair.b.ctx, member(given_name_latin="Newborn", date_of_birth="2026-10-01"))
+    Notifier(pair.b.service()).run()
+    [notify] = _notifications(pair)
+    assert [e["data"]["reg_records"]["name"]["given_name"]
+            for e in notify["message"]["notify_event"]] == ["Newborn"]
+    assert notify["message"]["notify_event"][0]["data"]["reg_event_type"] == "NewHouseHoldMember"
+
+    ack = DciClient(pair.a.service()).unsubscribe(pair.b.sender_id, [code, "sub-unknown"])
+    [on_unsub] = pair.a.service().inbox(action="on-unsubscribe",
+                                        transaction_id=ack["transaction_id"])
+    message = on_unsub["envelope"]["message"]
+    dci_schemas.check(message, dci_schemas.component("UnSubscribeResponse"))
+    assert message["subscription_status"] == [{"code": code, "status": "unsubscribe"}]
+    assert message["status_reason_code"] == "rjct.subscription_code.invalid"
+    add_household(pair.b.ctx, member(given_name_latin="Later"))
+    assert Notifier(pair.b.service()).run().events == 0
+
+
+def test_subscribing_twice_is_refused(registry_pair: Pair, dci_schemas: Any) -> None:
+    pair = registry_pair
+    query = [{"expression1": {"attribute_name": "province_code", "operator": "eq",
+                              "attribute_value": "12"}}]
+    _subscribe(pair, dci_schemas, "predicate", query)
+    ack = DciClient(pair.a.service()).subscribe(pair.b.sender_id, "predicate", query)
+    [again] = pair.a.service().inbox(action="on-subscribe", transaction_id=ack["transaction_id"])
+    [item] = again["envelope"]["message"]["subscribe_response"]
+    assert item["status"] == "rjct"
+    assert item["status_reason_code"] == "rjct.event.already_subscribed"
