@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import psycopg
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,23 @@ def _admin_dsn(url: str) -> str:
 def _db_url(url: str, name: str) -> str:
     return make_url(url).set(drivername="postgresql", database=name).render_as_string(
         hide_password=False)
+
+
+def _cpu_seconds(pids: set[int]) -> float:
+    """User + system CPU time of local PostgreSQL backends (from /proc; 0 when not local)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -102,9 +120,16 @@ def _run(args: argparse.Namespace, url: str, data: Path, rows_file: Path) -> Non
         encryption_keys=f"bench:{_key()}", blind_index_key=_key(), **extra,
     )
     ctx = AppContext.create(settings)
+    pids: set[int] = set()
+    event.listen(ctx.engine, "connect",
+                 lambda dbapi_conn, _rec: pids.add(dbapi_conn.info.backend_pid))
     ent = import_enterprises(ctx, data / "enterprises.csv", SYSTEM, progress=False)
     print(f"enterprises: {ent}")
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with ctx.engine.connect() as warm, ctx.engine.connect() as warm2:  # pool up the writers
+        warm.exec_driver_sql("SELECT 1")
+        warm2.exec_driver_sql("SELECT 1")
+    server_cpu0, client_cpu0 = _cpu_seconds(pids), _own_cpu()
     t0 = time.perf_counter()
     if args.profile:
         import cProfile
@@ -114,6 +139,7 @@ def _run(args: argparse.Namespace, url: str, data: Path, rows_file: Path) -> Non
     summary = import_households(ctx, rows_file, SYSTEM, reject_path=data / "rejects.csv",
                                 progress=False)
     elapsed = time.perf_counter() - t0
+    server_cpu, client_cpu = _cpu_seconds(pids) - server_cpu0, _own_cpu() - client_cpu0
     if args.profile:
         profiler.disable()
         profiler.dump_stats(args.profile)
@@ -130,6 +156,8 @@ def _run(args: argparse.Namespace, url: str, data: Path, rows_file: Path) -> Non
         cols = ", ".join(f'"{c}" text' for c in header)
         conn.execute(f"CREATE TABLE bare_copy ({cols})")
         conn.commit()
+        bare_pid = conn.info.backend_pid
+        bare_cpu0 = _cpu_seconds({bare_pid})
         t1 = time.perf_counter()
         with conn.cursor() as cur, cur.copy(
                 "COPY bare_copy FROM STDIN (FORMAT csv, HEADER true)") as copy, \
@@ -138,6 +166,7 @@ def _run(args: argparse.Namespace, url: str, data: Path, rows_file: Path) -> Non
                 copy.write(block)
         conn.commit()
         bare = time.perf_counter() - t1
+        bare_cpu = _cpu_seconds({bare_pid}) - bare_cpu0
         conn.execute("DROP TABLE bare_copy")
         conn.commit()
 
@@ -150,6 +179,12 @@ def _run(args: argparse.Namespace, url: str, data: Path, rows_file: Path) -> Non
     print(f"ratio import/COPY      {elapsed / bare:>12.1f} x   (target <= 4x)")
     print(f"peak memory (ru_maxrss){peak_mb:>12.0f} MB  (before import: {rss_before / 1024:.0f} MB;"
           f" chunk {settings.import_chunk_rows:,} rows)")
+    per = 1e6 / max(people, 1)
+    print(f"CPU per person         client {client_cpu * per:.0f} us, "
+          f"database {server_cpu * per:.0f} us   (bare COPY: database "
+          f"{bare_cpu * 1e6 / max(summary.rows_read, 1):.0f} us per row)")
+    print(f"CPU ratio import/COPY  {(client_cpu + server_cpu) / max(bare_cpu, 1e-9):>12.1f} x"
+          f"   (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":

@@ -436,11 +436,13 @@ class _HouseholdImport:
         ent_db = store.fetch("SELECT external_key, id FROM enterprise WHERE external_key {match}",
                              ent_keys, {"enterprise_key": S, "_enterprise_id": pl.Int64})
         unique_cols = [c for c, t in rules.IDENTIFIER_COLUMNS.items() if t in UNIQUE_IDENTIFIERS]
-        hashes = pl.concat([frame[f"_h_{c}"] for c in unique_cols]).drop_nulls().unique()
-        owners = store.fetch(
+        # owners of the unique identifiers: one query per type, so that the (id_type,
+        # value_hash) index is used
+        owners = pl.concat([store.fetch(
             "SELECT value_hash, id_type, person_id FROM person_identifier "
-            "WHERE value_hash {match}", hashes.to_list(),
-            {"value_hash": S, "id_type": S, "owner": pl.Int64})
+            f"WHERE id_type = '{rules.IDENTIFIER_COLUMNS[c].value}' AND value_hash {{match}}",
+            frame[f"_h_{c}"].drop_nulls().unique().to_list(),
+            {"value_hash": S, "id_type": S, "owner": pl.Int64}) for c in unique_cols])
         # stored identifiers of those people, one column per type (keyed hashes compared)
         stored_ids = store.fetch(
             "SELECT person_id, id_type, value_hash FROM person_identifier "
