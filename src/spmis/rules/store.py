@@ -197,10 +197,14 @@ def _assemble(hh: pl.DataFrame, ps: pl.DataFrame) -> LoadedPopulation:
 
 
 def result_frame(period: str, results: Mapping[str, ProgrammeResult], run_id: int) -> pl.DataFrame:
-    """Rows to store: every entity eligible or paid, per programme."""
+    """Rows to store: every entity eligible or paid, per programme (for contributions, only
+    non-zero amounts: a member without a declared wage owes nothing worth a row)."""
     frames = []
     for pid, res in results.items():
-        keep = res.eligible | (res.amount != 0)
+        if res.programme.payment == "contribution":
+            keep = res.amount != 0
+        else:
+            keep = res.eligible | (res.amount != 0)
         n = int(keep.sum())
         frames.append(
             pl.DataFrame(

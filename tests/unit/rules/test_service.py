@@ -166,3 +166,16 @@ def test_every_formula_has_a_yaml_test() -> None:
             collect(case.get("output", {}))
     with_formula = {name for name, v in system.variables.items() if v.formulas}
     assert with_formula - tested == set()
+
+
+def test_result_rows_keep_eligible_or_paid_and_only_non_zero_contributions() -> None:
+    from spmis.rules.store import result_frame
+
+    households, persons = _frames()
+    results = evaluate(Population.from_frames(households, persons), "2021-03")
+    frame = result_frame("2021-03", results, run_id=7)
+    covid = frame.filter(frame["programme"] == "covid19_cash_transfer")
+    assert covid["entity_id"].to_list() == [10]
+    contributions = frame.filter(frame["programme"] == "nssf_contributions")
+    assert contributions["entity_id"].to_list() == [3]  # the only member with a wage
+    assert set(frame["run_id"].to_list()) == {7}
