@@ -30,6 +30,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--no-first-run"]
 PASSWORD = "correct horse battery staple"
 PHONE = {"width": 360, "height": 740}
+STARTUP_SECONDS = 180
 #: staff of the demo: name -> (roles, scope)
 STAFF = {
     "admin1": ("admin", ""),
@@ -90,16 +91,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
+        deadline = time.monotonic() + STARTUP_SECONDS  # two busy cores: imports are slow
+        while True:
             try:
-                with urllib.request.urlopen(f"{base}/health", timeout=1):
+                with urllib.request.urlopen(f"{base}/health", timeout=2):
                     break
             except OSError:
                 if proc.poll() is not None:
                     pytest.fail((tmp / "server.log").read_text())
-                time.sleep(0.2)
-        else:
-            pytest.fail("the server did not start")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the server did not start in {STARTUP_SECONDS} s")
+                time.sleep(0.25)
         yield base
     finally:
         proc.terminate()

@@ -19,7 +19,8 @@ PUBLIC = ["/", "/programmes", "/programmes/family_package_base", "/eligibility",
 OFFICE = ["/office", "/office/households", "/office/households?area=120101",
           "/office/households/new", "/office/households/{hid}", "/office/people",
           "/office/people?name=Sok", "/office/people/{pid}", "/office/people/{pid}/edit",
-          "/office/approvals", "/office/approvals?status=approved", "/office/users"]
+          "/office/approvals", "/office/approvals?status=approved", "/office/users",
+          "/office/imports"]
 SERIOUS = {"serious", "critical"}
 
 pytestmark = BROWSER

@@ -18,6 +18,7 @@ PAGE_MODULES: list[str] = [
     "spmis.web.signin",
     "spmis.web.registration",  # before office: /office/households/new is not a household id
     "spmis.web.office",
+    "spmis.web.imports",
     "spmis.web.approvals",
     "spmis.web.admin",
 ]

@@ -142,3 +142,36 @@ def test_admin_creates_an_account(signed_in) -> None:  # type: ignore[no-untyped
     assert r.status_code == 200 and "sokha" in r.text
     registrar = signed_in("registrar", "120101")
     assert registrar.get("/office/users").status_code == 403
+
+
+IMPORT_CSV = (
+    "household_key,village_code,person_key,relationship,sex,date_of_birth,family_name_latin,"
+    "given_name_latin\n"
+    "H1,12010101,P1,head,F,1980-01-01,Sok,Dara\n"
+    "H1,12010101,P2,child,M,2010-05-05,Sok,Vibol\n"
+    "H2,12010101,P3,head,X,1980-01-01,Chan,Sophea\n"
+)
+
+
+def test_import_keeps_good_rows_and_offers_the_reject_report(signed_in) -> None:  # type: ignore[no-untyped-def]
+    c = signed_in("registrar", "120101")
+    page = c.get("/office/imports")
+    assert page.status_code == 200
+    token = csrf(page.text)
+    r = c.post("/office/imports", data={"csrf_token": token},
+               files={"file": ("households.csv", IMPORT_CSV.encode(), "text/csv")})
+    assert r.status_code == 200, r.text
+    link = re.search(r'href="(/office/imports/[^"]+/rejects)"', r.text)
+    assert link, "a reject report to download"
+    report = c.get(link.group(1))
+    assert report.status_code == 200
+    assert "H2" in report.text and "sex" in report.text
+    assert "P1" not in report.text
+    other = signed_in("registrar", "120101")
+    assert other.get(link.group(1)).status_code == 404  # only the uploader's
+    bad = c.post("/office/imports", data={"csrf_token": token},
+                 files={"file": ("notes.txt", b"hello", "text/plain")})
+    assert bad.status_code == 422 and 'id="file-error"' in bad.text
+    wrong = c.post("/office/imports", data={"csrf_token": token},
+                   files={"file": ("h.csv", b"a,b\n1,2\n", "text/csv")})
+    assert wrong.status_code == 422 and "household_key" in wrong.text

@@ -1,0 +1,80 @@
+"""The user guide's walk-through (docs/user-guide.md), done the way a new user does it: only by
+the labels, buttons and links the pages show (no ids or test hooks). It takes the guide's
+screenshots: into test-artifacts/user-guide/, and into docs/img/ when SPMIS_UPDATE_DOCS=1."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+from tests.e2e.conftest import ARTIFACTS, BROWSER, PASSWORD, ROOT, choose_area
+
+pytestmark = BROWSER
+
+DOCS_IMG = ROOT / "docs" / "img"
+DESKTOP = {"width": 900, "height": 1000}
+
+
+def _shot(page, name: str, full: bool = False) -> None:  # type: ignore[no-untyped-def]
+    folders = [ARTIFACTS / "user-guide"]
+    if os.environ.get("SPMIS_UPDATE_DOCS") == "1":
+        folders.append(DOCS_IMG)
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full)
+
+
+def test_a_new_user_registers_a_household_and_sees_its_eligibility(browser, server) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=DESKTOP, base_url=server)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    started = time.monotonic()
+    try:
+        page.goto("/")
+        page.get_by_role("link", name="English").click()  # the switch is on every page
+        page.get_by_role("link", name="Staff sign in").click()
+        page.get_by_label("User name", exact=True).fill("reg-chamkarmon")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        _shot(page, "01-sign-in")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name=re.compile("Welcome")).wait_for()
+        _shot(page, "02-start")
+        page.locator("main").get_by_role("link", name="Register a household").click()
+        page.get_by_label("Village", exact=True).select_option(label="Phum Muoy")
+        page.get_by_label("IDPoor level", exact=True).select_option(label="Level 1 (very poor)")
+        page.get_by_label("IDPoor card number", exact=True).fill("PP-12-0421")
+        page.get_by_label("Family name in Khmer", exact=True).fill("ចាន់")
+        page.get_by_label("Given name in Khmer", exact=True).fill("សុភា")
+        page.get_by_label("Family name in Latin letters", exact=True).fill("Chan")
+        page.get_by_label("Given name in Latin letters", exact=True).fill("Sophea")
+        page.get_by_label(re.compile(r"^Sex\b")).select_option(label="Female")
+        page.get_by_label(re.compile(r"^Date of birth\b")).fill("1958-03-01")
+        # a number too short: the mistake the guide shows
+        page.get_by_label("National ID card number", exact=True).fill("0123")
+        _shot(page, "03-register-form", full=True)
+        page.get_by_role("button", name="Register the household").click()
+        error = page.locator(".field-error").first
+        error.wait_for()
+        assert "digits" in error.inner_text()
+        error.scroll_into_view_if_needed()
+        _shot(page, "04-validation-message")
+        page.get_by_label("National ID card number", exact=True).fill("012345678")
+        page.get_by_role("button", name="Register the household").click()
+        page.get_by_text("The household is registered.").wait_for()
+        page.get_by_role("heading", name="Eligibility").scroll_into_view_if_needed()
+        _shot(page, "05-household-eligibility")
+        assert page.locator(".answer.yes").count() >= 2  # IDPoor base payment, aged 60+
+        assert time.monotonic() - started < 120
+        page.goto("/eligibility?lang=km")  # the public check, in Khmer, without signing in
+        choose_area(page, province="12", district="1201", commune="120101")
+        page.check("#idpoor_level-1")
+        page.fill("#members-0-age", "27")
+        page.select_option("#members-0-sex", "female")
+        page.check("#members-0-pregnant")
+        page.click("button[value=check]")
+        page.locator("#results-title").scroll_into_view_if_needed()
+        _shot(page, "06-public-check-km")
+    finally:
+        context.close()
