@@ -133,11 +133,15 @@ class DciClient:
         return self._ack(status, body, message)
 
     def txn_status(self, peer_id: str, attribute_type: str, value: Any,
-                   txn_type: str = "search") -> dict[str, Any]:
-        """Ask for the status of an earlier transaction (synchronously)."""
+                   txn_type: str = "search", sync: bool = True) -> dict[str, Any]:
+        """Ask for the status of an earlier transaction. Sync: the verified answer. Async: the
+        acknowledgement (the answer arrives at /registry/txn/on-status)."""
         message = {"transaction_id": new_id("txn"), "txnstatus_request": {
             "reference_id": new_id("ref"), "txn_type": txn_type,
             "attribute_type": attribute_type, "attribute_value": value}}
         header = self.service.request_header("txn-status", peer_id, 1)
-        status, body = self._send(peer_id, "/registry/sync/txn/status", header, message)
-        return self._verified(peer_id, status, body)
+        path = "/registry/sync/txn/status" if sync else "/registry/txn/status"
+        status, body = self._send(peer_id, path, header, message)
+        if sync:
+            return self._verified(peer_id, status, body)
+        return self._ack(status, body, message)

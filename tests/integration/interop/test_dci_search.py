@@ -192,3 +192,24 @@ def test_async_search_acknowledges_then_calls_back(pair_seeded: Any, dci_schemas
     txn = status["message"]["txnstatus_response"]["txn_status"]
     assert txn["correlation_id"] == ack["correlation_id"]
     assert [i["status"] for i in txn["search_response"]] == ["succ"]
+
+
+def test_transaction_status_async_and_unknown(pair_seeded: Any, dci_schemas: Any) -> None:
+    pair, _ = pair_seeded
+    client = DciClient(pair.a.service())
+    answer = client.search(pair.b.sender_id, [search_criteria(
+        "idtype-value", {"type": "NID", "value": "100200300"})])
+    tid = answer["message"]["transaction_id"]
+    ack = client.txn_status(pair.b.sender_id, "transaction_id", tid, sync=False)
+    assert ack["ack_status"] == "ACK"
+    [received] = pair.a.service().inbox(action="txn-on-status")
+    dci_schemas.check(received["envelope"], dci_schemas.request_body("/registry/txn/on-status"))
+    status = received["envelope"]["message"]["txnstatus_response"]
+    assert status["txn_type"] == "search"
+    assert status["txn_status"]["transaction_id"] == tid
+    assert [i["status"] for i in status["txn_status"]["search_response"]] == ["succ"]
+    unknown = client.txn_status(pair.b.sender_id, "transaction_id", "no-such-txn")
+    dci_schemas.check(unknown, dci_schemas.response("/registry/sync/txn/status"))
+    [item] = unknown["message"]["txnstatus_response"]["txn_status"]["search_response"]
+    assert item["status"] == "rjct"
+    assert item["status_reason_code"] == "rjct.reference_id.invalid"

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from spmis.auth.model import SYSTEM
 from spmis.interop.client import DciClient
 from spmis.interop.notifier import Notifier
+from spmis.interop.service import DciService
+from spmis.interop.transport import Transport
 from spmis.registry import schemas as rs
 from spmis.registry.service import RegistryService
 
@@ -119,3 +123,27 @@ def test_subscribing_twice_is_refused(registry_pair: Pair, dci_schemas: Any) -> 
     [item] = again["envelope"]["message"]["subscribe_response"]
     assert item["status"] == "rjct"
     assert item["status_reason_code"] == "rjct.event.already_subscribed"
+
+
+def test_an_unreachable_subscriber_is_notified_by_the_next_run(registry_pair: Pair,
+                                                                dci_schemas: Any) -> None:
+    pair = registry_pair
+    _subscribe(pair, dci_schemas, "predicate", [
+        {"expression1": {"attribute_name": "province_code", "operator": "eq",
+                         "attribute_value": "12"}}])
+    add_household(pair.b.ctx, member(given_name_latin="First"))
+
+    def down(_request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("subscriber is down")
+
+    offline = Transport(http=httpx.Client(transport=httpx.MockTransport(down)),
+                        sleep=lambda _s: None)
+    failed = Notifier(DciService(pair.b.ctx, transport=offline)).run()
+    assert list(failed.failed) == [pair.a.sender_id] and failed.delivered == []
+    assert _notifications(pair) == []
+    add_household(pair.b.ctx, member(given_name_latin="Second"))
+    run = Notifier(pair.b.service()).run()
+    assert run.delivered == [pair.a.sender_id]
+    [notify] = _notifications(pair)
+    assert sorted(e["data"]["reg_records"]["name"]["given_name"]
+                  for e in notify["message"]["notify_event"]) == ["First", "Second"]
