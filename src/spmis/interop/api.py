@@ -32,9 +32,14 @@ async def _envelope(request: Request) -> tuple[Any, Reply | None]:
         return None, DciService.http_error("err.request.bad",
                                            f"body: larger than {MAX_BODY_BYTES} bytes", 413)
     try:
-        return json.loads(body), None
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(body, parse_constant=_no_constant), None
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None, DciService.http_error("err.request.bad", "body: is not valid JSON", 400)
+
+
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (Python's parser would accept them)."""
+    raise ValueError(f"{name} is not allowed in JSON")
 
 
 def _service(request: Request, ctx: Ctx) -> DciService:

@@ -22,6 +22,7 @@ Query types map onto the same expression tree (``Cond``/``And``/``Or``/``Not``) 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -533,7 +534,8 @@ def parse_criteria(criteria: Mapping[str, Any], where: str, default_page_size: i
 
 
 def _whole(value: Any, where: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not math.isfinite(value) or int(value) != value):
         raise CriteriaError("rjct.pagination.invalid", where, "must be a whole number")
     if not low <= int(value) <= high:
         raise CriteriaError("rjct.pagination.invalid", where, f"must be {low}-{high}")

@@ -208,7 +208,9 @@ def test_bad_envelope_gets_an_error_naming_the_field(registry_pair: Pair, post: 
 
 @pytest.mark.parametrize("raw", [b"", b"not json", b"[]", b"null", b'{"header": 1}',
                                  b'{"header": {}, "message": []}', b"\xff\xfe",
-                                 b'{"signature": 5, "header": {"message_id": "1"}}'])
+                                 b'{"signature": 5, "header": {"message_id": "1"}}',
+                                 b'{"header": {"total_count": Infinity}, "message": NaN}',
+                                 b"[" * 100_000])
 def test_junk_never_gives_a_500(registry_pair: Pair, post: Any, raw: bytes) -> None:
     for path in (SEARCH, "/registry/search", "/registry/subscribe", "/registry/unsubscribe",
                  "/registry/sync/txn/status", "/registry/txn/status", "/registry/on-search",

@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spmis.interop import model as m
 
@@ -155,6 +157,10 @@ def test_criteria_pagination_sort_and_consent() -> None:
              "c.pagination.page_size"),
             ({"pagination": {"page_size": 10, "page_number": 0}}, "rjct.pagination.invalid",
              "c.pagination.page_number"),
+            ({"pagination": {"page_size": float("inf")}}, "rjct.pagination.invalid",
+             "c.pagination.page_size"),
+            ({"pagination": {"page_size": 2.5}}, "rjct.pagination.invalid",
+             "c.pagination.page_size"),
             ({"sort": [{"attribute_name": "salary"}]}, "rjct.sort.invalid",
              "c.sort[0].attribute_name"),
             ({"consent": {"purpose": {"code": "marketing"}}}, "rjct.search_criteria.invalid",
@@ -172,3 +178,38 @@ def test_unsubscribe_reads_both_spellings() -> None:
     with pytest.raises(m.EnvelopeError) as info:
         m.unsubscribe_codes({"subscription_codes": [1]})
     assert info.value.field == "message.subscription_codes"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.sampled_from(["type", "value", "expression", "query", "collection",
+                                       "$and", "$or", "$not", "$lt", "sex", "YOB", "NID",
+                                       "expression1", "expression2", "condition",
+                                       "attribute_name", "operator", "attribute_value",
+                                       "seq_num", "pagination", "page_size", "x"]),
+                      inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(query_type=st.sampled_from(["idtype-value", "predicate", "expression", "other"]),
+       query=JSON, extra=JSON)
+def test_any_json_query_is_parsed_or_refused_cleanly(query_type: str, query: Any,
+                                                     extra: Any) -> None:
+    criteria = {"query_type": query_type, "query": query}
+    if isinstance(extra, dict):
+        criteria.update({k: v for k, v in extra.items() if k not in criteria})
+    try:
+        m.parse_criteria(criteria, "c", 50, 500)
+    except m.CriteriaError as exc:
+        assert exc.code.startswith("rjct.") and exc.field.startswith("c")
+
+
+@settings(max_examples=300, deadline=None)
+@given(header=JSON)
+def test_any_json_header_is_checked_or_refused_cleanly(header: Any) -> None:
+    try:
+        m.check_header({"header": header, "message": {}}, m.Action.SEARCH, "me", NOW, items=1)
+    except m.EnvelopeError as exc:
+        assert exc.field.startswith(("header", "body"))
