@@ -60,7 +60,7 @@ def _run_import(kind: str, file: Path, rejects: Path | None, progress: bool, sco
         summary = run(_ctx(), file, actor, reject_path=rejects, progress=progress)
     except FileFormatError as exc:
         raise _fail(str(exc)) from None
-    console.print(str(summary))
+    console.print(str(summary), soft_wrap=True)
 
 
 @import_app.command("households")
@@ -119,7 +119,7 @@ def export_households_cmd(
                                     include_identifiers=include_identifiers)
     except InvalidInput as exc:
         raise _fail(f"--area: {exc.errors[0].msg}") from None
-    console.print(str(summary))
+    console.print(str(summary), soft_wrap=True)
 
 
 @export_app.command("enterprises")
@@ -138,4 +138,4 @@ def export_enterprises_cmd(
         summary = export_enterprises(_ctx(), out, _actor(scope), area=area)
     except InvalidInput as exc:
         raise _fail(f"--area: {exc.errors[0].msg}") from None
-    console.print(str(summary))
+    console.print(str(summary), soft_wrap=True)

@@ -40,4 +40,4 @@ def synth(
     with console.status("generating..."):
         summary = generate(households=households, seed=seed, out_dir=out,
                            duplicate_share=duplicates, as_of=ref)
-    console.print(str(summary))
+    console.print(str(summary), soft_wrap=True)
