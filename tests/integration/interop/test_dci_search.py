@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from spmis.auth.accounts import AccountService
 from spmis.auth.store import access_log
 from spmis.interop.client import DciClient, search_criteria
 from spmis.interop.store import dci_transaction
@@ -213,3 +214,22 @@ def test_transaction_status_async_and_unknown(pair_seeded: Any, dci_schemas: Any
     [item] = unknown["message"]["txnstatus_response"]["txn_status"]["search_response"]
     assert item["status"] == "rjct"
     assert item["status_reason_code"] == "rjct.reference_id.invalid"
+
+
+def test_a_replayed_message_is_refused_on_every_engine(pair_seeded: Any) -> None:
+    pair, _ = pair_seeded
+    service = pair.a.service()
+    header = service.request_header("search", pair.b.sender_id, 1)
+    message = {"transaction_id": "txn-replay", "search_request": [{
+        "reference_id": "r1", "timestamp": header["message_ts"],
+        "search_criteria": search_criteria("idtype-value", {"type": "NID",
+                                                            "value": "100200300"})}]}
+    envelope = service.seal(header, message)
+    token = AccountService(pair.b.ctx).client_token(pair.clients["a_at_b"],
+                                                     pair.clients["a_secret"]).token
+    auth = {"Authorization": f"Bearer {token}"}
+    assert pair.b_http.post("/registry/sync/search", json=envelope,
+                            headers=auth).status_code == 200
+    again = pair.b_http.post("/registry/sync/search", json=envelope, headers=auth)
+    assert again.status_code == 400
+    assert again.json()["header"]["status_reason_code"] == "rjct.message_id.duplicate"
