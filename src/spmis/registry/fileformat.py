@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -58,11 +59,18 @@ def read_header(path: Path) -> list[str]:
     if not path.is_file():
         raise FileFormatError(f"{path}: no such file")
     first: Sequence[object] | None
-    if suffix == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            first = next(csv.reader(fh), None)
-    else:
-        first = next(_xlsx_rows(path), None)
+    try:
+        if suffix == ".csv":
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                first = next(csv.reader(fh), None)
+        else:
+            first = next(_xlsx_rows(path), None)
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(
+            f"{path.name}: is not UTF-8 text (byte {exc.start}); save it as 'CSV UTF-8'"
+        ) from None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # a broken spreadsheet
+        raise FileFormatError(f"{path.name}: cannot be read: {exc}") from None
     if not first:
         raise FileFormatError(f"{path.name}: the file is empty (no header row)")
     return [str(c or "").strip() for c in first]
@@ -91,8 +99,12 @@ def read_chunks(path: Path, columns: Sequence[str], chunk_rows: int) -> Iterator
         frames = _csv_chunks(path, header, chunk_rows)
     else:
         frames = _xlsx_chunks(path, header, chunk_rows)
-    for frame in frames:
-        yield _normalise_frame(frame, columns)
+    try:
+        for frame in frames:
+            yield _normalise_frame(frame, columns)
+    except pl.exceptions.PolarsError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FileFormatError(f"{path.name}: cannot be read as CSV: {first_line}") from None
 
 
 def _normalise_frame(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:

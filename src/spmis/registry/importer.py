@@ -59,6 +59,7 @@ from spmis.registry.fileformat import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_REQUIRED,
     ROW_COLUMN,
+    FileFormatError,
     check_columns,
     read_chunks,
     read_header,
@@ -307,14 +308,23 @@ def import_households(
     importer = _HouseholdImport(ctx, actor, summary.batch_id, path, today or _today(ctx))
     rejects = _RejectWriter(reject_path, HOUSEHOLD_COLUMNS)
     bar = _Progress(progress, _count_rows(path), f"importing {path.name}")
+    read_error: FileFormatError | None = None
     try:
         # pipeline: the next chunk is read and validated (Polars, hashing) while worker
         # threads check and write earlier ones, each in its own transaction; results are
         # counted in file order. At most ``writers`` + 1 chunks are in memory.
         workers = max(1, writers or default_writers(ctx))
+        chunks = _household_chunks(path, ctx.settings.import_chunk_rows)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="spmis-import") as pool:
             pending: deque[Future[_ChunkResult]] = deque()
-            for chunk in _household_chunks(path, ctx.settings.import_chunk_rows):
+            while True:
+                try:
+                    chunk = next(chunks, None)
+                except FileFormatError as exc:  # e.g. a broken quote or bad bytes mid-file
+                    read_error = exc
+                    break
+                if chunk is None:
+                    break
                 prepared = importer.prepare(chunk)
                 while len(pending) >= workers:
                     _count(summary, rejects, bar, pending.popleft().result())
@@ -327,6 +337,12 @@ def import_households(
         rejects.close()
     summary.seconds = time.perf_counter() - started
     _finish_batch(ctx, summary)
+    if read_error is not None:
+        raise FileFormatError(
+            f"{read_error}; the {summary.rows_read:,} rows before it were processed "
+            f"({summary.people_created:,} people created, {summary.rows_rejected:,} rejected): "
+            "fix the file and import it again - imported rows will count as unchanged"
+        ) from read_error
     return summary
 
 

@@ -323,3 +323,20 @@ def test_parallel_chunks_clash_on_keys(ctx: AppContext, tmp_path: Path) -> None:
     assert rej["P2"]["error_field"] == "household_key;national_id"  # stored in H2, with an ID
     assert rej["P999"]["error_field"] == "household_key"
     assert count(ctx, person) == 450
+
+
+def test_file_broken_midway_keeps_what_came_before(ctx: AppContext, tmp_path: Path) -> None:
+    from spmis.registry.fileformat import FileFormatError
+
+    path = write_csv(tmp_path / "broken.csv", [row(f"H{i}", f"P{i}") for i in range(300)])
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write('H999,"12010101,P999,head\n')
+    small = replace(ctx, settings=ctx.settings.model_copy(update={"import_chunk_rows": 100}))
+    with pytest.raises(FileFormatError, match="import it again") as info:
+        import_households(small, path, SYSTEM, progress=False)
+    assert "cannot be read as CSV" in str(info.value)
+    stored = count(ctx, person)
+    assert stored > 0
+    path.write_text(path.read_text(encoding="utf-8").rsplit("H999", 1)[0], encoding="utf-8")
+    again = import_households(small, path, SYSTEM, progress=False)
+    assert again.rows_unchanged == stored and again.people_created == 300 - stored

@@ -73,3 +73,18 @@ def test_xlsx_cells_become_text(tmp_path: Path) -> None:
     assert frame["household_key"].to_list() == ["H1", "7"]
     assert frame["person_key"].to_list() == ["P1", "12"]
     assert frame["source_row"].to_list() == [2, 4]
+
+
+def test_unreadable_files_are_refused_with_a_reason(tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes(b"household_key,person_key\nH1,P\xe9\n")
+    with pytest.raises(FileFormatError, match="not UTF-8"):
+        read_header(latin1)
+    broken = tmp_path / "broken.csv"
+    broken.write_text('household_key,village_code\nH1,"12010101\n')
+    with pytest.raises(FileFormatError, match="cannot be read as CSV"):
+        list(read_chunks(broken, HOUSEHOLD_COLUMNS, 100))
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("not a spreadsheet")
+    with pytest.raises(FileFormatError, match="cannot be read"):
+        read_header(fake)
