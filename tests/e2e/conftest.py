@@ -40,6 +40,8 @@ STAFF = {
 }
 
 
+#: what the server fixture set up (its settings), for tests that prepare data directly
+STATE: dict[str, Settings] = {}
 #: every browser test module sets ``pytestmark = BROWSER``: one xdist worker runs them all
 BROWSER = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -77,6 +79,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         secret_key=env["SPMIS_SECRET_KEY"], encryption_keys=env["SPMIS_ENCRYPTION_KEYS"],
         blind_index_key=env["SPMIS_BLIND_INDEX_KEY"],
     )
+    STATE["settings"] = settings
     ctx = AppContext.create(settings)
     accounts = AccountService(ctx)
     for name, (role, scope) in STAFF.items():

@@ -9,9 +9,12 @@ from collections.abc import Iterator
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from babel.messages.pofile import read_po
+from sqlalchemy import create_engine, insert
 
+from spmis.db.base import utcnow
+from spmis.linkage.store import link_review
 from spmis.web.i18n import po_path
-from tests.e2e.conftest import BROWSER, choose_area, sign_in
+from tests.e2e.conftest import BROWSER, STATE, choose_area, sign_in
 from tests.e2e.test_journeys import register_household
 
 PUBLIC = ["/", "/programmes", "/programmes/family_package_base", "/eligibility", "/login",
@@ -20,8 +23,14 @@ OFFICE = ["/office", "/office/households", "/office/households?area=120101",
           "/office/households/new", "/office/households/{hid}", "/office/people",
           "/office/people?name=Sok", "/office/people/{pid}", "/office/people/{pid}/edit",
           "/office/approvals", "/office/approvals?status=approved", "/office/users",
-          "/office/imports"]
+          "/office/imports", "/office/linkage", "/office/linkage/{rid}"]
 SERIOUS = {"serious", "critical"}
+MAX_BYTES = 200_000
+#: bytes of the page and everything it loaded except images (cached files counted too)
+PAGE_WEIGHT = """() => performance.getEntries()
+  .filter(e => e.entryType === "navigation" || (e.entryType === "resource"
+               && e.initiatorType !== "img" && !/[.](png|jpe?g|gif|svg|webp)$/.test(e.name)))
+  .reduce((sum, e) => sum + (e.decodedBodySize || 0), 0)"""
 
 pytestmark = BROWSER
 
@@ -35,8 +44,18 @@ def ids(browser, server: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
     sign_in(page, "reg-chamkarmon")
     hid = register_household(page, national_id="523456789")
     pid = int(re.search(r'href="/office/people/(\d+)"', page.content()).group(1))  # type: ignore[union-attr]
+    register_household(page, national_id="623456789")
+    twin_pid = int(re.search(r'href="/office/people/(\d+)"', page.content()).group(1))  # type: ignore[union-attr]
     context.close()
-    return {"hid": hid, "pid": pid}
+    engine = create_engine(STATE["settings"].database_url)
+    with engine.begin() as conn:  # a pair for the linkage review pages
+        rid = conn.execute(insert(link_review).values(
+            person_id_l=pid, person_id_r=twin_pid, match_probability=0.9, reasons=["name=same"],
+            conflicts=["national_id"], area_code_l="12010101", area_code_r="12010101",
+            status="pending", created_at=utcnow(),
+        ).returning(link_review.c.id)).scalar_one()
+    engine.dispose()
+    return {"hid": hid, "pid": pid, "rid": rid}
 
 
 def walk(page, paths: list[str], ids: dict[str, int]) -> Iterator[str]:  # type: ignore[no-untyped-def]
@@ -62,6 +81,9 @@ def check_page(page, axe: Axe, where: str) -> list[str]:  # type: ignore[no-unty
         if v.get("impact") in SERIOUS:
             targets = [n["target"] for n in v["nodes"]][:3]
             problems.append(f"{where}: {v['id']} ({v['impact']}): {v['help']} {targets}")
+    weight = page.evaluate(PAGE_WEIGHT)
+    if weight > MAX_BYTES:
+        problems.append(f"{where}: {weight} bytes before images (most {MAX_BYTES})")
     width = page.evaluate("document.documentElement.scrollWidth")
     if width > 360:
         problems.append(f"{where}: {width} px wide on a 360 px screen")

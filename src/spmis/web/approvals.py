@@ -22,7 +22,11 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 nav.register(NavItem(50, "office", "/office/approvals", N_("Approvals")))
 
-KIND_LABELS = {"identifier_change": N_("Change of identifiers")}
+KIND_LABELS = {
+    "identifier_change": N_("Change of identifiers"),
+    "person_merge": N_("Merge of two records of one person"),
+    "person_unmerge": N_("Undo of a merge"),
+}
 DECISIONS = {"approve": "approve", "reject": "reject"}
 
 

@@ -20,6 +20,7 @@ PAGE_MODULES: list[str] = [
     "spmis.web.office",
     "spmis.web.imports",
     "spmis.web.approvals",
+    "spmis.web.linkage_review",
     "spmis.web.admin",
 ]
 

@@ -1,0 +1,106 @@
+"""The linkage review queue: pairs of records that may be the same person (from a deduplication
+run), shown side by side field by field. A registrar accepts (which files a merge request for an
+approver: maker-checker) or rejects (never merged automatically) with a reason."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from spmis.errors import InvalidInput
+from spmis.linkage import schemas as ls
+from spmis.linkage.review import ReviewService
+from spmis.web import forms, nav
+from spmis.web.labels import IDENTIFIER_LABELS, RELATIONSHIP_LABELS
+from spmis.web.nav import NavItem
+from spmis.web.programme_info import N_
+from spmis.web.routing import PageRoute
+from spmis.web.session import app_ctx, check_csrf, may, require_actor
+from spmis.web.templating import render, request_locale
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+nav.register(NavItem(45, "office", "/office/linkage", N_("Possible duplicates"),
+                     frozenset({"registrar", "approver", "auditor"})))
+
+FIELD_LABELS = {
+    "family_name_latin": N_("Family name in Latin letters"),
+    "given_name_latin": N_("Given name in Latin letters"),
+    "family_name_km": N_("Family name in Khmer"),
+    "given_name_km": N_("Given name in Khmer"),
+    "sex": N_("Sex"),
+    "date_of_birth": N_("Date of birth"),
+    "dob_estimated": N_("The date of birth is estimated"),
+    "relationship": N_("Relationship"),
+    "employment_type": N_("Work"),
+    "occupation": N_("Occupation"),
+    "village_code": N_("Village"),
+    "household_id": N_("Household"),
+}
+REVIEW_STATUS_LABELS = {
+    "pending": N_("Waiting for a decision"),
+    "awaiting_approval": N_("Waiting for an approver"),
+    "merged": N_("Merged"),
+    "rejected": N_("Not the same person"),
+}
+
+
+def field_label(name: str) -> str:
+    if name.startswith("identifiers."):
+        return IDENTIFIER_LABELS.get(name.split(".", 1)[1], name)
+    return FIELD_LABELS.get(name, name)
+
+
+@router.get("/office/linkage", response_class=HTMLResponse)
+async def review_queue(request: Request) -> HTMLResponse:
+    """Pairs in the user's area, most likely matches first."""
+    actor = require_actor(request)
+    page = await run_in_threadpool(lambda: ReviewService(app_ctx(request)).queue(actor))
+    return render(request, "office/linkage_queue.html",
+                  {"page": page, "status_labels": REVIEW_STATUS_LABELS}, area="office")
+
+
+async def _compare_page(request: Request, review_id: int, status_code: int = 200,
+                        errors: dict[str, str] | None = None) -> HTMLResponse:
+    actor = require_actor(request)
+    cmp = await run_in_threadpool(ReviewService(app_ctx(request)).compare, review_id, actor)
+    return render(request, "office/linkage_pair.html", {
+        "cmp": cmp, "field_label": field_label, "errors": errors or {},
+        "relationship_labels": RELATIONSHIP_LABELS, "status_labels": REVIEW_STATUS_LABELS,
+        "can_decide": may(actor, "POST", "/office/linkage/{review_id}/{decision}"),
+    }, status_code=status_code, area="office")
+
+
+@router.get("/office/linkage/{review_id}", response_class=HTMLResponse)
+async def review_pair(request: Request, review_id: int) -> HTMLResponse:
+    """The two records side by side."""
+    return await _compare_page(request, review_id)
+
+
+@router.post("/office/linkage/{review_id}/{decision}", response_class=HTMLResponse)
+async def decide_pair(request: Request, review_id: int, decision: str) -> Response:
+    """Accept (a merge request for an approver) or reject the pair, with the reason."""
+    form = await request.form()
+    check_csrf(request, form)
+    actor = require_actor(request)
+    service = ReviewService(app_ctx(request))
+    reason = forms.text(form, "reason") or ""
+    try:
+        if decision == "accept":
+            survivor = forms.integer(form, "survivor_id")
+            cmd = ls.AcceptIn.model_validate({"reason": reason, "survivor_id": survivor})
+            await run_in_threadpool(service.accept, review_id, cmd, actor)
+        elif decision == "reject":
+            if len(reason) < 3:
+                raise InvalidInput.one(("reason",), "string_too_short",
+                                       "give the reason (at least 3 characters)",
+                                       "សូមបញ្ជាក់មូលហេតុ (យ៉ាងតិច ៣ តួអក្សរ)")
+            await run_in_threadpool(service.reject, review_id, reason[:500], actor)
+        else:
+            raise InvalidInput.one(("decision",), "enum", "accept or reject", "ទទួល ឬបដិសេធ")
+    except (InvalidInput, ValidationError) as exc:
+        errors = forms.FormErrors.of_exception(exc, request_locale(request))
+        return await _compare_page(request, review_id, 422, errors)
+    return RedirectResponse("/office/linkage", status_code=303)
