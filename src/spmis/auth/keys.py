@@ -21,6 +21,7 @@ from spmis.auth.accounts import TOTP_CONTEXT
 from spmis.auth.approvals import PAYLOAD_CONTEXT
 from spmis.auth.store import approval_request, staff_user
 from spmis.context import AppContext
+from spmis.interop import store as interop_store
 from spmis.registry.store import person_identifier
 
 
@@ -36,6 +37,8 @@ ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
     EncryptedColumn(person_identifier, "value_enc", lambda r: str(r["id_type"]), ("id_type",)),
     EncryptedColumn(staff_user, "totp_secret_enc", lambda _r: TOTP_CONTEXT),
     EncryptedColumn(approval_request, "payload_enc", lambda _r: PAYLOAD_CONTEXT),
+    *(EncryptedColumn(table, column, lambda _r, c=context: c)  # type: ignore[misc]
+      for table, column, context in interop_store.ENCRYPTED_COLUMNS),
 )
 
 

@@ -25,8 +25,8 @@ from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from spmis.auth.model import Actor
 from spmis.interop import model as m
 from spmis.interop.records import Disclosure
-from spmis.interop.service import _CRITERIA_CONTEXT, REG_TYPE, DciService, new_id
-from spmis.interop.store import dci_subscription, dci_transaction
+from spmis.interop.service import REG_TYPE, DciService, new_id
+from spmis.interop.store import CRITERIA_CONTEXT, dci_subscription, dci_transaction
 from spmis.interop.transport import DeliveryError
 from spmis.registry.store import change_log, person
 
@@ -64,7 +64,7 @@ class Notifier:
         return or_(person.c.id.in_(persons), person.c.household_id.in_(households))
 
     def _events(self, conn: Connection, sub: Any, high: int) -> list[dict[str, Any]]:
-        stored = json.loads(self.ctx.cipher.decrypt(sub.criteria_enc, _CRITERIA_CONTEXT))
+        stored = json.loads(self.ctx.cipher.decrypt(sub.criteria_enc, CRITERIA_CONTEXT))
         criteria = m.parse_criteria(stored["criteria"], "subscribe_criteria",
                                     MAX_RECORDS_PER_RUN, MAX_RECORDS_PER_RUN,
                                     "filter", "filter_type")

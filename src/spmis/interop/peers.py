@@ -14,11 +14,15 @@ from spmis.db.base import utcnow
 from spmis.db.uow import UnitOfWork
 from spmis.errors import InvalidInput, NotFound
 from spmis.interop.signing import SigningKey, b64url, b64url_decode, public_jwk, public_key_from_jwk
-from spmis.interop.store import dci_peer, dci_peer_key, dci_signing_key
+from spmis.interop.store import (
+    KEY_CONTEXT,
+    SECRET_CONTEXT,
+    dci_peer,
+    dci_peer_key,
+    dci_signing_key,
+)
 from spmis.interop.transport import Peer
 
-_KEY_CONTEXT = "dci_signing_key"
-_SECRET_CONTEXT = "dci_peer_secret"  # noqa: S105 (an encryption context label)
 _SENDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,98}$")
 
 
@@ -43,7 +47,7 @@ class KeyRing:
                                    .order_by(dci_signing_key.c.id.desc()).limit(1)).first()
         if row is None:
             return self.rotate()
-        raw = self.ctx.cipher.decrypt(row.private_enc, _KEY_CONTEXT)
+        raw = self.ctx.cipher.decrypt(row.private_enc, KEY_CONTEXT)
         return SigningKey.from_raw(b64url_decode(raw))
 
     def rotate(self) -> SigningKey:
@@ -52,7 +56,7 @@ class KeyRing:
         with self._uow() as uow:
             uow.conn.execute(insert(dci_signing_key).values(
                 kid=key.kid, public_x=key.x, active=True, created_at=utcnow(),
-                private_enc=self.ctx.cipher.encrypt(b64url(key.raw()), _KEY_CONTEXT)))
+                private_enc=self.ctx.cipher.encrypt(b64url(key.raw()), KEY_CONTEXT)))
             uow.commit()
         return key
 
@@ -84,7 +88,7 @@ class KeyRing:
         values: dict[str, Any] = {"base_url": base_url.rstrip("/"), "client_id": client_id,
                                   "inbound_client": inbound_client, "active": True}
         if client_secret is not None:
-            values["client_secret_enc"] = self.ctx.cipher.encrypt(client_secret, _SECRET_CONTEXT)
+            values["client_secret_enc"] = self.ctx.cipher.encrypt(client_secret, SECRET_CONTEXT)
         with self._uow() as uow:
             done = uow.conn.execute(update(dci_peer).where(dci_peer.c.sender_id == sender_id)
                                     .values(**values)).rowcount
@@ -136,7 +140,7 @@ class KeyRing:
                 dci_peer.c.sender_id == sender_id, dci_peer.c.active)).first()
         if row is None:
             raise NotFound(f"no registered DCI peer {sender_id!r}")
-        secret = (self.ctx.cipher.decrypt(row.client_secret_enc, _SECRET_CONTEXT)
+        secret = (self.ctx.cipher.decrypt(row.client_secret_enc, SECRET_CONTEXT)
                   if row.client_secret_enc is not None else None)
         return Peer(row.sender_id, row.base_url, row.client_id, secret)
 

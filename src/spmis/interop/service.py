@@ -35,6 +35,9 @@ from spmis.interop import signing
 from spmis.interop.peers import KeyRing
 from spmis.interop.records import Disclosure, household_records, person_records
 from spmis.interop.store import (
+    CRITERIA_CONTEXT,
+    INBOX_CONTEXT,
+    REQUEST_CONTEXT,
     compile_expr,
     dci_inbox,
     dci_peer,
@@ -53,9 +56,6 @@ log = logging.getLogger(__name__)
 REG_TYPE = "ns:org:RegistryType:Social"
 NOTIFY_RECORD_TYPE = "spdci-extensions-dci:Person"
 EVENT_TYPES = ("REGISTER", "NewHouseHoldMember")
-_REQUEST_CONTEXT = "dci_request"
-_INBOX_CONTEXT = "dci_inbox"
-_CRITERIA_CONTEXT = "dci_subscription"
 CALLBACK_PATHS = {m.Action.SEARCH: "/registry/on-search",
                   m.Action.SUBSCRIBE: "/registry/on-subscribe",
                   m.Action.UNSUBSCRIBE: "/registry/on-unsubscribe",
@@ -236,7 +236,7 @@ class DciService:
                 result: Any = None) -> None:
         """Record a received message; EnvelopeError on a replayed message_id."""
         now = self.now()
-        request_enc = (self.ctx.cipher.encrypt(json.dumps(request), _REQUEST_CONTEXT)
+        request_enc = (self.ctx.cipher.encrypt(json.dumps(request), REQUEST_CONTEXT)
                        if request is not None else None)
         try:
             with self._uow() as uow:
@@ -396,7 +396,7 @@ class DciService:
         with self._uow() as uow:
             row = uow.conn.execute(select(dci_transaction).where(
                 dci_transaction.c.correlation_id == correlation_id)).one()
-        request = json.loads(self.ctx.cipher.decrypt(row.request_enc, _REQUEST_CONTEXT))
+        request = json.loads(self.ctx.cipher.decrypt(row.request_enc, REQUEST_CONTEXT))
         actor = Actor(request["actor"], frozenset(request["roles"]), request["scope"])
         message = self._search_all(request["message"], request["message"]["search_request"],
                                    actor, correlation_id, request.get("address"))
@@ -488,7 +488,7 @@ class DciService:
         essence = [opened.peer, raw.get("reg_event_type"), raw.get("filter_type"),
                    raw.get("filter"), criteria.entity.value, criteria.purpose, actor.scope]
         fingerprint = self.ctx.cipher.blind_index(json.dumps(essence, sort_keys=True),
-                                                  _CRITERIA_CONTEXT)
+                                                  CRITERIA_CONTEXT)
         code = "sub-" + fingerprint[:24]
         existing = conn.execute(select(dci_subscription.c.status).where(
             dci_subscription.c.code == code)).first()
@@ -499,7 +499,7 @@ class DciService:
         values = {"subscriber": opened.peer, "notify_uri": notify_url,
                   "reg_event_type": criteria.reg_event_type,
                   "response_entity": criteria.entity.value,
-                  "criteria_enc": self.ctx.cipher.encrypt(json.dumps(stored), _CRITERIA_CONTEXT),
+                  "criteria_enc": self.ctx.cipher.encrypt(json.dumps(stored), CRITERIA_CONTEXT),
                   "status": "subscribe", "last_change_id": top, "created_at": self.now(),
                   "ended_at": None}
         if existing is None:
@@ -705,7 +705,7 @@ class DciService:
                     peer=peer, action=action, transaction_id=str(tid or "")[:99],
                     correlation_id=str(corr)[:99] if corr else None,
                     message_id=str(header["message_id"])[:99], received_at=now,
-                    message_enc=self.ctx.cipher.encrypt(json.dumps(envelope), _INBOX_CONTEXT)))
+                    message_enc=self.ctx.cipher.encrypt(json.dumps(envelope), INBOX_CONTEXT)))
                 uow.conn.execute(insert(dci_transaction).values(
                     direction="in", peer=peer, action=action,
                     message_id=str(header["message_id"])[:99],
@@ -731,7 +731,7 @@ class DciService:
             rows = uow.conn.execute(query).all()
         return [{"id": r.id, "peer": r.peer, "action": r.action,
                  "transaction_id": r.transaction_id, "received_at": m.iso(r.received_at),
-                 "envelope": json.loads(self.ctx.cipher.decrypt(r.message_enc, _INBOX_CONTEXT))}
+                 "envelope": json.loads(self.ctx.cipher.decrypt(r.message_enc, INBOX_CONTEXT))}
                 for r in rows]
 
     def transactions(self, limit: int = 50) -> list[dict[str, Any]]:

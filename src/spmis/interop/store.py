@@ -145,6 +145,23 @@ dci_inbox = Table(
 )
 
 
+# ------------------------------------------------------------------ encrypted columns
+#: encryption contexts (bound as associated data) of this capability's encrypted columns
+KEY_CONTEXT = "dci_signing_key"
+SECRET_CONTEXT = "dci_peer_secret"  # noqa: S105 (an encryption context label)
+REQUEST_CONTEXT = "dci_request"
+CRITERIA_CONTEXT = "dci_subscription"
+INBOX_CONTEXT = "dci_inbox"
+#: (table, column, context) of every encrypted column, for key rotation (``spmis keys rotate``)
+ENCRYPTED_COLUMNS: tuple[tuple[Table, str, str], ...] = (
+    (dci_signing_key, "private_enc", KEY_CONTEXT),
+    (dci_peer, "client_secret_enc", SECRET_CONTEXT),
+    (dci_transaction, "request_enc", REQUEST_CONTEXT),
+    (dci_subscription, "criteria_enc", CRITERIA_CONTEXT),
+    (dci_inbox, "message_enc", INBOX_CONTEXT),
+)
+
+
 # ------------------------------------------------------------------ expression -> SQL
 def _text_eq(columns: Sequence[Any], values: Sequence[str]) -> ColumnElement[bool]:
     lowered = [v.lower() for v in values]
