@@ -20,7 +20,8 @@ from tests.e2e.test_journeys import register_household
 PUBLIC = ["/", "/programmes", "/programmes/family_package_base", "/eligibility", "/login",
           "/programmes/no-such-programme"]
 OFFICE = ["/office", "/office/households", "/office/households?area=120101",
-          "/office/households/new", "/office/households/{hid}", "/office/people",
+          "/office/households/new", "/office/households/{hid}",
+          "/office/households/{hid}/edit", "/office/people",
           "/office/people?name=Sok", "/office/people/{pid}", "/office/people/{pid}/edit",
           "/office/approvals", "/office/approvals?status=approved", "/office/users",
           "/office/imports", "/office/linkage", "/office/linkage/{rid}"]

@@ -131,6 +131,8 @@ ROUTE_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/eligibility"): PUBLIC,
     ("POST", "/eligibility"): PUBLIC,
     ("GET", "/areas/picker"): PUBLIC,
+    ("GET", "/office/households/{household_id}/edit"): WRITE_HOUSEHOLDS,
+    ("POST", "/office/households/{household_id}/edit"): WRITE_HOUSEHOLDS,
     ("GET", "/office/linkage"): roles(REG, APR, AUD),
     ("GET", "/office/linkage/{review_id}"): roles(REG, APR, AUD),
     ("POST", "/office/linkage/{review_id}/{decision}"): roles(REG),

@@ -126,6 +126,7 @@ async def household_page(request: Request, household_id: int) -> HTMLResponse:
     context["eligibility"] = await run_in_threadpool(
         household_eligibility, context["hh"], request_locale(request))
     context["created"] = request.query_params.get("created") == "1"
+    context["saved"] = request.query_params.get("saved") == "1"
     return render(request, "office/household.html", context, area="office")
 
 

@@ -193,3 +193,67 @@ async def correct(request: Request, person_id: int) -> Response:
         context["errors"] = forms.FormErrors.of_exception(exc, request_locale(request))
         return render(request, "office/correct_person.html", context, status_code=422,
                       area="office")
+
+
+# ---------------------------------------------------------------- household correction
+HOUSEHOLD_TEXT = ("address_detail", "idpoor_card_number", "idpoor_valid_from", "idpoor_valid_to")
+
+
+def _household_form(hh: s.HouseholdOut) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "address_detail": hh.address_detail or "",
+        "idpoor_level": str(hh.idpoor_level) if hh.idpoor_level else "",
+        "idpoor_card_number": hh.idpoor_card_number or "",
+        "idpoor_valid_from": hh.idpoor_valid_from.isoformat() if hh.idpoor_valid_from else "",
+        "idpoor_valid_to": hh.idpoor_valid_to.isoformat() if hh.idpoor_valid_to else "",
+    }
+    return out
+
+
+def household_patch(form: FormData, current: s.HouseholdOut) -> dict[str, Any]:
+    """The household fields the user changed, as a ``HouseholdUpdate`` body."""
+    before = _household_form(current)
+    patch: dict[str, Any] = {}
+    for name in (*HOUSEHOLD_TEXT, "idpoor_level"):
+        value = forms.text(form, name)
+        if (value or "") != before[name]:
+            patch[name] = forms.integer(form, name) if name == "idpoor_level" else value
+    patch["reason"] = forms.text(form, "reason") or ""
+    version = forms.integer(form, "expected_version")
+    if isinstance(version, int):
+        patch["expected_version"] = version
+    return patch
+
+
+def _household_edit_context(hh: s.HouseholdOut, form: Any, errors: dict[str, str]
+                            ) -> dict[str, Any]:
+    return {"hh": hh, "form": form, "errors": errors}
+
+
+@router.get("/office/households/{household_id}/edit", response_class=HTMLResponse)
+async def correct_household_form(request: Request, household_id: int) -> HTMLResponse:
+    """The correction form of a household (address, IDPoor status)."""
+    actor = require_actor(request)
+    hh = await run_in_threadpool(RegistryService(app_ctx(request)).get_household,
+                                 household_id, actor)
+    form = _household_form(hh) | {"expected_version": str(hh.version)}
+    return render(request, "office/correct_household.html",
+                  _household_edit_context(hh, form, {}), area="office")
+
+
+@router.post("/office/households/{household_id}/edit", response_class=HTMLResponse)
+async def correct_household(request: Request, household_id: int) -> Response:
+    """Save a household correction, or show each problem next to its field."""
+    form = await request.form()
+    check_csrf(request, form)
+    actor = require_actor(request)
+    service = RegistryService(app_ctx(request))
+    hh = await run_in_threadpool(service.get_household, household_id, actor)
+    try:
+        patch = s.HouseholdUpdate.model_validate(household_patch(form, hh))
+        await run_in_threadpool(service.update_household, household_id, patch, actor)
+    except (InvalidInput, ValidationError) as exc:
+        errors = forms.FormErrors.of_exception(exc, request_locale(request))
+        return render(request, "office/correct_household.html",
+                      _household_edit_context(hh, form, errors), status_code=422, area="office")
+    return RedirectResponse(f"/office/households/{household_id}?saved=1", status_code=303)

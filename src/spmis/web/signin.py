@@ -3,6 +3,9 @@ same password check, lockout, TOTP and session cookie as ``POST /api/v1/auth/log
 
 from __future__ import annotations
 
+import hmac
+import secrets
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -10,13 +13,16 @@ from starlette.concurrency import run_in_threadpool
 from spmis.auth.accounts import AccountService
 from spmis.auth.deps import SESSION_COOKIE, client_address
 from spmis.config import Environment
-from spmis.errors import NotAuthenticated
+from spmis.errors import Forbidden, NotAuthenticated
 from spmis.web import forms
-from spmis.web.routing import PageRoute
+from spmis.web.routing import PageRoute, wants_html
 from spmis.web.session import app_ctx, check_csrf
 from spmis.web.templating import render, request_locale
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+LOGIN_COOKIE = "spmis_login"
+LOGIN_FIELD = "login_token"
 
 
 def safe_next(target: str | None) -> str:
@@ -26,11 +32,23 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def _login_page(request: Request, target: str, status_code: int = 200,
+                username: str = "", message: str | None = None) -> HTMLResponse:
+    """The sign-in form with a fresh login token (double-submit: cookie and hidden field), so
+    another site cannot sign a browser in under an account of its choosing."""
+    token = secrets.token_urlsafe(24)
+    response = render(request, "office/login.html", {
+        "next": target, "form": {"username": username}, "message": message,
+        "login_token": token}, status_code=status_code, area="office")
+    response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
+                        path="/login", secure=request.url.scheme == "https")
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str | None = None) -> HTMLResponse:
     """The sign-in form."""
-    return render(request, "office/login.html", {"next": safe_next(next), "form": {}},
-                  area="office")
+    return _login_page(request, safe_next(next))
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -42,6 +60,14 @@ async def login(request: Request) -> Response:
     username = forms.text(form, "username") or ""
     target = safe_next(forms.text(form, "next"))
     address = client_address(request)
+    given, expected = forms.text(form, LOGIN_FIELD), request.cookies.get(LOGIN_COOKIE)
+    if not given or not expected or not hmac.compare_digest(given, expected):
+        expired = Forbidden("the form expired; sign in again",
+                            "ទម្រង់បែបបទផុតកំណត់ សូមចូលប្រើម្តងទៀត")
+        if not wants_html(request):
+            raise expired
+        text = expired.msg_km if request_locale(request) == "km" else expired.msg
+        return _login_page(request, target, 403, username, text)
     try:
         actor = await run_in_threadpool(
             accounts.login, username, forms.text(form, "password") or "",
@@ -50,10 +76,9 @@ async def login(request: Request) -> Response:
         session = await run_in_threadpool(accounts.open_session, actor.username, address)
     except NotAuthenticated as exc:
         message = exc.msg_km if request_locale(request) == "km" else exc.msg
-        return render(request, "office/login.html",
-                      {"next": target, "form": {"username": username}, "message": message},
-                      status_code=401, area="office")
+        return _login_page(request, target, 401, username, message)
     response = RedirectResponse(target, status_code=303)
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
     response.set_cookie(
         SESSION_COOKIE, session.token, max_age=ctx.settings.session_hours * 3600,
         httponly=True, samesite="strict", path="/",

@@ -28,8 +28,10 @@ def signed_in(app, make_user):  # type: ignore[no-untyped-def]
     def make(role: str = "registrar", scope: str = "") -> TestClient:
         name = make_user(role, scope)
         c = TestClient(app, headers=HTML)
-        r = c.post("/login", data={"username": name, "password": PASSWORD, "next": "/office"},
-                   follow_redirects=False)
+        form = c.get("/login").text
+        token = re.search(r'name="login_token" value="([^"]+)"', form).group(1)
+        r = c.post("/login", data={"username": name, "password": PASSWORD, "next": "/office",
+                                   "login_token": token}, follow_redirects=False)
         assert r.status_code == 303, r.text
         clients.append(c)
         return c
@@ -65,9 +67,15 @@ def test_office_needs_sign_in(app) -> None:  # type: ignore[no-untyped-def]
         r = c.get("/office/households", follow_redirects=False)
         assert r.status_code == 303
         assert r.headers["location"].startswith("/login?next=")
-        bad = c.post("/login", data={"username": "nobody", "password": "x"})
+        forged = c.post("/login", data={"username": "nobody", "password": "x"})
+        assert forged.status_code == 403  # no login token: a cross-site sign-in is refused
+        token = re.search(r'name="login_token" value="([^"]+)"', forged.text).group(1)
+        bad = c.post("/login", data={"username": "nobody", "password": "x",
+                                     "login_token": token})
         assert bad.status_code == 401
         assert 'role="alert"' in bad.text
+        evil = c.get("/login?next=//evil.example/x")
+        assert 'name="next" value="/office"' in evil.text
 
 
 def test_register_meets_errors_next_to_fields_then_succeeds(signed_in) -> None:  # type: ignore[no-untyped-def]
@@ -209,3 +217,20 @@ def test_linkage_pair_side_by_side_accept_files_a_merge_request(signed_in, ctx) 
     approver = signed_in("approver", "12")
     assert "Merge of two records of one person" in approver.get("/office/approvals?lang=en").text
     assert signed_in("registrar", "010201").get(f"/office/linkage/{rid}").status_code == 403
+
+
+def test_household_correction_with_messages_next_to_fields(signed_in) -> None:  # type: ignore[no-untyped-def]
+    c = signed_in("registrar", "120101")
+    hid = register(c)
+    form = c.get(f"/office/households/{hid}/edit").text
+    data = {"csrf_token": csrf(form), "expected_version": "1", "idpoor_level": "",
+            "idpoor_card_number": "PP-12-0001", "reason": "card withdrawn"}
+    r = c.post(f"/office/households/{hid}/edit", data=data)
+    assert r.status_code == 422 and 'id="idpoor_level-error"' in r.text
+    data.update(idpoor_level="2")
+    r = c.post(f"/office/households/{hid}/edit", data=data, follow_redirects=False)
+    assert r.status_code == 303
+    page = c.get(r.headers["location"] + "&lang=en")
+    assert "The correction is saved." in page.text and "Level 2" in page.text
+    stale = c.post(f"/office/households/{hid}/edit", data=data | {"idpoor_level": "1"})
+    assert stale.status_code == 409  # the version changed since the form was read
