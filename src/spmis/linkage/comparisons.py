@@ -219,24 +219,24 @@ def blocking_rules(roles: Collection[str]) -> list[BlockingRuleCreator]:
 
     Each pairs a name key with a date or place so that no single common value ("Sok", a
     placeholder date) makes a huge block, and together they catch the variants seen in
-    practice: transliteration (name_key), swapped names (name_sorted), a typo in one name
-    (the other name with the exact date), vowel typos and typos in both names (skeleton with
-    the date or the year), day and month swapped, a name or a date changed within the commune
-    (name, or one name and the other's initial, or the date, with the commune), and a shared
-    phone or identifier (values shared by many records are left out).
+    practice: transliteration and vowel typos (the skeleton of name_key, with the year),
+    swapped names (name_sorted), a typo in one name (the other name with the exact date),
+    day and month swapped, a name or a date changed within the commune (name, or one name and
+    the first letters of the other, or the date, with the commune), and a shared phone or
+    identifier (values shared by many records are left out).
     """
     name = any(r in roles for r in NAME_ROLES)
     split = "full_name" in roles or ("given_name" in roles and "family_name" in roles)
     dob, village = "date_of_birth" in roles, "village_code" in roles
     rules: list[BlockingRuleCreator] = []
     if name and dob:
-        rules.append(block_on("name_key", "dob_year"))
+        # the skeleton and the year: also every pair with the same name key (same key, same
+        # skeleton), and a typo in each name with an estimated year
+        rules.append(block_on("name_skel", "dob_year"))
         if split:
             rules += [block_on("name_sorted", "dob_year"), block_on("gn_key", "dob"),
                       block_on("fn_key", "dob")]
-        rules.append(block_on("name_skel", "dob"))
-        # a typo in each name with an estimated year; day and month swapped with a typo
-        rules.append(block_on("name_skel", "dob_year"))
+        # day and month swapped with a typo
         rules.append(CustomRule(
             "l.dob_year = r.dob_year AND l.dob_month = r.dob_day AND l.dob_day = r.dob_month "
             "AND substr(l.name_key, 1, 1) = substr(r.name_key, 1, 1)"))
@@ -247,9 +247,9 @@ def blocking_rules(roles: Collection[str]) -> list[BlockingRuleCreator]:
             rules += [
                 CustomRule(f"l.name_sorted = r.name_sorted AND {commune}"),
                 CustomRule(f"l.gn_key = r.gn_key AND {commune} "
-                           "AND substr(l.fn_key, 1, 1) = substr(r.fn_key, 1, 1)"),
+                           "AND substr(l.fn_key, 1, 2) = substr(r.fn_key, 1, 2)"),
                 CustomRule(f"l.fn_key = r.fn_key AND {commune} "
-                           "AND substr(l.gn_key, 1, 1) = substr(r.gn_key, 1, 1)"),
+                           "AND substr(l.gn_key, 1, 2) = substr(r.gn_key, 1, 2)"),
             ]
     if dob and village:
         rules.append(CustomRule(f"l.dob = r.dob AND {commune}"))
