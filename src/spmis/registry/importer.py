@@ -265,14 +265,10 @@ def _run_chunk(ctx: AppContext, work: Callable[[Connection], Any]) -> Any:
     """Run ``work`` in one transaction. When another writer (a parallel chunk of this import,
     or any other session) commits a clashing key first, the unique indexes fail this
     transaction as a whole; it is run again and then sees the other rows and rejects or counts
-    the clashing ones. Commits are asynchronous on PostgreSQL (``synchronous_commit = off``):
-    a crash can lose the last chunks' commits, never corrupt them, and re-importing the file
-    completes the import."""
+    the clashing ones."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with ctx.engine.begin() as conn:
-                if conn.dialect.name == "postgresql":
-                    conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 return work(conn)
         except DBAPIError as exc:
             if attempt == ATTEMPTS or not _retryable(exc):
@@ -314,6 +310,8 @@ def import_households(
         # threads check and write earlier ones, each in its own transaction; results are
         # counted in file order. At most ``writers`` + 1 chunks are in memory.
         workers = max(1, writers or default_writers(ctx))
+        if ctx.engine.dialect.name != "postgresql":
+            workers = 1  # SQLite has one writer at a time; ids are reserved after max(id)
         chunks = _household_chunks(path, ctx.settings.import_chunk_rows)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="spmis-import") as pool:
             pending: deque[Future[_ChunkResult]] = deque()
