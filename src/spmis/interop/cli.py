@@ -220,8 +220,11 @@ def notify(loop: Annotated[int, typer.Option(
 def inbox(peer: Annotated[str | None, typer.Option()] = None,
           action: Annotated[str | None, typer.Option()] = None,
           limit: Annotated[int, typer.Option()] = 20) -> None:
-    """Results and notifications other registries sent here."""
-    _print(_service().inbox(peer, action, limit=limit))
+    """Results and notifications other registries sent here (each read is logged)."""
+    import getpass
+
+    _print(_service().inbox(peer, action, limit=limit, reader=f"cli:{getpass.getuser()}",
+                            reason="spmis dci inbox"))
 
 
 @app.command("transactions")

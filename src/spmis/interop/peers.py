@@ -85,8 +85,11 @@ class KeyRing:
             raise _bad("sender_id", "1-99 letters, digits, '.', '_', ':' or '-'")
         if not re.match(r"^https?://[^\s/]+", base_url or "") or len(base_url) > 255:
             raise _bad("base_url", "an http(s) URL of at most 255 characters")
-        values: dict[str, Any] = {"base_url": base_url.rstrip("/"), "client_id": client_id,
-                                  "inbound_client": inbound_client, "active": True}
+        values: dict[str, Any] = {"base_url": base_url.rstrip("/"), "active": True}
+        if client_id is not None:  # what is not given is kept
+            values["client_id"] = client_id
+        if inbound_client is not None:
+            values["inbound_client"] = inbound_client
         if client_secret is not None:
             values["client_secret_enc"] = self.ctx.cipher.encrypt(client_secret, SECRET_CONTEXT)
         with self._uow() as uow:

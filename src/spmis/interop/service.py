@@ -27,6 +27,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from spmis.auth.model import Actor
+from spmis.auth.store import access_log
 from spmis.context import AppContext
 from spmis.db.base import utcnow
 from spmis.db.uow import UnitOfWork
@@ -718,8 +719,10 @@ class DciService:
         return self.ack(str(corr) if corr else new_id("corr"))
 
     def inbox(self, peer: str | None = None, action: str | None = None,
-              transaction_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Received callbacks, newest first, decrypted (for the operator and the client)."""
+              transaction_id: str | None = None, limit: int = 100, reader: str = "system",
+              reason: str = "DCI inbox read") -> list[dict[str, Any]]:
+        """Received callbacks, newest first, decrypted (they hold other registries' personal
+        data: each row read is written to the access log as ``dci_inbox``)."""
         query = select(dci_inbox).order_by(dci_inbox.c.id.desc()).limit(limit)
         if peer:
             query = query.where(dci_inbox.c.peer == peer)
@@ -729,6 +732,13 @@ class DciService:
             query = query.where(dci_inbox.c.transaction_id == transaction_id)
         with self._uow() as uow:
             rows = uow.conn.execute(query).all()
+            if rows:
+                now = self.now()
+                uow.conn.execute(insert(access_log), [
+                    {"at": now, "actor": reader[:64], "entity_type": "dci_inbox",
+                     "entity_id": r.id, "fields": "message", "reason": reason}
+                    for r in rows])
+                uow.commit()
         return [{"id": r.id, "peer": r.peer, "action": r.action,
                  "transaction_id": r.transaction_id, "received_at": m.iso(r.received_at),
                  "envelope": json.loads(self.ctx.cipher.decrypt(r.message_enc, INBOX_CONTEXT))}

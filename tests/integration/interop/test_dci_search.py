@@ -182,6 +182,9 @@ def test_async_search_acknowledges_then_calls_back(pair_seeded: Any, dci_schemas
     assert envelope["message"]["correlation_id"] == ack["correlation_id"]
     [record] = envelope["message"]["search_response"][0]["data"]["reg_records"]
     assert record["name"]["given_name"] == "Sophea"
+    with pair.a.ctx.engine.connect() as conn:  # reading the inbox is a logged read
+        logged = conn.execute(select(access_log.c.entity_type, access_log.c.entity_id)).all()
+    assert [tuple(r) for r in logged] == [("dci_inbox", received["id"])]
     with pair.b.ctx.engine.connect() as conn:
         row = conn.execute(select(dci_transaction).where(
             dci_transaction.c.correlation_id == ack["correlation_id"])).mappings().one()

@@ -102,7 +102,7 @@ def instances(ctx: AppContext, tmp_path: Path,
         ctx_a.engine.dispose()
 
 
-def _cli(registry: Registry_, *args: str) -> Any:
+def _cli(registry: Registry_, *args: str, as_json: bool = True) -> Any:
     settings = registry.ctx.settings
     env = {**os.environ, "SPMIS_ENV": "test", "SPMIS_DATABASE_URL": settings.database_url,
            "SPMIS_VAR_DIR": str(settings.var_dir), "SPMIS_SECRET_KEY": settings.secret_key,
@@ -113,7 +113,7 @@ def _cli(registry: Registry_, *args: str) -> Any:
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120,
                           check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    return json.loads(done.stdout)
+    return json.loads(done.stdout) if as_json else done.stdout
 
 
 @pytest.mark.slow
@@ -123,6 +123,14 @@ def test_two_registries_exchange_search_and_notification(
     add_household(b.ctx, member(given_name_latin="Sophea", family_name_latin="Chan",
                                 identifiers={"national_id": "200300400"}),
                   village=OTHER_VILLAGE)
+
+    # 0. registry A re-reads B's published keys over HTTP with the command line (idempotent)
+    out = _cli(a, "peer", "add", b.sender_id, "--url", b.base_url, "--fetch-jwks",
+               as_json=False)
+    [b_key] = DciService(b.ctx).keys.jwks()["keys"]
+    assert f"trusted key {b_key['kid']} of {b.sender_id}" in out
+    [listed] = [p for p in _cli(a, "peer", "list") if p["sender_id"] == b.sender_id]
+    assert listed["kids"] == [b_key["kid"]] and listed["client_id"]
 
     # 1. sync search, with the command line of registry A
     answer = _cli(a, "search", "--peer", b.sender_id, "--id-type", "NID",
