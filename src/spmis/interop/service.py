@@ -229,6 +229,10 @@ class DciService:
             if not isinstance(raw, Mapping):
                 raise m.EnvelopeError("err.request.bad", "message",
                                       "is required and must be an object")
+            tid = raw.get("transaction_id")
+            if not isinstance(tid, str) or not tid.strip() or len(tid) > 99:
+                raise m.EnvelopeError("err.request.bad", "message.transaction_id",
+                                      "is required: a string of 1-99 characters")
             message, items = dict(raw), []
         return Opened(header, message, items, peer)
 
@@ -522,9 +526,6 @@ class DciService:
         back ``on-unsubscribe``."""
         try:
             opened = self.open_request(envelope, m.Action.UNSUBSCRIBE, None, actor)
-            if not isinstance(opened.message.get("transaction_id"), str):
-                raise m.EnvelopeError("err.request.bad", "message.transaction_id",
-                                      "is required: a string")
             codes = m.unsubscribe_codes(opened.message)
             url = self.callback_url(opened.peer, opened.header, m.Action.UNSUBSCRIBE)
             self._record(opened, "unsubscribe", m.Status.PDNG, url)

@@ -4,16 +4,20 @@ error shape naming the field, never a 500."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from spmis.auth import tokens
 from spmis.auth.accounts import AccountService
 from spmis.auth.model import SYSTEM
 from spmis.db.base import utcnow
+from spmis.interop import model as m
 from spmis.interop import signing
 from spmis.interop.client import search_criteria
 
@@ -227,6 +231,25 @@ def test_junk_never_gives_a_500(registry_pair: Pair, post: Any, raw: bytes) -> N
         assert 400 <= resp.status_code < 500, (path, resp.status_code, resp.text)
 
 
+@pytest.mark.parametrize("path", ["/registry/sync/txn/status", "/registry/txn/status",
+                                  "/registry/unsubscribe"])
+@pytest.mark.parametrize("message", [{}, {"transaction_id": 7},
+                                     {"transaction_id": "t", "txnstatus_request": "x"},
+                                     {"transaction_id": "t", "txnstatus_request": {
+                                         "reference_id": "r", "txn_type": "search",
+                                         "attribute_type": "transaction_id",
+                                         "attribute_value": ["not", "a", "string"]}}])
+def test_signed_but_malformed_messages_name_the_field(registry_pair: Pair, post: Any,
+                                                      path: str, message: Any) -> None:
+    action = "unsubscribe" if path.endswith("unsubscribe") else "txn-status"
+    header = registry_pair.a.service().request_header(action, registry_pair.b.sender_id, 1)
+    resp = post(path, _signed(registry_pair, header, message))
+    assert resp.status_code == 400, resp.text
+    body = resp.json()
+    text = json.dumps(body)
+    assert "err.request.bad" in text and "message." in text
+
+
 def test_async_errors_are_acknowledged_with_err(registry_pair: Pair, post: Any,
                                                 dci_schemas: Any) -> None:
     header, message = _request(registry_pair)
@@ -252,3 +275,34 @@ def test_jwks_is_public_and_matches_the_spec(registry_pair: Pair, dci_schemas: A
     assert key["kty"] == "OKP" and key["crv"] == "Ed25519" and key["alg"] == "EdDSA"
     assert key["kid"] == signing.thumbprint(key["x"])
     assert "d" not in key
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["transaction_id", "search_request", "subscribe_request",
+                         "reference_id", "timestamp", "search_criteria", "subscribe_criteria",
+                         "query_type", "query", "filter_type", "filter", "reg_event_type",
+                         "txnstatus_request", "txn_type", "attribute_type", "attribute_value",
+                         "subscription_codes", "pagination", "type", "value", "x"]),
+        inner, max_size=4),
+    max_leaves=15)
+PATHS = {"/registry/sync/search": "search", "/registry/search": "search",
+         "/registry/subscribe": "subscribe", "/registry/unsubscribe": "unsubscribe",
+         "/registry/sync/txn/status": "txn-status", "/registry/on-search": "on-search",
+         "/registry/notify": "notify"}
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(sorted(PATHS)), message=JSON, total=st.integers(0, 3))
+def test_signed_random_messages_never_give_a_500(registry_pair: Pair, post: Any, path: str,
+                                                 message: Any, total: int) -> None:
+    service = registry_pair.a.service()
+    action = PATHS[path]
+    if action in ("on-search", "notify"):
+        header = service.callback_header(action, registry_pair.b.sender_id, m.Status.SUCC)
+    else:
+        header = service.request_header(action, registry_pair.b.sender_id, total)
+    resp = post(path, service.seal(header, message))
+    assert resp.status_code < 500, resp.text
