@@ -42,8 +42,9 @@ STAFF = {
 
 #: what the server fixture set up (its settings), for tests that prepare data directly
 STATE: dict[str, Settings] = {}
-#: every browser test module sets ``pytestmark = BROWSER``: one xdist worker runs them all
-BROWSER = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+#: every browser test module sets ``pytestmark = BROWSER``: one xdist worker runs them all; a
+#: page walk on a busy two-core machine may take minutes (the first one also starts the server)
+BROWSER = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.timeout(900)]
 
 
 def _free_port() -> int:
