@@ -27,7 +27,7 @@ peer_app = typer.Typer(help="Registries this one talks to.", no_args_is_help=Tru
 app.add_typer(peer_app, name="peer")
 console = Console(soft_wrap=True)
 
-PeerOpt = Annotated[str, typer.Option("--peer", help="the peer's DCI sender_id")]
+PeerOpt = Annotated[str, typer.Option("--peer", help="the peer's DCI sender_id or base URL")]
 WhereOpt = Annotated[list[str] | None, typer.Option(
     "--where", help="'attribute op value' (op: eq lt gt le ge in; 'in' takes a,b,c); repeat = and")]
 
@@ -46,6 +46,16 @@ def _fail(exc: Exception) -> None:
         exc, InvalidInput) else str(exc)
     console.print(f"[red]{text}[/red]")
     raise typer.Exit(1)
+
+
+def _peer_id(service: Any, peer: str) -> str:
+    """A peer named by its sender_id or by its registered base URL."""
+    if not peer.startswith(("http://", "https://")):
+        return peer
+    for item in service.keys.peers():
+        if item["base_url"] == peer.rstrip("/"):
+            return str(item["sender_id"])
+    raise typer.BadParameter(f"no registered peer at {peer}", param_hint="--peer")
 
 
 def _print(data: Any) -> None:
@@ -148,9 +158,10 @@ def search(
     query_type, query = _query(id_type, id_value, where, expression)
     criteria = search_criteria(query_type, query, entity=entity, page_size=page_size,
                                page_number=page, purpose=purpose)
+    service = _service()
     try:
-        _print(DciClient(_service()).search(peer, [criteria], sync=not async_,
-                                            callback_uri=callback))
+        _print(DciClient(service).search(_peer_id(service, peer), [criteria], sync=not async_,
+                                         callback_uri=callback))
     except Exception as exc:
         _fail(exc)
 
@@ -168,9 +179,10 @@ def subscribe(
     from spmis.interop.client import DciClient
 
     filter_type, query = _query(id_type, id_value, where, None)
+    service = _service()
     try:
-        _print(DciClient(_service()).subscribe(peer, filter_type, query, reg_event_type=event,
-                                               entity=entity))
+        _print(DciClient(service).subscribe(_peer_id(service, peer), filter_type, query,
+                                            reg_event_type=event, entity=entity))
     except Exception as exc:
         _fail(exc)
 
@@ -180,8 +192,9 @@ def unsubscribe(peer: PeerOpt, codes: list[str]) -> None:
     """End subscriptions at another registry."""
     from spmis.interop.client import DciClient
 
+    service = _service()
     try:
-        _print(DciClient(_service()).unsubscribe(peer, codes))
+        _print(DciClient(service).unsubscribe(_peer_id(service, peer), codes))
     except Exception as exc:
         _fail(exc)
 
@@ -192,9 +205,10 @@ def status(peer: PeerOpt, transaction_id: str,
     """Status of a transaction sent to another registry."""
     from spmis.interop.client import DciClient
 
+    service = _service()
     try:
-        _print(DciClient(_service()).txn_status(peer, "transaction_id", transaction_id,
-                                                txn_type))
+        _print(DciClient(service).txn_status(_peer_id(service, peer), "transaction_id",
+                                             transaction_id, txn_type))
     except Exception as exc:
         _fail(exc)
 

@@ -133,7 +133,7 @@ def test_two_registries_exchange_search_and_notification(
     assert listed["kids"] == [b_key["kid"]] and listed["client_id"]
 
     # 1. sync search, with the command line of registry A
-    answer = _cli(a, "search", "--peer", b.sender_id, "--id-type", "NID",
+    answer = _cli(a, "search", "--peer", b.base_url, "--id-type", "NID",
                   "--id-value", "200300400")
     dci_schemas.check(answer, dci_schemas.response("/registry/sync/search"))
     [record] = answer["message"]["search_response"][0]["data"]["reg_records"]
