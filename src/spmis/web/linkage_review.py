@@ -4,6 +4,8 @@ approver: maker-checker) or rejects (never merged automatically) with a reason."
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -13,12 +15,13 @@ from spmis.errors import InvalidInput
 from spmis.linkage import schemas as ls
 from spmis.linkage.review import ReviewService
 from spmis.web import forms, nav
-from spmis.web.labels import IDENTIFIER_LABELS, RELATIONSHIP_LABELS
+from spmis.web.i18n import Formatter
+from spmis.web.labels import IDENTIFIER_LABELS, RELATIONSHIP_LABELS, SEX_LABELS, area_name
 from spmis.web.nav import NavItem
 from spmis.web.programme_info import N_
 from spmis.web.routing import PageRoute
 from spmis.web.session import app_ctx, check_csrf, may, require_actor
-from spmis.web.templating import render, request_locale
+from spmis.web.templating import gettext, render, request_locale
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -47,6 +50,35 @@ REVIEW_STATUS_LABELS = {
 }
 
 
+EMPLOYMENT_LABELS = {
+    "formal": N_("Employee of an enterprise"),
+    "informal": N_("Informal work"),
+    "self_employed": N_("Self-employed"),
+    "none": N_("No paid work"),
+}
+
+
+def shown(request: Request, name: str, value: object) -> str:
+    """A compared value as a reader understands it: labels for codes, names for places,
+    dates in the reader's format; '—' when empty."""
+    locale = request_locale(request)
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return gettext(request, N_("Yes") if value else N_("No"))
+    labels = {"sex": SEX_LABELS, "relationship": RELATIONSHIP_LABELS,
+              "employment_type": EMPLOYMENT_LABELS}.get(name)
+    if labels is not None:
+        return gettext(request, labels.get(str(value), str(value)))
+    if name == "village_code":
+        return area_name(app_ctx(request).gazetteer, str(value), locale)
+    if isinstance(value, date):
+        return Formatter(locale).date(value)
+    if isinstance(value, int):
+        return Formatter(locale).number(value)
+    return str(value)
+
+
 def field_label(name: str) -> str:
     if name.startswith("identifiers."):
         return IDENTIFIER_LABELS.get(name.split(".", 1)[1], name)
@@ -68,6 +100,7 @@ async def _compare_page(request: Request, review_id: int, status_code: int = 200
     cmp = await run_in_threadpool(ReviewService(app_ctx(request)).compare, review_id, actor)
     return render(request, "office/linkage_pair.html", {
         "cmp": cmp, "field_label": field_label, "errors": errors or {},
+        "shown": lambda name, value: shown(request, name, value),
         "relationship_labels": RELATIONSHIP_LABELS, "status_labels": REVIEW_STATUS_LABELS,
         "can_decide": may(actor, "POST", "/office/linkage/{review_id}/{decision}"),
     }, status_code=status_code, area="office")
