@@ -234,3 +234,18 @@ def test_household_correction_with_messages_next_to_fields(signed_in) -> None:  
     assert "The correction is saved." in page.text and "Level 2" in page.text
     stale = c.post(f"/office/households/{hid}/edit", data=data | {"idpoor_level": "1"})
     assert stale.status_code == 409  # the version changed since the form was read
+
+
+def test_add_a_person_to_the_registration_form(signed_in) -> None:  # type: ignore[no-untyped-def]
+    c = signed_in("registrar", "120101")
+    token = csrf(c.get("/office/households/new").text)
+    r = c.post("/office/households/new", data=household_form(token, action="add"))
+    assert r.status_code == 200
+    assert 'name="members-1-family_name_km"' in r.text and 'value="Sok"' in r.text
+    data = household_form(token, rows="2", **{
+        "members-1-relationship": "child", "members-1-family_name_latin": "Sok",
+        "members-1-given_name_latin": "Nita", "members-1-sex": "F",
+        "members-1-date_of_birth": "2015-06-01"})
+    done = c.post("/office/households/new", data=data, follow_redirects=False)
+    assert done.status_code == 303
+    assert "Nita" in c.get(done.headers["location"]).text

@@ -98,3 +98,10 @@ def test_area_picker_lists_the_children_of_a_choice(browser: TestClient) -> None
     r = browser.get("/areas/picker", params={"province": "12", "level": "commune"})
     assert r.status_code == 200
     assert 'value="1201"' in r.text
+
+
+def test_area_picker_works_without_javascript(browser: TestClient) -> None:
+    r = browser.post("/eligibility", data={"province": "12", "action": "refresh", "rows": "1"})
+    assert r.status_code == 200
+    assert '<option value="1201"' in r.text  # the districts of the chosen province
+    assert 'id="members-0-age-error"' not in r.text  # no validation on a refresh
