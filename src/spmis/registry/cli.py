@@ -45,13 +45,25 @@ def _ctx():  # type: ignore[no-untyped-def]
 
 
 def _run_import(kind: str, file: Path, rejects: Path | None, progress: bool, scope: str) -> None:
-    from spmis.registry.fileformat import FileFormatError, check_suffix
+    from spmis.registry.fileformat import (
+        ENTERPRISE_COLUMNS,
+        ENTERPRISE_REQUIRED,
+        HOUSEHOLD_COLUMNS,
+        HOUSEHOLD_REQUIRED,
+        FileFormatError,
+        check_columns,
+        check_suffix,
+        read_header,
+    )
     from spmis.registry.importer import import_enterprises, import_households
 
-    try:
+    required, known = ((HOUSEHOLD_REQUIRED, HOUSEHOLD_COLUMNS) if kind == "households"
+                       else (ENTERPRISE_REQUIRED, ENTERPRISE_COLUMNS))
+    try:  # refuse a bad file before touching settings or the database
         check_suffix(file)
         if not file.is_file():
             raise FileFormatError(f"FILE: {file} does not exist")
+        check_columns(read_header(file), required, known, file.name)
     except FileFormatError as exc:
         raise _fail(str(exc)) from None
     actor = _actor(scope)

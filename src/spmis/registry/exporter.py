@@ -109,10 +109,10 @@ def export_households(
 ) -> ExportSummary:
     """Write the active households (and their active members) of ``area`` to ``out``."""
     started = time.perf_counter()
-    sink = _Sink(out, HOUSEHOLD_COLUMNS)
-    summary = ExportSummary("households", out, identifiers_included=include_identifiers)
     conditions = [household.c.status == "active",
                   *_area_filter(ctx, actor, area, household.c.village_code)]
+    sink = _Sink(out, HOUSEHOLD_COLUMNS)
+    summary = ExportSummary("households", out, identifiers_included=include_identifiers)
     last = 0
     try:
         with ctx.engine.connect() as conn:
@@ -178,10 +178,10 @@ def export_enterprises(ctx: AppContext, out: Path, actor: Actor,
                        area: str | None = None) -> ExportSummary:
     """Write the active enterprises of ``area`` to ``out``."""
     started = time.perf_counter()
-    sink = _Sink(out, ENTERPRISE_COLUMNS)
-    summary = ExportSummary("enterprises", out, identifiers_included=True)
     conditions = [enterprise.c.status == "active",
                   *_area_filter(ctx, actor, area, enterprise.c.village_code)]
+    sink = _Sink(out, ENTERPRISE_COLUMNS)
+    summary = ExportSummary("enterprises", out, identifiers_included=True)
     last = 0
     try:
         with ctx.engine.connect() as conn:
