@@ -16,17 +16,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Table
-
-_DEBUG = os.environ.get("SPMIS_BULK_DEBUG") == "1"
-
 
 class BulkStore:
     """Bulk operations on one open connection (inside the caller's transaction)."""
@@ -93,7 +88,6 @@ class BulkStore:
         if binary:
             frame = frame.with_columns(
                 [(pl.lit("\\x") + pl.col(c).bin.encode("hex")).alias(c) for c in binary])
-        _t0 = time.perf_counter()
         buffer = io.BytesIO()
         frame.write_csv(buffer, include_header=False)
         dbapi: Any = self.conn.connection.driver_connection
@@ -101,8 +95,6 @@ class BulkStore:
             f"COPY {table.name} ({', '.join(frame.columns)}) FROM STDIN (FORMAT csv)"
         ) as copy:
             copy.write(buffer.getbuffer())
-        if _DEBUG:
-            print(f"COPY {table.name} {frame.height} rows {time.perf_counter() - _t0:.3f}s")
 
     def timestamp_value(self, table: Table, column: str, value: datetime) -> Any:
         """``value`` as the text the database stores for ``table.column`` (written as a
