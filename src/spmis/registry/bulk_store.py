@@ -23,6 +23,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Table
 
+
 class BulkStore:
     """Bulk operations on one open connection (inside the caller's transaction)."""
 
