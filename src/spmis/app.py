@@ -12,6 +12,7 @@ from spmis.auth.web import install_security
 from spmis.config import Settings, get_settings
 from spmis.context import AppContext
 from spmis.http import install_error_handlers
+from spmis.web.routing import install_not_found_page
 
 #: (module, attribute) of each APIRouter
 ROUTERS: list[tuple[str, str]] = [
@@ -41,4 +42,5 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     install_security(app)  # before the routers: every route gets the authorisation check
     for module_name, attr in ROUTERS:
         app.include_router(getattr(importlib.import_module(module_name), attr))
+    install_not_found_page(app)  # spmis.web: an unknown address is a page for browsers
     return app

@@ -18,7 +18,7 @@ from tests.e2e.conftest import BROWSER, STATE, choose_area, sign_in
 from tests.e2e.test_journeys import register_household
 
 PUBLIC = ["/", "/programmes", "/programmes/family_package_base", "/eligibility", "/login",
-          "/programmes/no-such-programme"]
+          "/no-such-page", "/programmes/no-such-programme"]
 OFFICE = ["/office", "/office/households", "/office/households?area=120101",
           "/office/households/new", "/office/households/{hid}",
           "/office/households/{hid}/edit", "/office/people",

@@ -10,7 +10,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import Request, Response
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
@@ -93,3 +94,18 @@ class PageRoute(APIRoute):
                 return error_page(request, exc)
 
         return page_handler
+
+
+def install_not_found_page(app: FastAPI) -> None:
+    """Browsers asking for an address that does not exist get the 404 page in their language;
+    API clients (and every other status) keep FastAPI's JSON answer."""
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if (exc.status_code in (404, 405) and wants_html(request)
+                and not request.url.path.startswith("/api/")):
+            return render(request, "error.html", {"status": exc.status_code, "message": ""},
+                          status_code=exc.status_code)
+        return await http_exception_handler(request, exc)
+
+    app.add_exception_handler(HTTPException, on_http_error)

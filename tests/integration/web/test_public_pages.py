@@ -105,3 +105,13 @@ def test_area_picker_works_without_javascript(browser: TestClient) -> None:
     assert r.status_code == 200
     assert '<option value="1201"' in r.text  # the districts of the chosen province
     assert 'id="members-0-age-error"' not in r.text  # no validation on a refresh
+
+
+def test_unknown_address_is_a_page_for_browsers_and_json_for_clients(app) -> None:  # type: ignore[no-untyped-def]
+    with TestClient(app) as c:
+        page = c.get("/no-such-page", headers=HTML)
+        assert page.status_code == 404 and '<html lang="km">' in page.text
+        api = c.get("/api/v1/no-such-thing", headers=HTML)
+        assert api.status_code == 404 and api.headers["content-type"] == "application/json"
+        plain = c.get("/no-such-page")
+        assert plain.status_code == 404 and plain.json() == {"detail": "Not Found"}
