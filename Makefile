@@ -53,10 +53,11 @@ assets:
 
 ## make messages: extract page texts and merge them into the Khmer and English catalogues
 messages: install
+	mkdir -p var
 	$(BIN)/pybabel extract -F src/spmis/web/babel.cfg -k N_ --no-location --sort-output \
 	  -o var/messages.pot src/spmis/web
-	$(BIN)/pybabel update -i var/messages.pot -d src/spmis/web/translations --no-location \
-	  --ignore-obsolete
+	$(BIN)/pybabel update -i var/messages.pot -d src/spmis/web/translations --ignore-obsolete \
+	  --width 100
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
