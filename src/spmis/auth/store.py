@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Column,
     Date,
@@ -29,9 +28,7 @@ from sqlalchemy import (
     text,
 )
 
-from spmis.db.base import UTCDateTime, metadata
-
-Id = BigInteger().with_variant(Integer(), "sqlite")
+from spmis.db.base import Id, UTCDateTime, metadata
 
 staff_user = Table(
     "staff_user",

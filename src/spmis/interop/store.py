@@ -23,7 +23,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Column,
     ColumnElement,
@@ -45,11 +44,9 @@ from sqlalchemy import (
 )
 
 from spmis.auth.store import consent
-from spmis.db.base import UTCDateTime, metadata
+from spmis.db.base import Id, UTCDateTime, metadata
 from spmis.interop.model import And, Cond, Expr, Not, Or
 from spmis.registry.store import household, person, person_identifier
-
-Id = BigInteger().with_variant(Integer(), "sqlite")
 
 dci_signing_key = Table(
     "dci_signing_key",

@@ -34,9 +34,7 @@ from sqlalchemy import (
     text,
 )
 
-from spmis.db.base import UTCDateTime, metadata
-
-Id = BigInteger().with_variant(Integer(), "sqlite")
+from spmis.db.base import Id, UTCDateTime, metadata
 
 link_run = Table(
     "link_run",

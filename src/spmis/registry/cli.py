@@ -119,6 +119,9 @@ def export_households_cmd(
         "--include-identifiers",
         help="write national ID and phone in clear (they are stored encrypted); without it "
              "those columns are left empty")] = False,
+    reason: Annotated[str | None, typer.Option(
+        "--reason", help="why identifiers are exported in clear (required with "
+                         "--include-identifiers; every person written is logged)")] = None,
     scope: ScopeOption = "",
 ) -> None:
     """Export households and their members in the import format, streaming."""
@@ -128,9 +131,9 @@ def export_households_cmd(
     _export_target(out)
     try:
         summary = export_households(_ctx(), out, _actor(scope), area=area,
-                                    include_identifiers=include_identifiers)
+                                    include_identifiers=include_identifiers, reason=reason)
     except InvalidInput as exc:
-        raise _fail(f"--area: {exc.errors[0].msg}") from None
+        raise _fail(f"--{exc.errors[0].field}: {exc.errors[0].msg}") from None
     console.print(str(summary), soft_wrap=True)
 
 

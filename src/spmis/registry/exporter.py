@@ -10,15 +10,19 @@ be imported again: its rows would differ from the stored ones and be reported as
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import polars as pl
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.engine import RowMapping
 
 from spmis.auth.model import Actor
+from spmis.auth.store import access_log
 from spmis.context import AppContext
+from spmis.db.base import utcnow
 from spmis.errors import InvalidInput
 from spmis.registry.fileformat import ENTERPRISE_COLUMNS, HOUSEHOLD_COLUMNS, check_suffix
 from spmis.registry.model import ENCRYPTED_IDENTIFIERS, IdentifierType
@@ -99,32 +103,63 @@ def _area_filter(ctx: AppContext, actor: Actor, area: str | None, column: Any) -
     return conditions
 
 
+def _pages(conn: Connection, table: Any, conditions: list[Any]) -> Iterator[list[RowMapping]]:
+    """Rows of ``table`` matching ``conditions`` in id order, a bounded page at a time."""
+    last = 0
+    while True:
+        rows = list(conn.execute(
+            select(table).where(*conditions, table.c.id > last)
+            .order_by(table.c.id).limit(PAGE_HOUSEHOLDS)
+        ).mappings())
+        if not rows:
+            return
+        last = rows[-1]["id"]
+        yield rows
+
+
+def _log_clear_reads(ctx: AppContext, actor: Actor, reads: dict[int, set[str]],
+                     reason: str) -> None:
+    """Every identifier decrypted for the file is an unmasked read: one access-log row per
+    person, committed before the page is written."""
+    if not reads:
+        return
+    now = utcnow()
+    with ctx.engine.begin() as conn:
+        conn.execute(insert(access_log), [
+            {"at": now, "actor": actor.username[:64], "entity_type": "person", "entity_id": pid,
+             "fields": ",".join(sorted(fields)), "reason": reason,
+             "client_address": "export"}
+            for pid, fields in reads.items()
+        ])
+
+
 def _bool_text(col: str) -> pl.Expr:
     return pl.when(pl.col(col)).then(pl.lit("true")).otherwise(pl.lit("false")).alias(col)
 
 
 def export_households(
     ctx: AppContext, out: Path, actor: Actor, area: str | None = None,
-    include_identifiers: bool = False,
+    include_identifiers: bool = False, reason: str | None = None,
 ) -> ExportSummary:
-    """Write the active households (and their active members) of ``area`` to ``out``."""
+    """Write the active households (and their active members) of ``area`` to ``out``.
+    With ``include_identifiers`` national ID and phone are decrypted: ``reason`` is then
+    required and every person whose identifiers are written is logged in the access log."""
+    if include_identifiers and len((reason or "").strip()) < 3:
+        raise InvalidInput.one(("reason",), "missing",
+                               "is required to export national ID and phone in clear",
+                               "តម្រូវឱ្យមានហេតុផល ដើម្បីនាំចេញលេខសម្គាល់ និងលេខទូរស័ព្ទ")
     started = time.perf_counter()
     conditions = [household.c.status == "active",
                   *_area_filter(ctx, actor, area, household.c.village_code)]
     sink = _Sink(out, HOUSEHOLD_COLUMNS)
     summary = ExportSummary("households", out, identifiers_included=include_identifiers)
-    last = 0
     try:
         with ctx.engine.connect() as conn:
-            while True:
-                hh = conn.execute(
-                    select(household).where(*conditions, household.c.id > last)
-                    .order_by(household.c.id).limit(PAGE_HOUSEHOLDS)
-                ).mappings().all()
-                if not hh:
-                    break
-                last = hh[-1]["id"]
-                frame = _household_page(ctx, conn, hh, include_identifiers)
+            for hh in _pages(conn, household, conditions):
+                reads: dict[int, set[str]] = {}
+                frame = _household_page(ctx, conn, hh, include_identifiers, reads)
+                if include_identifiers:
+                    _log_clear_reads(ctx, actor, reads, reason or "")
                 sink.write(frame)
                 summary.households += len(hh)
                 summary.rows += frame.height
@@ -135,7 +170,7 @@ def export_households(
 
 
 def _household_page(ctx: AppContext, conn: Connection, hh: Any,
-                    include_identifiers: bool) -> pl.DataFrame:
+                    include_identifiers: bool, reads: dict[int, set[str]]) -> pl.DataFrame:
     hh_frame = pl.DataFrame([dict(r) for r in hh], infer_schema_length=None).select(
         pl.col("id").alias("household_id"), pl.col("external_key").alias("household_key"),
         "village_code", "address_detail", "idpoor_level", "idpoor_card_number",
@@ -163,6 +198,7 @@ def _household_page(ctx: AppContext, conn: Connection, hh: Any,
         if IdentifierType(id_type) in ENCRYPTED_IDENTIFIERS:
             if include_identifiers and enc is not None:
                 values[col][pid] = ctx.cipher.decrypt(enc, id_type)
+                reads.setdefault(pid, set()).add(id_type)
         elif clear is not None:
             values[col][pid] = clear
     p_frame = p_frame.with_columns(
@@ -182,17 +218,9 @@ def export_enterprises(ctx: AppContext, out: Path, actor: Actor,
                   *_area_filter(ctx, actor, area, enterprise.c.village_code)]
     sink = _Sink(out, ENTERPRISE_COLUMNS)
     summary = ExportSummary("enterprises", out, identifiers_included=True)
-    last = 0
     try:
         with ctx.engine.connect() as conn:
-            while True:
-                rows = conn.execute(
-                    select(enterprise).where(*conditions, enterprise.c.id > last)
-                    .order_by(enterprise.c.id).limit(PAGE_HOUSEHOLDS)
-                ).mappings().all()
-                if not rows:
-                    break
-                last = rows[-1]["id"]
+            for rows in _pages(conn, enterprise, conditions):
                 frame = pl.DataFrame([dict(r) for r in rows], infer_schema_length=None).rename(
                     {"external_key": "enterprise_key"})
                 sink.write(frame)

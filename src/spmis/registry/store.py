@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Column,
     Date,
@@ -28,10 +27,7 @@ from sqlalchemy import (
     text,
 )
 
-from spmis.db.base import UTCDateTime, metadata
-
-#: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite
-Id = BigInteger().with_variant(Integer(), "sqlite")
+from spmis.db.base import Id, UTCDateTime, metadata
 
 
 def _audit_columns() -> list[Column[object]]:

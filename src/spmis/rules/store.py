@@ -38,11 +38,9 @@ from sqlalchemy import (
     select,
 )
 
-from spmis.db.base import UTCDateTime, metadata
+from spmis.db.base import Id, UTCDateTime, metadata
 from spmis.db.engine import is_postgres
 from spmis.rules.service import Population, ProgrammeResult
-
-Id = BigInteger().with_variant(Integer(), "sqlite")
 
 rules_result = Table(
     "rules_result",

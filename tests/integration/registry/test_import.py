@@ -17,7 +17,9 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from spmis.auth.model import SYSTEM, Actor
+from spmis.auth.store import access_log
 from spmis.context import AppContext
+from spmis.errors import InvalidInput
 from spmis.registry import schemas as s
 from spmis.registry.exporter import export_households
 from spmis.registry.fileformat import HOUSEHOLD_COLUMNS
@@ -183,8 +185,17 @@ def test_xlsx_import(ctx: AppContext, synth_dir: Path, tmp_path: Path) -> None:
 def test_export_round_trip(ctx: AppContext, synth_dir: Path, tmp_path: Path) -> None:
     load_synth(ctx, synth_dir)
     out = tmp_path / "export.csv"
-    exported = export_households(ctx, out, SYSTEM, include_identifiers=True)
+    with pytest.raises(InvalidInput) as refused:
+        export_households(ctx, out, SYSTEM, include_identifiers=True)
+    assert refused.value.errors[0].field == "reason"
+    exported = export_households(ctx, out, SYSTEM, include_identifiers=True,
+                                 reason="transfer to the provincial office")
     source = pl.read_csv(synth_dir / "households.csv", infer_schema=False)
+    with_ids = source.filter(pl.col("national_id").is_not_null() | pl.col("phone").is_not_null())
+    with ctx.engine.connect() as conn:
+        logged = conn.execute(select(access_log.c.entity_id, access_log.c.reason)).all()
+    assert len(logged) == with_ids.height > 0
+    assert {r.reason for r in logged} == {"transfer to the provincial office"}
     assert exported.rows == source.height
     back = pl.read_csv(out, infer_schema=False)
     assert tuple(back.columns) == HOUSEHOLD_COLUMNS
