@@ -108,7 +108,9 @@ def test_human_decisions_stop_later_automatic_merges(ctx: AppContext) -> None:
     # a pair a clerk rejected is not merged even when a later run is surer
     [c] = add_household(ctx, member(given_name_latin="Vanna", sex="M"), village=OTHER_VILLAGE)
     [d] = add_household(ctx, member(given_name_latin="Vanna", sex="M"), village=OTHER_VILLAGE)
-    run_registry_dedupe(ctx, SYSTEM, auto_merge_threshold=1.0, review_threshold=0.5)
+    # 0.9: with the small-list starting values, (a or b) vs (c or d) score about 0.82 (same
+    # family name and birth date); only the (c, d) pair is under review here
+    run_registry_dedupe(ctx, SYSTEM, auto_merge_threshold=1.0, review_threshold=0.9)
     review = ReviewService(ctx)
     [item] = review.queue(SYSTEM).items
     assert (item.person_id_l, item.person_id_r) == (c, d)
