@@ -1,0 +1,228 @@
+"""Person use cases: read, correct (identifier changes through maker-checker), and search by
+name, identifier and area."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy.engine import RowMapping
+
+from spmis.auth.approvals import (
+    approval_out,
+    file_request,
+)
+from spmis.auth.model import Actor
+from spmis.auth.schemas import ApprovalOut
+from spmis.auth.store import approval_request
+from spmis.errors import Forbidden, InvalidInput
+from spmis.registry import identifiers as ids
+from spmis.registry import schemas as s
+from spmis.registry.model import (
+    IdentifierType,
+    identifier_error,
+)
+from spmis.registry.names import khmer_key, latin_key, latin_tokens, skeleton
+from spmis.registry.service_base import RegistryBase
+from spmis.registry.store import (
+    PERSON_FIELDS,
+    household,
+    person,
+    person_identifier,
+)
+
+#: maker-checker kind of a person change that includes identifiers
+IDENTIFIER_CHANGE = "identifier_change"
+FUZZY_CANDIDATES = 2000
+FUZZY_MIN_SCORE = 75
+
+
+class PersonUseCases(RegistryBase):
+    """People: reading, correcting and finding them."""
+
+    def get_person(self, pid: int, actor: Actor) -> s.PersonOut:
+        with self._uow() as uow:
+            row = self._person_row(uow.conn, pid, actor)
+            return self._person_out(row, self._masked_identifiers(uow.conn, [pid])[pid])
+
+    def update_person(self, pid: int, patch: s.PersonUpdate, actor: Actor) -> s.PersonOut:
+        """Correct a person's record. A change of identifiers needs a second person (maker-checker):
+        it is refused here and goes through ``request_person_update``."""
+        if patch.identifiers:
+            raise Forbidden(
+                "changing an identifier needs an approver; file it as a request",
+                "ការប្តូរលេខសម្គាល់ត្រូវការការអនុម័ត សូមដាក់ជាសំណើ",
+            )
+        with self._uow() as uow:
+            conn = uow.conn
+            self._apply_person_update(conn, pid, patch, actor, patch.reason)
+            self._commit(uow)
+            out = self._person_row(conn, pid, actor)
+            return self._person_out(out, self._masked_identifiers(conn, [pid])[pid])
+
+    def request_person_update(self, pid: int, patch: s.PersonUpdate, actor: Actor) -> ApprovalOut:
+        """File a change that includes identifiers as a maker-checker request. The change is first
+        applied and rolled back (a dry run), so one that could not apply is refused at once; the
+        identifier values are kept only encrypted in the request."""
+        with self._uow() as uow:
+            conn = uow.conn
+            row = self._person_row(conn, pid, actor)
+            idents = self._apply_person_update(conn, pid, patch, actor, patch.reason)
+            uow.rollback()
+            plain = patch.model_dump(mode="json", exclude_unset=True, exclude={"identifiers"})
+            plain["expected_version"] = patch.expected_version or row["version"]
+            shown = {t.value: ids.mask(v) if v else None for t, v in idents.items()}
+            rid = file_request(
+                self.ctx,
+                conn,
+                kind=IDENTIFIER_CHANGE,
+                maker=actor,
+                reason=patch.reason,
+                payload={"person_id": pid, "patch": plain, "identifiers": shown},
+                secret={"identifiers": {t.value: v for t, v in idents.items()}},
+                entity_type="person",
+                entity_id=pid,
+                area_code=row["village_code"],
+            )
+            self._commit(uow)
+            return approval_out(
+                conn.execute(select(approval_request).where(approval_request.c.id == rid))
+                .mappings()
+                .one()
+            )
+
+    def _apply_person_update(
+        self, conn: Connection, pid: int, patch: s.PersonUpdate, actor: Actor, reason: str
+    ) -> dict[IdentifierType, str | None]:
+        """Validate and write a person change in ``conn`` (not committed); returns the
+        normalised identifiers it set."""
+        row = self._person_row(conn, pid, actor)
+        self._expect_version(row, patch.expected_version)
+        given = patch.model_dump(
+            exclude_unset=True, exclude={"reason", "expected_version", "identifiers"}
+        )
+        current = {f: row[f] for f in PERSON_FIELDS}
+        current["functional_difficulties"] = (
+            row["functional_difficulties"].split(";") if row["functional_difficulties"] else []
+        )
+        merged = s.PersonFields.model_validate({**current, **given})
+        idents, errors = self._check_person(
+            conn, merged, (), person_id=pid, identifiers=patch.identifiers or {}
+        )
+        if errors:
+            raise InvalidInput(errors)
+        new_values = self._person_values(merged)
+        changes: dict[str, Any] = {
+            k: [row[k], new_values[k]] for k in PERSON_FIELDS if row[k] != new_values[k]
+        }
+        for id_type in idents:
+            changes[f"identifiers.{id_type.value}"] = "changed"
+        if changes:
+            version = self._bump(conn, person, pid, row["version"], new_values, actor)
+            self._write_identifiers(conn, pid, idents)
+            self._log(conn, "person", pid, version, "update", actor, reason, changes)
+        return idents
+
+    def search_persons(
+        self,
+        actor: Actor,
+        *,
+        name: str | None = None,
+        identifier_type: IdentifierType | None = None,
+        identifier: str | None = None,
+        area: str | None = None,
+        page: int = 1,
+        page_size: int | None = None,
+    ) -> s.Page[s.PersonOut]:
+        """Find people by name (Khmer or Latin, spelling variants and typos), by identifier, by
+        area code (province, district, commune or village), within the actor's scope."""
+        page_size = self._page_size(page_size)
+        conditions: list[Any] = [person.c.status == "active"]
+        conditions += self._area_conditions(actor, area)
+        if identifier is not None or identifier_type is not None:
+            conditions.append(self._identifier_condition(identifier_type, identifier))
+        with self._uow() as uow:
+            conn = uow.conn
+            base = select(person).join(household, household.c.id == person.c.household_id)
+            if name:
+                rows, total = self._name_search(conn, base, conditions, name, page, page_size)
+            else:
+                query = base.where(*conditions).order_by(person.c.id)
+                total = conn.execute(
+                    select(func.count()).select_from(query.subquery())
+                ).scalar_one()
+                rows = list(
+                    conn.execute(query.limit(page_size).offset((page - 1) * page_size)).mappings()
+                )
+            masked = self._masked_identifiers(conn, [r["id"] for r in rows])
+            items = [self._person_out(r, masked[r["id"]]) for r in rows]
+        return s.Page[s.PersonOut](items=items, page=page, page_size=page_size, total=total)
+
+    def _identifier_condition(self, id_type: IdentifierType | None, raw: str | None) -> Any:
+        if id_type is None or raw is None:
+            raise InvalidInput.one(
+                ("identifier_type",),
+                "missing",
+                "identifier and identifier_type go together",
+                "identifier និង identifier_type ត្រូវតែមកជាមួយគ្នា",
+            )
+        value = ids.normalise(id_type, raw)
+        if value is None:
+            raise InvalidInput([identifier_error(id_type, ("identifier",))])
+        digest = self.ctx.cipher.blind_index(value, id_type.value)
+        return person.c.id.in_(
+            select(person_identifier.c.person_id).where(
+                person_identifier.c.id_type == id_type.value,
+                person_identifier.c.value_hash == digest,
+            )
+        )
+
+    def _name_search(
+        self,
+        conn: Connection,
+        base: Any,
+        conditions: list[Any],
+        name: str,
+        page: int,
+        page_size: int,
+    ) -> tuple[list[RowMapping], int | None]:
+        """Exact-key matches first (spelling variants fold to the same key); when they do not
+        fill the page, typo-tolerant candidates by consonant skeleton, ranked by similarity."""
+        km = khmer_key(name)
+        tokens = latin_tokens(name)
+        if not km and not tokens:
+            raise InvalidInput.one(
+                ("name",), "no_letters", "has no Khmer or Latin letters", "គ្មានអក្សរខ្មែរ ឬឡាតាំង"
+            )
+        if km:
+            exact = person.c.name_km_key.contains(km, autoescape=True)
+        else:
+            exact = and_(*(person.c.name_key.contains(t, autoescape=True) for t in tokens))
+        query = base.where(*conditions, exact)
+        total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = list(
+            conn.execute(
+                query.order_by(person.c.id).limit(page_size).offset((page - 1) * page_size)
+            ).mappings()
+        )
+        if total >= page_size * page or km:
+            return rows, total
+        # typo-tolerant: any token's first two consonants, ranked by similarity of the full key
+        qkey = latin_key(name)
+        prefixes = {skeleton(t)[:2] for t in tokens if len(skeleton(t)) >= 2}
+        if not prefixes:
+            return rows, total
+        fuzzy_cond = or_(*(person.c.name_skeleton.contains(p, autoescape=True) for p in prefixes))
+        candidates = (
+            conn.execute(base.where(*conditions, fuzzy_cond, ~exact).limit(FUZZY_CANDIDATES))
+            .mappings()
+            .all()
+        )
+        scored = sorted(
+            ((fuzz.ratio(qkey, c["name_key"]), c) for c in candidates), key=lambda x: -x[0]
+        )
+        extra = [c for score, c in scored if score >= FUZZY_MIN_SCORE]
+        start = max(0, (page - 1) * page_size - total)
+        need = page_size - len(rows)
+        return rows + extra[start : start + need], total + len(extra)

@@ -1,0 +1,417 @@
+"""Shared machinery of the registry use cases: units of work, scope checks, versioned updates
+with a change-log row, identifier sealing and masking, and the row-to-output mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from spmis.auth.model import Actor
+from spmis.context import AppContext
+from spmis.db.base import utcnow
+from spmis.db.uow import UnitOfWork
+from spmis.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from spmis.registry import identifiers as ids
+from spmis.registry import schemas as s
+from spmis.registry.model import (
+    UNIQUE_IDENTIFIERS,
+    IdentifierType,
+    Loc,
+    PersonFacts,
+    Relationship,
+    err,
+    identifier_error,
+    validate_person,
+)
+from spmis.registry.names import person_name_keys
+from spmis.registry.store import (
+    PERSON_FIELDS,
+    change_log,
+    enterprise,
+    household,
+    person,
+    person_identifier,
+)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def _csv_list(values: Iterable[str] | None) -> str | None:
+    joined = ";".join(str(v) for v in values or ())
+    return joined or None
+
+
+class RegistryBase:
+    """Helpers every registry use case shares; the use cases live in households.py,
+    people.py and enterprises.py."""
+
+    def __init__(self, ctx: AppContext, today: Callable[[], date] | None = None) -> None:
+        self.ctx = ctx
+        tz = ZoneInfo(ctx.settings.timezone)
+        self.today = today or (lambda: datetime.now(tz).date())
+
+    def _uow(self) -> UnitOfWork:
+        return UnitOfWork(self.ctx.engine)
+
+    def _area(self, village_code: str, loc: Loc) -> dict[str, str]:
+        if not self.ctx.gazetteer.is_village(village_code):
+            raise InvalidInput.one(
+                loc,
+                "unknown_village",
+                f"village code {village_code} is not in the gazetteer",
+                f"រកមិនឃើញលេខកូដភូមិ {village_code} ក្នុងបញ្ជីរដ្ឋបាល",
+            )
+        return self.ctx.gazetteer.ancestors(village_code)
+
+    @staticmethod
+    def _check_scope(actor: Actor, village_code: str) -> None:
+        if not actor.covers(village_code):
+            raise Forbidden("this record is outside your area", "កំណត់ត្រានេះនៅក្រៅតំបន់របស់អ្នក")
+
+    @staticmethod
+    def _log(
+        conn: Connection,
+        entity_type: str,
+        entity_id: int,
+        version: int,
+        action: str,
+        actor: Actor,
+        reason: str | None,
+        changes: Mapping[str, Any],
+    ) -> None:
+        conn.execute(
+            insert(change_log).values(
+                entity_type=entity_type,
+                entity_id=entity_id,
+                version=version,
+                action=action,
+                changed_at=utcnow(),
+                changed_by=actor.username,
+                reason=reason,
+                changes={
+                    k: _jsonable(v) if not isinstance(v, list) else [_jsonable(x) for x in v]
+                    for k, v in changes.items()
+                },
+            )
+        )
+
+    @staticmethod
+    def _audit_new(actor: Actor) -> dict[str, Any]:
+        now = utcnow()
+        return {
+            "version": 1,
+            "created_at": now,
+            "created_by": actor.username,
+            "updated_at": now,
+            "updated_by": actor.username,
+        }
+
+    def _bump(
+        self,
+        conn: Connection,
+        table: Any,
+        row_id: int,
+        version: int,
+        values: Mapping[str, Any],
+        actor: Actor,
+    ) -> int:
+        """Optimistic update: fails with Conflict when the row changed since it was read."""
+        result = conn.execute(
+            update(table)
+            .where(table.c.id == row_id, table.c.version == version)
+            .values(**values, version=version + 1, updated_at=utcnow(), updated_by=actor.username)
+        )
+        if result.rowcount != 1:
+            raise Conflict(
+                "the record was changed by someone else; reload and try again",
+                "កំណត់ត្រាត្រូវបានកែប្រែដោយអ្នកផ្សេង សូមផ្ទុកឡើងវិញ",
+            )
+        return version + 1
+
+    def _normalise_identifiers(
+        self, given: Mapping[IdentifierType, str | None], loc: Loc
+    ) -> tuple[dict[IdentifierType, str | None], list[FieldError]]:
+        out: dict[IdentifierType, str | None] = {}
+        errors: list[FieldError] = []
+        for id_type, raw in given.items():
+            if raw is None:
+                out[id_type] = None
+                continue
+            value = ids.normalise(id_type, raw)
+            if value is None:
+                errors.append(identifier_error(id_type, (*loc, "identifiers", id_type.value)))
+            else:
+                out[id_type] = value
+        return out, errors
+
+    def _identifier_owner_errors(
+        self,
+        conn: Connection,
+        values: Mapping[IdentifierType, str | None],
+        loc: Loc,
+        person_id: int | None = None,
+    ) -> list[FieldError]:
+        errors: list[FieldError] = []
+        for id_type, value in values.items():
+            if value is None or id_type not in UNIQUE_IDENTIFIERS:
+                continue
+            digest = self.ctx.cipher.blind_index(value, id_type.value)
+            owner = conn.execute(
+                select(person_identifier.c.person_id).where(
+                    person_identifier.c.id_type == id_type.value,
+                    person_identifier.c.value_hash == digest,
+                )
+            ).scalar()
+            if owner is not None and owner != person_id:
+                errors.append(
+                    err(
+                        (*loc, "identifiers", id_type.value),
+                        "identifier_taken",
+                        "already belongs to another person in the registry",
+                        "លេខសម្គាល់នេះជារបស់បុគ្គលម្នាក់ទៀតរួចហើយ",
+                    )
+                )
+        return errors
+
+    def _write_identifiers(
+        self, conn: Connection, person_id: int, values: Mapping[IdentifierType, str | None]
+    ) -> None:
+        for id_type, value in values.items():
+            conn.execute(
+                person_identifier.delete().where(
+                    person_identifier.c.person_id == person_id,
+                    person_identifier.c.id_type == id_type.value,
+                )
+            )
+            if value is None:
+                continue
+            sealed = ids.seal(self.ctx.cipher, id_type, value)
+            conn.execute(
+                insert(person_identifier).values(
+                    person_id=person_id,
+                    id_type=sealed.id_type,
+                    value_hash=sealed.value_hash,
+                    value_enc=sealed.value_enc,
+                    value_clear=sealed.value_clear,
+                    created_at=utcnow(),
+                )
+            )
+
+    def _masked_identifiers(
+        self, conn: Connection, person_ids: list[int]
+    ) -> dict[int, dict[str, str]]:
+        out: dict[int, dict[str, str]] = {pid: {} for pid in person_ids}
+        if not person_ids:
+            return out
+        rows = conn.execute(
+            select(person_identifier).where(person_identifier.c.person_id.in_(person_ids))
+        ).mappings()
+        for row in rows:
+            if row["value_enc"] is not None:
+                clear = self.ctx.cipher.decrypt(row["value_enc"], row["id_type"])
+            else:
+                clear = row["value_clear"]
+            out[row["person_id"]][row["id_type"]] = ids.mask(clear)
+        return out
+
+    def _person_values(self, data: s.PersonFields) -> dict[str, Any]:
+        values = {f: getattr(data, f) for f in PERSON_FIELDS}
+        values["sex"] = data.sex.value
+        values["employment_type"] = data.employment_type.value
+        values["functional_difficulties"] = _csv_list(d.value for d in data.functional_difficulties)
+        key, skel, km = person_name_keys(
+            data.family_name_latin, data.given_name_latin, data.family_name_km, data.given_name_km
+        )
+        values.update(name_key=key, name_skeleton=skel, name_km_key=km)
+        return values
+
+    def _check_person(
+        self,
+        conn: Connection,
+        data: s.PersonFields,
+        loc: Loc,
+        person_id: int | None = None,
+        identifiers: Mapping[IdentifierType, str | None] | None = None,
+    ) -> tuple[dict[IdentifierType, str | None], list[FieldError]]:
+        facts = PersonFacts.from_mapping(
+            {
+                **data.model_dump(),
+                "sex": data.sex.value,
+                "employment_type": data.employment_type.value,
+                "functional_difficulties": [d.value for d in data.functional_difficulties],
+            }
+        )
+        errors = validate_person(facts, self.today(), loc)
+        given = data.identifiers if identifiers is None else identifiers
+        idents, id_errors = self._normalise_identifiers(dict(given), loc)
+        errors += id_errors
+        errors += self._identifier_owner_errors(conn, idents, loc, person_id)
+        if (
+            data.enterprise_id is not None
+            and conn.execute(
+                select(enterprise.c.id).where(enterprise.c.id == data.enterprise_id)
+            ).scalar()
+            is None
+        ):
+            errors.append(
+                err(
+                    (*loc, "enterprise_id"),
+                    "unknown_enterprise",
+                    "no enterprise with this id",
+                    "រកមិនឃើញសហគ្រាស",
+                )
+            )
+        return idents, errors
+
+    def _insert_person(
+        self,
+        conn: Connection,
+        data: s.MemberIn,
+        household_id: int,
+        idents: Mapping[IdentifierType, str | None],
+        actor: Actor,
+        reason: str | None,
+    ) -> int:
+        values = self._person_values(data)
+        pid = conn.execute(
+            insert(person)
+            .values(
+                **values,
+                external_key=data.external_key,
+                household_id=household_id,
+                relationship=data.relationship.value,
+                **self._audit_new(actor),
+            )
+            .returning(person.c.id)
+        ).scalar_one()
+        self._write_identifiers(conn, pid, idents)
+        snapshot = {k: v for k, v in values.items() if not k.startswith("name_")}
+        snapshot.update(
+            household_id=household_id,
+            relationship=data.relationship.value,
+            identifiers=sorted(t.value for t, v in idents.items() if v),
+        )
+        self._log(conn, "person", pid, 1, "create", actor, reason, snapshot)
+        return pid
+
+    def _commit(self, uow: UnitOfWork) -> None:
+        try:
+            uow.commit()
+        except IntegrityError as exc:  # a concurrent writer took a unique value first
+            raise Conflict(
+                "a concurrent change conflicts with this one; try again",
+                "មានការកែប្រែក្នុងពេលតែមួយ សូមព្យាយាមម្តងទៀត",
+            ) from exc
+
+    def _household_row(self, conn: Connection, hid: int, actor: Actor) -> RowMapping:
+        row = conn.execute(select(household).where(household.c.id == hid)).mappings().first()
+        if row is None:
+            raise NotFound(f"household {hid} not found", f"រកមិនឃើញគ្រួសារលេខ {hid}")
+        self._check_scope(actor, row["village_code"])
+        return row
+
+    def _household_out(self, conn: Connection, hid: int) -> s.HouseholdOut:
+        return self._households_out(conn, [hid])[0]
+
+    def _households_out(self, conn: Connection, hids: list[int]) -> list[s.HouseholdOut]:
+        """Households with their active members: three queries whatever the number of ids."""
+        if not hids:
+            return []
+        rows = {
+            r["id"]: r
+            for r in conn.execute(select(household).where(household.c.id.in_(hids))).mappings()
+        }
+        members: dict[int, list[RowMapping]] = {h: [] for h in hids}
+        for m in conn.execute(
+            select(person)
+            .where(person.c.household_id.in_(hids), person.c.status == "active")
+            .order_by(person.c.id)
+        ).mappings():
+            members[m["household_id"]].append(m)
+        masked = self._masked_identifiers(conn, [m["id"] for ms in members.values() for m in ms])
+        return [self._assemble_household(rows[h], members[h], masked) for h in hids]
+
+    def _assemble_household(
+        self, row: RowMapping, members: list[RowMapping], masked: dict[int, dict[str, str]]
+    ) -> s.HouseholdOut:
+        area = []
+        for code in self.ctx.gazetteer.ancestors(row["village_code"]).values():
+            unit = self.ctx.gazetteer.get(code)
+            if unit:
+                area.append(s.AreaNames(code=code, name_km=unit.name_km, name_en=unit.name_en))
+        head = next((m["id"] for m in members if m["relationship"] == Relationship.HEAD), None)
+        return s.HouseholdOut(
+            **{k: row[k] for k in s.HouseholdOut.model_fields if k in row},
+            area=area,
+            head_person_id=head,
+            members=[self._person_out(m, masked[m["id"]]) for m in members],
+        )
+
+    @staticmethod
+    def _person_out(row: RowMapping, masked: dict[str, str]) -> s.PersonOut:
+        data = {k: row[k] for k in s.PersonOut.model_fields if k in row}
+        data["functional_difficulties"] = (
+            (row["functional_difficulties"] or "").split(";")
+            if row["functional_difficulties"]
+            else []
+        )
+        return s.PersonOut(**data, identifiers=masked)
+
+    @staticmethod
+    def _expect_version(row: RowMapping, expected: int | None) -> None:
+        if expected is not None and expected != row["version"]:
+            raise Conflict(
+                f"the record is at version {row['version']}, not {expected}; reload and try again",
+                "កំណត់ត្រាត្រូវបានកែប្រែរួចហើយ សូមផ្ទុកឡើងវិញ",
+            )
+
+    def _person_row(self, conn: Connection, pid: int, actor: Actor) -> RowMapping:
+        row = (
+            conn.execute(
+                select(person, household.c.village_code)
+                .join(household, household.c.id == person.c.household_id)
+                .where(person.c.id == pid)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"person {pid} not found", f"រកមិនឃើញបុគ្គលលេខ {pid}")
+        self._check_scope(actor, row["village_code"])
+        return row
+
+    def _page_size(self, page_size: int | None) -> int:
+        return min(
+            page_size or self.ctx.settings.default_page_size, self.ctx.settings.max_page_size
+        )
+
+    def _area_conditions(self, actor: Actor, area: str | None) -> list[Any]:
+        conditions: list[Any] = []
+        if actor.scope:
+            conditions.append(household.c.village_code.startswith(actor.scope))
+        if area is not None:
+            if not self.ctx.gazetteer.is_area(area):
+                raise InvalidInput.one(
+                    ("area",),
+                    "unknown_area",
+                    "is not a province, district, commune or village code",
+                    "មិនមែនជាលេខកូដតំបន់រដ្ឋបាល",
+                )
+            column = {
+                2: household.c.province_code,
+                4: household.c.district_code,
+                6: household.c.commune_code,
+                8: household.c.village_code,
+            }[len(area)]
+            conditions.append(column == area)
+        return conditions
