@@ -5,9 +5,11 @@ household speak for or against each programme (``Reason.met``) and the one-line 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
+from babel.dates import format_date
 from openfisca_core.periods import period as make_period
 from pydantic import BaseModel, Field
 
@@ -60,9 +62,18 @@ class Facts:
 
 
 FACT_VARIABLES = (
-    "age", "child_under_2", "covid19_vulnerable", "disability", "living_with_hiv", "pregnant",
-    "nssf_member", "civil_servant", "family_package_scholarship", "family_package_elderly",
-    "nssf_old_age_pension_eligible", "nssf_pension_refund_eligible",
+    "age",
+    "child_under_2",
+    "covid19_vulnerable",
+    "disability",
+    "living_with_hiv",
+    "pregnant",
+    "nssf_member",
+    "civil_servant",
+    "family_package_scholarship",
+    "family_package_elderly",
+    "nssf_old_age_pension_eligible",
+    "nssf_pension_refund_eligible",
 )
 
 
@@ -81,21 +92,25 @@ def _active(path: str, period: str) -> bool:
 def _covid_like(facts: Facts, programme_path: str, ran_en: str, ran_km: str) -> list[Reason]:
     reasons = []
     if not _active(programme_path, facts.period):
-        reasons.append(Reason(
-            en=f"the programme does not pay in {facts.period} ({ran_en})",
-            km=km(f"កម្មវិធីនេះមិនបើកប្រាក់ក្នុងខែ {facts.period} ទេ ({ran_km})"),
-            met=False,
-        ))
+        reasons.append(
+            Reason(
+                en=f"the programme does not pay in {facts.period} ({ran_en})",
+                km=km(f"កម្មវិធីនេះមិនបើកប្រាក់ក្នុងខែ {facts.period} ទេ ({ran_km})"),
+                met=False,
+            )
+        )
     reasons.extend(_idpoor(facts))
     return reasons
 
 
 def _idpoor(facts: Facts) -> list[Reason]:
     if facts.idpoor_level in (1, 2):
-        return [Reason(
-            en=f"the household holds an IDPoor level {facts.idpoor_level} card",
-            km=km(f"គ្រួសារមានប័ណ្ណសមធម៌ (IDPoor) កម្រិត {facts.idpoor_level}"),
-        )]
+        return [
+            Reason(
+                en=f"the household holds an IDPoor level {facts.idpoor_level} card",
+                km=km(f"គ្រួសារមានប័ណ្ណសមធម៌ (IDPoor) កម្រិត {facts.idpoor_level}"),
+            )
+        ]
     return [Reason(en="no IDPoor card", km="គ្រួសារគ្មានប័ណ្ណសមធម៌ (IDPoor)", met=False)]
 
 
@@ -107,34 +122,60 @@ def reasons_for(prog: Programme, facts: Facts, flood_affected: bool) -> list[Rea
     """Facts that decide this programme for this household (both the met and the unmet ones)."""
     pid = prog.id
     if pid == "covid19_cash_transfer":
-        out = _covid_like(facts, "social_assistance.covid19.active", "it ran from June 2020 to "
-                          "March 2024", "កម្មវិធីដំណើរការពីខែមិថុនា ២០២០ ដល់ខែមីនា ២០២៤")
-        out.append(Reason(en=f"the household lives in {AREA_EN[facts.area_type]}",
-                          km=f"គ្រួសាររស់នៅ{AREA_KM[facts.area_type]}"))
+        out = _covid_like(
+            facts,
+            "social_assistance.covid19.active",
+            "it ran from June 2020 to March 2024",
+            "កម្មវិធីដំណើរការពីខែមិថុនា ២០២០ ដល់ខែមីនា ២០២៤",
+        )
+        out.append(
+            Reason(
+                en=f"the household lives in {AREA_EN[facts.area_type]}",
+                km=f"គ្រួសាររស់នៅ{AREA_KM[facts.area_type]}",
+            )
+        )
         n = facts.count("covid19_vulnerable")
         if n:
-            out.append(Reason(en=f"{n} vulnerable member(s)",
-                              km=km(f"មានសមាជិកងាយរងគ្រោះ {n} នាក់")))
+            out.append(Reason(en=f"{n} vulnerable member(s)", km=km(f"មានសមាជិកងាយរងគ្រោះ {n} នាក់")))
         return out
     if pid == "inflation_cash_transfer":
-        return _covid_like(facts, "social_assistance.inflation.active",
-                           "it paid from December 2022 to February 2023",
-                           "កម្មវិធីបើកប្រាក់ពីខែធ្នូ ២០២២ ដល់ខែកុម្ភៈ ២០២៣")
+        return _covid_like(
+            facts,
+            "social_assistance.inflation.active",
+            "it paid from December 2022 to February 2023",
+            "កម្មវិធីបើកប្រាក់ពីខែធ្នូ ២០២២ ដល់ខែកុម្ភៈ ២០២៣",
+        )
     if pid == "flood_cash_transfer":
-        out = _covid_like(facts, "social_assistance.flood.active",
-                          "it paid from January to March 2023",
-                          "កម្មវិធីបើកប្រាក់ពីខែមករា ដល់ខែមីនា ២០២៣")
+        out = _covid_like(
+            facts,
+            "social_assistance.flood.active",
+            "it paid from January to March 2023",
+            "កម្មវិធីបើកប្រាក់ពីខែមករា ដល់ខែមីនា ២០២៣",
+        )
         if not flood_affected:
-            out.append(Reason(en="the household is not in a flood-hit area",
-                              km="គ្រួសារមិនស្ថិតនៅតំបន់រងគ្រោះដោយទឹកជំនន់", met=False))
+            out.append(
+                Reason(
+                    en="the household is not in a flood-hit area",
+                    km="គ្រួសារមិនស្ថិតនៅតំបន់រងគ្រោះដោយទឹកជំនន់",
+                    met=False,
+                )
+            )
         return out
     if pid == "pregnant_child_cash_transfer":
         out = _idpoor(facts)
         covered = facts.count("nssf_member") + facts.count("civil_servant")
-        if covered and facts.idpoor_level == 0 and _active_from(facts.period, "2023-08"):
+        if (
+            covered
+            and facts.idpoor_level == 0
+            and _active("social_assistance.pregnant_child.covers_nssf_members", facts.period)
+        ):
             out = []
-            out.append(Reason(en="a member of the NSSF or a civil servant is in the household",
-                              km="មានសមាជិក ប.ស.ស. ឬមន្ត្រីរាជការក្នុងគ្រួសារ"))
+            out.append(
+                Reason(
+                    en="a member of the NSSF or a civil servant is in the household",
+                    km="មានសមាជិក ប.ស.ស. ឬមន្ត្រីរាជការក្នុងគ្រួសារ",
+                )
+            )
         pregnant = facts.count("pregnant")
         under2 = facts.count("child_under_2")
         if pregnant:
@@ -142,62 +183,114 @@ def reasons_for(prog: Programme, facts: Facts, flood_affected: bool) -> list[Rea
         if under2:
             out.append(Reason(en="has a child under 2", km="មានកុមារអាយុក្រោម ២ឆ្នាំ"))
         if not pregnant and not under2:
-            out.append(Reason(en="no pregnant woman and no child under 2",
-                              km="គ្មានស្ត្រីមានផ្ទៃពោះ និងគ្មានកុមារអាយុក្រោម ២ឆ្នាំ", met=False))
+            out.append(
+                Reason(
+                    en="no pregnant woman and no child under 2",
+                    km="គ្មានស្ត្រីមានផ្ទៃពោះ និងគ្មានកុមារអាយុក្រោម ២ឆ្នាំ",
+                    met=False,
+                )
+            )
         return out
     if pid.startswith("family_package"):
-        if not _active_from(facts.period, "2024-01"):
-            return [Reason(en="the Family Package pays from January 2024",
-                           km="កញ្ចប់គ្រួសារបើកប្រាក់ចាប់ពីខែមករា ២០២៤", met=False)]
+        start = _first_formula_start("family_package_base")
+        if make_period(facts.period).start.date < start:
+            return [
+                Reason(
+                    en=f"the Family Package pays from {_month_year(start, 'en')}",
+                    km=km(f"កញ្ចប់គ្រួសារបើកប្រាក់ចាប់ពីខែ{_month_year(start, 'km')}"),
+                    met=False,
+                )
+            ]
         out = _idpoor(facts)
         if pid == "family_package_base" and facts.count("living_with_hiv"):
             out = [r for r in out if r.met]
             out.append(Reason(en="a member lives with HIV", km="មានសមាជិករស់នៅជាមួយមេរោគអេដស៍"))
         if pid == "family_package_scholarship":
             n = int(np.sum(facts.values["family_package_scholarship"] > 0))
-            out.append(Reason(en=f"{n} pupil(s) in primary or secondary school",
-                              km=km(f"មានសិស្សបឋមសិក្សា ឬមធ្យមសិក្សា {n} នាក់"), met=n > 0))
+            out.append(
+                Reason(
+                    en=f"{n} pupil(s) in primary or secondary school",
+                    km=km(f"មានសិស្សបឋមសិក្សា ឬមធ្យមសិក្សា {n} នាក់"),
+                    met=n > 0,
+                )
+            )
         if pid == "family_package_disability":
             n = facts.count("disability")
-            out.append(Reason(en=f"{n} member(s) with a disability",
-                              km=km(f"មានសមាជិកមានពិការភាព {n} នាក់"), met=n > 0))
+            out.append(
+                Reason(
+                    en=f"{n} member(s) with a disability",
+                    km=km(f"មានសមាជិកមានពិការភាព {n} នាក់"),
+                    met=n > 0,
+                )
+            )
         if pid == "family_package_elderly":
             n = int(np.sum(facts.values["age"] >= 60))
-            out.append(Reason(en=f"{n} member(s) aged 60 or more",
-                              km=km(f"មានសមាជិកអាយុ ៦០ឆ្នាំឡើង {n} នាក់"), met=n > 0))
+            out.append(
+                Reason(
+                    en=f"{n} member(s) aged 60 or more",
+                    km=km(f"មានសមាជិកអាយុ ៦០ឆ្នាំឡើង {n} នាក់"),
+                    met=n > 0,
+                )
+            )
         return out
     # social security
     members = facts.count("nssf_member")
     if not members:
-        return [Reason(en="no member of the National Social Security Fund (NSSF)",
-                       km="គ្មានសមាជិកបេឡាជាតិរបបសន្តិសុខសង្គម (ប.ស.ស.)", met=False)]
-    out = [Reason(en=f"{members} member(s) of the NSSF",
-                  km=km(f"មានសមាជិក ប.ស.ស. {members} នាក់"))]
+        return [
+            Reason(
+                en="no member of the National Social Security Fund (NSSF)",
+                km="គ្មានសមាជិកបេឡាជាតិរបបសន្តិសុខសង្គម (ប.ស.ស.)",
+                met=False,
+            )
+        ]
+    out = [Reason(en=f"{members} member(s) of the NSSF", km=km(f"មានសមាជិក ប.ស.ស. {members} នាក់"))]
     if pid in {"nssf_childbirth_allowance", "nssf_visit_allowance", "nssf_maternity_allowance"}:
         member_pregnant = int(np.sum(facts.values["pregnant"] & facts.values["nssf_member"]))
-        out.append(Reason(en=f"{member_pregnant} pregnant member(s) of the NSSF",
-                          km=km(f"សមាជិក ប.ស.ស. មានផ្ទៃពោះ {member_pregnant} នាក់"),
-                          met=member_pregnant > 0))
+        out.append(
+            Reason(
+                en=f"{member_pregnant} pregnant member(s) of the NSSF",
+                km=km(f"សមាជិក ប.ស.ស. មានផ្ទៃពោះ {member_pregnant} នាក់"),
+                met=member_pregnant > 0,
+            )
+        )
     if pid == "nssf_injury_temporary_allowance":
-        out.append(Reason(en="paid only after an injury at work, per day of incapacity from day 2",
-                          km="បើកតែក្រោយគ្រោះថ្នាក់ការងារ តាមថ្ងៃអសមត្ថភាព ចាប់ពីថ្ងៃទី២"))
+        out.append(
+            Reason(
+                en="paid only after an injury at work, per day of incapacity from day 2",
+                km="បើកតែក្រោយគ្រោះថ្នាក់ការងារ តាមថ្ងៃអសមត្ថភាព ចាប់ពីថ្ងៃទី២",
+            )
+        )
     if pid == "nssf_old_age_pension":
-        out.append(Reason(en="pension from age 60 with at least 12 months of contributions",
-                          km="សោធនចាប់ពីអាយុ ៦០ឆ្នាំ ដោយបង់ភាគទានយ៉ាងតិច ១២ខែ",
-                          met=facts.count("nssf_old_age_pension_eligible") > 0))
+        out.append(
+            Reason(
+                en="pension from age 60 with at least 12 months of contributions",
+                km="សោធនចាប់ពីអាយុ ៦០ឆ្នាំ ដោយបង់ភាគទានយ៉ាងតិច ១២ខែ",
+                met=facts.count("nssf_old_age_pension_eligible") > 0,
+            )
+        )
     if pid == "nssf_pension_refund":
-        out.append(Reason(en="refund at 60 with fewer than 12 months of contributions",
-                          km="បង្វិលភាគទាននៅអាយុ ៦០ឆ្នាំ បើបង់តិចជាង ១២ខែ",
-                          met=facts.count("nssf_pension_refund_eligible") > 0))
+        out.append(
+            Reason(
+                en="refund at 60 with fewer than 12 months of contributions",
+                km="បង្វិលភាគទាននៅអាយុ ៦០ឆ្នាំ បើបង់តិចជាង ១២ខែ",
+                met=facts.count("nssf_pension_refund_eligible") > 0,
+            )
+        )
     return out
 
 
-def _active_from(period: str, first: str) -> bool:
-    return make_period(period).start >= make_period(first).start
+def _first_formula_start(variable: str) -> date:
+    """The date a programme's first dated formula applies from (its start, as the engine has it)."""
+    first = next(iter(tax_benefit_system().variables[variable].formulas))
+    return date.fromisoformat(first)
+
+
+def _month_year(day: date, locale: str) -> str:
+    return format_date(day, "MMMM y", locale=locale)
 
 
 def summary(eligible: bool, reasons: list[Reason]) -> Reason:
-    """"eligible because <met facts>" or "not eligible: <unmet facts>", in both languages."""
+    """ "eligible because <met facts>" or "not eligible: <unmet facts>", in both languages."""
     if eligible:
         met = [r for r in reasons if r.met] or reasons
         return Reason(
@@ -219,13 +312,20 @@ def amount_reasons(prog: Programme, result: ProgrammeResult, delivery: int) -> l
     amount = int(result.amount.sum())
     cur = prog.currency
     if prog.payment == "per_visit" and prog.entity == "household":
-        out = [Reason(en=f"{money(amount, cur)} this month if each pregnant woman and child "
-                         "under 2 makes one health-centre visit",
-                      km=f"{money_km(amount, cur)} ក្នុងខែនេះ បើស្ត្រីមានផ្ទៃពោះ និងកុមារ"
-                         "ម្នាក់ៗ ទៅពិនិត្យនៅមណ្ឌលសុខភាពម្តង")]
+        out = [
+            Reason(
+                en=f"{money(amount, cur)} this month if each pregnant woman and child "
+                "under 2 makes one health-centre visit",
+                km=f"{money_km(amount, cur)} ក្នុងខែនេះ បើស្ត្រីមានផ្ទៃពោះ និងកុមារ"
+                "ម្នាក់ៗ ទៅពិនិត្យនៅមណ្ឌលសុខភាពម្តង",
+            )
+        ]
         if delivery:
-            out.append(Reason(en=f"plus {money(delivery, cur)} at delivery",
-                              km=f"បូក {money_km(delivery, cur)} ពេលសម្រាល"))
+            out.append(
+                Reason(
+                    en=f"plus {money(delivery, cur)} at delivery",
+                    km=f"បូក {money_km(delivery, cur)} ពេលសម្រាល",
+                )
+            )
         return out
     return []
-

@@ -15,6 +15,8 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
+from openfisca_core.errors import ParameterNotFoundError
 from openfisca_core.periods import period as make_period
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +33,7 @@ from spmis.rules.explain import (
     summary,
 )
 from spmis.rules.service import Population, build_simulation, evaluate
+from spmis.rules.system import tax_benefit_system
 
 TZ = ZoneInfo("Asia/Phnom_Penh")
 
@@ -146,7 +149,25 @@ def _birth_dates(request: ScreenerRequest, period: str) -> np.ndarray[Any, Any]:
     return np.array(dates, dtype="datetime64[D]")
 
 
+def _parameters(period: str) -> Any:
+    """The rules' parameters in force at the start of ``period``."""
+    return tax_benefit_system().parameters(make_period(period).start)
+
+
+def _pension_reference_wages(wages: npt.NDArray[np.int64], period: str) -> npt.NDArray[np.int64]:
+    """Monthly wages held between the pension floor and ceiling in force (0 without a wage, and
+    before the pension scheme existed)."""
+    contributory = _parameters(period).social_security.contributory_wage
+    try:
+        floor, ceiling = contributory.pension_floor, contributory.pension_ceiling
+    except ParameterNotFoundError:
+        return np.zeros_like(wages)
+    return np.clip(wages, floor, ceiling) * (wages > 0)
+
+
 def _population(request: ScreenerRequest, period: str, delivery: bool) -> Population:
+    wages = np.array([m.monthly_wage_khr for m in request.members], dtype=np.int64)
+    days_per_month = _parameters(period).social_security.daily_wage.days_per_month
     n = len(request.members)
     members = request.members
     pregnant = np.array([m.pregnant for m in members])
@@ -175,17 +196,12 @@ def _population(request: ScreenerRequest, period: str, delivery: bool) -> Popula
             "school_level": np.array([m.school_level for m in members]),
             "civil_servant": np.array([m.employment == "civil_servant" for m in members]),
             "nssf_member": np.array([m.nssf_member for m in members]),
-            "wage": np.array([m.monthly_wage_khr for m in members], dtype=np.int64),
-            "average_daily_wage": np.array(
-                [round(m.monthly_wage_khr / 30) for m in members], dtype=np.int64
-            ),
+            "wage": wages,
+            "average_daily_wage": np.floor(wages / days_per_month + 0.5).astype(np.int64),
             "maternity_leave_days": pregnant.astype(np.int32),
             "injury_incapacity_days": np.full(n, 2, dtype=np.int32),
             "nssf_contribution_months": np.array([m.nssf_contribution_months for m in members]),
-            "pension_reference_wage": np.array(
-                [min(max(m.monthly_wage_khr, 400_000), 1_200_000) if m.monthly_wage_khr else 0
-                 for m in members], dtype=np.int64,
-            ),
+            "pension_reference_wage": _pension_reference_wages(wages, period),
         },
     )
 
