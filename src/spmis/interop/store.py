@@ -46,7 +46,7 @@ from sqlalchemy import (
 from spmis.auth.store import consent
 from spmis.db.base import Id, UTCDateTime, metadata
 from spmis.interop.model import And, Cond, Expr, Not, Or
-from spmis.registry.store import household, person, person_identifier
+from spmis.registry.store import household, identifier_match, person, person_identifier
 
 dci_signing_key = Table(
     "dci_signing_key",
@@ -185,6 +185,10 @@ def _year_condition(op: str, value: Any) -> ColumnElement[bool]:
     }[op]
 
 
+#: household area codes derived from the village code (its first 2, 4 and 6 digits)
+_DERIVED_CODES = {"province_code": 2, "district_code": 4, "commune_code": 6}
+
+
 def compile_condition(cond: Cond, hashes: dict[tuple[str, str], str | None]) -> ColumnElement[bool]:
     """SQL for one condition. ``hashes`` maps (identifier type, raw value) to its blind index
     (None when the value is malformed: such a condition matches nothing)."""
@@ -195,7 +199,7 @@ def compile_condition(cond: Cond, hashes: dict[tuple[str, str], str | None]) -> 
         if not digests:
             return false()
         return person.c.id.in_(select(person_identifier.c.person_id).where(
-            person_identifier.c.id_type == id_type, person_identifier.c.value_hash.in_(digests)))
+            identifier_match(id_type, digests)))
     values = value if op == "in" else (value,)
     if attr == "given_name":
         return _text_eq([person.c.given_name_latin, person.c.given_name_km], values)
@@ -205,6 +209,12 @@ def compile_condition(cond: Cond, hashes: dict[tuple[str, str], str | None]) -> 
         return _year_condition(op, value)
     if attr == "area_code":
         return or_(*[household.c.village_code.like(f"{code}%") for code in values])
+    if attr in _DERIVED_CODES and op in ("eq", "in"):
+        # codes nest: equality on a derived code is a prefix test on the indexed village code
+        # (registry.store); a value of the wrong length matches nothing, as before
+        return or_(false(), *[
+            household.c.village_code.startswith(code, autoescape=True)
+            for code in values if isinstance(code, str) and len(code) == _DERIVED_CODES[attr]])
     column = {
         "sex": person.c.sex, "birth_date": person.c.date_of_birth,
         "province_code": household.c.province_code, "district_code": household.c.district_code,

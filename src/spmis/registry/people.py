@@ -28,6 +28,7 @@ from spmis.registry.service_base import RegistryBase
 from spmis.registry.store import (
     PERSON_FIELDS,
     household,
+    identifier_match,
     person,
     person_identifier,
 )
@@ -172,10 +173,7 @@ class PersonUseCases(RegistryBase):
             raise InvalidInput([identifier_error(id_type, ("identifier",))])
         digest = self.ctx.cipher.blind_index(value, id_type.value)
         return person.c.id.in_(
-            select(person_identifier.c.person_id).where(
-                person_identifier.c.id_type == id_type.value,
-                person_identifier.c.value_hash == digest,
-            )
+            select(person_identifier.c.person_id).where(identifier_match(id_type.value, digest))
         )
 
     def _name_search(

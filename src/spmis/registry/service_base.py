@@ -35,6 +35,7 @@ from spmis.registry.store import (
     change_log,
     enterprise,
     household,
+    identifier_match,
     person,
     person_identifier,
 )
@@ -168,9 +169,7 @@ class RegistryBase:
             digest = self.ctx.cipher.blind_index(value, id_type.value)
             owner = conn.execute(
                 select(person_identifier.c.person_id).where(
-                    person_identifier.c.id_type == id_type.value,
-                    person_identifier.c.value_hash == digest,
-                )
+                    identifier_match(id_type.value, digest))
             ).scalar()
             if owner is not None and owner != person_id:
                 errors.append(
@@ -407,11 +406,10 @@ class RegistryBase:
                     "is not a province, district, commune or village code",
                     "មិនមែនជាលេខកូដតំបន់រដ្ឋបាល",
                 )
-            column = {
-                2: household.c.province_code,
-                4: household.c.district_code,
-                6: household.c.commune_code,
-                8: household.c.village_code,
-            }[len(area)]
-            conditions.append(column == area)
+            # codes nest: a village code starts with its commune, district and province codes,
+            # so one indexed prefix test covers every level (see registry.store)
+            if len(area) == len("12010101"):
+                conditions.append(household.c.village_code == area)
+            else:
+                conditions.append(household.c.village_code.startswith(area))
         return conditions

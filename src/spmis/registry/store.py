@@ -3,18 +3,25 @@
 Design notes:
 - Nothing is deleted: records carry ``status`` and ``version``; every change writes a
   ``change_log`` row (who, when, what changed, why).
-- A household's area codes (province/district/commune/village) are stored with it, so geographic
-  scope filtering and area search are prefix/equality tests on indexed columns.
+- A household's area codes (province/district/commune/village) are stored with it (exports,
+  interoperability, rules), but scope filtering and area search are prefix tests on
+  ``village_code`` alone (``village_code LIKE '1201%'``): codes nest, so the village code starts
+  with the codes of its commune, district and province. On PostgreSQL the column has collation
+  "C", so that one btree index serves both equality and prefix search whatever the database's
+  collation; no index on the derived codes.
 - Identifiers live in ``person_identifier``: national ID and phone only as AES-GCM ciphertext plus a
   keyed hash (``value_hash``) for exact look-up; the others also keep their clear value.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -24,10 +31,16 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
+    bindparam,
     text,
 )
 
 from spmis.db.base import Id, UTCDateTime, metadata
+
+#: an 8-digit area code searched by prefix: collation "C" on PostgreSQL, so that a plain btree
+#: index serves ``LIKE '1201%'`` (with the database's default collation it cannot)
+CODE8 = String(8).with_variant(String(8, collation="C"), "postgresql")
 
 
 def _audit_columns() -> list[Column[object]]:
@@ -45,10 +58,10 @@ household = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("external_key", String(100), unique=True),
-    Column("village_code", String(8), nullable=False, index=True),
-    Column("commune_code", String(6), nullable=False, index=True),
-    Column("district_code", String(4), nullable=False, index=True),
-    Column("province_code", String(2), nullable=False, index=True),
+    Column("village_code", CODE8, nullable=False, index=True),
+    Column("commune_code", String(6), nullable=False),
+    Column("district_code", String(4), nullable=False),
+    Column("province_code", String(2), nullable=False),
     Column("address_detail", String(200)),
     Column("idpoor_level", SmallInteger),
     Column("idpoor_card_number", String(32)),
@@ -89,7 +102,7 @@ person = Table(
     Column("given_name_km", String(100)),
     Column("family_name_latin", String(100)),
     Column("given_name_latin", String(100)),
-    Column("name_key", String(200), nullable=False, index=True),
+    Column("name_key", String(200), nullable=False),
     Column("name_skeleton", String(200), nullable=False),
     Column("name_km_key", String(200), nullable=False),
     Column("sex", String(1), nullable=False),
@@ -101,10 +114,17 @@ person = Table(
     Column("expected_delivery_date", Date),
     Column("occupation", String(100)),
     Column("employment_type", String(16), nullable=False, server_default=text("'none'")),
-    Column("enterprise_id", Id, ForeignKey("enterprise.id"), index=True),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
     Column("status", String(16), nullable=False, server_default=text("'active'")),
     Column("merged_into_id", Id, ForeignKey("person.id")),
     *_audit_columns(),
+    # most people have no employer: only the rows that have one are indexed
+    Index(
+        "ix_person_enterprise_id",
+        "enterprise_id",
+        sqlite_where=text("enterprise_id IS NOT NULL"),
+        postgresql_where=text("enterprise_id IS NOT NULL"),
+    ),
     Index(
         "uq_person_one_head",
         "household_id",
@@ -125,7 +145,8 @@ person_identifier = Table(
     Column("value_clear", String(64)),
     Column("created_at", UTCDateTime(), nullable=False),
     Index("uq_person_identifier_person_type", "person_id", "id_type", unique=True),
-    Index("ix_person_identifier_lookup", "id_type", "value_hash"),
+    # look-up by keyed hash: every type but phone through the unique owner index (one owner
+    # each), phones (shared within a family) through their own index
     Index(
         "uq_person_identifier_owner",
         "id_type",
@@ -134,7 +155,27 @@ person_identifier = Table(
         sqlite_where=text("id_type <> 'phone'"),
         postgresql_where=text("id_type <> 'phone'"),
     ),
+    Index(
+        "ix_person_identifier_phone",
+        "value_hash",
+        sqlite_where=text("id_type = 'phone'"),
+        postgresql_where=text("id_type = 'phone'"),
+    ),
 )
+
+
+
+def identifier_match(id_type: str, hashes: str | Sequence[str]) -> ColumnElement[bool]:
+    """``person_identifier`` rows of ``id_type`` with the keyed hash ``hashes`` (one or several).
+    The type is written into the SQL as a constant, not sent as a parameter, so that PostgreSQL
+    always picks the partial index for it (the unique owner index, or the phone index) even
+    when it reuses a generic plan."""
+    kind = bindparam(None, id_type, type_=String(24), literal_execute=True)
+    if isinstance(hashes, str):
+        return and_(person_identifier.c.id_type == kind, person_identifier.c.value_hash == hashes)
+    return and_(person_identifier.c.id_type == kind,
+                person_identifier.c.value_hash.in_(list(hashes)))
+
 
 change_log = Table(
     "change_log",
