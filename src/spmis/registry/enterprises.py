@@ -40,7 +40,8 @@ class EnterpriseUseCases(RegistryBase):
                 )
                 .returning(enterprise.c.id)
             ).scalar_one()
-            self._log(conn, "enterprise", eid, 1, "create", actor, data.reason, values)
+            self._log(conn, "enterprise", eid, 1, "create", actor, data.reason,
+                      self._created(values))
             self._commit(uow)
             return self._enterprise_out(conn, eid, actor)
 

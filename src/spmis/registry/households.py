@@ -82,7 +82,8 @@ class HouseholdUseCases(RegistryBase):
                 )
                 .returning(household.c.id)
             ).scalar_one()
-            self._log(conn, "household", hid, 1, "create", actor, data.reason, hh_values)
+            self._log(conn, "household", hid, 1, "create", actor, data.reason,
+                      self._created(hh_values))
             for member, idents in zip(data.members, member_idents, strict=True):
                 self._insert_person(conn, member, hid, idents, actor, data.reason)
             self._commit(uow)
@@ -377,7 +378,7 @@ class HouseholdUseCases(RegistryBase):
                 "create",
                 actor,
                 cmd.reason,
-                new_values | {"split_from": hid},
+                self._created(new_values | {"split_from": hid}),
             )
             for row in rows:
                 rel = (

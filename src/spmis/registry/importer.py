@@ -364,6 +364,20 @@ def _count(summary: ImportSummary, rejects: _RejectWriter, bar: _Progress,
     bar.advance(result.rows)
 
 
+def _created_json(*fields: str | pl.Expr) -> pl.Expr:
+    """A record's creation entry in ``change_log`` as JSON, as ``RegistryBase._created`` writes
+    it: the given fields that are not empty (the area codes derived from the village code are
+    not among them). Each present field is encoded on its own and the members joined."""
+    members = []
+    for f in fields:
+        expr = pl.col(f) if isinstance(f, str) else f
+        name = expr.meta.output_name()
+        member = pl.struct(expr.alias(name)).struct.json_encode().str.strip_prefix(
+            "{").str.strip_suffix("}")
+        members.append(pl.when(expr.is_not_null()).then(member))
+    return pl.lit("{") + pl.concat_str(members, separator=",", ignore_nulls=True) + pl.lit("}")
+
+
 def _error_lit(field: str, en: str, km: str) -> pl.Expr:
     return pl.lit(rules.error_text(field, en, km))
 
@@ -633,19 +647,18 @@ class _HouseholdImport:
         common = [pl.lit(1).alias("version"), pl.lit("import").alias("action"),
                   pl.lit(ts).alias("changed_at"), pl.lit(self.actor.username).alias("changed_by"),
                   pl.lit(self.reason).alias("reason")]
-        hh_changes = pl.struct(
+        hh_changes = _created_json(
             "village_code", "address_detail", "idpoor_level", "idpoor_card_number",
-            "idpoor_valid_from", "idpoor_valid_to", "province_code", "district_code",
-            "commune_code").struct.json_encode()
+            "idpoor_valid_from", "idpoor_valid_to")
         hh_log = hh_rows.select(pl.lit("household").alias("entity_type"),
                                 pl.col("id").alias("entity_id"), *common,
                                 hh_changes.alias("changes"))
-        p_changes = pl.struct(
+        p_changes = _created_json(
             "family_name_km", "given_name_km", "family_name_latin", "given_name_latin", "sex",
             "date_of_birth", "dob_estimated", "disability", "functional_difficulties",
             "pregnant", "expected_delivery_date", "occupation", "employment_type",
             "enterprise_id", "household_id", "relationship",
-            pl.col("_identifiers").alias("identifiers")).struct.json_encode()
+            pl.col("_identifiers").alias("identifiers"))
         p_log = people.select(pl.lit("person").alias("entity_type"),
                               pl.col("id").alias("entity_id"), *common, p_changes.alias("changes"))
         store.insert(change_log, pl.concat([hh_log, p_log]))
@@ -785,10 +798,9 @@ def _enterprise_chunk(conn: Connection, rows: pl.DataFrame, villages: pl.Series,
             pl.lit(ts).alias("created_at"), pl.lit(actor.username).alias("created_by"),
             pl.lit(ts).alias("updated_at"), pl.lit(actor.username).alias("updated_by")))
         log_ts = store.timestamp_value(change_log, "changed_at", now)
-        changes = pl.struct("name_latin", "name_km", "nssf_employer_number",
-                            "moc_registration_number", "tax_id", "village_code", "sector",
-                            "size_workers", "province_code", "district_code",
-                            "commune_code").struct.json_encode()
+        changes = _created_json("name_latin", "name_km", "nssf_employer_number",
+                                "moc_registration_number", "tax_id", "village_code", "sector",
+                                "size_workers")
         store.insert(change_log, rows.select(
             pl.lit("enterprise").alias("entity_type"), pl.col("id").alias("entity_id"),
             pl.lit(1).alias("version"), pl.lit("import").alias("action"),

@@ -31,6 +31,7 @@ from spmis.registry.model import (
 )
 from spmis.registry.names import person_name_keys
 from spmis.registry.store import (
+    DERIVED_AREA_CODES,
     PERSON_FIELDS,
     change_log,
     enterprise,
@@ -105,6 +106,15 @@ class RegistryBase:
                 },
             )
         )
+
+    @staticmethod
+    def _created(values: Mapping[str, Any]) -> dict[str, Any]:
+        """What a record's creation entry in ``change_log`` holds: the values it was created
+        with, leaving out fields left empty and the area codes derived from the village code
+        (both read back unambiguously: absent = empty; the codes are the village code's first
+        2, 4 and 6 digits)."""
+        return {k: v for k, v in values.items()
+                if v is not None and k not in DERIVED_AREA_CODES}
 
     @staticmethod
     def _audit_new(actor: Actor) -> dict[str, Any]:
@@ -300,7 +310,7 @@ class RegistryBase:
             relationship=data.relationship.value,
             identifiers=sorted(t.value for t, v in idents.items() if v),
         )
-        self._log(conn, "person", pid, 1, "create", actor, reason, snapshot)
+        self._log(conn, "person", pid, 1, "create", actor, reason, self._created(snapshot))
         return pid
 
     def _commit(self, uow: UnitOfWork) -> None:

@@ -208,6 +208,10 @@ import_batch = Table(
     Column("rows_rejected", Integer, nullable=False, server_default=text("0")),
 )
 
+#: area codes stored with a household or enterprise but derived from its village code (the first
+#: 2, 4 and 6 digits); a record's creation entry in ``change_log`` leaves them out
+DERIVED_AREA_CODES = ("province_code", "district_code", "commune_code")
+
 PERSON_FIELDS = (
     "family_name_km",
     "given_name_km",
