@@ -33,6 +33,7 @@ from typing import Any
 
 SYNTH_MAPPING = {
     "id": "person_key", "family_name": "family_name_latin", "given_name": "given_name_latin",
+    "family_name_km": "family_name_km", "given_name_km": "given_name_km",
     "sex": "sex", "date_of_birth": "date_of_birth", "village_code": "village_code",
     "phone": "phone", "id_number": "national_id", "truth_id": "person_key",
     "truth_entity": "entity_id",
@@ -42,8 +43,10 @@ OWN_MAPPING = {
     "date_of_birth": "date_of_birth", "village_code": "village_code", "phone": "phone",
     "id_number": "id_number", "truth_id": "record_id", "truth_entity": "person_id",
 }
-ROLES = ("family_name", "given_name", "sex", "date_of_birth", "village_code", "phone",
-         "id_number")
+ROLES = ("family_name", "given_name", "family_name_km", "given_name_km", "sex",
+         "date_of_birth", "village_code", "phone", "id_number")
+REFERENCE_ROLES = ("family_name", "given_name", "sex", "date_of_birth", "village_code", "phone",
+                   "id_number")
 AVG_HOUSEHOLD = 4.27  # people per household in spmis synth
 
 
@@ -81,7 +84,7 @@ def run_spmis(folder: Path, mapping: dict[str, str], threshold: float, memory: s
     from spmis.linkage.roles import parse_column_options
 
     t0 = time.perf_counter()
-    cols = parse_column_options(mapping["id"], [f"{r}={mapping[r]}" for r in ROLES])
+    cols = parse_column_options(mapping["id"], [f"{r}={mapping[r]}" for r in ROLES if r in mapping])
     con = connect(memory_limit=memory)
     load_input(con, folder / "people.csv", cols)
     result = dedupe(con, "__spmis_cli_source", set(cols.roles), LinkageOptions(threshold=threshold))
@@ -107,7 +110,7 @@ def run_reference(folder: Path, mapping: dict[str, str], threshold: float, memor
     t0 = time.perf_counter()
     con = connect(memory_limit=memory)
     select = ", ".join([f"nullif(trim(\"{mapping['id']}\"), '') as unique_id"] + [
-        f"nullif(trim(\"{mapping[r]}\"), '') as {r}" for r in ROLES])
+        f"nullif(trim(\"{mapping[r]}\"), '') as {r}" for r in REFERENCE_ROLES])
     con.execute(f"create table ref_input as select {select} from "
                 f"read_csv('{folder / 'people.csv'}', all_varchar = true)")
     settings = SettingsCreator(

@@ -38,7 +38,7 @@ from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.comparison_creator import ComparisonCreator
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
-from spmis.linkage.roles import NAME_ROLES
+from spmis.linkage.roles import NAME_ROLES, SECOND_NAME_ROLES
 
 __all__ = ["blocking_rules", "build_settings", "comparisons", "training_rules"]
 
@@ -61,14 +61,43 @@ def _else(m: float, u: float, *, fix_m: bool = False) -> ComparisonLevelCreator:
     return cll.ElseLevel().configure(m_probability=m, u_probability=u, fix_m_probability=fix_m)
 
 
-def name_comparison(term_frequencies: bool = True) -> ComparisonCreator:
+def _tf(column: str, on: bool) -> dict[str, Any]:
+    # the level's own u, not that of the plain "name_key_l = name_key_r" level further down
+    return ({"tf_adjustment_column": column, "tf_adjustment_weight": 1.0,
+             "disable_tf_exact_match_detection": True} if on else {})
+
+
+def _second_script_levels(term_frequencies: bool) -> list[ComparisonLevelCreator]:
+    """Leading levels when a second spelling (``name2_key``, Khmer beside Latin) is mapped: the
+    same Latin key counts fully only when the second spellings do not disagree; the same
+    second spelling under different romanisations counts nearly as much; the same Latin key
+    over two different Khmer names (two names romanised alike) counts little."""
+    both2 = "name2_key_l IS NOT NULL AND name2_key_r IS NOT NULL"
+    return [
+        cll.CustomLevel("(name_key_l IS NULL OR name_key_r IS NULL) "
+                        "AND (name2_key_l IS NULL OR name2_key_r IS NULL)")
+        .configure(is_null_level=True, label_for_charts="no name"),
+        cll.CustomLevel(f"name_key_l = name_key_r AND NOT ({both2} AND name2_key_l <> name2_key_r)")
+        .configure(label_for_charts="same name key", m_probability=0.78, u_probability=0.0005,
+                   **_tf("name_key", term_frequencies)),
+        cll.CustomLevel("name2_key_l = name2_key_r")
+        .configure(label_for_charts="same second-script name", m_probability=0.08,
+                   u_probability=0.0004, **_tf("name2_key", term_frequencies)),
+        _sql("name_key_l = name_key_r", "same name key, second script differs", 0.005, 0.0002),
+    ]
+
+
+def name_comparison(term_frequencies: bool = True, second_script: bool = False
+                    ) -> ComparisonCreator:
     exact = cll.ExactMatchLevel("name_key", term_frequency_adjustments=term_frequencies)
+    lead: list[ComparisonLevelCreator] = (
+        _second_script_levels(term_frequencies) if second_script
+        else [_null("name_key"), _level(exact, "same name key", 0.78, 0.0005)])
     return cl.CustomComparison(
         output_column_name="name",
         comparison_description="family and given name keys (transliteration-aware)",
         comparison_levels=[
-            _null("name_key"),
-            _level(exact, "same name key", 0.78, 0.0005),
+            *lead,
             _sql("name_sorted_l = name_sorted_r", "family and given swapped", 0.04, 0.0001),
             _level(
                 cll.Or(cll.DamerauLevenshteinLevel("name_key", 1),
@@ -190,7 +219,7 @@ def comparisons(roles: Collection[str], term_frequencies: bool = True) -> list[C
     """The comparisons for the mapped ``roles`` (standardised column names)."""
     out: list[ComparisonCreator] = []
     if any(r in roles for r in NAME_ROLES):
-        out.append(name_comparison(term_frequencies))
+        out.append(name_comparison(term_frequencies, _second_script(roles)))
     if "date_of_birth" in roles:
         out.append(dob_comparison())
     if "sex" in roles:
@@ -214,43 +243,65 @@ def comparisons(roles: Collection[str], term_frequencies: bool = True) -> list[C
     return out
 
 
+def _second_script(roles: Collection[str]) -> bool:
+    return any(r in roles for r in NAME_ROLES) and any(r in roles for r in SECOND_NAME_ROLES)
+
+
 def blocking_rules(roles: Collection[str]) -> list[BlockingRuleCreator]:
     """Candidate-pair rules (OR-ed; Splink scores each pair once).
 
-    Each pairs a name key with a date or place so that no single common value ("Sok", a
-    placeholder date) makes a huge block, and together they catch the variants seen in
-    practice: transliteration and vowel typos (the skeleton of name_key, with the year),
-    swapped names (name_sorted), a typo in one name (the other name with the exact date),
-    day and month swapped, a name or a date changed within the commune (name, or one name and
-    the first letters of the other, or the date, with the commune), and a shared phone or
-    identifier (values shared by many records are left out).
+    Across the whole country a rule needs a name key *and the exact date* (or the date with
+    day and month swapped): a name with only the year, or a date with only a letter of the name,
+    makes blocks that grow with the square of the list (4,000,000 records gave 183 million
+    pairs), and the pairs they add (namesakes born the same year in other provinces) cannot be
+    told apart by any field anyway. Within the commune, where people who register again mostly
+    stay, the rules are looser: the name's consonant skeleton with any date (also year-only
+    dates), swapped names, one name and the first letters of the other, the date alone.
+    Shared phones and identifiers block anywhere (values shared by many records are left out).
+    A list without village codes keeps the name key (either order) + birth year instead.
     """
     name = any(r in roles for r in NAME_ROLES)
     split = "full_name" in roles or ("given_name" in roles and "family_name" in roles)
+    second = _second_script(roles)
     dob, village = "date_of_birth" in roles, "village_code" in roles
+    swapped = "l.dob_year = r.dob_year AND l.dob_month = r.dob_day AND l.dob_day = r.dob_month"
     rules: list[BlockingRuleCreator] = []
     if name and dob:
-        # the skeleton and the year: also every pair with the same name key (same key, same
-        # skeleton), and a typo in each name with an estimated year
-        rules.append(block_on("name_skel", "dob_year"))
-        if split:
-            rules += [block_on("name_sorted", "dob_year"), block_on("gn_key", "dob"),
-                      block_on("fn_key", "dob")]
-        # day and month swapped with a typo
-        rules.append(CustomRule(
-            "l.dob_year = r.dob_year AND l.dob_month = r.dob_day AND l.dob_day = r.dob_month "
-            "AND substr(l.name_key, 1, 1) = substr(r.name_key, 1, 1)"))
+        # vowel spellings and typos (the skeleton also holds every pair with the same key)
+        rules.append(block_on("name_skel", "dob"))
+        rules.append(CustomRule(f"{swapped} AND l.name_skel = r.name_skel"))
+        if split:  # names swapped; a typo in one name that keeps its first letter
+            rules += [
+                block_on("name_sorted", "dob"),
+                CustomRule("l.gn_key = r.gn_key AND l.dob = r.dob "
+                           "AND substr(l.fn_key, 1, 1) = substr(r.fn_key, 1, 1)"),
+                CustomRule("l.fn_key = r.fn_key AND l.dob = r.dob "
+                           "AND substr(l.gn_key, 1, 1) = substr(r.gn_key, 1, 1)"),
+                CustomRule(f"{swapped} AND l.gn_key = r.gn_key "
+                           "AND substr(l.fn_key, 1, 1) = substr(r.fn_key, 1, 1)"),
+                CustomRule(f"{swapped} AND l.fn_key = r.fn_key "
+                           "AND substr(l.gn_key, 1, 1) = substr(r.gn_key, 1, 1)"),
+            ]
+        if second:  # romanised differently, written alike in Khmer
+            rules += [block_on("name2_key", "dob"),
+                      CustomRule(f"{swapped} AND l.name2_key = r.name2_key")]
+        if not village:  # no commune to narrow by: the name (either order) and the year
+            rules.append(block_on("name_key", "dob_year"))
+            if split:
+                rules.append(block_on("name_sorted", "dob_year"))
     commune = "substr(l.village_code, 1, 6) = substr(r.village_code, 1, 6)"
-    if name and village:  # people who register again mostly stay in their commune
-        rules.append(CustomRule(f"l.name_key = r.name_key AND {commune}"))
+    if name and village:
+        rules.append(CustomRule(f"l.name_skel = r.name_skel AND {commune}"))
         if split:
             rules += [
                 CustomRule(f"l.name_sorted = r.name_sorted AND {commune}"),
                 CustomRule(f"l.gn_key = r.gn_key AND {commune} "
                            "AND substr(l.fn_key, 1, 2) = substr(r.fn_key, 1, 2)"),
                 CustomRule(f"l.fn_key = r.fn_key AND {commune} "
-                           "AND substr(l.gn_key, 1, 2) = substr(r.gn_key, 1, 2)"),
+                           "AND substr(l.gn_key, 1, 3) = substr(r.gn_key, 1, 3)"),
             ]
+        if second:
+            rules.append(CustomRule(f"l.name2_key = r.name2_key AND {commune}"))
     if dob and village:
         rules.append(CustomRule(f"l.dob = r.dob AND {commune}"))
     if "phone" in roles:

@@ -37,8 +37,8 @@ from spmis.registry.model import IdentifierType
 __all__ = ["LEVELS", "MATCH_ROLES", "LinkTables", "MatchSummary", "link_list", "match_list"]
 
 #: roles the registry can be compared on
-MATCH_ROLES = ("given_name", "family_name", "full_name", "date_of_birth", "sex", "phone",
-               "id_number", "village_code")
+MATCH_ROLES = ("given_name", "family_name", "full_name", "family_name_km", "given_name_km",
+               "date_of_birth", "sex", "phone", "id_number", "village_code")
 LEVELS = ("person", "household")
 DEFAULT_THRESHOLD = 0.9
 DEFAULT_FLOOR = 0.5

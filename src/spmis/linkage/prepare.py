@@ -12,6 +12,8 @@ fn_key, gn_key  family / given name key: ``spmis.registry.names.name_key`` (Lati
 name_key        fn_key || gn_key (so "Chan Dara" and "Chandara" meet)
 name_sorted     the two keys in alphabetical order (family/given order swapped)
 name_skel       consonants of name_key (vowel spellings and typos)
+name2_key       key of the second spelling (``family_name_km`` || ``given_name_km``), kept
+                apart from name_key: a Khmer and a Latin key of one name never meet
 dob             date of birth (DATE); dob_year/_month/_day its parts; dob_str YYYYMMDD
 dob_est         true when only the year is known (a year alone, or 1 January)
 sex             'm' or 'f'
@@ -37,6 +39,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
+from spmis.linkage.roles import SECOND_NAME_ROLES
 from spmis.registry.names import name_key
 
 __all__ = ["PrepareReport", "prepare"]
@@ -136,12 +139,16 @@ def prepare(
     report = PrepareReport()
     year_max = current_year or _scalar(con, "select year(current_date)")
     name_cols = [r for r in ("family_name", "given_name", "full_name") if r in roles]
+    second_cols = [r for r in SECOND_NAME_ROLES if r in roles] if name_cols else []
     selects = ["row_number() over (order by record_id) as unique_id", "record_id"]
     joins: list[str] = []
     if name_cols:
-        lookup = _name_lookup(con, source, name_cols, "__spmis_name_lookup")
-        for role in name_cols:
+        lookup = _name_lookup(con, source, name_cols + second_cols, "__spmis_name_lookup")
+        for role in name_cols + second_cols:
             joins.append(f"left join {lookup} as lk_{role} on lk_{role}.raw = s.{role}")
+        if second_cols:
+            parts = " || ".join(f"coalesce(lk_{r}.key, '')" for r in second_cols)
+            selects.append(f"nullif({parts}, '') as name2_key")
         fam = [f"lk_{r}.key" for r in ("family_name",) if r in roles]
         giv = [f"lk_{r}.key" for r in ("given_name",) if r in roles]
         if "full_name" in roles:
@@ -159,6 +166,7 @@ def prepare(
         cols += [
             "fn_key", "gn_key",
             "nullif(coalesce(fn_key, '') || coalesce(gn_key, ''), '') as name_key",
+            *(["name2_key"] if second_cols else []),
             "case when fn_key is not null and gn_key is not null "
             "then least(fn_key, gn_key) || greatest(fn_key, gn_key) end as name_sorted",
         ]
@@ -206,7 +214,8 @@ def prepare(
     if name_cols:
         # skeleton (spmis.registry.names.skeleton) works letter by letter, so it is SQL here
         final += ["fn_key", "gn_key", "name_key", "name_sorted",
-                  "nullif(regexp_replace(name_key, '[aeiou]', '', 'g'), '') as name_skel"]
+                  "nullif(regexp_replace(name_key, '[aeiou]', '', 'g'), '') as name_skel",
+                  *(["name2_key"] if second_cols else [])]
     if "date_of_birth" in roles:
         final += [
             "dob", "year(dob) as dob_year",

@@ -31,6 +31,7 @@ err_console = Console(stderr=True)
 
 ColumnOpt = Annotated[list[str], typer.Option(
     "--column", "-c", help="ROLE=COLUMN, repeatable; roles: given_name, family_name, full_name, "
+                           "family_name_km, given_name_km (Khmer beside Latin), "
                            "date_of_birth, sex, phone, id_number, village_code")]
 IdColumnOpt = Annotated[str | None, typer.Option(
     "--id-column", help="column identifying a row in the output (default: the row number)")]

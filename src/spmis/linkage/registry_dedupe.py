@@ -113,7 +113,8 @@ def run_registry_dedupe(
             summary.records = load_people(conn, con, PEOPLE, scope=actor.scope)
             _load_decided(conn, con)
         if summary.records >= 2:
-            roles = {"family_name", "given_name", "date_of_birth", "sex", "village_code"}
+            roles = {"family_name", "given_name", "family_name_km", "given_name_km",
+                     "date_of_birth", "sex", "village_code"}
             if _scalar(con, f"select count(phone) from {PEOPLE}"):
                 roles.add("phone")
             con.execute(f"create or replace view __spmis_registry_source as "

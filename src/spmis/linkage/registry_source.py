@@ -32,7 +32,8 @@ BATCH_ROWS = 100_000
 
 _SCHEMA = pa.schema([
     ("record_id", pa.int64()), ("household_id", pa.int64()),
-    ("family_name", pa.string()), ("given_name", pa.string()), ("sex", pa.string()),
+    ("family_name", pa.string()), ("given_name", pa.string()),
+    ("family_name_km", pa.string()), ("given_name_km", pa.string()), ("sex", pa.string()),
     ("dob", pa.date32()), ("dob_estimated", pa.bool_()), ("village_code", pa.string()),
     ("province_code", pa.string()), ("employment_type", pa.string()),
     *((t, pa.string()) for t in ID_TYPES),
@@ -72,7 +73,8 @@ def load_people(
 ) -> int:
     """Create DuckDB table ``table`` of the active people (see ``_SCHEMA``); returns the count.
 
-    Names are the Latin spelling when there is one, else the Khmer one.
+    Names are the Latin spelling when there is one, else the Khmer one; the Khmer spelling is
+    also kept on its own (``family_name_km``, ``given_name_km``) for the second-script roles.
     """
     con.execute(f"drop table if exists {table}")
     empty = _SCHEMA.empty_table()
@@ -85,7 +87,7 @@ def load_people(
         cols = list(zip(*rows, strict=True))
         fam = [lat if lat else km for lat, km in zip(cols[2], cols[3], strict=True)]
         giv = [lat if lat else km for lat, km in zip(cols[4], cols[5], strict=True)]
-        arrays = [cols[0], cols[1], fam, giv, *cols[6:]]
+        arrays = [cols[0], cols[1], fam, giv, cols[3], cols[5], *cols[6:]]
         batch = pa.table(arrays, schema=_SCHEMA)
         con.register("__spmis_batch", batch)
         con.execute(f"insert into {table} select * from __spmis_batch")
@@ -108,6 +110,7 @@ def registry_source_sql(table: str, roles: set[str], id_type: str | None = None)
         cols.append("given_name")
     if "full_name" in roles:
         cols.append("concat_ws(' ', family_name, given_name) as full_name")
+    cols += [r for r in ("family_name_km", "given_name_km") if r in roles]
     if "date_of_birth" in roles:
         cols.append("case when dob_estimated then cast(year(dob) as varchar) "
                     "else strftime(dob, '%Y-%m-%d') end as date_of_birth")

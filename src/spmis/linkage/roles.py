@@ -15,6 +15,7 @@ from spmis.errors import FieldError, InvalidInput
 __all__ = [
     "NAME_ROLES",
     "ROLES",
+    "SECOND_NAME_ROLES",
     "ColumnMapping",
     "parse_column_options",
 ]
@@ -24,6 +25,10 @@ ROLES: dict[str, str] = {
     "given_name": "given (personal) name, Khmer script or Latin",
     "family_name": "family name (written first in Cambodia), Khmer script or Latin",
     "full_name": "whole name, family name first, when it is not split",
+    "family_name_km": "family name in a second script (Khmer when family_name is Latin), "
+                      "compared alongside family_name",
+    "given_name_km": "given name in a second script (Khmer when given_name is Latin), "
+                     "compared alongside given_name",
     "date_of_birth": "date of birth: YYYY-MM-DD, DD/MM/YYYY, YYYYMMDD or a year alone",
     "sex": "sex: M/F, male/female, 1/2, ប្រុស/ស្រី",
     "phone": "phone number, any format (+855 and leading 0 are removed)",
@@ -34,6 +39,8 @@ ROLES: dict[str, str] = {
     "village_code": "NCDD village code (8 digits; a lost leading zero is restored)",
 }
 NAME_ROLES = ("given_name", "family_name", "full_name")
+#: roles of the second spelling of the name (see ``spmis.linkage.prepare``)
+SECOND_NAME_ROLES = ("family_name_km", "given_name_km")
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,15 @@ def parse_column_options(id_column: str, options: Iterable[str]) -> ColumnMappin
             "", "no_roles",
             "map at least one column to a role, e.g. --column given_name=FIRST_NAME",
             "សូមកំណត់ជួរឈរយ៉ាងហោចណាស់មួយទៅតួនាទីមួយ",
+        ))
+    second = [r for r in SECOND_NAME_ROLES if r in roles]
+    if not errors and second and not any(r in roles for r in NAME_ROLES):
+        errors.append(_role_error(
+            f"{second[0]}={roles[second[0]]}", "second_name_alone",
+            f"role {second[0]!r} is a second spelling: map family_name, given_name or "
+            "full_name too (a name in one script only goes to those roles)",
+            f"តួនាទី {second[0]!r} ជាការសរសេរទីពីរ៖ សូមកំណត់ family_name, given_name "
+            "ឬ full_name ផងដែរ",
         ))
     if not errors and not (
         any(r in roles for r in NAME_ROLES) or "id_number" in roles or "phone" in roles

@@ -93,6 +93,46 @@ def test_khmer_script_variants_are_the_same_name(a: str, b: str) -> None:
     assert level(name_comparison(), names("សុខ", a), names("សុខ", b)) == "same name key"
 
 
+def both_scripts(family: str | None, given: str | None, family_km: str | None,
+                 given_km: str | None) -> dict[str, str | None]:
+    return names(family, given) | {"family_name_km": family_km, "given_name_km": given_km}
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        # romanisations the Latin key does not fold, one Khmer spelling
+        (both_scripts("Sok", "Kalyan", "សុខ", "កល្យាណ"), both_scripts("Sok", "Kolyan", "សុខ", "កល្យាណ"),
+         "same second-script name"),
+        (both_scripts("Srey", "Leak", "ស្រី", "ល័ក្ខ"), both_scripts("Sray", "Leak", "ស្រី", "ល័ក្ខ"),
+         "same second-script name"),
+        # the same Latin key and a Khmer spelling on one side only: still the same name
+        (both_scripts("Sok", "Dara", "សុខ", "តារា"), both_scripts("Sokh", "Dara", None, None),
+         "same name key"),
+        # two Khmer names romanised alike: weak evidence
+        (both_scripts("Sok", "Dara", "សុខ", "តារា"), both_scripts("Sok", "Dara", "សុក", "ដារ៉ា"),
+         "same name key, second script differs"),
+        # only the Khmer name on one side, both spellings on the other
+        (both_scripts(None, None, "សុខ", "តារា"), both_scripts("Sok", "Dara", "សុខ", "តារា"),
+         "same second-script name"),
+        (both_scripts(None, None, None, None), both_scripts("Sok", "Dara", "សុខ", "តារា"),
+         "no name"),
+    ],
+)
+def test_second_script_name_levels(a: dict[str, str | None], b: dict[str, str | None],
+                                   expected: str) -> None:
+    assert level(name_comparison(second_script=True), a, b) == expected
+
+
+def test_second_script_adds_its_blocking_rules() -> None:
+    latin = {"family_name", "given_name", "date_of_birth", "village_code"}
+    rules = [r.get_blocking_rule("duckdb").blocking_rule_sql
+             for r in blocking_rules(latin | {"family_name_km", "given_name_km"})]
+    assert sum("name2_key" in r for r in rules) == 3
+    assert not any("name2_key" in r.get_blocking_rule("duckdb").blocking_rule_sql
+                   for r in blocking_rules(latin))
+
+
 def test_khmer_family_and_given_swapped() -> None:
     assert level(name_comparison(), names("សុខ", "ដារា"), names("ដារា", "សុខ")) == (
         "family and given swapped")

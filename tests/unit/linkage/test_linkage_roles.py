@@ -22,6 +22,7 @@ def test_parses_roles() -> None:
         (["given_name=A", "given_name=B"], "duplicate_role", "mapped twice"),
         ([], "no_roles", "at least one column"),
         (["sex=SEX", "village_code=V"], "no_identity_role", "cannot tell people apart"),
+        (["family_name_km=FAM_KM", "sex=SEX"], "second_name_alone", "map family_name"),
     ],
 )
 def test_bad_options_are_named(options: list[str], code: str, words: str) -> None:
