@@ -77,6 +77,8 @@ def main() -> None:
     parser.add_argument("--url", default=DEFAULT_URL, help="PostgreSQL server (admin database)")
     parser.add_argument("--database", default="spmis_bench")
     parser.add_argument("--chunk", type=int, default=None, help="rows per chunk")
+    parser.add_argument("--writers", type=int, default=None,
+                        help="parallel writer transactions (default: the importer's)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--profile", type=Path, default=None, help="write cProfile stats here")
     args = parser.parse_args()
@@ -137,7 +139,7 @@ def _run(args: argparse.Namespace, url: str, data: Path, rows_file: Path) -> Non
         profiler = cProfile.Profile()
         profiler.enable()
     summary = import_households(ctx, rows_file, SYSTEM, reject_path=data / "rejects.csv",
-                                progress=False)
+                                progress=False, writers=args.writers)
     elapsed = time.perf_counter() - t0
     server_cpu, client_cpu = _cpu_seconds(pids) - server_cpu0, _own_cpu() - client_cpu0
     if args.profile:

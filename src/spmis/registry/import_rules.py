@@ -273,14 +273,14 @@ def validate_households_together(frame: pl.DataFrame) -> pl.DataFrame:
         check((heads == 0) & known.all().over("_run"), "relationship",
               "exactly one member must be the head", "ត្រូវមានមេគ្រួសារម្នាក់"),
         check(pl.col("person_key").is_not_null()
-              & (pl.int_range(pl.len()).over("person_key") > 0), "person_key",
+              & ~pl.col("person_key").is_first_distinct(), "person_key",
               "appears more than once in the file", "មានច្រើនជាងម្តងក្នុងឯកសារ"),
     ]
     for col, t in IDENTIFIER_COLUMNS.items():
         if t is IdentifierType.PHONE:
             continue
         c = pl.col(f"_id_{col}")
-        checks.append(check(c.is_not_null() & (pl.int_range(pl.len()).over(c) > 0), col,
+        checks.append(check(c.is_not_null() & ~c.is_first_distinct(), col,
                             "is given for another person earlier in the file",
                             "លេខសម្គាល់នេះបានផ្តល់ឱ្យបុគ្គលម្នាក់ទៀតរួចហើយ"))
     return add_errors(frame, checks)

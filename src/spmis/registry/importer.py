@@ -435,9 +435,9 @@ class _HouseholdImport:
         return frame.with_columns(**out)
 
     def _against_database(self, store: BulkStore, frame: pl.DataFrame) -> pl.DataFrame:
-        hh_keys = frame["household_key"].drop_nulls().unique().to_list()
-        p_keys = frame["person_key"].drop_nulls().unique().to_list()
-        ent_keys = frame["enterprise_key"].drop_nulls().unique().to_list()
+        hh_keys = frame["household_key"].drop_nulls().unique()
+        p_keys = frame["person_key"].drop_nulls().unique()
+        ent_keys = frame["enterprise_key"].drop_nulls().unique()
         S, I16, D, B = pl.String, pl.Int16, pl.Date, pl.Boolean
         hh_db = store.fetch(
             "SELECT external_key, id, village_code, address_detail, idpoor_level, "
@@ -469,12 +469,12 @@ class _HouseholdImport:
         owners = pl.concat([store.fetch(
             "SELECT value_hash, id_type, person_id FROM person_identifier "
             f"WHERE id_type = '{rules.IDENTIFIER_COLUMNS[c].value}' AND value_hash {{match}}",
-            frame[f"_h_{c}"].drop_nulls().unique().to_list(),
+            frame[f"_h_{c}"].drop_nulls().unique(),
             {"value_hash": S, "id_type": S, "owner": pl.Int64}) for c in unique_cols])
         # stored identifiers of those people, one column per type (keyed hashes compared)
         stored_ids = store.fetch(
             "SELECT person_id, id_type, value_hash FROM person_identifier "
-            "WHERE person_id {match}", p_db["_p_id"].to_list(),
+            "WHERE person_id {match}", p_db["_p_id"],
             {"_p_id": pl.Int64, "id_type": S, "value_hash": S})
         for col, id_type in rules.IDENTIFIER_COLUMNS.items():
             p_db = p_db.join(
