@@ -639,7 +639,9 @@ class _HouseholdImport:
                                          value_clear=pl.col("_value"))
             frames.append(part.drop("_value").with_columns(created_at=pl.lit(ts)))
         if frames:
-            store.insert(person_identifier, pl.concat(frames))
+            # in key order: each index entry goes to the right edge of the indexes on
+            # (person_id, id_type) and id instead of splitting pages in the middle
+            store.insert(person_identifier, pl.concat(frames).sort("person_id", "id_type"))
 
     def _write_log(self, store: BulkStore, hh_rows: pl.DataFrame, people: pl.DataFrame,
                    now: datetime) -> None:
