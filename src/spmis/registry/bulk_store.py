@@ -49,17 +49,28 @@ class BulkStore:
         self.is_postgres = conn.dialect.name == "postgresql"
 
     # ------------------------------------------------------------------ reads
-    def fetch(self, sql: str, keys: Sequence[Any] | pl.Series,
-              schema: dict[str, Any]) -> pl.DataFrame:
+    def fetch(self, sql: str, keys: Sequence[Any] | pl.Series, schema: dict[str, Any],
+              unique: bool = False) -> pl.DataFrame:
         """Rows of ``sql`` as a frame; ``sql`` holds one ``{match}`` placeholder, written right
-        after the column to match against ``keys`` (``WHERE h.external_key {match}``)."""
+        after the column to match against ``keys`` (``WHERE h.external_key {match}``).
+
+        ``unique``: at most one row per key (a unique index on the matched column). On
+        PostgreSQL each key is then looked up through that index (``unnest`` of the keys,
+        ``LATERAL`` the query with ``= key LIMIT 1``), so a chunk costs the same whatever the
+        size of the table. Given ``= ANY(20,000 keys)``, the planner scans the whole table
+        (with parallel workers) once the table is large, chunk after chunk."""
         series = keys if isinstance(keys, pl.Series) else pl.Series(list(keys))
         if series.len() == 0:
             return pl.DataFrame(schema=schema)
         if self.is_postgres:
             literal, element = array_literal(series)
-            result = self.conn.exec_driver_sql(
-                sql.format(match=f"= ANY(CAST(%s AS {element}[]))"), (literal,))
+            if unique:
+                query = (f"SELECT found.* FROM unnest(CAST(%s AS {element}[])) AS wanted(key) "
+                         f"CROSS JOIN LATERAL ({sql.format(match='= wanted.key')} LIMIT 1) "
+                         "AS found")
+            else:
+                query = sql.format(match=f"= ANY(CAST(%s AS {element}[]))")
+            result = self.conn.exec_driver_sql(query, (literal,))
             return pl.DataFrame([tuple(r) for r in result], schema=schema, orient="row")
         result = self.conn.exec_driver_sql(
             sql.format(match="IN (SELECT value FROM json_each(?))"),

@@ -445,7 +445,7 @@ class _HouseholdImport:
             "WHERE external_key {match}", hh_keys,
             {"household_key": S, "_hh_id": pl.Int64, "_db_village_code": S,
              "_db_address_detail": S, "_db_idpoor_level": I16, "_db_idpoor_card_number": S,
-             "_db_idpoor_valid_from": D, "_db_idpoor_valid_to": D})
+             "_db_idpoor_valid_from": D, "_db_idpoor_valid_to": D}, unique=True)
         p_db = store.fetch(
             "SELECT p.external_key, p.id, h.external_key, p.relationship, p.family_name_km, "
             "p.given_name_km, p.family_name_latin, p.given_name_latin, p.sex, p.date_of_birth, "
@@ -460,17 +460,19 @@ class _HouseholdImport:
              "_db_date_of_birth": D, "_db_dob_estimated": B, "_db_disability": B,
              "_db_functional_difficulties": S, "_db_pregnant": B,
              "_db_expected_delivery_date": D, "_db_occupation": S, "_db_employment_type": S,
-             "_db_enterprise_key": S})
+             "_db_enterprise_key": S}, unique=True)
         ent_db = store.fetch("SELECT external_key, id FROM enterprise WHERE external_key {match}",
-                             ent_keys, {"enterprise_key": S, "_enterprise_id": pl.Int64})
+                             ent_keys, {"enterprise_key": S, "_enterprise_id": pl.Int64},
+                             unique=True)
         unique_cols = [c for c, t in rules.IDENTIFIER_COLUMNS.items() if t in UNIQUE_IDENTIFIERS]
-        # owners of the unique identifiers: one query per type, so that the (id_type,
-        # value_hash) index is used
+        # owners of the unique identifiers: one query per type, each key through the unique
+        # (id_type, value_hash) index
         owners = pl.concat([store.fetch(
             "SELECT value_hash, id_type, person_id FROM person_identifier "
             f"WHERE id_type = '{rules.IDENTIFIER_COLUMNS[c].value}' AND value_hash {{match}}",
             frame[f"_h_{c}"].drop_nulls().unique(),
-            {"value_hash": S, "id_type": S, "owner": pl.Int64}) for c in unique_cols])
+            {"value_hash": S, "id_type": S, "owner": pl.Int64}, unique=True)
+            for c in unique_cols])
         # stored identifiers of those people, one column per type (keyed hashes compared)
         stored_ids = store.fetch(
             "SELECT person_id, id_type, value_hash FROM person_identifier "
@@ -757,7 +759,7 @@ def _enterprise_chunk(conn: Connection, rows: pl.DataFrame, villages: pl.Series,
         "WHERE external_key {match}", frame["enterprise_key"].drop_nulls().unique().to_list(),
         {"enterprise_key": S, "_id": pl.Int64, "_db_name_latin": S, "_db_name_km": S,
          "_db_nssf_employer_number": S, "_db_moc_registration_number": S, "_db_tax_id": S,
-         "_db_village_code": S, "_db_sector": S, "_db_size_workers": pl.Int64})
+         "_db_village_code": S, "_db_sector": S, "_db_size_workers": pl.Int64}, unique=True)
     frame = frame.join(existing, on="enterprise_key", how="left", maintain_order="left")
     ok = pl.col(rules.ERRORS).list.len() == 0
     exists = pl.col("_id").is_not_null()
@@ -771,7 +773,7 @@ def _enterprise_chunk(conn: Connection, rows: pl.DataFrame, villages: pl.Series,
     for f in _ENTERPRISE_UNIQUE:
         owners = store.fetch(f"SELECT {f}, id FROM enterprise WHERE {f} {{match}}",
                              frame[f].drop_nulls().unique().to_list(),
-                             {f: S, f"_owner_{f}": pl.Int64})
+                             {f: S, f"_owner_{f}": pl.Int64}, unique=True)
         frame = frame.join(owners, on=f, how="left", maintain_order="left")
         checks.append(rules.check(pl.col(f"_owner_{f}").is_not_null()
                                   & ~pl.col(f"_owner_{f}").eq_missing(pl.col("_id")), f,

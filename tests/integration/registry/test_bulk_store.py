@@ -32,3 +32,7 @@ def test_fetch_finds_odd_keys_and_only_them(ctx: AppContext) -> None:
                           found["id"].to_list(), {"id": pl.Int64, "key": pl.String})
         assert sorted(ids["key"].to_list()) == sorted(ODD_KEYS)
         assert store.fetch(sql, [], schema).height == 0
+        # one row per key, each key through the unique index (PostgreSQL): the same rows
+        one_each = store.fetch(sql, [*ODD_KEYS, "missing", "other"], schema, unique=True)
+        assert sorted(one_each["key"].to_list()) == sorted([*ODD_KEYS, "other"])
+        assert store.fetch(sql, [], schema, unique=True).height == 0
