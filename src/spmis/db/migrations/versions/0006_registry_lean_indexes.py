@@ -1,8 +1,8 @@
 """registry: leaner indexes - prefix search on the village code, partial indexes where most rows
 have nothing to find
 
-Every index kept here is one a query uses; the ones dropped were paid for on every insert
-(about a third of the database's work in a bulk import) and used by no query:
+Every index kept here is one a query uses. Index upkeep is close to half of the database's work
+in a bulk import; the indexes dropped were paid for on every insert and used by no query:
 
 - household: area search and scope are prefix tests on ``village_code`` (codes nest), served by
   its index once the column has collation "C" on PostgreSQL (with the database's default
