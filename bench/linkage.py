@@ -8,8 +8,8 @@
    romanisation variants, typos, swapped day/month, estimated years, moves) or the linkage
    package's own generator (``--generator own``: also dates written DD/MM/YYYY, name order
    swaps, missing fields).
-2. In a fresh process each (so peak memory is the run's own, DuckDB included, from
-   ``ru_maxrss``), run
+2. In a fresh process each (so peak memory is the run's own, from
+   ``VmHWM``, DuckDB included), run
    - SPMIS: the ``spmis link dedupe`` path (CSV read, checks, standardise, train without labels,
      score, cluster, write the output CSV);
    - the reference: Splink on the raw columns with its library comparisons (NameComparison,
@@ -67,6 +67,15 @@ def generate(people: int, generator: str, folder: Path, seed: int) -> dict[str, 
 
 
 def _peak_mb() -> float:
+    """Peak resident memory of this process's own image (``VmHWM``). Not ``ru_maxrss``: Linux
+    carries the parent's peak across fork and exec into it, so a child started after
+    generating 4,000,000 records reported the generator's 4.7 GB whatever it used itself."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
