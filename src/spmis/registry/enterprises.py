@@ -109,17 +109,7 @@ class EnterpriseUseCases(RegistryBase):
     ) -> s.Page[s.EnterpriseOut]:
         page_size = self._page_size(page_size)
         conditions: list[Any] = [enterprise.c.status == "active"]
-        if actor.scope:
-            conditions.append(enterprise.c.village_code.startswith(actor.scope))
-        if area is not None:
-            if not self.ctx.gazetteer.is_area(area):
-                raise InvalidInput.one(
-                    ("area",),
-                    "unknown_area",
-                    "is not a province, district, commune or village code",
-                    "មិនមែនជាលេខកូដតំបន់រដ្ឋបាល",
-                )
-            conditions.append(enterprise.c.village_code.startswith(area))
+        conditions += self._area_conditions(actor, area, enterprise.c.village_code)
         if name:
             conditions.append(
                 or_(

@@ -404,10 +404,12 @@ class RegistryBase:
             page_size or self.ctx.settings.default_page_size, self.ctx.settings.max_page_size
         )
 
-    def _area_conditions(self, actor: Actor, area: str | None) -> list[Any]:
+    def _area_conditions(self, actor: Actor, area: str | None,
+                         village_code: Any = household.c.village_code) -> list[Any]:
+        """Scope and area filters as prefix tests on ``village_code`` (household's by default)."""
         conditions: list[Any] = []
         if actor.scope:
-            conditions.append(household.c.village_code.startswith(actor.scope))
+            conditions.append(village_code.startswith(actor.scope))
         if area is not None:
             if not self.ctx.gazetteer.is_area(area):
                 raise InvalidInput.one(
@@ -419,7 +421,7 @@ class RegistryBase:
             # codes nest: a village code starts with its commune, district and province codes,
             # so one indexed prefix test covers every level (see registry.store)
             if len(area) == len("12010101"):
-                conditions.append(household.c.village_code == area)
+                conditions.append(village_code == area)
             else:
-                conditions.append(household.c.village_code.startswith(area))
+                conditions.append(village_code.startswith(area))
         return conditions
