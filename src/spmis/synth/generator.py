@@ -164,11 +164,12 @@ class _Names:
         self.giv_latin = [lat for _, lat, _ in GIVEN_NAMES]
         self.giv_latin_flat = pl.Series([v for lat in self.giv_latin for v in lat[:3]])
         sexes = np.array([s for _, _, s in GIVEN_NAMES])
-        base = _popularity(len(GIVEN_NAMES))
         self.giv_idx = {
             sex: np.flatnonzero((sexes == sex) | (sexes == "U")) for sex in ("M", "F")
         }
-        self.giv_p = {sex: base[idx] / base[idx].sum() for sex, idx in self.giv_idx.items()}
+        # ranked within each sex: one curve over the whole list put every woman's name (listed
+        # first) at its head, and about one woman in ten was Sophea
+        self.giv_p = {sex: _popularity(len(idx)) for sex, idx in self.giv_idx.items()}
 
 
 def generate(

@@ -168,3 +168,32 @@ GIVEN_NAMES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("សុវណ្ណា", ("Sovanna", "Sovana", "Sovannah"), "U"),
     ("ចាន់ដារ៉ា", ("Chandara", "Chan Dara", "Chandarra"), "U"),
 )
+
+# Many Khmer given names join a first syllable to a second one (សុខ + ហេង = សុខហេង, Sokheng;
+# ស្រី + មុំ = ស្រីមុំ, Sreymom). Compounds of these first syllables with the family-name
+# syllables above widen the pool from about 100 names to about 400, so that, as in a real
+# register, most full names are not shared by hundreds of people. Romanised joined, spaced,
+# and with the second spelling of each part (Sokheng, Sok Heng, Sokhhaeng).
+COMPOUND_FIRST_SYLLABLES: tuple[tuple[str, str], ...] = (
+    ("សុខ", "U"), ("ចាន់", "U"), ("គីម", "U"), ("ស្រី", "F"), ("ប៊ុន", "M"), ("លី", "U"),
+)
+
+
+def _compound_given_names() -> tuple[tuple[str, tuple[str, ...], str], ...]:
+    latin = dict(FAMILY_NAMES)
+    taken = {km for km, _, _ in GIVEN_NAMES}
+    out: list[tuple[str, tuple[str, ...], str]] = []
+    for first, sex in COMPOUND_FIRST_SYLLABLES:
+        a = latin[first]
+        for second, b in FAMILY_NAMES:
+            km = first + second
+            if second == first or km in taken:
+                continue
+            taken.add(km)
+            out.append((km, (a[0] + b[0].lower(), f"{a[0]} {b[0]}", a[1] + b[1].lower()), sex))
+    return tuple(out)
+
+
+# The common single names first (the most popular draw from the head of the list), then the
+# compounds.
+GIVEN_NAMES = GIVEN_NAMES + _compound_given_names()
