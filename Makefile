@@ -29,14 +29,14 @@ run: install
 	$(BIN)/spmis serve --host $(HOST) --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench examples
 
 typecheck: install
 	$(BIN)/mypy
 
 ## make test: set up and run ruff, mypy and every test, on SQLite and on PostgreSQL
 test: install
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 

@@ -42,6 +42,7 @@ from spmis.linkage.comparisons import build_settings, training_rules
 from spmis.linkage.engine import PREPARED, LinkageOptions, _prior_match_share, connect, dedupe
 from spmis.linkage.evaluate import PairScores, pairwise_scores
 from spmis.linkage.prepare import prepare
+from spmis.linkage.saved_model import port_model
 from spmis.linkage.synthetic import generate
 
 ROLES = {"family_name", "given_name", "sex", "date_of_birth", "village_code", "phone",
@@ -88,19 +89,25 @@ def run_spark(spark: SparkSession, parquet: Path, records: int, prior: Any,
                 print(f"Spark: EM skipped: {str(exc).splitlines()[0]}")
     model = trainer.misc.save_model_to_json()
     model["probability_two_random_records_match"] = prior(model)
-    linker = Linker(db_api.register(df), model, log_level=None)
+    pairs_scored, clusters = score_on_spark(spark, parquet, model, opts)
+    jvm = _jvm_cpu_s(spark)
+    return {"pairs": pairs_scored, "clusters": clusters, "model": model,
+            "seconds": time.perf_counter() - t0,
+            "cpu_s": None if jvm is None else _cpu_s() + jvm - cpu0}
 
+
+def score_on_spark(spark: SparkSession, parquet: Path, model: dict[str, Any],
+                   opts: LinkageOptions) -> tuple[int, Any]:
+    """Score and cluster with a Spark-dialect model: pairs scored and (unique_id, cluster_id)."""
+    df = spark.read.parquet(str(parquet))
+    linker = Linker(SparkAPI(spark_session=spark).register(df), model, log_level=None)
     blocked = linker.inference.compute_blocked_pairs_for_predict()
     pairs_scored = blocked.as_spark_dataframe().count()
     predictions = linker.inference.predict(
         threshold_match_probability=min(opts.pair_floor, opts.threshold), warning_mode="never")
     clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=opts.threshold)
-    clusters = clustered.as_spark_dataframe().select("unique_id", "cluster_id").toArrow()
-    jvm = _jvm_cpu_s(spark)
-    return {"pairs": pairs_scored, "clusters": clusters, "model": model,
-            "seconds": time.perf_counter() - t0,
-            "cpu_s": None if jvm is None else _cpu_s() + jvm - cpu0}
+    return pairs_scored, clustered.as_spark_dataframe().select("unique_id", "cluster_id").toArrow()
 
 
 def largest_m_difference(a: dict[str, Any], b: dict[str, Any]) -> tuple[float, str]:
@@ -137,22 +144,7 @@ def main() -> None:
     parquet = workdir / "prepared.parquet"
     con.execute(f"copy {PREPARED} to '{parquet}' (format parquet)")
 
-    # 3. Spark: the same settings, trained and scored the engine's way
-    spark = spark_session(workdir, args.cores)
-    try:
-        spark_out = run_spark(
-            spark, parquet, report.rows,
-            lambda model: _prior_match_share(con, ROLES, report.rows,
-                                             opts.deterministic_recall, model),
-            opts)
-    finally:
-        spark.stop()
-    con.register("spark_clusters_arrow", spark_out["clusters"])
-    con.execute(f"""create table spark_clusters as
-        select p.record_id, cast(c.cluster_id as varchar) as cluster_id
-        from spark_clusters_arrow as c join {PREPARED} as p using (unique_id)""")
-
-    # 4. DuckDB: the engine itself, on a fresh connection
+    # 3. DuckDB: the engine itself, on a fresh connection
     duck_con = connect()
     duck_con.register("people_arrow", rows.to_arrow())
     duck_con.execute("create view people as select * from people_arrow")
@@ -162,6 +154,26 @@ def main() -> None:
     con.register("duck_clusters_arrow",
                  duck_con.sql(f"select * from {duck.clusters}").to_arrow_table())
     con.execute("create table duck_clusters as select * from duck_clusters_arrow")
+
+    # 4. Spark: the same settings, trained and scored the engine's way; then the model DuckDB
+    # trained, moved to Spark's dialect by port_model, scoring the same list on Spark
+    spark = spark_session(workdir, args.cores)
+    try:
+        spark_out = run_spark(
+            spark, parquet, report.rows,
+            lambda model: _prior_match_share(con, ROLES, report.rows,
+                                             opts.deterministic_recall, model),
+            opts)
+        ported_pairs, ported_clusters = score_on_spark(
+            spark, parquet, port_model(duck.model, ROLES, "spark"), opts)
+    finally:
+        spark.stop()
+    for name, arrow in (("spark_clusters", spark_out["clusters"]),
+                        ("ported_clusters", ported_clusters)):
+        con.register(f"{name}_arrow", arrow)
+        con.execute(f"""create table {name} as
+            select p.record_id, cast(c.cluster_id as varchar) as cluster_id
+            from {name}_arrow as c join {PREPARED} as p using (unique_id)""")
 
     # 5. figures
     results: list[tuple[str, int, int, PairScores, float, float | None]] = [
@@ -186,6 +198,10 @@ def main() -> None:
     print(f"Spark vs DuckDB clusters: {agree.true_positives:,} co-clustered pairs in both, "
           f"{agree.predicted_pairs - agree.true_positives:,} only in Spark, "
           f"{agree.true_pairs - agree.true_positives:,} only in DuckDB")
+    same = pairwise_scores(con, "ported_clusters", "duck_as_truth")
+    print(f"DuckDB's model on Spark: {ported_pairs:,} pairs scored, "
+          f"{same.predicted_pairs - same.true_positives:,} co-clustered pairs not in DuckDB's "
+          f"clusters, {same.true_pairs - same.true_positives:,} of DuckDB's missing")
     diff, level = largest_m_difference(spark_out["model"], duck.model)
     prior_s = spark_out["model"]["probability_two_random_records_match"]
     prior_d = duck.model["probability_two_random_records_match"]

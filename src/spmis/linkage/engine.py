@@ -42,6 +42,7 @@ from spmis.errors import InvalidInput
 from spmis.linkage.comparisons import build_settings, training_rules
 from spmis.linkage.prepare import PrepareReport, prepare
 from spmis.linkage.roles import NAME_ROLES
+from spmis.linkage.saved_model import ModelMismatch, port_model
 
 __all__ = ["LinkageOptions", "LinkageResult", "connect", "dedupe"]
 
@@ -200,7 +201,14 @@ def _dedupe(
         linker = Linker(db_api.register(PREPARED), trained, log_level=None)
         timings["train"] = time.perf_counter() - t
     else:
-        linker = Linker(table, dict(model), log_level=None)
+        # a model trained on another backend (Spark) keeps that dialect's SQL in its levels
+        try:
+            given = dict(model) if model.get("sql_dialect", "duckdb") == "duckdb" else (
+                port_model(model, roles, "duckdb"))
+        except ModelMismatch as exc:
+            raise InvalidInput.one(("model",), "model_levels", str(exc),
+                                   "ម៉ូដែលមិនត្រូវនឹងតួនាទីដែលបានកំណត់ទេ") from None
+        linker = Linker(table, given, log_level=None)
         notes = ["model given: training skipped"]
 
     say("scoring candidate pairs")

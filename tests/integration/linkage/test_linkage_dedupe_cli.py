@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from spmis.cli import app
 from spmis.linkage.evaluate import pairwise_scores
+from spmis.linkage.saved_model import port_model
 from spmis.linkage.synthetic import generate
 
 runner = CliRunner()
@@ -68,6 +69,25 @@ def test_dedupe_finds_the_known_duplicates(people: tuple[Path, Path], tmp_path: 
     assert code == 0, text
     assert "training skipped" in text
     assert again.read_text() == out.read_text()
+
+    # the same model in Spark's dialect (as a registry on Spark would save it) runs here too
+    roles = {"family_name", "given_name", "date_of_birth", "sex", "village_code", "phone",
+             "id_number"}
+    spark_model = tmp_path / "spark.model.json"
+    spark_model.write_text(json.dumps(port_model(model, roles, "spark")), encoding="utf-8")
+    from_spark = tmp_path / "from_spark.csv"
+    code, text = run(str(people_csv), "--id-column", "ID", *ROLES, "--out", str(from_spark),
+                     "--model", str(spark_model))
+    assert code == 0, text
+    assert from_spark.read_text() == out.read_text()
+
+    # a Spark model whose levels are not those of this version is refused, not guessed at
+    other = port_model(model, roles, "spark")
+    other["comparisons"][0]["comparison_levels"][1]["label_for_charts"] = "renamed"
+    spark_model.write_text(json.dumps(other), encoding="utf-8")
+    code, text = run(str(people_csv), "--id-column", "ID", *ROLES, "--out", str(from_spark),
+                     "--model", str(spark_model))
+    assert code == 2 and "model" in text and "renamed" in text, text
 
 
 def test_small_list_without_training(tmp_path: Path) -> None:
