@@ -189,6 +189,18 @@ def _year_condition(op: str, value: Any) -> ColumnElement[bool]:
 _DERIVED_CODES = {"province_code": 2, "district_code": 4, "commune_code": 6}
 
 
+def _derived_code_range(op: str, code: str) -> ColumnElement[bool]:
+    """``<derived code> <op> code`` (code as long as the derived code) as a range on the indexed
+    village code, which starts with it: before ``code`` is below it whatever follows, and a
+    village code above ``code`` that does not start with it has a greater prefix."""
+    village = household.c.village_code
+    starts = village.startswith(code, autoescape=True)
+    return {
+        "lt": village < code, "ge": village >= code,
+        "gt": and_(village > code, not_(starts)), "le": or_(village < code, starts),
+    }[op]
+
+
 def compile_condition(cond: Cond, hashes: dict[tuple[str, str], str | None]) -> ColumnElement[bool]:
     """SQL for one condition. ``hashes`` maps (identifier type, raw value) to its blind index
     (None when the value is malformed: such a condition matches nothing)."""
@@ -215,6 +227,8 @@ def compile_condition(cond: Cond, hashes: dict[tuple[str, str], str | None]) -> 
         return or_(false(), *[
             household.c.village_code.startswith(code, autoescape=True)
             for code in values if isinstance(code, str) and len(code) == _DERIVED_CODES[attr]])
+    if attr in _DERIVED_CODES and isinstance(value, str) and len(value) == _DERIVED_CODES[attr]:
+        return _derived_code_range(op, value)
     column = {
         "sex": person.c.sex, "birth_date": person.c.date_of_birth,
         "province_code": household.c.province_code, "district_code": household.c.district_code,

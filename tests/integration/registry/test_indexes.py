@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 
 from spmis.auth.model import SYSTEM, Actor
 from spmis.context import AppContext
 from spmis.db.migrate import upgrade
+from spmis.interop.model import Cond
+from spmis.interop.store import compile_condition
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
+from spmis.registry.store import household
 from tests.conftest import empty_database, make_settings
 
 pytestmark = pytest.mark.postgres
@@ -136,6 +139,22 @@ def test_identifier_lookups_use_the_partial_indexes(pg_ctx: AppContext) -> None:
                    "person_identifier", "uq_person_identifier_owner")
         _all_plans(_plans(pg_ctx, by(s.IdentifierType.PHONE, "012 345 678")),
                    "person_identifier", "ix_person_identifier_phone")
+
+
+def test_dci_ranges_on_derived_codes_use_the_village_code_index(pg_ctx: AppContext) -> None:
+    """A DCI ``province_code lt 02`` (and the like) is a range on the indexed village code, not
+    a scan of the derived column, which has no index."""
+    _fill(pg_ctx)
+    cases = [("province_code", "lt", "02"), ("province_code", "le", "01"),
+             ("district_code", "gt", "2400"), ("commune_code", "ge", "240000")]
+    with pg_ctx.engine.connect() as conn:
+        for attr, op, code in cases:
+            query = select(household.c.id).where(compile_condition(Cond(attr, op, code), {}))
+            assert conn.execute(query).first() is not None, (attr, op, code)
+            sql = str(query.compile(conn.engine, compile_kwargs={"literal_binds": True}))
+            plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + sql).scalars())
+            assert "Seq Scan on household" not in plan, plan
+            assert "ix_household_village_code" in plan, plan
 
 
 def test_collation_and_partial_indexes_as_the_code_declares(pg_ctx: AppContext) -> None:
