@@ -5,17 +5,17 @@ duplicate pairs that nothing in the records separates from namesakes, and the ce
     .venv/bin/python bench/linkage_ceiling.py --folder DIR            # people.csv, truth.csv
 
 The bound is generous to the engine: every true pair outside the classes below counts as found
-and no false pair is made anywhere, except in the namesake class, where it may decide by how
-common the name is as well as an oracle could.
+and no false pair is made anywhere, except in the two namesake classes, where it may decide by
+how common the name is as well as an oracle could. Pairs are in different communes, with the
+same sex, and share no phone or identifier:
 
-1. True pairs moved out of their commune with another date of birth (a year alone, a year off)
-   and no shared phone or identifier: not candidates for an engine whose country-wide blocks
-   need the name and the exact date (a name and a year across the country makes blocks that
-   grow with the square of the list); counted as lost.
-2. Pairs in different communes with the same Latin full name, the same exact date and the same
-   sex, sharing no phone or identifier: true duplicates and namesakes alike. Grouped by the
-   number of holders of the name, joined group by group, best true share first; the best F1 of
-   any such prefix is the ceiling.
+1. the same Latin full name and the same exact date of birth;
+2. the same Latin full name and the same year of birth, the dates differing (a year alone, an
+   estimated date);
+3. a different name or spelling and another date: lost (nothing is left to link them by).
+
+Classes 1 and 2 are grouped by the number of holders of the name and joined group by group,
+best true share first; the best F1 of any such prefix is the ceiling.
 """
 
 from __future__ import annotations
@@ -38,37 +38,43 @@ def ceiling(folder: Path) -> None:
         join read_csv('{folder / 'truth.csv'}', all_varchar = true) as t using (person_key)""")
     shared = ("(coalesce(a.phone = b.phone, false) "
               "or coalesce(a.national_id = b.national_id, false))")
-    other_commune = "substr(a.village_code, 1, 6) <> substr(b.village_code, 1, 6)"
+    apart = (f"substr(a.village_code, 1, 6) <> substr(b.village_code, 1, 6) "
+             f"and a.sex = b.sex and not {shared}")
+    same_year = "substr(a.date_of_birth, 1, 4) = substr(b.date_of_birth, 1, 4)"
     true_pairs, moved, lost = con.execute(f"""
-        select count(*), count(*) filter (where {other_commune}),
-               count(*) filter (where {other_commune} and a.date_of_birth <> b.date_of_birth
-                                and not {shared})
+        select count(*),
+               count(*) filter (where substr(a.village_code, 1, 6)
+                                      <> substr(b.village_code, 1, 6)),
+               count(*) filter (where {apart} and a.date_of_birth <> b.date_of_birth
+                                and not (a.name = b.name and {same_year}))
         from r as a join r as b on a.entity_id = b.entity_id and a.person_key < b.person_key
         """).fetchall()[0]
     groups = con.execute(f"""
         with holders as (select name, count(*) as n from r group by name)
-        select h.n, count(*) filter (where a.entity_id = b.entity_id) as true_pairs,
+        select a.date_of_birth = b.date_of_birth as exact, h.n,
+               count(*) filter (where a.entity_id = b.entity_id) as true_pairs,
                count(*) filter (where a.entity_id <> b.entity_id) as namesakes
         from r as a join r as b
-          on a.name = b.name and a.date_of_birth = b.date_of_birth and a.sex = b.sex
-         and a.person_key < b.person_key and {other_commune} and not {shared}
+          on a.name = b.name and {same_year} and a.person_key < b.person_key and {apart}
         join holders as h on h.name = a.name
-        group by h.n""").fetchall()
-    in_class = sum(t for _, t, _ in groups)
-    namesakes = sum(f for _, _, f in groups)
-    tp, fp = true_pairs - lost - in_class, 0
+        group by all""").fetchall()
+    in_class = {e: sum(t for x, _, t, _ in groups if x == e) for e in (True, False)}
+    namesakes = {e: sum(f for x, _, _, f in groups if x == e) for e in (True, False)}
+    tp, fp = true_pairs - lost - sum(in_class.values()), 0
 
     def f1(tp: int, fp: int) -> float:
         return 2 * tp / (2 * tp + fp + (true_pairs - tp))
 
     best = (f1(tp, fp), tp, fp)
-    for _, t, f in sorted(groups, key=lambda g: -g[1] / (g[1] + g[2])):
+    for _, _, t, f in sorted(groups, key=lambda g: -g[2] / (g[2] + g[3])):
         tp, fp = tp + t, fp + f
         best = max(best, (f1(tp, fp), tp, fp))
     print(f"true duplicate pairs {true_pairs:,}; moved out of the commune {moved:,}")
-    print(f"1. moved, another date, no shared phone or identifier (not candidates): {lost:,}")
-    print(f"2. other commune, same name, exact date and sex, nothing shared: {in_class:,} true "
-          f"pairs, {namesakes:,} namesakes")
+    print(f"1. same name and exact date: {in_class[True]:,} true pairs, "
+          f"{namesakes[True]:,} namesakes")
+    print(f"2. same name and year, dates differ: {in_class[False]:,} true pairs, "
+          f"{namesakes[False]:,} namesakes")
+    print(f"3. another name and another date, nothing shared (lost): {lost:,}")
     print(f"ceiling: F1 {best[0]:.4f} (precision {best[1] / (best[1] + best[2]):.4f}, "
           f"recall {best[1] / true_pairs:.4f})")
 
