@@ -191,8 +191,9 @@ _DERIVED_CODES = {"province_code": 2, "district_code": 4, "commune_code": 6}
 
 def _derived_code_range(op: str, code: str) -> ColumnElement[bool]:
     """``<derived code> <op> code`` (code as long as the derived code) as a range on the indexed
-    village code, which starts with it: before ``code`` is below it whatever follows, and a
-    village code above ``code`` that does not start with it has a greater prefix."""
+    village code. Codes nest, so the village code starts with the derived code: a village code
+    below ``code`` has a smaller prefix, and one above it that does not start with it a greater
+    one."""
     village = household.c.village_code
     starts = village.startswith(code, autoescape=True)
     return {
