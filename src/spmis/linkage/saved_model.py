@@ -46,14 +46,18 @@ def port_model(model: Mapping[str, Any], roles: Collection[str], dialect: str
             f"the model compares {[c.get('output_column_name') for c in saved]}, "
             f"the roles give {names}")
     for comp_t, comp_s in zip(target["comparisons"], saved, strict=True):
+        levels_s = comp_s.get("comparison_levels")
+        if not isinstance(levels_s, list) or not all(isinstance(lv, dict) for lv in levels_s):
+            raise ModelMismatch(
+                f"comparison {comp_t['output_column_name']!r}: the model's levels are not a "
+                "list of levels")
         labels_t = [lv.get("label_for_charts") for lv in comp_t["comparison_levels"]]
-        labels_s = [lv.get("label_for_charts") for lv in comp_s.get("comparison_levels", [])]
+        labels_s = [lv.get("label_for_charts") for lv in levels_s]
         if labels_t != labels_s:
             raise ModelMismatch(
                 f"comparison {comp_t['output_column_name']!r}: the model has levels "
                 f"{labels_s}, the roles give {labels_t}")
-        for level_t, level_s in zip(comp_t["comparison_levels"], comp_s["comparison_levels"],
-                                    strict=True):
+        for level_t, level_s in zip(comp_t["comparison_levels"], levels_s, strict=True):
             for key in _TRAINED:
                 if level_s.get(key) is not None:
                     level_t[key] = level_s[key]

@@ -73,3 +73,10 @@ def test_model_with_other_levels_is_refused() -> None:
     saved["comparisons"][1]["comparison_levels"][2]["label_for_charts"] = "renamed"
     with pytest.raises(ModelMismatch, match=r"date_of_birth.*renamed"):
         port_model(saved, ROLES, "spark")
+
+
+def test_model_with_malformed_levels_is_refused() -> None:
+    saved = trained(ROLES)
+    saved["comparisons"][2]["comparison_levels"] = "exact"
+    with pytest.raises(ModelMismatch, match="not a list of levels"):
+        port_model(saved, ROLES, "spark")
