@@ -17,8 +17,9 @@ The source is any DuckDB table or view with ``record_id`` and one VARCHAR column
 Training is unsupervised (no labels): u probabilities by random sampling of record pairs, m
 probabilities by expectation maximisation on blocked pairs (sampled to a maximum count so time
 stays bounded), and the share of matching pairs from near-certain rules divided by the trained
-model's own estimate of their recall. A model saved from an earlier run can be passed instead to
-skip training.
+model's own estimate of their recall. A model saved from an earlier run (on DuckDB or Spark) can
+be passed instead to skip training: its m, u and share of matches are taken, the SQL of its
+levels is rebuilt from the roles (``saved_model.port_model``).
 
 Memory is bounded by DuckDB's ``memory_limit`` (it spills to ``temp_directory``); the only
 Python-side work is one call per distinct name spelling (``spmis.linkage.prepare``).
@@ -201,10 +202,10 @@ def _dedupe(
         linker = Linker(db_api.register(PREPARED), trained, log_level=None)
         timings["train"] = time.perf_counter() - t
     else:
-        # a model trained on another backend (Spark) keeps that dialect's SQL in its levels
+        # only the saved numbers are taken: the SQL of every level is this code's, in DuckDB's
+        # dialect (a model saved on Spark keeps Spark's; a model file is never run as SQL)
         try:
-            given = dict(model) if model.get("sql_dialect", "duckdb") == "duckdb" else (
-                port_model(model, roles, "duckdb"))
+            given = port_model(model, roles, "duckdb")
         except ModelMismatch as exc:
             raise InvalidInput.one(("model",), "model_levels", str(exc),
                                    "ម៉ូដែលមិនត្រូវនឹងតួនាទីដែលបានកំណត់ទេ") from None

@@ -81,6 +81,15 @@ def test_dedupe_finds_the_known_duplicates(people: tuple[Path, Path], tmp_path: 
     assert code == 0, text
     assert from_spark.read_text() == out.read_text()
 
+    # the SQL in a model file is never run: only its numbers are taken
+    tampered = json.loads(json.dumps(model))
+    tampered["comparisons"][0]["comparison_levels"][1]["sql_condition"] = "1 = 1"
+    spark_model.write_text(json.dumps(tampered), encoding="utf-8")
+    code, text = run(str(people_csv), "--id-column", "ID", *ROLES, "--out", str(from_spark),
+                     "--model", str(spark_model))
+    assert code == 0, text
+    assert from_spark.read_text() == out.read_text()
+
     # a Spark model whose levels are not those of this version is refused, not guessed at
     other = port_model(model, roles, "spark")
     other["comparisons"][0]["comparison_levels"][1]["label_for_charts"] = "renamed"
