@@ -11,7 +11,7 @@ from spmis import __version__
 from spmis.auth.web import install_security
 from spmis.config import Settings, get_settings
 from spmis.context import AppContext
-from spmis.http import install_error_handlers
+from spmis.http import install_error_handlers, install_input_guard
 from spmis.web.routing import install_not_found_page
 
 #: (module, attribute) of each APIRouter
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     )
     app.state.ctx = ctx or AppContext.create(settings)
     install_error_handlers(app)
+    install_input_guard(app)  # before the routers, like the security below
     install_security(app)  # before the routers: every route gets the authorisation check
     for module_name, attr in ROUTERS:
         app.include_router(getattr(importlib.import_module(module_name), attr))

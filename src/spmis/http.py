@@ -3,15 +3,19 @@ domain's) become 422 with ``detail: [{loc, type, msg, msg_km}]``; no bad input r
 
 from __future__ import annotations
 
+import contextlib
+import json
+from collections.abc import Iterator
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from spmis.errors import (
     Conflict,
+    FieldError,
     Forbidden,
     InvalidInput,
     NotAuthenticated,
@@ -89,3 +93,52 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SpmisError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(ValidationError, on_validation)
+
+
+# ------------------------------------------------------------------ NUL characters
+_NUL = "\x00"
+
+
+def nul_fields(value: Any, loc: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:
+    """Locations under ``loc`` of a parsed JSON value whose key or text holds a NUL."""
+    if isinstance(value, str):
+        if _NUL in value:
+            yield loc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from ([(*loc, key)] if _NUL in key else nul_fields(item, (*loc, key)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from nul_fields(item, (*loc, i))
+
+
+async def refuse_nul_characters(request: Request) -> None:
+    """Refuse, with 422 naming each field, a NUL character (U+0000) in a path, query, JSON or
+    form field: nobody types one, PostgreSQL cannot store it in text (the driver raises) and
+    SQLite would keep a string that compares unlike what was shown. JSON bodies are checked for
+    the routes that declare one; a route that parses its body itself (the DCI envelopes) checks
+    it with ``nul_fields`` and answers in its own format. Files are the importers' to judge,
+    row by row."""
+    locs: list[tuple[str | int, ...]] = [
+        ("path", name) for name, value in request.path_params.items() if _NUL in str(value)]
+    locs += [("query", name) for name, value in request.query_params.multi_items()
+             if _NUL in name or _NUL in value]
+    content_type = request.headers.get("content-type", "")
+    route = request.scope.get("route")
+    if content_type.startswith("application/json") and getattr(route, "body_field", None):
+        body = await request.body()
+        if b"\\u0000" in body:
+            with contextlib.suppress(ValueError, RecursionError):  # the route's parsing says so
+                locs += nul_fields(json.loads(body), ("body",))
+    elif content_type.startswith("application/x-www-form-urlencoded"):
+        form = await request.form()  # parsed once: the route reads the same, cached form
+        locs += [("body", name) for name, value in form.multi_items()
+                 if _NUL in name or (isinstance(value, str) and _NUL in value)]
+    if locs:
+        raise InvalidInput([FieldError(loc, "nul_character", "contains a NUL character",
+                                       "មានតួអក្សរ NUL") for loc in locs])
+
+
+def install_input_guard(app: FastAPI) -> None:
+    """Check every route's input for NUL characters (call before routers are included)."""
+    app.router.dependencies.append(Depends(refuse_nul_characters))

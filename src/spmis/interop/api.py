@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from spmis.auth.deps import Ctx, CurrentActor, client_address
+from spmis.http import nul_fields
 from spmis.interop.service import DciService, Delivery, Reply
 from spmis.interop.transport import Transport
 
@@ -32,9 +33,15 @@ async def _envelope(request: Request) -> tuple[Any, Reply | None]:
         return None, DciService.http_error("err.request.bad",
                                            f"body: larger than {MAX_BODY_BYTES} bytes", 413)
     try:
-        return json.loads(body, parse_constant=_no_constant), None
+        envelope = json.loads(body, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None, DciService.http_error("err.request.bad", "body: is not valid JSON", 400)
+    bad = next(nul_fields(envelope, ()), None)
+    if bad is not None:  # PostgreSQL cannot store it in text
+        return None, DciService.http_error(
+            "err.request.bad", f"{'.'.join(map(str, bad)) or 'body'}: contains a NUL character",
+            400)
+    return envelope, None
 
 
 def _no_constant(name: str) -> Any:

@@ -27,10 +27,11 @@ ProgrammeOpt = Annotated[
 
 
 def _check_period(period: str) -> str:
-    import re
+    from spmis.rules.periods import period_problem
 
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
-        raise typer.BadParameter("period must be YYYY-MM", param_hint="--period")
+    problem = period_problem(period)
+    if problem is not None:
+        raise typer.BadParameter(f"{problem[0]} ({problem[1]})", param_hint="--period")
     return period
 
 

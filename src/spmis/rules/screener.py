@@ -32,6 +32,7 @@ from spmis.rules.explain import (
     reasons_for,
     summary,
 )
+from spmis.rules.periods import period_problem
 from spmis.rules.service import Population, build_simulation, evaluate
 from spmis.rules.system import tax_benefit_system
 
@@ -97,6 +98,9 @@ def current_period() -> str:
 
 def validate(request: ScreenerRequest, period: str) -> None:
     """Checks beyond the schema; raises ``InvalidInput`` naming every bad field."""
+    problem = period_problem(period)
+    if problem is not None:  # nothing else can be checked against a month the rules do not cover
+        raise InvalidInput.one(("body", "period"), "out_of_range", *problem)
     errors: list[FieldError] = []
     if area_table().get(request.commune_code) is None:
         errors.append(

@@ -204,6 +204,9 @@ def test_bad_header_gets_a_signed_rejection_naming_the_field(
      "header.is_msg_encrypted"),
     (lambda h, m: m.pop("search_request"), "err.request.bad", "message.search_request"),
     (lambda h, m: m.update(transaction_id=""), "err.request.bad", "message.transaction_id"),
+    # PostgreSQL cannot store a NUL in text: refused before anything is stored
+    (lambda h, m: m.update(transaction_id="t\x00"), "err.request.bad",
+     "message.transaction_id"),
 ])
 def test_bad_envelope_gets_an_error_naming_the_field(registry_pair: Pair, post: Any,
                                                      dci_schemas: Any, mutate: Any, code: str,

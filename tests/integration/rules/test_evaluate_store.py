@@ -127,6 +127,8 @@ def test_cli_evaluate_and_simulate(
 
         bad = runner.invoke(app, ["rules", "evaluate", "--period", "2026-13"])
         assert bad.exit_code != 0 and "YYYY-MM" in bad.output
+        before = runner.invoke(app, ["rules", "evaluate", "--period", "2008-10"])
+        assert before.exit_code == 2 and "2008-11 to 2999-12" in before.output, before.output
 
         reform = tmp_path / "reform.yaml"
         reform.write_text(

@@ -104,6 +104,11 @@ def test_pregnant_member_of_the_fund_gets_childbirth_allowance_in_usd(client: Te
         ({"members": [{"sex": "female"}]}, ["body", "members", 0, "age"]),
         ({"members": []}, ["body", "members"]),
         ({"period": "2026-13"}, ["body", "period"]),
+        # months the rules do not cover: no year 0, nothing before the first parameter's date
+        # (November 2008), nothing past 2999 (was a 500 each: found by fuzzing the API)
+        ({"period": "0000-01"}, ["body", "period"]),
+        ({"period": "2008-10"}, ["body", "period"]),
+        ({"period": "9999-12"}, ["body", "period"]),
         ({"members": [{"age": 3, "school_level": "college"}]},
          ["body", "members", 0, "school_level"]),
         ({"members": [{"date_of_birth": "2030-01-01"}]},
@@ -151,3 +156,9 @@ def test_parameters_filter_by_prefix(client: TestClient) -> None:
 def test_programme_catalogue(client: TestClient) -> None:
     res = client.get("/api/v1/programmes")
     assert {p["id"] for p in res.json()["programmes"]} == {p.id for p in programmes()}
+
+
+def test_first_covered_month_is_answered(client: TestClient) -> None:
+    res = client.post("/api/v1/screener", json=_household(
+        period="2008-11", members=[{"age": 30, "sex": "female", "pregnant": True}]))
+    assert res.status_code == 200, res.text
