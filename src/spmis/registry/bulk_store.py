@@ -60,6 +60,8 @@ class BulkStore:
         size of the table. Given ``= ANY(20,000 keys)``, the planner scans the whole table
         (with parallel workers) once the table is large, chunk after chunk."""
         series = keys if isinstance(keys, pl.Series) else pl.Series(list(keys))
+        if series.dtype == pl.String:  # a NUL cannot be stored in text, so it matches nothing
+            series = series.filter(~series.str.contains("\x00", literal=True))
         if series.len() == 0:
             return pl.DataFrame(schema=schema)
         if self.is_postgres:

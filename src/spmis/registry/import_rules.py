@@ -16,6 +16,7 @@ from datetime import date
 
 import polars as pl
 
+from spmis.registry.fileformat import HOUSEHOLD_COLUMNS
 from spmis.registry.identifier_columns import normalise_column
 from spmis.registry.model import (
     MAX_AGE_YEARS,
@@ -72,6 +73,12 @@ def max_len(table: object, column: str) -> int:
 def _too_long(field: str, limit: int) -> pl.Expr:
     return check(pl.col(field).str.len_chars() > limit, field,
                  f"is longer than {limit} characters", f"វែងជាង {limit} តួអក្សរ")
+
+
+def nul_checks(columns: Iterable[str]) -> list[pl.Expr]:
+    """A NUL character in any cell: PostgreSQL cannot store it in text, and nobody types one."""
+    return [check(pl.col(c).str.contains("\x00", literal=True), c, "contains a NUL character",
+                  "មានតួអក្សរ NUL") for c in columns]
 
 
 def _required(field: str) -> pl.Expr:
@@ -147,6 +154,7 @@ def validate_household_rows(
         _too_long("address_detail", max_len(household, "address_detail")),
         _too_long("idpoor_card_number", max_len(household, "idpoor_card_number")),
         _too_long("occupation", max_len(person, "occupation")),
+        *nul_checks(c for c in HOUSEHOLD_COLUMNS if c in rows.columns),
     ]
     # area
     checks.append(check(

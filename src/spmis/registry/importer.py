@@ -723,6 +723,7 @@ def _enterprise_chunk(conn: Connection, rows: pl.DataFrame, villages: pl.Series,
         rules.check(pl.col(f).is_null(), f, "is required", "តម្រូវឱ្យមាន")
         for f in ENTERPRISE_REQUIRED
     ]
+    checks += rules.nul_checks(c for c in ENTERPRISE_COLUMNS if c in rows.columns)
     for f in ("enterprise_key", "name_latin", "name_km", *_ENTERPRISE_UNIQUE):
         limit = rules.max_len(enterprise, "external_key" if f == "enterprise_key" else f)
         checks.append(rules.check(pl.col(f).str.len_chars() > limit, f,

@@ -124,6 +124,28 @@ def test_bad_rows_rejected_good_rows_kept(ctx: AppContext, tmp_path: Path) -> No
     assert (batch["rows_read"], batch["rows_created"], batch["rows_rejected"]) == (10, 2, 8)
 
 
+def test_nul_characters_are_rejected_by_field(ctx: AppContext, tmp_path: Path) -> None:
+    """PostgreSQL cannot store a NUL in text: a row with one is rejected naming the field (the
+    whole import used to stop with a driver error), the other rows are kept."""
+    rows = [
+        row("H1", "P1"),
+        row("H2", "P2", address_detail="House\x001"),
+        row("H3\x00", "P3"),                                     # a key: never looked up either
+        row("H4", "P4a"), row("H4", "P4b", "child", occupation="seller\x00",
+                              date_of_birth="2015-06-01"),
+    ]
+    path = write_csv(tmp_path / "nul.csv", rows)
+    summary = import_households(ctx, path, SYSTEM, progress=False)
+    assert (summary.people_created, summary.rows_rejected) == (1, 4)
+    rej = rejects_of(tmp_path / "nul.rejects.csv")
+    assert rej["P2"]["error_field"] == "address_detail"
+    assert "NUL" in rej["P2"]["error_reason"]
+    assert rej["P3"]["error_field"] == "household_key"
+    assert rej["P4b"]["error_field"] == "occupation"
+    assert rej["P4a"]["error_field"] == "household_key"  # with its household
+    assert rej["P2"]["address_detail"] == "House\x001"  # the row as it was read
+
+
 def test_reimport_is_idempotent(ctx: AppContext, synth_dir: Path) -> None:
     first = load_synth(ctx, synth_dir)
     assert first.rows_rejected == 0, (synth_dir / "households.rejects.csv").read_text()[:2000]
@@ -301,6 +323,15 @@ def test_enterprises_import(ctx: AppContext, synth_dir: Path, tmp_path: Path) ->
         rej = {r["enterprise_key"]: r for r in csv.DictReader(fh)}
     assert rej["E-NEW"]["error_field"] == "tax_id"
     assert set(rej["E-BAD"]["error_field"].split(";")) == {"village_code", "sector"}
+
+    nul = tmp_path / "nul.csv"
+    nul.write_text("enterprise_key,name_latin,village_code\n"
+                   "E-N1\x00,One Co,12010101\nE-N2,Two\x00Co,12010101\nE-N3,Three Co,12010101\n",
+                   encoding="utf-8")
+    summary = import_enterprises(ctx, nul, SYSTEM, progress=False)
+    assert (summary.enterprises_created, summary.rows_rejected) == (1, 2)
+    with (tmp_path / "nul.rejects.csv").open(encoding="utf-8") as fh:
+        assert [r["error_field"] for r in csv.DictReader(fh)] == ["enterprise_key", "name_latin"]
 
 
 def test_cli_refuses_bad_input(ctx: AppContext, tmp_path: Path,
