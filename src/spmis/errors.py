@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: (English, Khmer) for a NUL character in input: PostgreSQL cannot store one in text
+NUL_CHARACTER = ("contains a NUL character", "មានតួអក្សរ NUL")
+
 
 @dataclass(frozen=True)
 class FieldError:

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from spmis.errors import (
+    NUL_CHARACTER,
     Conflict,
     FieldError,
     Forbidden,
@@ -135,8 +136,7 @@ async def refuse_nul_characters(request: Request) -> None:
         locs += [("body", name) for name, value in form.multi_items()
                  if _NUL in name or (isinstance(value, str) and _NUL in value)]
     if locs:
-        raise InvalidInput([FieldError(loc, "nul_character", "contains a NUL character",
-                                       "មានតួអក្សរ NUL") for loc in locs])
+        raise InvalidInput([FieldError(loc, "nul_character", *NUL_CHARACTER) for loc in locs])
 
 
 def install_input_guard(app: FastAPI) -> None:

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from spmis.auth.deps import Ctx, CurrentActor, client_address
+from spmis.errors import NUL_CHARACTER
 from spmis.http import nul_fields
 from spmis.interop.service import DciService, Delivery, Reply
 from spmis.interop.transport import Transport
@@ -39,8 +40,7 @@ async def _envelope(request: Request) -> tuple[Any, Reply | None]:
     bad = next(nul_fields(envelope, ()), None)
     if bad is not None:  # PostgreSQL cannot store it in text
         return None, DciService.http_error(
-            "err.request.bad", f"{'.'.join(map(str, bad)) or 'body'}: contains a NUL character",
-            400)
+            "err.request.bad", f"{'.'.join(map(str, bad)) or 'body'}: {NUL_CHARACTER[0]}", 400)
     return envelope, None
 
 

@@ -39,12 +39,11 @@ def port_model(model: Mapping[str, Any], roles: Collection[str], dialect: str
     settings dict for ``dialect`` ("duckdb", "spark", ...), with the saved m, u and share of
     matching pairs. Raises ``ModelMismatch`` when the comparisons or levels differ."""
     target = build_settings(roles, _uses_term_frequencies(model)).get_settings(dialect).as_dict()
-    saved = list(model.get("comparisons", []))
+    saved = [c if isinstance(c, dict) else {} for c in model.get("comparisons", [])]
     names = [c["output_column_name"] for c in target["comparisons"]]
-    if [c.get("output_column_name") for c in saved] != names:
-        raise ModelMismatch(
-            f"the model compares {[c.get('output_column_name') for c in saved]}, "
-            f"the roles give {names}")
+    saved_names = [c.get("output_column_name") for c in saved]
+    if saved_names != names:
+        raise ModelMismatch(f"the model compares {saved_names}, the roles give {names}")
     for comp_t, comp_s in zip(target["comparisons"], saved, strict=True):
         levels_s = comp_s.get("comparison_levels")
         if not isinstance(levels_s, list) or not all(isinstance(lv, dict) for lv in levels_s):

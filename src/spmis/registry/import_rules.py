@@ -16,6 +16,7 @@ from datetime import date
 
 import polars as pl
 
+from spmis.errors import NUL_CHARACTER
 from spmis.registry.fileformat import HOUSEHOLD_COLUMNS
 from spmis.registry.identifier_columns import normalise_column
 from spmis.registry.model import (
@@ -77,8 +78,8 @@ def _too_long(field: str, limit: int) -> pl.Expr:
 
 def nul_checks(columns: Iterable[str]) -> list[pl.Expr]:
     """A NUL character in any cell: PostgreSQL cannot store it in text, and nobody types one."""
-    return [check(pl.col(c).str.contains("\x00", literal=True), c, "contains a NUL character",
-                  "មានតួអក្សរ NUL") for c in columns]
+    return [check(pl.col(c).str.contains("\x00", literal=True), c, *NUL_CHARACTER)
+            for c in columns]
 
 
 def _required(field: str) -> pl.Expr:

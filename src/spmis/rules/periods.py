@@ -15,10 +15,12 @@ from openfisca_core.parameters import Parameter, ParameterNode
 
 from spmis.rules.system import tax_benefit_system
 
-__all__ = ["LAST_PERIOD", "first_period", "period_problem"]
+__all__ = ["LAST_PERIOD", "MONTH_PATTERN", "first_period", "period_problem"]
 
 LAST_PERIOD = "2999-12"
-_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+#: a month, YYYY-MM (the screener's schema and the CLI's --period)
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+_MONTH = re.compile(MONTH_PATTERN)
 
 
 def _earliest(node: object) -> str | None:

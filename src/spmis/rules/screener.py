@@ -32,7 +32,7 @@ from spmis.rules.explain import (
     reasons_for,
     summary,
 )
-from spmis.rules.periods import period_problem
+from spmis.rules.periods import MONTH_PATTERN, period_problem
 from spmis.rules.service import Population, build_simulation, evaluate
 from spmis.rules.system import tax_benefit_system
 
@@ -64,7 +64,7 @@ class ScreenerRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    period: str | None = Field(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])
+    period: str | None = Field(None, pattern=MONTH_PATTERN, examples=["2026-11"])
     idpoor_level: int = Field(0, ge=0, le=2)
     commune_code: str = Field(..., pattern=r"^\d{6}$", examples=["120101"])
     flood_affected: bool = False
