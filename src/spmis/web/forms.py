@@ -5,6 +5,7 @@ error carries, so each message is shown next to the field it is about."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,6 +13,7 @@ from starlette.datastructures import FormData
 
 from spmis.errors import FieldError, InvalidInput
 from spmis.http import PYDANTIC_KM
+from spmis.web.labels import field_label
 
 SEP = "-"
 #: location parts that name the request, not a field
@@ -27,8 +29,44 @@ def field_name(loc: Iterable[str | int]) -> str:
     return SEP.join(parts)
 
 
+@dataclass(frozen=True)
+class SummaryItem:
+    """One line of a form's error summary: the field it is about and the message."""
+
+    name: str
+    #: 1-based number of the person (member row) the field belongs to, if any
+    person: int | None
+    #: the field's label (an English msgid, translated by the template), None if unknown
+    label: str | None
+    message: str
+    #: False when the page shows no message at the field (the summary is the only place)
+    at_field: bool
+
+
 class FormErrors(dict[str, str]):
-    """Error message by form field name, in the reader's language."""
+    """Error message by form field name, in the reader's language.
+
+    A page shows each message under its field (``id="<name>-error"``) and every message again in
+    the summary at the top, as a link to the field. A message about a field the page does not
+    show (a field missing from a form, or a hidden one) would otherwise be lost: ``render`` finds
+    those in the page it rendered (``missing_from``) and renders once more with them marked, so
+    the summary names their field in words instead of linking to it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.not_at_field: frozenset[str] = frozenset()
+
+    def missing_from(self, html: str) -> frozenset[str]:
+        """Names whose message the rendered page does not show at a field."""
+        return frozenset(n for n in self if f'id="{n}-error"' not in html)
+
+    def summary(self) -> list[SummaryItem]:
+        """The summary's lines, in the order the messages were given."""
+        out = []
+        for name, message in self.items():
+            person, label = field_label(name)
+            out.append(SummaryItem(name, person, label, message, name not in self.not_at_field))
+        return out
 
     @classmethod
     def of(cls, errors: Iterable[FieldError], locale: str, aliases: Mapping[str, str] | None = None

@@ -59,3 +59,65 @@ def area_name(gaz: Gazetteer, code: str, locale: str) -> str:
             if unit is not None:
                 parts.append(unit.name_km if locale == "km" else unit.name_en)
     return ", ".join(parts) or code
+
+
+#: the label of each form field (the last part of its name), for the error summary: a message
+#: about a field the page does not show still names it (``forms.FormErrors.summary``)
+FIELD_LABELS = {
+    "province": N_("Province or capital"),
+    "district": N_("District, municipality or khan"),
+    "commune": N_("Commune or sangkat"),
+    "village": N_("Village"),
+    "village_code": N_("Village"),
+    "address_detail": N_("House number, street or landmark"),
+    "idpoor_level": N_("IDPoor level"),
+    "idpoor_card_number": N_("IDPoor card number"),
+    "idpoor_valid_from": N_("Card valid from"),
+    "idpoor_valid_to": N_("Card valid until"),
+    "members": N_("Members"),
+    "relationship": N_("Relationship to the head"),
+    "family_name_km": N_("Family name in Khmer"),
+    "given_name_km": N_("Given name in Khmer"),
+    "family_name_latin": N_("Family name in Latin letters"),
+    "given_name_latin": N_("Given name in Latin letters"),
+    "sex": N_("Sex"),
+    "date_of_birth": N_("Date of birth"),
+    "dob_estimated": N_("The date of birth is estimated"),
+    "disability": N_("Has a disability"),
+    "functional_difficulties": N_("Kinds of disability"),
+    "pregnant": N_("Pregnant"),
+    "expected_delivery_date": N_("Expected delivery date"),
+    "occupation": N_("Occupation"),
+    "employment_type": N_("Work"),
+    "enterprise_id": N_("Enterprise"),
+    "external_key": N_("Key in the source file"),
+    "identifiers": N_("Identifiers"),
+    "reason": N_("Reason"),
+    "expected_version": N_("Version of the record"),
+    "username": N_("User name"),
+    "full_name": N_("Full name"),
+    "scope": N_("Area code"),
+    "roles": N_("Roles"),
+    "file": N_("File"),
+    "age": N_("Age in years"),
+    "school_level": N_("School"),
+    "employment": N_("Work"),
+    "monthly_wage_khr": N_("Monthly wage in riel"),
+    "nssf_contribution_months": N_("Months of NSSF pension contributions"),
+}
+
+
+def field_label(name: str) -> tuple[int | None, str | None]:
+    """(person number, label msgid) of a form field name: ``members-0-identifiers-phone`` ->
+    ``(1, "Phone")``; ``reason-12`` (a field of request 12) -> ``(None, "Reason")``; the label
+    is None for a name no table knows."""
+    parts = name.split("-")
+    person = None
+    if len(parts) > 2 and parts[0] == "members" and parts[1].isdigit():
+        person = int(parts[1]) + 1
+        parts = parts[2:]
+    while len(parts) > 1 and parts[-1].isdigit():
+        parts = parts[:-1]
+    if parts[0] == "identifiers" and len(parts) > 1:
+        return person, IDENTIFIER_LABELS.get(parts[1])
+    return person, FIELD_LABELS.get(parts[0])

@@ -62,7 +62,7 @@ def household_input(form: FormData, village: str | None) -> dict[str, Any]:
             "relationship": forms.text(form, p + "relationship") or ("head" if i == 0 else None),
             "sex": forms.text(form, p + "sex"),
         }
-        for name in MEMBER_TEXT:
+        for name in (*MEMBER_TEXT, "expected_delivery_date"):
             value = forms.text(form, p + name)
             if value is not None:
                 member[name] = value

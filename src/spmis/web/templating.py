@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from spmis.web import nav
+from spmis.web.forms import FormErrors
 from spmis.web.i18n import (
     LANG_COOKIE,
     LANG_PARAM,
@@ -102,7 +103,14 @@ def render(
         "path": request.url.path,
     }
     page.update(context or {})
-    html = environment(locale).get_template(template).render(page)
+    compiled = environment(locale).get_template(template)
+    html = compiled.render(page)
+    errors = page.get("errors")
+    if isinstance(errors, FormErrors) and errors:
+        missing = errors.missing_from(html)
+        if missing:  # the summary names them: render again with them marked
+            errors.not_at_field = missing
+            html = compiled.render(page)
     response = HTMLResponse(html, status_code=status_code)
     response.headers["Content-Language"] = locale
     response.headers.setdefault("Cache-Control", "no-store" if actor else "no-cache")
