@@ -265,12 +265,13 @@ class Envelopes:
 
     def callback_url(self, peer: str, header: Mapping[str, Any], action: m.Action) -> str:
         """Where to deliver the result: the header's sender_uri when it lies under the peer's
-        registered base URL (never anywhere else), else the spec's path under that base URL."""
+        registered base URL (never anywhere else: its path is decoded and compared, and dot
+        segments are refused; ``model.uri_under``), else the spec's path under that base URL."""
         base = self.keys.peer(peer).base_url.rstrip("/")
         uri = header.get("sender_uri")
         if uri is None:
             return base + CALLBACK_PATHS[action]
-        if not (uri == base or str(uri).startswith(base + "/")):
+        if not m.uri_under(base, str(uri)):
             raise m.EnvelopeError("err.sender_uri.invalid", "header.sender_uri",
                                   "must lie under the base URL registered for this sender")
         return str(uri)

@@ -23,12 +23,14 @@ Query types map onto the same expression tree (``Cond``/``And``/``Or``/``Not``) 
 from __future__ import annotations
 
 import math
+import posixpath
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 VERSION = "1.0.0"
 #: the largest number of requests one message may carry
@@ -236,6 +238,43 @@ def check_header(envelope: Any, action: Action, receiver_id: str, now: datetime,
         raise EnvelopeError("err.sender_uri.invalid", "header.sender_uri",
                             "must be an http(s) URL")
     return dict(header)
+
+
+def _decoded_path(path: str) -> str | None:
+    """``path`` percent-decoded until it no longer changes (at most three rounds), or None when
+    it hides a dot segment, a backslash or a control character at any round."""
+    for _ in range(4):
+        if "\\" in path or any(ord(ch) < 32 for ch in path):
+            return None
+        if any(part in (".", "..") for part in path.split("/")):
+            return None
+        decoded = unquote(path)
+        if decoded == path:
+            return path
+        path = decoded
+    return None
+
+
+def uri_under(base: str, uri: str) -> bool:
+    """True when ``uri`` lies under ``base``: same scheme, host and port, no user info, and a
+    path that is ``base``'s path or below it. Percent-encoding and dot segments are resolved
+    before comparing, and a path that needs them to climb (``/../``, ``%2e%2e``, ``..%2f``) is
+    refused outright rather than normalised, since receivers differ in how they resolve them."""
+    try:
+        want, got = urlsplit(base), urlsplit(uri)
+        want_port, got_port = want.port, got.port
+    except ValueError:
+        return False
+    if (got.scheme.lower() != want.scheme.lower() or got.username is not None
+            or got.password is not None or (got.hostname or "") != (want.hostname or "")
+            or got_port != want_port or not got.hostname):
+        return False
+    base_path = _decoded_path(want.path)
+    path = _decoded_path(got.path or "/")
+    if base_path is None or path is None:
+        return False
+    base_path = posixpath.normpath("/" + base_path.strip("/")) if base_path.strip("/") else ""
+    return path == base_path or path == base_path + "/" or path.startswith(base_path + "/")
 
 
 def message_of(envelope: Mapping[str, Any], list_field: str) -> tuple[dict[str, Any], list[Any]]:

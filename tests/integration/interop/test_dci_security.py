@@ -269,6 +269,22 @@ def test_async_errors_are_acknowledged_with_err(registry_pair: Pair, post: Any,
     assert resp.json()["message"]["error"]["code"] == "err.sender_uri.invalid"
 
 
+@pytest.mark.parametrize("tail", ["/../steal", "/%2e%2e/steal", "/registry/..%2f..%2fsteal",
+                                  "/%252e%252e/steal"])
+def test_a_callback_may_not_climb_out_of_the_peers_base(registry_pair: Pair, post: Any,
+                                                        dci_schemas: Any, tail: str) -> None:
+    """Issue 12 #7: ``<peer base>/../steal`` passed the prefix test, so a signed result with
+    personal data could be posted outside the peer's registered base URL."""
+    base = registry_pair.b.service().keys.peer(registry_pair.a.sender_id).base_url
+    header, message = _request(registry_pair)
+    header["sender_uri"] = base + tail
+    resp = post("/registry/search", _signed(registry_pair, header, message))
+    assert resp.status_code == 400, resp.text
+    dci_schemas.check(resp.json(), dci_schemas.ack())
+    assert resp.json()["message"]["error"]["code"] == "err.sender_uri.invalid"
+    assert "header.sender_uri" in resp.json()["message"]["error"]["message"]
+
+
 def test_jwks_is_public_and_matches_the_spec(registry_pair: Pair, dci_schemas: Any) -> None:
     resp = registry_pair.b_http.get("/.well-known/jwks.json")
     assert resp.status_code == 200

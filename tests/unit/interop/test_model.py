@@ -219,3 +219,33 @@ def test_any_json_header_is_checked_or_refused_cleanly(header: Any) -> None:
         problem = exc
     if problem is not None:
         assert problem.field.startswith(("header", "body"))
+
+
+BASE = "https://b.example.gov.kh/dci"
+
+
+@pytest.mark.parametrize("uri", [
+    BASE, BASE + "/", BASE + "/registry/on-search", BASE + "/registry/on-search?x=1",
+    "HTTPS://B.example.gov.kh/dci/registry/on-search", BASE + "/a%20b",
+])
+def test_a_callback_under_the_peers_base_is_accepted(uri: str) -> None:
+    assert m.uri_under(BASE, uri)
+
+
+@pytest.mark.parametrize("uri", [
+    # issue 12 #7: the prefix test accepted these, and the callback left the peer's base
+    BASE + "/../steal", BASE + "/%2e%2e/steal", BASE + "/%2E%2E/steal", BASE + "/.%2e/steal",
+    BASE + "/..%2fsteal", BASE + "/%252e%252e/steal", BASE + "/registry/../../steal",
+    BASE + "/./registry", BASE + "/..\\steal", BASE + "/%5c..%5csteal", BASE + "/%0d%0aX",
+    "https://b.example.gov.kh/dcix", "https://b.example.gov.kh/", "http://b.example.gov.kh/dci",
+    "https://b.example.gov.kh:8443/dci", "https://b.example.gov.kh@evil.example/dci",
+    "https://x@b.example.gov.kh/dci", "https://b.example.gov.kh.evil.example/dci",
+    "https://evil.example/dci", "https://b.example.gov.kh:99999/dci", "not a url",
+])
+def test_a_callback_outside_the_peers_base_is_refused(uri: str) -> None:
+    assert not m.uri_under(BASE, uri)
+
+
+def test_a_root_base_accepts_any_path_without_dot_segments() -> None:
+    assert m.uri_under("http://testserver", "http://testserver/registry/on-search")
+    assert not m.uri_under("http://testserver", "http://testserver/%2e%2e/x")
