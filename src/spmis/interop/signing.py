@@ -36,7 +36,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 ALGORITHM = "ed25519"
 NAMESPACE = "spdci"
 HEADERS = "(created) (expires) digest"
-#: lifetime of a signature; a message signed longer ago than this is refused
+#: the longest lifetime of a signature (``expires - created``): a signer's longer ``expires`` is
+#: refused, so no signature is accepted more than this (plus the clock skew) after its creation
 SIGNATURE_TTL_SECONDS = 300
 #: tolerated clock difference between signer and verifier
 CLOCK_SKEW_SECONDS = 60
@@ -198,8 +199,10 @@ def verify(signature: Any, header: Mapping[str, Any], message: Any, now: datetim
     stamp = int(now.timestamp())
     if parsed.created > stamp + CLOCK_SKEW_SECONDS or parsed.expires < stamp - CLOCK_SKEW_SECONDS:
         raise SignatureError("err.signature.invalid", "signature: expired or not yet valid")
-    if parsed.expires - parsed.created > 24 * 3600:
-        raise SignatureError("err.signature.invalid", "signature: lifetime over 24 hours")
+    if parsed.expires - parsed.created > SIGNATURE_TTL_SECONDS:
+        raise SignatureError("err.signature.invalid",
+                             f"signature: lifetime (expires - created) over "
+                             f"{SIGNATURE_TTL_SECONDS} seconds")
     key = Ed25519PublicKey.from_public_bytes(b64url_decode(x))
     try:
         key.verify(parsed.value,

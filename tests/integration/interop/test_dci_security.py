@@ -285,6 +285,19 @@ def test_a_callback_may_not_climb_out_of_the_peers_base(registry_pair: Pair, pos
     assert "header.sender_uri" in resp.json()["message"]["error"]["message"]
 
 
+def test_a_signature_may_not_outlive_the_documented_five_minutes(registry_pair: Pair,
+                                                                 post: Any) -> None:
+    """Issue 12 #11: dated 23 hours back with a 24-hour lifetime, it was accepted."""
+    header, message = _request(registry_pair)
+    key = registry_pair.a.service().keys.signing_key()
+    long_lived = signing.sign(key, registry_pair.a.sender_id, header, message,
+                              utcnow() - timedelta(hours=23), ttl=24 * 3600)
+    resp = post(SEARCH, {"signature": long_lived, "header": header, "message": message})
+    assert resp.status_code == 401, resp.text
+    assert _error_code(resp) == "err.signature.invalid"
+    assert "lifetime" in resp.json()["errors"][0]["message"]
+
+
 def test_jwks_is_public_and_matches_the_spec(registry_pair: Pair, dci_schemas: Any) -> None:
     resp = registry_pair.b_http.get("/.well-known/jwks.json")
     assert resp.status_code == 200

@@ -96,3 +96,18 @@ def test_jwk_and_thumbprint(key: signing.SigningKey) -> None:
         signing.public_key_from_jwk({"kty": "RSA", "n": "x", "e": "AQAB"})
     with pytest.raises(ValueError, match="not an Ed25519 public key"):
         signing.public_key_from_jwk({"kty": "OKP", "crv": "Ed25519", "x": "AAAA"})
+
+
+@pytest.mark.parametrize("ttl", [signing.SIGNATURE_TTL_SECONDS + 1, 24 * 3600])
+def test_a_lifetime_over_the_documented_maximum_is_refused(key: signing.SigningKey,
+                                                           ttl: int) -> None:
+    """Issue 12 #11: the docs promise signatures live 5 minutes; a signer may not extend that by
+    choosing a far ``expires`` (dated 23 hours back with a 24-hour lifetime was accepted)."""
+    created = NOW - timedelta(hours=23) if ttl == 24 * 3600 else NOW
+    sig = signing.sign(key, "registry-a", HEADER, MESSAGE, created, ttl=ttl)
+    with pytest.raises(signing.SignatureError, match="lifetime") as info:
+        signing.verify(sig, HEADER, MESSAGE, NOW, _keys(key))
+    assert info.value.code == "err.signature.invalid"
+    exact = signing.sign(key, "registry-a", HEADER, MESSAGE, NOW,
+                         ttl=signing.SIGNATURE_TTL_SECONDS)
+    signing.verify(exact, HEADER, MESSAGE, NOW + timedelta(minutes=5), _keys(key))
