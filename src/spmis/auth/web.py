@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Response
@@ -53,15 +53,37 @@ def redact(text: str) -> str:
     return _BEARER.sub(r"\1 ***", _SENSITIVE_QUERY.sub(r"\1=***", text))
 
 
+def _redact_value(value: Any) -> Any:
+    return redact(value) if isinstance(value, str) else value
+
+
 def redact_record(record: logging.LogRecord) -> None:
-    """Redact a log record in place (its formatted message replaces msg and args)."""
+    """Redact a log record in place, keeping its shape: ``msg`` and each text argument are
+    redacted where they are, so a formatter that reads ``args`` (uvicorn's access log unpacks
+    five of them) still finds them. Only when a secret spans the format string and an argument
+    is the whole message rewritten, with ``args`` emptied."""
     try:
         message = record.getMessage()
     except Exception:  # a badly formatted record: leave it alone
         return
-    cleaned = redact(message)
-    if cleaned != message:
-        record.msg, record.args = cleaned, None
+    if redact(message) == message:
+        return
+    args = record.args
+    if isinstance(args, tuple):
+        new_args: Any = tuple(_redact_value(a) for a in args)
+    elif isinstance(args, Mapping):
+        new_args = {k: _redact_value(v) for k, v in args.items()}
+    else:
+        new_args = args
+    msg = _redact_value(record.msg)
+    try:
+        candidate = str(msg) % new_args if new_args else str(msg)
+    except (TypeError, ValueError, KeyError):
+        candidate = None
+    if candidate is not None and redact(candidate) == candidate:
+        record.msg, record.args = msg, new_args
+    else:
+        record.msg, record.args = redact(message), ()
 
 
 class RedactingFilter(logging.Filter):

@@ -66,6 +66,11 @@ def test_redaction_of_logs() -> None:
                                '%s "%s %s"', ("1.2.3.4", "GET", "/x?phone=012345678"), None)
     RedactingFilter().filter(record)
     assert "012345678" not in record.getMessage()
+    # the shape survives (uvicorn's access formatter unpacks the arguments): issue 12 #10
+    assert record.args == ("1.2.3.4", "GET", "/x?phone=***")
+    spanning = logging.LogRecord("app", logging.INFO, __file__, 1, "token=%s", ("abc123",), None)
+    RedactingFilter().filter(spanning)
+    assert spanning.getMessage() == "token=***"
 
 
 def test_passwords() -> None:
