@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     public_rate_burst: int = Field(
         60, ge=1, le=1_000_000, description="Burst of requests allowed to public endpoints."
     )
+    linkage_auto_merge_floor: float = Field(
+        0.995, ge=0.5, le=1.0,
+        description=(
+            "Match probability below which no deduplication run merges two people without a "
+            "person deciding (API, CLI and jobs alike); a run may ask for a higher threshold, "
+            "never a lower one. People of different recorded sex are never merged "
+            "automatically, whatever the probability."
+        ),
+    )
     dci_sender_id: str = Field(
         "spmis.local", min_length=1, max_length=99,
         description="This registry's DCI identity (header sender_id and signature kidId).",

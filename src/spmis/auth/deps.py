@@ -10,6 +10,7 @@ cookie plus a CSRF token on unsafe methods) and checks the caller's roles. The a
 from __future__ import annotations
 
 import hmac
+import json
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -92,7 +93,27 @@ async def authorize(request: Request) -> None:
     actor = await authenticate(request)
     if not policy.allows(rule, actor.roles):
         raise messages.role_not_allowed()
+    fields = policy.restricted_fields(request.method, route_path(request))
+    if fields:
+        await _check_restricted_fields(request, fields, actor)
     request.state.actor = actor
+
+
+async def _check_restricted_fields(request: Request, fields: dict[str, policy.Rule],
+                                   actor: Actor) -> None:
+    """403 naming the first field of ``fields`` that the JSON body sets and ``actor`` may not
+    (a body that is not a JSON object is left to the route's own validation)."""
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        return
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, RecursionError):
+        return
+    if not isinstance(body, dict):
+        return
+    for name, rule in fields.items():
+        if body.get(name) is not None and not policy.allows(rule, actor.roles):
+            raise messages.field_not_allowed(name)
 
 
 def current_actor(request: Request) -> Actor:

@@ -61,3 +61,8 @@ def csrf_failed() -> Forbidden:
 
 def outside_scope() -> Forbidden:
     return Forbidden("this is outside your area", "នេះនៅក្រៅតំបន់របស់អ្នក")
+
+
+def field_not_allowed(field: str) -> Forbidden:
+    return Forbidden(f"your role may not set the field '{field}'",
+                     f"តួនាទីរបស់អ្នកមិនអនុញ្ញាតឱ្យកំណត់វាល '{field}' ទេ")

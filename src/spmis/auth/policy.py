@@ -159,6 +159,21 @@ ROUTE_POLICY: dict[tuple[str, str], Rule] = {
 }
 
 
+#: request fields that only some of a route's roles may set, per route: {field: rule}. A caller
+#: allowed on the route but holding none of a field's roles who sends that field (with a value
+#: other than null) gets 403 naming the field, before the route runs. Values are still checked
+#: by the service (e.g. no automatic-merge threshold below the floor setting, for anyone).
+FIELD_POLICY: dict[tuple[str, str], dict[str, Rule]] = {
+    # raise the automatic-merge threshold of one run (lowering the floor is a setting)
+    ("POST", f"{API}/linkage/runs"): {"auto_merge_threshold": roles(A)},
+}
+
+
+def restricted_fields(method: str, path: str) -> dict[str, Rule]:
+    """The body fields of a route that only some roles may set (see ``FIELD_POLICY``)."""
+    return FIELD_POLICY.get((method.upper(), path), {})
+
+
 def decide(method: str, path: str) -> Rule | None:
     """The rule for a route, or None when the table has no decision (the route is then closed).
     HEAD is decided as GET."""

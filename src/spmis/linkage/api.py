@@ -41,7 +41,9 @@ def list_runs(ctx: Ctx, actor: CurrentActor,
 @router.post("/runs", response_model=s.RunOut, status_code=201)
 def start_run(body: s.RunIn, ctx: Ctx, actor: CurrentActor) -> s.RunOut:
     """Run deduplication now over the people in the caller's area (synchronous; for a whole
-    country schedule ``spmis link registry-dedupe`` instead)."""
+    country schedule ``spmis link registry-dedupe`` instead). Automatic merges only at or above
+    the floor setting ``SPMIS_LINKAGE_AUTO_MERGE_FLOOR``; only administrators may raise the
+    threshold of a run (``auto_merge_threshold``), nobody may lower it."""
     summary = run_registry_dedupe(ctx, actor, auto_merge_threshold=body.auto_merge_threshold,
                                   review_threshold=body.review_threshold)
     return next(r for r in _svc(ctx).runs(actor, 50) if r.id == summary.run_id)

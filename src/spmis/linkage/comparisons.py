@@ -40,7 +40,7 @@ from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
 from spmis.linkage.roles import NAME_ROLES, SECOND_NAME_ROLES
 
-__all__ = ["blocking_rules", "build_settings", "comparisons", "training_rules"]
+__all__ = ["blocking_rules", "build_settings", "comparisons", "sex_comparison", "training_rules"]
 
 
 def _level(
@@ -136,6 +136,28 @@ def dob_comparison() -> ComparisonCreator:
     )
 
 
+#: share of one person's two records whose recorded sex agrees (a data-entry slip otherwise)
+SEX_AGREES_M = 0.97
+
+
+def sex_comparison() -> ComparisonCreator:
+    """Recorded sex: agreement counts for a match, a difference against it (about -4 bits).
+    The m probabilities are fixed, not trained: expectation maximisation on pairs that hold few
+    or no duplicates (a registry that has been deduplicated, a demo population) learns whatever
+    splits them, and on ``spmis demo`` data learned m(same sex) = 1e-27, which turned agreement
+    into evidence *against* a match and a man and a woman into one person at probability 1.0.
+    The u probabilities (about one half) are still estimated."""
+    return cl.CustomComparison(
+        output_column_name="sex",
+        comparison_description="sex",
+        comparison_levels=[
+            _null("sex"),
+            _sql("sex_l = sex_r", "exact", SEX_AGREES_M, 0.5).configure(fix_m_probability=True),
+            _else(1 - SEX_AGREES_M, 0.5, fix_m=True),
+        ],
+    )
+
+
 def village_comparison() -> ComparisonCreator:
     def prefix(n: int) -> str:
         return f"substr(village_code_l, 1, {n}) = substr(village_code_r, 1, {n})"
@@ -223,7 +245,7 @@ def comparisons(roles: Collection[str], term_frequencies: bool = True) -> list[C
     if "date_of_birth" in roles:
         out.append(dob_comparison())
     if "sex" in roles:
-        out.append(_exact("sex", "sex", 0.97, 0.5))
+        out.append(sex_comparison())
     if "village_code" in roles and "phone" in roles:
         out.append(village_phone_comparison())
     elif "village_code" in roles:

@@ -78,8 +78,9 @@ def _id_type(value: str) -> object:
 
 
 def registry_dedupe(
-    auto_merge_threshold: Annotated[float, typer.Option(
-        min=0.5, max=1.0, help="merge automatically at or above this probability")] = 0.995,
+    auto_merge_threshold: Annotated[float | None, typer.Option(
+        max=1.0, help="merge automatically at or above this probability (default and lowest "
+                      "allowed: the setting SPMIS_LINKAGE_AUTO_MERGE_FLOOR)")] = None,
     review_threshold: Annotated[float, typer.Option(
         min=0.01, max=1.0, help="queue for clerical review at or above this probability")] = 0.8,
     scope: ScopeOpt = "",

@@ -4,14 +4,17 @@ above a high threshold and only when no identifier conflicts, and queues the unc
 clerical review. Idempotent: a second run finds nothing new to merge (merged people are no
 longer active) and never queues a pair twice (``link_review`` holds one row per pair).
 
+No run merges automatically below the floor ``SPMIS_LINKAGE_AUTO_MERGE_FLOOR`` (a setting, the
+same for the API, the CLI and jobs): a run may ask for a higher threshold, never a lower one.
+
 Decisions per pair (``link_candidate.decision``):
 
 - ``auto_merge``: probability >= ``auto_merge_threshold``, no identifier conflict in the pair nor
   in the group of people the automatic pairs join (A=B and B=C merge A, B and C together, so a
   conflict between A and C stops all three), and no person has decided on this pair before.
 - ``conflict``: as strong as ``auto_merge`` but both people hold a national ID (or IDPoor card,
-  NSSF member number, birth certificate) and they differ, or the group has such a conflict:
-  sent to the review queue instead.
+  NSSF member number, birth certificate) and they differ, or their recorded sex differs
+  (conflict ``sex``), or the group has such a conflict: sent to the review queue instead.
 - ``review``: between ``review_threshold`` and ``auto_merge_threshold``: queued.
 - ``decided``: a person already accepted or rejected this pair (or a merge of it was undone);
   left alone.
@@ -45,10 +48,8 @@ from spmis.linkage.registry_source import CONFLICT_TYPES, load_people, registry_
 from spmis.linkage.store import PENDING, link_candidate, link_review, link_run
 from spmis.registry.store import household, person
 
-__all__ = ["AUTO_MERGE_THRESHOLD", "REVIEW_THRESHOLD", "DedupeSummary", "run_registry_dedupe"]
+__all__ = ["REVIEW_THRESHOLD", "DedupeSummary", "run_registry_dedupe"]
 
-#: default match probability at or above which a pair is merged without a person (if no conflict)
-AUTO_MERGE_THRESHOLD = 0.995
 #: default match probability at or above which a pair goes to the clerical review queue
 REVIEW_THRESHOLD = 0.80
 MERGE_BATCH = 2000
@@ -74,7 +75,14 @@ class DedupeSummary:
     notes: list[str] = field(default_factory=list)
 
 
-def _check_thresholds(auto: float, review: float) -> None:
+def _check_thresholds(auto: float, review: float, floor: float) -> None:
+    if auto < floor:
+        raise InvalidInput.one(
+            ("auto_merge_threshold",), "below_floor",
+            f"automatic merging below {floor} is not allowed (setting "
+            f"SPMIS_LINKAGE_AUTO_MERGE_FLOOR); a run may only raise the threshold",
+            f"មិនអនុញ្ញាតឱ្យបញ្ចូលគ្នាដោយស្វ័យប្រវត្តិក្រោម {floor} ទេ (ការកំណត់ "
+            "SPMIS_LINKAGE_AUTO_MERGE_FLOOR) ការរត់មួយអាចតម្លើងកម្រិតបានតែប៉ុណ្ណោះ")
     if not 0.0 < review <= auto <= 1.0:
         raise InvalidInput.one(
             ("review_threshold",), "bad_threshold",
@@ -86,14 +94,18 @@ def run_registry_dedupe(
     ctx: AppContext,
     actor: Actor,
     *,
-    auto_merge_threshold: float = AUTO_MERGE_THRESHOLD,
+    auto_merge_threshold: float | None = None,
     review_threshold: float = REVIEW_THRESHOLD,
     options: engine.LinkageOptions | None = None,
     memory_limit: str = "2GB",
     progress: Callable[[str], None] | None = None,
 ) -> DedupeSummary:
-    """Run deduplication over the active people in ``actor``'s scope; see the module docstring."""
-    _check_thresholds(auto_merge_threshold, review_threshold)
+    """Run deduplication over the active people in ``actor``'s scope; see the module docstring.
+    ``auto_merge_threshold`` defaults to the floor setting and may not be below it."""
+    floor = ctx.settings.linkage_auto_merge_floor
+    if auto_merge_threshold is None:
+        auto_merge_threshold = floor
+    _check_thresholds(auto_merge_threshold, review_threshold, floor)
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
     with UnitOfWork(ctx.engine) as uow:
@@ -181,10 +193,15 @@ def _load_decided(conn: Connection, con: duckdb.DuckDBPyConnection) -> None:
         con.unregister("__spmis_batch")
 
 
+#: fields that, when both people have them and they differ, stop an automatic merge: the
+#: identifiers that belong to one person, and the recorded sex
+CONFLICT_FIELDS = (*CONFLICT_TYPES, "sex")
+
+
 def _conflicts_sql() -> str:
     arms = ", ".join(
         f"case when ra.{t} is not null and rb.{t} is not null and ra.{t} <> rb.{t} "
-        f"then '{t}' end" for t in CONFLICT_TYPES)
+        f"then '{t}' end" for t in CONFLICT_FIELDS)
     return f"list_filter([{arms}], lambda x: x is not null)"
 
 

@@ -20,7 +20,9 @@ class ReviewItemOut(BaseModel):
     person_id_r: int
     match_probability: float
     reasons: list[str] = Field(description="field=level, e.g. name=same, date_of_birth=year")
-    conflicts: list[str] = Field(description="identifier types both hold with different values")
+    conflicts: list[str] = Field(
+        description="identifier types both hold with different values, 'sex' when the recorded "
+                    "sex differs, 'via_other_record' when the conflict is with a third record")
     area_code_l: str
     area_code_r: str
     status: str
@@ -101,7 +103,10 @@ class MergeOut(BaseModel):
 
 
 class RunIn(_In):
-    auto_merge_threshold: float = Field(0.995, gt=0, le=1)
+    auto_merge_threshold: float | None = Field(
+        None, gt=0, le=1,
+        description="raise the automatic-merge threshold for this run (administrators only); "
+                    "never below the floor setting SPMIS_LINKAGE_AUTO_MERGE_FLOOR, the default")
     review_threshold: float = Field(0.80, gt=0, le=1)
 
 

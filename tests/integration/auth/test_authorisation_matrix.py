@@ -1,6 +1,8 @@
 """The authorisation matrix, generated from the one table in ``spmis.auth.policy``: for every route
 of the application and every role (and anonymous), the expected allow or deny is asserted. A
-route without a decision fails ``test_every_route_has_a_decision``."""
+route without a decision fails ``test_every_route_has_a_decision``. Request fields that only
+some of a route's roles may set (``FIELD_POLICY``, e.g. the automatic-merge threshold) get the
+same matrix, field by field, plus a value that no role may send."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from spmis.auth import messages
 from spmis.auth.accounts import AccountService
-from spmis.auth.policy import ROUTE_POLICY, allows, decide
+from spmis.auth.policy import FIELD_POLICY, ROUTE_POLICY, allows, decide
 from spmis.auth.ratelimit import TokenBucket
 from spmis.auth.roles import ALL_ROLES
 from spmis.context import AppContext
@@ -89,3 +91,58 @@ def test_authorisation_matrix(app: FastAPI, ctx: AppContext, make_user) -> None:
         c.close()
     assert not wrong, "\n".join(wrong)
     assert checked >= 40 * len(PRINCIPALS)
+
+
+#: for each field of ``FIELD_POLICY``: a value its roles may send, and one that nobody may send
+#: (the service refuses it whatever the role)
+FIELD_SAMPLES: dict[str, tuple[object, object]] = {
+    "auto_merge_threshold": (0.999, 0.01),  # 0.01: below the floor setting
+}
+
+
+def _route_fields(app: FastAPI, method: str, path: str) -> set[str]:
+    for rc in iter_route_contexts(app.routes):
+        if str(rc.path) == path and method in (rc.methods or ()):
+            body = getattr(rc.route, "body_field", None)
+            annotation = getattr(getattr(body, "field_info", None), "annotation", None)
+            return set(getattr(annotation, "model_fields", {}))
+    return set()
+
+
+def test_field_table_names_existing_fields(app: FastAPI) -> None:
+    for (method, path), fields in FIELD_POLICY.items():
+        assert decide(method, path) is not None, f"{method} {path}: not in ROUTE_POLICY"
+        stale = set(fields) - _route_fields(app, method, path)
+        assert not stale, f"{method} {path}: FIELD_POLICY names fields it has not: {stale}"
+        assert set(fields) <= set(FIELD_SAMPLES), "give each restricted field sample values"
+
+
+def test_restricted_fields_matrix(app: FastAPI, ctx: AppContext, make_user) -> None:  # type: ignore[no-untyped-def]
+    app.state.rate_limiter = TokenBucket(per_minute=10**6, burst=10**6)
+    accounts = AccountService(ctx)
+    wrong: list[str] = []
+    checked = 0
+    for (method, path), fields in sorted(FIELD_POLICY.items()):
+        route_rule = decide(method, path)
+        for role in sorted(ALL_ROLES):
+            held = frozenset({role})
+            if not allows(route_rule, held):
+                continue  # the route matrix above covers this role
+            token = accounts.user_token(make_user(role)).token
+            with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as c:
+                for name, rule in fields.items():
+                    good, never = FIELD_SAMPLES[name]
+                    r = c.request(method, _concrete(path), json={name: good})
+                    denied = (r.status_code == 403 and r.json().get("detail")
+                              == messages.field_not_allowed(name).msg)
+                    if denied == allows(rule, held):
+                        wrong.append(f"{method} {path} field {name} as {role}: expected "
+                                     f"{'allow' if allows(rule, held) else 'deny'}, "
+                                     f"got {r.status_code} {r.text[:200]}")
+                    r = c.request(method, _concrete(path), json={name: never})
+                    if r.status_code not in (403, 422):
+                        wrong.append(f"{method} {path} field {name}={never!r} as {role}: "
+                                     f"accepted ({r.status_code})")
+                    checked += 1
+    assert not wrong, "\n".join(wrong)
+    assert checked >= 1

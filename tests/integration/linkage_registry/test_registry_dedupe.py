@@ -147,3 +147,63 @@ def test_failed_run_is_recorded_and_overlapping_runs_are_refused(
         run_registry_dedupe(ctx, SYSTEM)  # the whole country overlaps Phnom Penh
     elsewhere = Actor("clerk", frozenset({"registrar"}), "01")
     assert run_registry_dedupe(ctx, elsewhere).records == 0
+
+
+# ---------------------------------------------------------------- issue 12, finding 1
+def test_no_run_merges_below_the_floor_setting(ctx: AppContext) -> None:
+    from dataclasses import replace
+
+    from spmis.errors import InvalidInput
+
+    [a] = add_household(ctx, member())
+    [b] = add_household(ctx, member(family_name_latin="Sak"), village=OTHER_VILLAGE)
+    with pytest.raises(InvalidInput) as err:
+        run_registry_dedupe(ctx, SYSTEM, auto_merge_threshold=0.01, review_threshold=0.005)
+    assert [(e.field, e.code) for e in err.value.errors] == [
+        ("auto_merge_threshold", "below_floor")]
+    assert "SPMIS_LINKAGE_AUTO_MERGE_FLOOR" in err.value.errors[0].msg
+    assert err.value.errors[0].msg_km
+    assert person_state(ctx, b)["row"]["status"] == "active"
+    # the default is the floor; lowering it is a setting (here 0.5), never a request
+    lowered = replace(ctx, settings=ctx.settings.model_copy(
+        update={"linkage_auto_merge_floor": 0.5}))
+    with pytest.raises(InvalidInput):
+        run_registry_dedupe(lowered, SYSTEM, auto_merge_threshold=0.4, review_threshold=0.3)
+    run = run_registry_dedupe(lowered, SYSTEM, review_threshold=0.01)
+    with ctx.engine.connect() as conn:
+        used = conn.execute(select(link_run.c.auto_merge_threshold)
+                            .where(link_run.c.id == run.run_id)).scalar_one()
+    assert used == 0.5
+    assert a != b
+
+
+def test_a_man_and_a_woman_are_never_merged_automatically(ctx: AppContext) -> None:
+    # same name, birth date, village and phone: the engine is sure (about 0.99998), but the
+    # recorded sex differs, so the pair goes to a person, never to an automatic merge
+    [a] = add_household(ctx, member(identifiers={"phone": "012345678"}))
+    [b] = add_household(ctx, member(sex="M", identifiers={"phone": "012345678"}))
+    summary = run_registry_dedupe(ctx, SYSTEM)
+    assert summary.auto_merged == 0 and summary.blocked == 1 and summary.queued == 1
+    assert person_state(ctx, b)["row"]["status"] == "active"
+    [(left, right, status, conflicts)] = _queue(ctx)
+    assert (left, right, status, conflicts) == (a, b, "pending", ["sex"])
+
+
+@pytest.mark.parametrize("engine_kind", ["sqlite"], indirect=True)
+def test_cli_refuses_a_threshold_below_the_floor(ctx: AppContext,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from spmis.cli import app
+    from spmis.linkage import registry_cli
+
+    monkeypatch.setattr(registry_cli, "_ctx", lambda: ctx)
+    add_household(ctx, member())
+    [b] = add_household(ctx, member(family_name_latin="Sak"), village=OTHER_VILLAGE)
+    r = CliRunner().invoke(app, ["link", "registry-dedupe", "--auto-merge-threshold", "0.6",
+                                 "--review-threshold", "0.5"])
+    assert r.exit_code == 2, r.output
+    assert "SPMIS_LINKAGE_AUTO_MERGE_FLOOR" in " ".join(r.output.split())
+    assert person_state(ctx, b)["row"]["status"] == "active"
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(link_run)).scalar_one() == 0

@@ -114,11 +114,29 @@ def test_run_on_demand_over_http(ctx: AppContext, auth_client: Any) -> None:
     add_household(ctx, member())
     add_household(ctx, member())
     clerk = auth_client("registrar", scope="12")
-    bad = clerk.post("/api/v1/linkage/runs",
-                     json={"auto_merge_threshold": 0.5, "review_threshold": 0.9})
+    admin = auth_client("admin")
+    bad = admin.post("/api/v1/linkage/runs",
+                     json={"auto_merge_threshold": 0.999, "review_threshold": 1.0})
     assert bad.status_code == 422 and bad.json()["detail"][0]["msg_km"]
-    assert clerk.post("/api/v1/linkage/runs", json={"auto_merge_threshold": 2}).status_code == 422
+    assert admin.post("/api/v1/linkage/runs", json={"auto_merge_threshold": 2}).status_code == 422
     run = clerk.post("/api/v1/linkage/runs", json={})
     assert run.status_code == 201, run.text
     assert (run.json()["scope"], run.json()["records"], run.json()["auto_merged"]) == ("12", 2, 1)
     assert auth_client("approver").post("/api/v1/linkage/runs", json={}).status_code == 403
+
+
+def test_nobody_merges_below_the_floor_over_http(ctx: AppContext, auth_client: Any) -> None:
+    # issue 12, finding 1: a district registrar auto-merged people at probability 0.27
+    add_household(ctx, member())
+    [b] = add_household(ctx, member(family_name_latin="Sak", sex="M"))
+    hostile = {"auto_merge_threshold": 0.01, "review_threshold": 0.005}
+    clerk = auth_client("registrar", scope="12")
+    refused = clerk.post("/api/v1/linkage/runs", json=hostile)
+    assert refused.status_code == 403, refused.text
+    assert "auto_merge_threshold" in refused.json()["detail"] and refused.json()["detail_km"]
+    below = auth_client("admin").post("/api/v1/linkage/runs", json=hostile)
+    assert below.status_code == 422, below.text
+    assert below.json()["detail"][0]["loc"] == ["auto_merge_threshold"]
+    assert below.json()["detail"][0]["type"] == "below_floor"
+    assert auth_client("admin").get("/api/v1/linkage/runs").json() == []
+    assert auth_client("admin").get(f"/api/v1/persons/{b}").json()["status"] == "active"
