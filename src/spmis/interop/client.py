@@ -102,17 +102,19 @@ class DciClient:
             raise PeerAnswerError(f"HTTP {status}: {body}", status, body)
         return {"transaction_id": message["transaction_id"], **ack}
 
-    def subscribe(self, peer_id: str, filter_type: str, filter_query: Any, *,
+    def subscribe(self, peer_id: str, filter_type: str | None, filter_query: Any, *,
                   reg_event_type: str = "REGISTER", entity: str | None = None,
                   purpose: str | None = None) -> dict[str, Any]:
         """Subscribe to changes matching a filter; the codes arrive at /registry/on-subscribe."""
         now = m.iso(self.service.now())
         criteria: dict[str, Any] = {
             "version": m.VERSION, "reg_type": "ns:org:RegistryType:Social",
-            "reg_event_type": reg_event_type, "filter_type": filter_type,
-            "filter": filter_query, "notify_record_type": NOTIFY_RECORD_TYPE,
+            "reg_event_type": reg_event_type, "filter": filter_query,
+            "notify_record_type": NOTIFY_RECORD_TYPE,
             "frequency": {"start_time": now, "end_time": "2099-12-31T00:00:00.000+00:00",
                           "frequency": "0 * * * * ? *"}}
+        if filter_type is not None:  # optional in the spec: the filter's shape implies it
+            criteria["filter_type"] = filter_type
         if entity:
             criteria["response_entity"] = entity
         if purpose:

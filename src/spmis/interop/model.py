@@ -525,24 +525,54 @@ def parse_idtype_value(query: Any, where: str) -> Expr:
     return Cond(f"id:{spmis_type}", "in", (str(value),))
 
 
-def parse_query(query_type: Any, query: Any, where: str) -> tuple[Expr, ResponseEntity | None]:
-    """Any of the three query types."""
+QUERY_TYPES = ("idtype-value", "expression", "predicate")
+
+
+def query_type_of(query: Any) -> str | None:
+    """The query type a query's shape implies: a list is a ``predicate``, ``{type, value}`` with
+    an ``expression`` object in ``value`` an ``expression``, another ``{type, value}`` an
+    ``idtype-value``; None when the shape says nothing."""
+    if isinstance(query, list):
+        return "predicate"
+    if isinstance(query, Mapping) and "value" in query:
+        value = query.get("value")
+        if isinstance(value, Mapping) and "expression" in value:
+            return "expression"
+        return "idtype-value"
+    return None
+
+
+def parse_query(query_type: Any, query: Any, where: str,
+                type_where: str | None = None) -> tuple[Expr, ResponseEntity | None]:
+    """Any of the three query types. ``type_where`` names the query type's field in errors
+    (by default the ``query_type`` beside ``where``)."""
     if query_type == "idtype-value":
         return parse_idtype_value(query, where), None
     if query_type == "predicate":
         return parse_predicate(query, where), None
     if query_type == "expression":
+        if isinstance(query, list):
+            raise CriteriaError("rjct.search_criteria.invalid", where,
+                                "an expression query is an object {type, value}; this is a "
+                                "predicate list: give the query type 'predicate'")
         return parse_expression(query, where)
-    raise CriteriaError("rjct.search_criteria.invalid", where.rsplit(".", 1)[0] + ".query_type",
-                        "must be idtype-value, expression or predicate")
+    raise CriteriaError("rjct.search_criteria.invalid",
+                        type_where or where.rsplit(".", 1)[0] + ".query_type",
+                        f"must be {', '.join(QUERY_TYPES)}")
 
 
 def parse_criteria(criteria: Mapping[str, Any], where: str, default_page_size: int,
                    max_page_size: int, query_key: str = "query",
                    type_key: str = "query_type") -> Criteria:
-    """A ``search_criteria`` (or, with ``filter``/``filter_type``, a ``subscribe_criteria``)."""
-    expr, collection = parse_query(criteria.get(type_key), criteria.get(query_key),
-                                   f"{where}.{query_key}")
+    """A ``search_criteria`` (or, with ``filter``/``filter_type``, a ``subscribe_criteria``).
+
+    A search must state its ``query_type`` (the spec requires it); a subscription's
+    ``filter_type`` is optional in the spec, so without one the filter's shape decides."""
+    query_type = criteria.get(type_key)
+    if query_type is None and type_key != "query_type":
+        query_type = query_type_of(criteria.get(query_key))
+    expr, collection = parse_query(query_type, criteria.get(query_key), f"{where}.{query_key}",
+                                   f"{where}.{type_key}")
     entity = collection or ResponseEntity.MEMBER
     raw_entity = criteria.get("response_entity")
     if raw_entity is not None:
@@ -564,7 +594,7 @@ def parse_criteria(criteria: Mapping[str, Any], where: str, default_page_size: i
         page_number = _whole(pagination.get("page_number", 1),
                              f"{where}.pagination.page_number", 1, 1_000_000)
     return Criteria(
-        query_type=str(criteria.get(type_key)), expr=expr, entity=entity, page_size=page_size,
+        query_type=str(query_type), expr=expr, entity=entity, page_size=page_size,
         page_number=page_number, sort=_sort(criteria.get("sort"), f"{where}.sort"),
         purpose=consent_purpose(criteria.get("consent"), f"{where}.consent"),
         reg_event_type=criteria.get("reg_event_type")

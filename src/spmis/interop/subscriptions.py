@@ -83,7 +83,7 @@ class Subscriptions(Envelopes):
                     "status_reason_message": exc.detail[:999]}
         stored = {"criteria": dict(raw), "actor": actor.username, "scope": actor.scope,
                   "roles": sorted(actor.roles)}
-        essence = [opened.peer, raw.get("reg_event_type"), raw.get("filter_type"),
+        essence = [opened.peer, raw.get("reg_event_type"), criteria.query_type,
                    raw.get("filter"), criteria.entity.value, criteria.purpose, actor.scope]
         fingerprint = self.ctx.cipher.blind_index(json.dumps(essence, sort_keys=True),
                                                   CRITERIA_CONTEXT)

@@ -19,7 +19,7 @@ from spmis.registry.service import RegistryService
 from .conftest import OTHER_VILLAGE, Pair, add_household, member
 
 
-def _subscribe(pair: Pair, dci_schemas: Any, filter_type: str, query: Any,
+def _subscribe(pair: Pair, dci_schemas: Any, filter_type: str | None, query: Any,
                event: str = "REGISTER") -> str:
     sent: list[dict[str, Any]] = []
     transport = pair.a.app.state.dci_transport
@@ -147,3 +147,28 @@ def test_an_unreachable_subscriber_is_notified_by_the_next_run(registry_pair: Pa
     [notify] = _notifications(pair)
     assert sorted(e["data"]["reg_records"]["name"]["given_name"]
                   for e in notify["message"]["notify_event"]) == ["First", "Second"]
+
+
+def test_filter_type_is_optional_as_in_the_spec(registry_pair: Pair, dci_schemas: Any) -> None:
+    """Issue 12 #13: a subscribe request without ``filter_type`` (the spec does not require it)
+    was rejected, naming ``subscribe_criteria.query_type``, a field the spec does not have."""
+    pair = registry_pair
+    query = [{"expression1": {"attribute_name": "province_code", "operator": "eq",
+                              "attribute_value": "12"}}]
+    code = _subscribe(pair, dci_schemas, None, query)
+    [received] = pair.a.service().inbox(action="on-subscribe")
+    [item] = received["envelope"]["message"]["subscribe_response"]
+    assert item["subscriptions"][0]["filter_type"] == "predicate"
+    assert item["subscriptions"][0]["code"] == code
+    # the same filter stated with its type is the same subscription
+    ack = DciClient(pair.a.service()).subscribe(pair.b.sender_id, "predicate", query)
+    [again] = pair.a.service().inbox(action="on-subscribe", transaction_id=ack["transaction_id"])
+    assert again["envelope"]["message"]["subscribe_response"][0]["status_reason_code"] == (
+        "rjct.event.already_subscribed")
+    # a wrong filter_type is named as the spec names it
+    ack = DciClient(pair.a.service()).subscribe(pair.b.sender_id, "sql", query)
+    [wrong] = pair.a.service().inbox(action="on-subscribe", transaction_id=ack["transaction_id"])
+    [item] = wrong["envelope"]["message"]["subscribe_response"]
+    assert item["status"] == "rjct"
+    assert "subscribe_criteria.filter_type" in item["status_reason_message"]
+    assert "query_type" not in item["status_reason_message"]

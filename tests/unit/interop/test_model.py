@@ -249,3 +249,30 @@ def test_a_callback_outside_the_peers_base_is_refused(uri: str) -> None:
 def test_a_root_base_accepts_any_path_without_dot_segments() -> None:
     assert m.uri_under("http://testserver", "http://testserver/registry/on-search")
     assert not m.uri_under("http://testserver", "http://testserver/%2e%2e/x")
+
+
+PREDICATE = [{"expression1": {"attribute_name": "sex", "operator": "eq", "attribute_value": "F"}}]
+
+
+@pytest.mark.parametrize(("query", "kind"), [
+    (PREDICATE, "predicate"),
+    ({"type": "NID", "value": "123"}, "idtype-value"),
+    ({"type": "ns:org:QueryType:NoSql", "value": {"expression": {"query": {"sex": "F"}}}},
+     "expression"),
+    ("nonsense", None), ({}, None),
+])
+def test_a_subscription_filter_without_filter_type_is_read_from_its_shape(query: Any,
+                                                                          kind: str | None) -> None:
+    where = "message.subscribe_request[0].subscribe_criteria"
+    criteria = {"filter": query, "reg_event_type": "REGISTER"}
+    if kind is None:
+        with pytest.raises(m.CriteriaError) as info:
+            m.parse_criteria(criteria, where, 10, 100, "filter", "filter_type")
+        assert info.value.field == f"{where}.filter_type"
+    else:
+        parsed = m.parse_criteria(criteria, where, 10, 100, "filter", "filter_type")
+        assert parsed.query_type == kind
+    # a search still has to say which query type it sends (the spec requires it)
+    with pytest.raises(m.CriteriaError) as info:
+        m.parse_criteria({"query": PREDICATE}, "s", 10, 100)
+    assert info.value.field == "s.query_type"
