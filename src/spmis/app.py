@@ -1,9 +1,8 @@
-"""The FastAPI application: every capability's router is listed in ``ROUTERS`` and mounted here;
-domain errors map to HTTP status codes in one place (``spmis.http``)."""
+"""The FastAPI application, built from the capabilities' manifests (``spmis.manifest``): every
+capability's API routers, then every capability's pages (``spmis.web.mount``); domain errors map
+to HTTP status codes in one place (``spmis.http``)."""
 
 from __future__ import annotations
-
-import importlib
 
 from fastapi import FastAPI
 
@@ -11,22 +10,10 @@ from spmis import __version__
 from spmis.auth.web import install_security
 from spmis.config import Settings, get_settings
 from spmis.context import AppContext
+from spmis.health import router as health_router
 from spmis.http import install_error_handlers, install_input_guard
+from spmis.manifest import each, resolve
 from spmis.web.routing import install_not_found_page
-
-#: (module, attribute) of each APIRouter
-ROUTERS: list[tuple[str, str]] = [
-    ("spmis.health", "router"),
-    ("spmis.reference.api", "router"),
-    ("spmis.registry.api", "router"),
-    ("spmis.auth.api", "router"),
-    ("spmis.auth.approvals_api", "router"),
-    ("spmis.auth.personal_api", "router"),
-    ("spmis.rules.api", "router"),
-    ("spmis.linkage.api", "router"),
-    ("spmis.interop.api", "router"),
-    ("spmis.web.routes", "router"),  # pages last: "/" and the page paths
-]
 
 
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:
@@ -41,7 +28,9 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     install_error_handlers(app)
     install_input_guard(app)  # before the routers, like the security below
     install_security(app)  # before the routers: every route gets the authorisation check
-    for module_name, attr in ROUTERS:
-        app.include_router(getattr(importlib.import_module(module_name), attr))
+    app.include_router(health_router)
+    for _cap, router in each("routers"):
+        app.include_router(resolve(router))
+    app.include_router(resolve("spmis.web.mount:router"))  # pages last: "/" and the page paths
     install_not_found_page(app)  # spmis.web: an unknown address is a page for browsers
     return app

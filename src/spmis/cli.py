@@ -1,40 +1,30 @@
-"""The ``spmis`` command line. Each capability contributes a Typer sub-app; they are listed in
-``SUBCOMMANDS`` (module path, attribute, command name) and mounted here. Top-level commands that
-belong to no single capability (serve, demo) live in ``spmis.ops_cli``."""
+"""The ``spmis`` command line: the platform's own commands (``spmis.ops_cli``: serve, demo, db)
+and every capability's commands (``Capability.commands`` in the manifests), mounted here."""
 
 from __future__ import annotations
 
-import importlib
-
 import typer
+
+from spmis.manifest import each, resolve
 
 app = typer.Typer(
     help="SPMIS: Social Protection Management Information System", no_args_is_help=True
 )
 
-#: (module, Typer attribute, command name); name None merges the module's commands at top level
-SUBCOMMANDS: list[tuple[str, str, str | None]] = [
-    ("spmis.ops_cli", "app", None),
-    ("spmis.synth.cli", "app", None),
-    ("spmis.registry.cli", "app", None),
-    ("spmis.rules.cli", "app", "rules"),
-    ("spmis.rules.cli", "simulate_app", None),
-    ("spmis.auth.cli", "user_app", "user"),
-    ("spmis.auth.cli", "client_app", "client"),
-    ("spmis.auth.cli", "keys_app", "keys"),
-    ("spmis.linkage.cli", "app", "link"),
-    ("spmis.interop.cli", "app", "dci"),
-]
+
+def _add(sub: typer.Typer, name: str | None) -> None:
+    """Mount ``sub`` under ``name``, or merge its commands at the top level when None."""
+    if name is None:
+        app.registered_commands.extend(sub.registered_commands)
+        app.registered_groups.extend(sub.registered_groups)
+    else:
+        app.add_typer(sub, name=name)
 
 
 def _mount() -> None:
-    for module_name, attr, name in SUBCOMMANDS:
-        sub = getattr(importlib.import_module(module_name), attr)
-        if name is None:
-            app.registered_commands.extend(sub.registered_commands)
-            app.registered_groups.extend(sub.registered_groups)
-        else:
-            app.add_typer(sub, name=name)
+    _add(resolve("spmis.ops_cli:app"), None)
+    for _cap, command in each("commands"):
+        _add(resolve(command.target), command.name)
 
 
 _mount()

@@ -31,14 +31,13 @@ from spmis.auth.passwords import (
     verify_secret,
 )
 from spmis.auth.roles import Role, format_roles, parse_roles
-from spmis.auth.store import api_client, auth_session, login_attempt, staff_user
+from spmis.auth.store import TOTP_CONTEXT, api_client, auth_session, login_attempt, staff_user
 from spmis.context import AppContext
 from spmis.db.base import utcnow
 from spmis.db.uow import UnitOfWork
 from spmis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from spmis.registry.store import change_log
 
-TOTP_CONTEXT = "totp_secret"
 USER_PREFIX = "user:"
 CLIENT_PREFIX = "client:"
 DEMO_ADMIN = "admin"

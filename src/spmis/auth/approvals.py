@@ -10,15 +10,15 @@ Plugging in a new kind::
 
     register_kind(ApprovalKind("payroll_approval", apply=_apply_payroll, description="..."))
 
-in the capability's module, and add that module to ``KIND_MODULES`` so it is imported before a
-request is decided. The service files requests with ``file_request(conn, ...)`` inside its own
-unit of work, after validating the change (a dry run), so a request that cannot apply is refused
-at once. Sensitive payload parts (identifier values) go in ``secret``: stored only encrypted.
+in the capability's module, and list that module in the capability's manifest
+(``Capability.approval_kinds``) so it is imported before a request is decided. The service files
+requests with ``file_request(conn, ...)`` inside its own unit of work, after validating the
+change (a dry run), so a request that cannot apply is refused at once. Sensitive payload parts
+(identifier values) go in ``secret``: stored only encrypted.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,20 +31,18 @@ from spmis.auth import messages
 from spmis.auth.model import Actor
 from spmis.auth.roles import Role
 from spmis.auth.schemas import ApprovalOut
-from spmis.auth.store import approval_request
+from spmis.auth.store import PAYLOAD_CONTEXT, approval_request
 from spmis.context import AppContext
 from spmis.db.base import utcnow
 from spmis.db.uow import UnitOfWork
 from spmis.errors import Conflict, Forbidden, InvalidInput, NotFound
+from spmis.manifest import each, resolve
 
-PAYLOAD_CONTEXT = "approval_payload"
 PENDING, APPROVED, REJECTED, CANCELLED = "pending", "approved", "rejected", "cancelled"
 STATUSES = (PENDING, APPROVED, REJECTED, CANCELLED)
 #: roles that see every request in their scope (others see only the requests they made)
 OVERSIGHT_ROLES = (Role.APPROVER.value, Role.AUDITOR.value, Role.ADMIN.value)
 
-#: modules that register approval kinds when imported (later capabilities append theirs)
-KIND_MODULES: list[str] = ["spmis.registry.service", "spmis.linkage.review"]
 
 
 @dataclass(frozen=True)
@@ -82,8 +80,8 @@ def register_kind(kind: ApprovalKind) -> None:
 
 def get_kind(name: str) -> ApprovalKind:
     if name not in _KINDS:
-        for module in KIND_MODULES:
-            importlib.import_module(module)
+        for _cap, module in each("approval_kinds"):
+            resolve(module)
     try:
         return _KINDS[name]
     except KeyError:

@@ -11,35 +11,18 @@ Blind-index hashes do not depend on the encryption keys and are not touched.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import bindparam, select, update
 
-from spmis.auth.accounts import TOTP_CONTEXT
-from spmis.auth.approvals import PAYLOAD_CONTEXT
-from spmis.auth.store import approval_request, staff_user
 from spmis.context import AppContext
-from spmis.interop import store as interop_store
-from spmis.registry.store import person_identifier
+from spmis.db.encrypted import EncryptedColumn
+from spmis.manifest import each, resolve
 
 
-@dataclass(frozen=True)
-class EncryptedColumn:
-    table: Table
-    column: str
-    context: Callable[[RowMapping], str]
-    extra: tuple[str, ...] = ()
-
-
-ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
-    EncryptedColumn(person_identifier, "value_enc", lambda r: str(r["id_type"]), ("id_type",)),
-    EncryptedColumn(staff_user, "totp_secret_enc", lambda _r: TOTP_CONTEXT),
-    EncryptedColumn(approval_request, "payload_enc", lambda _r: PAYLOAD_CONTEXT),
-    *(EncryptedColumn(table, column, lambda _r, c=context: c)  # type: ignore[misc]
-      for table, column, context in interop_store.ENCRYPTED_COLUMNS),
-)
+def encrypted_columns() -> list[EncryptedColumn]:
+    """Every encrypted column that a capability declares (``Capability.encrypted_columns``)."""
+    return [column for _cap, ref in each("encrypted_columns") for column in resolve(ref)]
 
 
 def rotate(ctx: AppContext, chunk_rows: int = 5000,
@@ -48,7 +31,7 @@ def rotate(ctx: AppContext, chunk_rows: int = 5000,
     per table."""
     cipher = ctx.cipher
     done: dict[str, int] = {}
-    for enc in ENCRYPTED_COLUMNS:
+    for enc in encrypted_columns():
         table, col = enc.table, enc.table.c[enc.column]
         rewritten = 0
         last_id = 0
@@ -66,7 +49,7 @@ def rotate(ctx: AppContext, chunk_rows: int = 5000,
                 for row in rows:
                     if cipher.key_id_of(row[enc.column]) == cipher.primary:
                         continue
-                    context = enc.context(row)
+                    context = enc.context_of(row)
                     clear = cipher.decrypt(row[enc.column], context)
                     changes.append({"row_id": row["id"], "sealed": cipher.encrypt(clear, context)})
                 if changes:
@@ -86,7 +69,7 @@ def count_by_key(ctx: AppContext) -> dict[str, dict[str, int]]:
     """How many values each key id encrypts, per table (to know when an old key can go)."""
     out: dict[str, dict[str, int]] = {}
     with ctx.engine.connect() as conn:
-        for enc in ENCRYPTED_COLUMNS:
+        for enc in encrypted_columns():
             col = enc.table.c[enc.column]
             counts: dict[str, int] = {}
             for (blob,) in conn.execute(select(col).where(col.is_not(None))):

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 
 from spmis.db.base import Id, UTCDateTime, metadata
+from spmis.db.encrypted import EncryptedColumn
 
 staff_user = Table(
     "staff_user",
@@ -141,4 +142,15 @@ consent = Table(
     Column("recorded_at", UTCDateTime(), nullable=False),
     Column("recorded_by", String(64), nullable=False),
     Index("ix_consent_person_purpose", "person_id", "purpose", "id"),
+)
+
+
+# ------------------------------------------------------------------ encrypted columns
+#: encryption contexts (bound as associated data) of this capability's encrypted columns
+TOTP_CONTEXT = "totp_secret"
+PAYLOAD_CONTEXT = "approval_payload"
+#: every encrypted column, for key rotation (``spmis keys rotate``)
+ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
+    EncryptedColumn(staff_user, "totp_secret_enc", TOTP_CONTEXT),
+    EncryptedColumn(approval_request, "payload_enc", PAYLOAD_CONTEXT),
 )

@@ -1,10 +1,10 @@
-"""Every capability's tables, imported so that ``metadata`` is complete (for Alembic and tests)."""
+"""Every capability's tables on the shared ``metadata`` (for Alembic and tests): the platform's
+own and the modules each manifest lists in ``Capability.tables``."""
 
-from spmis.auth import store as _auth_store  # noqa: F401
 from spmis.db.base import metadata
-from spmis.interop import store as _interop_store  # noqa: F401
-from spmis.linkage import store as _linkage_store  # noqa: F401
-from spmis.registry import store as _registry_store  # noqa: F401
-from spmis.rules import store as _rules_store  # noqa: F401
+from spmis.manifest import each, resolve
+
+for _cap, _module in each("tables"):
+    resolve(_module)
 
 __all__ = ["metadata"]

@@ -45,6 +45,7 @@ from sqlalchemy import (
 
 from spmis.auth.store import consent
 from spmis.db.base import Id, UTCDateTime, metadata
+from spmis.db.encrypted import EncryptedColumn
 from spmis.interop.model import And, Cond, Expr, Not, Or
 from spmis.registry.store import household, identifier_match, person, person_identifier
 
@@ -149,13 +150,13 @@ SECRET_CONTEXT = "dci_peer_secret"  # noqa: S105 (an encryption context label)
 REQUEST_CONTEXT = "dci_request"
 CRITERIA_CONTEXT = "dci_subscription"
 INBOX_CONTEXT = "dci_inbox"
-#: (table, column, context) of every encrypted column, for key rotation (``spmis keys rotate``)
-ENCRYPTED_COLUMNS: tuple[tuple[Table, str, str], ...] = (
-    (dci_signing_key, "private_enc", KEY_CONTEXT),
-    (dci_peer, "client_secret_enc", SECRET_CONTEXT),
-    (dci_transaction, "request_enc", REQUEST_CONTEXT),
-    (dci_subscription, "criteria_enc", CRITERIA_CONTEXT),
-    (dci_inbox, "message_enc", INBOX_CONTEXT),
+#: every encrypted column, for key rotation (``spmis keys rotate``)
+ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
+    EncryptedColumn(dci_signing_key, "private_enc", KEY_CONTEXT),
+    EncryptedColumn(dci_peer, "client_secret_enc", SECRET_CONTEXT),
+    EncryptedColumn(dci_transaction, "request_enc", REQUEST_CONTEXT),
+    EncryptedColumn(dci_subscription, "criteria_enc", CRITERIA_CONTEXT),
+    EncryptedColumn(dci_inbox, "message_enc", INBOX_CONTEXT),
 )
 
 

@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 
 from spmis.db.base import Id, UTCDateTime, metadata
+from spmis.db.encrypted import EncryptedColumn
 
 #: an 8-digit area code searched by prefix: collation "C" on PostgreSQL, so that a plain btree
 #: index serves ``LIKE '1201%'`` (with the database's default collation it cannot)
@@ -245,4 +246,12 @@ ENTERPRISE_FIELDS = (
     "village_code",
     "sector",
     "size_workers",
+)
+
+
+#: every encrypted column, for key rotation (``spmis keys rotate``); an identifier is sealed
+#: with its type as the encryption context
+ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
+    EncryptedColumn(person_identifier, "value_enc", lambda row: str(row["id_type"]),
+                    ("id_type",)),
 )

@@ -12,8 +12,9 @@ Layout::
     public.py      home, programme catalogue, "am I eligible?"
     backoffice.py  login, registry search, household and person pages, registration, corrections
     ...            approvals.py, admin.py, imports.py: one module per back-office area
-    routes.py      ``router``: every page module and the static files, mounted by ``spmis.app``
+    mount.py       ``router``: every capability's pages and the static files (for spmis.app)
 
-Later capabilities add a page module with an ``APIRouter(route_class=PageRoute)``, register their
-menu entries with ``nav.register`` and list the module in ``routes.PAGE_MODULES``.
+Later capabilities add a page module with an ``APIRouter(route_class=PageRoute)`` and list it,
+its menu entries and its access rules in their ``capability.py`` (``Capability.pages``,
+``menu``, ``access``); ``mount.py`` and ``nav.py`` read the manifests.
 """

@@ -13,17 +13,14 @@ from starlette.datastructures import FormData
 from spmis.auth.accounts import AccountService
 from spmis.auth.roles import ALL_ROLES
 from spmis.errors import InvalidInput
-from spmis.web import forms, nav
+from spmis.web import forms
 from spmis.web.labels import ROLE_LABELS
-from spmis.web.nav import NavItem
-from spmis.web.programme_info import N_
 from spmis.web.routing import PageRoute
 from spmis.web.session import app_ctx, check_csrf, require_actor
 from spmis.web.templating import render, request_locale
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-nav.register(NavItem(90, "office", "/office/users", N_("Staff accounts"), frozenset({"admin"})))
 
 
 def _context(request: Request, users: list[Any], **extra: Any) -> dict[str, Any]:

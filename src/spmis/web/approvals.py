@@ -10,9 +10,8 @@ from starlette.concurrency import run_in_threadpool
 
 from spmis.auth.approvals import PENDING, STATUSES, ApprovalService
 from spmis.errors import InvalidInput
-from spmis.web import forms, nav
+from spmis.web import forms
 from spmis.web.labels import IDENTIFIER_LABELS, STATUS_LABELS
-from spmis.web.nav import NavItem
 from spmis.web.programme_info import N_
 from spmis.web.routing import PageRoute
 from spmis.web.session import app_ctx, check_csrf, may, require_actor
@@ -20,7 +19,6 @@ from spmis.web.templating import render, request_locale
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-nav.register(NavItem(50, "office", "/office/approvals", N_("Approvals")))
 
 KIND_LABELS = {
     "identifier_change": N_("Change of identifiers"),

@@ -21,17 +21,12 @@ from spmis.auth.model import Actor
 from spmis.errors import InvalidInput, NotFound
 from spmis.registry.fileformat import SUPPORTED_SUFFIXES, FileFormatError
 from spmis.registry.importer import import_households
-from spmis.web import nav
-from spmis.web.nav import NavItem
-from spmis.web.programme_info import N_
 from spmis.web.routing import PageRoute
 from spmis.web.session import app_ctx, check_csrf, require_actor
 from spmis.web.templating import render, request_locale
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-nav.register(NavItem(35, "office", "/office/imports", N_("Import a file"),
-                     frozenset({"admin", "registrar"})))
 
 MAX_BYTES = 20 * 1024 * 1024
 CHUNK = 1024 * 1024

@@ -14,10 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from spmis.errors import InvalidInput
 from spmis.linkage import schemas as ls
 from spmis.linkage.review import ReviewService
-from spmis.web import forms, nav
+from spmis.web import forms
 from spmis.web.i18n import Formatter
 from spmis.web.labels import IDENTIFIER_LABELS, RELATIONSHIP_LABELS, SEX_LABELS, area_name
-from spmis.web.nav import NavItem
 from spmis.web.programme_info import N_
 from spmis.web.routing import PageRoute
 from spmis.web.session import app_ctx, check_csrf, may, require_actor
@@ -25,8 +24,6 @@ from spmis.web.templating import gettext, render, request_locale
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-nav.register(NavItem(45, "office", "/office/linkage", N_("Possible duplicates"),
-                     frozenset({"registrar", "approver", "auditor"})))
 
 FIELD_LABELS = {
     "family_name_latin": N_("Family name in Latin letters"),

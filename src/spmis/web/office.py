@@ -16,20 +16,15 @@ from spmis.auth.personal import PersonalDataService
 from spmis.errors import InvalidInput
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
-from spmis.web import forms, nav
+from spmis.web import forms
 from spmis.web.eligibility import household_eligibility
 from spmis.web.labels import ACTION_LABELS, IDENTIFIER_LABELS, RELATIONSHIP_LABELS, area_name
-from spmis.web.nav import NavItem
-from spmis.web.programme_info import N_
 from spmis.web.routing import PageRoute
 from spmis.web.session import app_ctx, check_csrf, may, require_actor
 from spmis.web.templating import render, request_locale
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-nav.register(NavItem(10, "office", "/office", N_("Start")))
-nav.register(NavItem(20, "office", "/office/households", N_("Find a household")))
-nav.register(NavItem(40, "office", "/office/people", N_("Find a person")))
 
 
 @router.get("/office", response_class=HTMLResponse)

@@ -15,9 +15,8 @@ from starlette.datastructures import FormData
 
 from spmis.errors import FieldError, InvalidInput, NotFound
 from spmis.rules.catalogue import Programme, programmes
-from spmis.web import forms, nav
+from spmis.web import forms
 from spmis.web.areas import Level, chosen_code, picker
-from spmis.web.nav import NavItem
 from spmis.web.programme_info import KIND_LABELS, N_, PAYMENT_LABELS, info
 from spmis.web.routing import PageRoute
 from spmis.web.session import app_ctx
@@ -25,9 +24,6 @@ from spmis.web.templating import render, request_locale
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-nav.register(NavItem(10, "public", "/", N_("Home")))
-nav.register(NavItem(20, "public", "/programmes", N_("Programmes")))
-nav.register(NavItem(30, "public", "/eligibility", N_("Am I eligible?")))
 
 MEMBER_FLAGS = ("disability", "living_with_hiv", "pregnant", "nssf_member")
 SEX_CHOICES = (("female", N_("Female")), ("male", N_("Male")), ("unknown", N_("Not given")))

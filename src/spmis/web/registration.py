@@ -16,19 +16,15 @@ from spmis.auth.model import Actor
 from spmis.errors import FieldError, InvalidInput
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
-from spmis.web import forms, nav
+from spmis.web import forms
 from spmis.web.areas import chosen_code, picker
 from spmis.web.labels import RELATIONSHIP_LABELS, SEX_LABELS
-from spmis.web.nav import NavItem
-from spmis.web.programme_info import N_
 from spmis.web.routing import PageRoute
 from spmis.web.session import app_ctx, check_csrf, require_actor
 from spmis.web.templating import render, request_locale
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-nav.register(NavItem(30, "office", "/office/households/new", N_("Register a household"),
-                     frozenset({"admin", "registrar"})))
 
 #: the service names the village ``village_code``; the form's picker calls it ``village``
 ALIASES = {"village_code": "village"}

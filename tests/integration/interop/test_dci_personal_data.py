@@ -73,8 +73,8 @@ def test_key_rotation_covers_the_dci_tables(pair_seeded: Any) -> None:
             done = rotate(ctx)
         finally:
             ctx.engine.dispose()
-        for table, _column, _context in ENCRYPTED_COLUMNS:
-            assert table.name in done
+        for column in ENCRYPTED_COLUMNS:
+            assert column.table.name in done
         assert done["dci_signing_key"] == 1 and done["dci_peer"] == 1
         registry.ctx.cipher = FieldCipher.from_settings(
             old.model_copy(update={"encryption_keys": new_key}))

@@ -1,9 +1,9 @@
-"""``router``: every page module of the web capability plus the static files (CSS, the Khmer web
-font and htmx, served by SPMIS itself). ``spmis.app`` includes it like any other router."""
+"""``router``: every capability's page modules (``Capability.pages`` in the manifests) plus the
+static files (CSS, the Khmer web font and htmx, served by SPMIS itself). ``spmis.app`` includes
+it after every API router."""
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -11,18 +11,9 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from spmis.manifest import each, resolve
+
 STATIC_DIR = Path(__file__).parent / "static"
-#: page modules, each exposing ``router``; later capabilities append theirs
-PAGE_MODULES: list[str] = [
-    "spmis.web.public",
-    "spmis.web.signin",
-    "spmis.web.registration",  # before office: /office/households/new is not a household id
-    "spmis.web.office",
-    "spmis.web.imports",
-    "spmis.web.approvals",
-    "spmis.web.linkage_review",
-    "spmis.web.admin",
-]
 
 
 class CachedStatic(StaticFiles):
@@ -38,8 +29,8 @@ class CachedStatic(StaticFiles):
 def build_router() -> APIRouter:
     out = APIRouter(include_in_schema=False)
     out.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
-    for name in PAGE_MODULES:
-        out.include_router(importlib.import_module(name).router)
+    for _cap, module in each("pages"):
+        out.include_router(resolve(f"{module}:router"))
     return out
 
 

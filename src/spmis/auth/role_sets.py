@@ -1,0 +1,41 @@
+"""Named sets of roles that the capabilities' access rules are written with. Pure: standard
+library and ``spmis.auth.roles`` only, so every manifest can import it."""
+
+from __future__ import annotations
+
+from spmis.auth.roles import Role
+
+A = Role.ADMIN
+REG = Role.REGISTRAR
+PO = Role.PROGRAMME_OFFICER
+APR = Role.APPROVER
+FIN = Role.FINANCE_OFFICER
+FUND = Role.FUND_OFFICER
+GRV = Role.GRIEVANCE_OFFICER
+AUD = Role.AUDITOR
+
+
+def roles(*items: Role) -> frozenset[str]:
+    """The role names of ``items`` as a rule."""
+    return frozenset(r.value for r in items)
+
+
+#: every staff role (any authenticated user or client)
+ANY_STAFF = roles(*Role)
+#: read the registry (masked identifiers): every staff role
+READ_REGISTRY = ANY_STAFF
+#: change households and people
+WRITE_HOUSEHOLDS = roles(A, REG)
+#: change enterprises (registrars and the social security fund)
+WRITE_ENTERPRISES = roles(A, REG, FUND)
+#: see identifiers in clear, with a reason, logged (not admin: administering is not casework)
+REVEAL = roles(REG, PO, GRV, FUND)
+#: record consent
+WRITE_CONSENT = roles(A, REG, GRV)
+#: read the access log of unmasked reads and the login history
+READ_AUDIT = roles(A, AUD)
+#: decide maker-checker requests (never admin: the checker must be a designated approver)
+DECIDE = roles(APR)
+
+#: the prefix of every API route
+API = "/api/v1"
