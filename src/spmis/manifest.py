@@ -66,7 +66,9 @@ class Capability:
     - ``approval_kinds``: modules that register maker-checker kinds when imported;
     - ``encrypted_columns``: ``"module:attr"`` of tuples of
       ``spmis.db.encrypted.EncryptedColumn``, re-encrypted by ``spmis keys rotate``;
-    - ``access``: the authorisation rule of each of its routes, ``(method, path) -> roles``.
+    - ``access``: the authorisation rule of each of its routes, ``(method, path) -> roles``;
+    - ``field_access``: request fields of its routes that only some of the route's roles may set,
+      ``(method, path) -> {field: roles}``.
     """
 
     name: str
@@ -78,6 +80,7 @@ class Capability:
     approval_kinds: tuple[str, ...] = ()
     encrypted_columns: tuple[str, ...] = ()
     access: Mapping[tuple[str, str], Rule] = field(default_factory=dict)
+    field_access: Mapping[tuple[str, str], Mapping[str, Rule]] = field(default_factory=dict)
 
 
 def resolve(reference: str) -> Any:
@@ -109,6 +112,17 @@ def access_rules() -> dict[tuple[str, str], Rule]:
                 raise ValueError(f"{route} has an access rule in both {owner[route]} and "
                                  f"{cap.name}")
             table[route], owner[route] = rule, cap.name
+    return table
+
+
+def field_access_rules() -> dict[tuple[str, str], dict[str, Rule]]:
+    """Every capability's field rules; a capability may restrict only fields of its own routes."""
+    table: dict[tuple[str, str], dict[str, Rule]] = {}
+    for cap in capabilities():
+        for route, fields in cap.field_access.items():
+            if route not in cap.access:
+                raise ValueError(f"{cap.name} restricts fields of {route}, not one of its routes")
+            table[route] = dict(fields)
     return table
 
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from spmis.auth.role_sets import ANY_STAFF, DECIDE, READ_AUDIT, REVEAL
 from spmis.auth.roles import PUBLIC
-from spmis.manifest import Rule, access_rules
+from spmis.manifest import Rule, access_rules, field_access_rules
 
-__all__ = ["ANY_STAFF", "DECIDE", "PLATFORM_POLICY", "READ_AUDIT", "REVEAL", "ROUTE_POLICY",
-           "Rule", "allows", "decide"]
+__all__ = ["ANY_STAFF", "DECIDE", "FIELD_POLICY", "PLATFORM_POLICY", "READ_AUDIT", "REVEAL",
+           "ROUTE_POLICY", "Rule", "allows", "decide", "restricted_fields"]
 
 #: the platform's own routes (not a capability's): liveness and the API's description
 PLATFORM_POLICY: dict[tuple[str, str], Rule] = {
@@ -36,10 +36,8 @@ ROUTE_POLICY: dict[tuple[str, str], Rule] = {**PLATFORM_POLICY, **access_rules()
 #: allowed on the route but holding none of a field's roles who sends that field (with a value
 #: other than null) gets 403 naming the field, before the route runs. Values are still checked
 #: by the service (e.g. no automatic-merge threshold below the floor setting, for anyone).
-FIELD_POLICY: dict[tuple[str, str], dict[str, Rule]] = {
-    # raise the automatic-merge threshold of one run (lowering the floor is a setting)
-    ("POST", f"{API}/linkage/runs"): {"auto_merge_threshold": roles(A)},
-}
+#: Each capability declares them in its manifest (``Capability.field_access``).
+FIELD_POLICY: dict[tuple[str, str], dict[str, Rule]] = field_access_rules()
 
 
 def restricted_fields(method: str, path: str) -> dict[str, Rule]:

@@ -20,4 +20,8 @@ CAPABILITY = Capability(
         ("GET", f"{API}/linkage/merges"): roles(A, REG, APR, AUD),
         ("POST", f"{API}/linkage/merges/{{merge_id}}/undo"): roles(REG),
     },
+    field_access={
+        # raise the automatic-merge threshold of one run (lowering the floor is a setting)
+        ("POST", f"{API}/linkage/runs"): {"auto_merge_threshold": roles(A)},
+    },
 )
