@@ -38,7 +38,8 @@ def app_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
 def test_every_route_has_a_decision(app: FastAPI) -> None:
     missing = [f"{m} {p}" for m, p in app_routes(app) if decide(m, p) is None]
     assert not missing, (
-        "routes without an access decision (add them to spmis.auth.policy.ROUTE_POLICY): "
+        "routes without an access decision (declare them in the access of their capability's "
+        "manifest, <package>/capability.py): "
         + ", ".join(missing)
     )
 
