@@ -27,6 +27,7 @@ import typer
 from rich.console import Console
 
 from spmis.errors import FieldError, InvalidInput
+from spmis.formula_guard import copy_csv
 from spmis.linkage.prepare import PrepareReport
 from spmis.linkage.roles import ROLES, ColumnMapping, parse_column_options
 
@@ -193,14 +194,14 @@ def dedupe(
     except InvalidInput as exc:
         raise _fail(exc) from None
     out.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(f"copy (select record_id, cluster_id from {result.clusters} order by record_id) "
-                f"to {_sql_str(str(out))} (header, delimiter ',')")
+    copy_csv(con, f"select record_id, cluster_id from {result.clusters}", out,
+             order_by="__q.record_id")
     model_path = model_out or out.with_name(out.stem + ".model.json")
     model_path.write_text(json.dumps(result.model, indent=2, ensure_ascii=False),
                           encoding="utf-8")
     if pairs_out is not None:
-        con.execute(f"copy (select * from {result.pairs} order by match_probability desc, "
-                    f"record_id_l, record_id_r) to {_sql_str(str(pairs_out))} (header)")
+        copy_csv(con, result.pairs, pairs_out,
+                 order_by="__q.match_probability desc, __q.record_id_l, __q.record_id_r")
     in_groups = _scalar(con, f"select count(*) from (select cluster_id from {result.clusters} "
                              f"group by 1 having count(*) > 1)")
     console.print(

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from spmis.auth.model import Actor
 from spmis.context import AppContext
+from spmis.formula_guard import copy_csv
 from spmis.linkage import engine
 from spmis.linkage.match import DEFAULT_FLOOR, DEFAULT_THRESHOLD, link_list
 from spmis.linkage.registry_source import load_people
@@ -85,8 +86,7 @@ def coverage_gap(
             group by all order by w.province_code, w.sex, w.employment_type""")
         con.unregister("__spmis_provinces")
         out.parent.mkdir(parents=True, exist_ok=True)
-        quoted = str(out).replace("'", "''")
-        con.execute(f"copy __spmis_gap to '{quoted}' (header, delimiter ',')")
+        copy_csv(con, "__spmis_gap", out)
         rows = [dict(zip(COLUMNS, r, strict=True))
                 for r in con.execute(f"select {', '.join(COLUMNS)} from __spmis_gap").fetchall()]
         matched = int(con.execute(f"select count(distinct list_row) from {tables.best} "

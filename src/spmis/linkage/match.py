@@ -27,6 +27,7 @@ import pyarrow as pa
 from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.errors import FieldError, InvalidInput
+from spmis.formula_guard import copy_csv
 from spmis.linkage import engine
 from spmis.linkage.reasons import reasons_sql
 from spmis.linkage.registry_source import load_people, pseudo_phone_sql, registry_source_sql
@@ -261,8 +262,7 @@ def match_list(
             from {LIST} as l left join {tables.best} as b on b.list_row = l.{ROW_COLUMN}
             order by l.{ROW_COLUMN}""")
         out.parent.mkdir(parents=True, exist_ok=True)
-        quoted = str(out).replace("'", "''")
-        con.execute(f"copy __spmis_match_out to '{quoted}' (header, delimiter ',')")
+        copy_csv(con, "__spmis_match_out", out)
         counts = dict(con.execute(
             "select status, count(*) from __spmis_match_out group by status").fetchall())
     finally:

@@ -2,6 +2,10 @@
 format (docs/import-format.md), streamed a page of households at a time (keyset pagination on
 the id), so memory does not grow with the registry.
 
+Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``...) are written
+with a leading quote (``spmis.formula_guard``); the importer removes it, so a re-import of an
+export gives back the same registry.
+
 National ID and phone are stored encrypted; they are written in clear only when asked for
 (``include_identifiers``), otherwise left empty. A file exported without them is not meant to
 be imported again: its rows would differ from the stored ones and be reported as such.
@@ -24,6 +28,7 @@ from spmis.auth.store import access_log
 from spmis.context import AppContext
 from spmis.db.base import utcnow
 from spmis.errors import InvalidInput
+from spmis.formula_guard import guard_row, write_csv
 from spmis.registry.fileformat import ENTERPRISE_COLUMNS, HOUSEHOLD_COLUMNS, check_suffix
 from spmis.registry.model import ENCRYPTED_IDENTIFIERS, IdentifierType
 from spmis.registry.store import enterprise, household, person, person_identifier
@@ -55,7 +60,7 @@ class ExportSummary:
 
 
 class _Sink:
-    """Writes frames to a CSV or XLSX file, header first."""
+    """Writes frames to a CSV or XLSX file, header first, text cells guarded."""
 
     def __init__(self, out: Path, columns: tuple[str, ...]) -> None:
         self.suffix = check_suffix(out)
@@ -66,7 +71,7 @@ class _Sink:
         self._wb: Any = None
         if self.suffix == ".csv":
             self._csv = out.open("wb")
-            pl.DataFrame(schema=dict.fromkeys(columns, pl.String)).write_csv(self._csv)
+            write_csv(pl.DataFrame(schema=dict.fromkeys(columns, pl.String)), self._csv)
         else:
             from openpyxl import Workbook
 
@@ -78,10 +83,10 @@ class _Sink:
     def write(self, frame: pl.DataFrame) -> None:
         frame = frame.select([pl.col(c).cast(pl.String) for c in self.columns])
         if self._csv is not None:
-            frame.write_csv(self._csv, include_header=False)
+            write_csv(frame, self._csv, include_header=False)
         else:
             for row in frame.iter_rows():
-                self._ws.append(list(row))
+                self._ws.append(guard_row(row))
 
     def close(self) -> None:
         if self._csv is not None:

@@ -2,19 +2,21 @@
 column names, which are required, and reading a file in bounded chunks of text columns.
 
 Documented for operators in docs/import-format.md; ``spmis synth`` writes, ``spmis import``
-reads and ``spmis export`` writes these same columns.
+reads and ``spmis export`` writes these same columns. Reading removes the quote that
+``spmis.formula_guard`` puts before a cell a spreadsheet would run (``'=1+1`` -> ``=1+1``).
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import zipfile
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
+
+from spmis.formula_guard import unguard_expr
 
 HOUSEHOLD_COLUMNS: tuple[str, ...] = (
     "household_key", "village_code", "address_detail", "idpoor_level", "idpoor_card_number",
@@ -91,7 +93,8 @@ def check_columns(header: Sequence[str], required: Sequence[str], known: Sequenc
 def read_chunks(path: Path, columns: Sequence[str], chunk_rows: int) -> Iterator[pl.DataFrame]:
     """The file as DataFrames of about ``chunk_rows`` rows: every column in ``columns`` as text
     (missing ones all null, unknown ones dropped), cells stripped, empty cells null, plus
-    ``source_row`` (the row number in the file, the header being row 1). Memory is bounded by
+    ``source_row`` (the row number in the file, the header being row 1); the formula guard's
+    quote is removed (``spmis.formula_guard.unguard``). Memory is bounded by
     the chunk size, not the file size."""
     suffix = check_suffix(path)
     header = read_header(path)
@@ -113,7 +116,7 @@ def _normalise_frame(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFram
     for c in columns:
         if c in present:
             text = pl.col(c).cast(pl.String).str.strip_chars()
-            exprs.append(pl.when(text == "").then(None).otherwise(text).alias(c))
+            exprs.append(pl.when(text == "").then(None).otherwise(unguard_expr(text)).alias(c))
         else:
             exprs.append(pl.lit(None, dtype=pl.String).alias(c))
     return frame.select(exprs)
@@ -183,7 +186,3 @@ def _frame(batch: list[list[str | None]], names: list[str]) -> pl.DataFrame:
     for i, name in enumerate(names):
         data[name] = pl.Series(cols[i + 1], dtype=pl.String)
     return pl.DataFrame(data)
-
-
-def write_csv_header(fh: io.TextIOBase, columns: Sequence[str]) -> None:
-    csv.writer(fh).writerow(columns)

@@ -24,7 +24,8 @@ How a file is processed:
    ``change_log`` row per household and person (action ``import``, the actor, reason naming the
    batch) - the same stored result as ``RegistryService.create_household``.
 6. Every rejected row goes to the reject file: the row as read plus ``source_row``,
-   ``error_field`` and ``error_reason`` (English / Khmer).
+   ``error_field`` and ``error_reason`` (English / Khmer), text cells guarded against formulas
+   (``spmis.formula_guard``; the reader removes the guard, so a corrected report re-imports).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.db.base import utcnow
+from spmis.formula_guard import write_csv
 from spmis.registry import import_rules as rules
 from spmis.registry.bulk_store import BulkStore
 from spmis.registry.fileformat import (
@@ -179,9 +181,9 @@ class _RejectWriter:
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = self.path.open("wb")
-            out.write_csv(self._fh, include_header=True)
+            write_csv(out, self._fh, include_header=True)
         else:
-            out.write_csv(self._fh, include_header=False)
+            write_csv(out, self._fh, include_header=False)
         self.count += rows.height
 
     def close(self) -> None:

@@ -14,6 +14,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from spmis.errors import InvalidInput
+from spmis.formula_guard import write_csv
 
 app = typer.Typer(help="Rules as code: evaluate programmes on the registry.", no_args_is_help=True)
 simulate_app = typer.Typer()
@@ -129,5 +130,5 @@ def simulate_cmd(
         table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
     console.print(table)
     if csv is not None:
-        frame.write_csv(csv)
+        write_csv(frame, csv)
         console.print(f"wrote {frame.height:,} rows to {csv}")

@@ -48,6 +48,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
+from spmis.formula_guard import write_csv
 from spmis.reference.gazetteer import gazetteer
 from spmis.registry.fileformat import ENTERPRISE_COLUMNS, HOUSEHOLD_COLUMNS
 from spmis.synth.names_data import FAMILY_NAMES, GIVEN_NAMES
@@ -386,23 +387,23 @@ def generate(
     })
     rows = people.join(hh_frame, on="hh", how="left", maintain_order="left")
     out = _household_rows(rows, names, pref_keys)
-    out.select(HOUSEHOLD_COLUMNS).write_csv(out_dir / HOUSEHOLD_FILE)
-    out.select(
+    write_csv(out.select(HOUSEHOLD_COLUMNS), out_dir / HOUSEHOLD_FILE)
+    write_csv(out.select(
         pl.col("person_key"), pl.col("family_name_latin"), pl.col("given_name_latin"),
         pl.col("family_name_km"), pl.col("given_name_km"), pl.col("sex"),
         pl.col("date_of_birth"), pl.col("village_code"),
         pl.col("phone_e164").alias("phone"), pl.col("national_id"),
-    ).sort("person_key").write_csv(out_dir / PEOPLE_FILE)
-    out.select(
+    ).sort("person_key"), out_dir / PEOPLE_FILE)
+    write_csv(out.select(
         pl.col("person_key"), (pl.col("entity") + 1).alias("entity_id")
-    ).sort("person_key").write_csv(out_dir / TRUTH_FILE)
+    ).sort("person_key"), out_dir / TRUTH_FILE)
 
     ent = pl.DataFrame({
         "i": np.arange(n_ent), "village_code": ent_village, "size_workers": ent_size,
         "trade": ent_trade, "fam": ent_fam,
         "has_moc": rng.random(n_ent) < 0.9, "has_tax": rng.random(n_ent) < 0.8,
     })
-    _enterprise_rows(ent, names).select(ENTERPRISE_COLUMNS).write_csv(out_dir / ENTERPRISE_FILE)
+    write_csv(_enterprise_rows(ent, names).select(ENTERPRISE_COLUMNS), out_dir / ENTERPRISE_FILE)
     return SynthSummary(H, people.height, D, n_ent, out_dir, as_of,
                         time.perf_counter() - started)
 
