@@ -31,6 +31,8 @@ from spmis.auth.passwords import (
     verify_secret,
 )
 from spmis.auth.roles import Role, format_roles, parse_roles
+from spmis.auth.scope import conditions as scope_conditions
+from spmis.auth.scope import covers
 from spmis.auth.store import TOTP_CONTEXT, api_client, auth_session, login_attempt, staff_user
 from spmis.context import AppContext
 from spmis.db.base import utcnow
@@ -104,7 +106,7 @@ class AccountService:
             raise InvalidInput.one(("scope",), "unknown_area",
                                    "must be empty (whole country) or a province, district or "
                                    "commune code", "ត្រូវតែទទេ ឬជាលេខកូដខេត្ត ស្រុក ឬឃុំ")
-        if not by.covers(scope) or len(scope) < len(by.scope):
+        if not covers(by.scope, scope):
             raise messages.outside_scope()
         return scope
 
@@ -173,7 +175,7 @@ class AccountService:
 
     def _user(self, conn: Connection, uid: int, by: Actor) -> UserView:
         row = conn.execute(select(staff_user).where(staff_user.c.id == uid)).mappings().first()
-        if row is None or not by.covers(row["scope"]) or len(row["scope"]) < len(by.scope):
+        if row is None or not covers(by.scope, row["scope"]):
             raise NotFound(f"user {uid} not found", f"រកមិនឃើញអ្នកប្រើលេខ {uid}")
         return UserView.of(row)
 
@@ -184,8 +186,7 @@ class AccountService:
     def list_users(self, by: Actor) -> list[UserView]:
         with self._uow() as uow:
             query = select(staff_user).order_by(staff_user.c.username)
-            if by.scope:
-                query = query.where(staff_user.c.scope.startswith(by.scope))
+            query = query.where(*scope_conditions(by.scope, staff_user.c.scope))
             return [UserView.of(r) for r in uow.conn.execute(query).mappings()]
 
     def update_user(self, uid: int, by: Actor, *, roles: Any = None, scope: str | None = None,

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.engine import RowMapping
 
-from spmis.auth import messages
+from spmis.auth import messages, scope
 from spmis.auth.model import Actor
 from spmis.auth.roles import Role
 from spmis.auth.schemas import ApprovalOut
@@ -124,9 +124,7 @@ class ApprovalService:
     def _visible(actor: Actor) -> list[Any]:
         if not actor.has_role(*OVERSIGHT_ROLES):
             return [approval_request.c.maker == actor.username]
-        if not actor.scope:
-            return []
-        return [approval_request.c.area_code.startswith(actor.scope)]
+        return scope.conditions(actor.scope, approval_request.c.area_code)
 
     def _row(self, conn: Connection, request_id: int, actor: Actor,
              for_update: bool = False) -> RowMapping:
@@ -170,7 +168,7 @@ class ApprovalService:
         if row["maker"] == checker.username:
             raise Forbidden("you made this request; another approver must decide it",
                             "អ្នកបានធ្វើសំណើនេះ អ្នកអនុម័តម្នាក់ទៀតត្រូវសម្រេច")
-        if row["area_code"] is not None and not checker.covers(row["area_code"]):
+        if row["area_code"] is not None and not scope.covers(checker.scope, row["area_code"]):
             raise messages.outside_scope()
 
     def _decide(self, conn: Connection, row: RowMapping, status: str, checker: Actor,

@@ -2,7 +2,8 @@
 
 A scope is a prefix of NCDD codes: "" is the whole country, "12" Phnom Penh, "1201" a district,
 "120101" a commune. Because codes nest, a record at village "12010101" is in scope "1201"
-exactly when its code starts with "1201" — the same test in Python and in SQL (``LIKE '1201%'``).
+exactly when its code starts with "1201"; ``spmis.auth.scope`` is the one place that test is
+written (for Python objects, SQL and data frames).
 """
 
 from __future__ import annotations
@@ -23,12 +24,6 @@ class Actor:
     def __post_init__(self) -> None:
         if len(self.scope) not in SCOPE_LENGTHS or not (self.scope == "" or self.scope.isdigit()):
             raise ValueError(f"scope must be '' or a 2/4/6-digit area code, got {self.scope!r}")
-
-    def covers(self, area_code: str | None) -> bool:
-        """True when a record located at ``area_code`` lies inside this actor's scope."""
-        if not self.scope:
-            return True
-        return area_code is not None and area_code.startswith(self.scope)
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

@@ -40,9 +40,10 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    true,
 )
 
+from spmis.auth.scope import condition as scope_condition
+from spmis.auth.scope import prefix_condition
 from spmis.auth.store import consent
 from spmis.db.base import Id, UTCDateTime, metadata
 from spmis.db.encrypted import EncryptedColumn
@@ -196,7 +197,7 @@ def _derived_code_range(op: str, code: str) -> ColumnElement[bool]:
     below ``code`` has a smaller prefix, and one above it that does not start with it a greater
     one."""
     village = household.c.village_code
-    starts = village.startswith(code, autoescape=True)
+    starts = prefix_condition(village, code)
     return {
         "lt": village < code, "ge": village >= code,
         "gt": and_(village > code, not_(starts)), "le": or_(village < code, starts),
@@ -222,12 +223,12 @@ def compile_condition(cond: Cond, hashes: dict[tuple[str, str], str | None]) -> 
     if attr == "birth_year":
         return _year_condition(op, value)
     if attr == "area_code":
-        return or_(*[household.c.village_code.like(f"{code}%") for code in values])
+        return or_(*[prefix_condition(household.c.village_code, code) for code in values])
     if attr in _DERIVED_CODES and op in ("eq", "in"):
         # codes nest: equality on a derived code is a prefix test on the indexed village code
         # (registry.store); a value of the wrong length matches nothing, as before
         return or_(false(), *[
-            household.c.village_code.startswith(code, autoescape=True)
+            prefix_condition(household.c.village_code, code)
             for code in values if isinstance(code, str) and len(code) == _DERIVED_CODES[attr]])
     if attr in _DERIVED_CODES and isinstance(value, str) and len(value) == _DERIVED_CODES[attr]:
         return _derived_code_range(op, value)
@@ -281,8 +282,8 @@ def consented(purpose: str, on: date) -> ColumnElement[bool]:
 def person_filter(where: ColumnElement[bool], scope: str, purpose: str,
                   on: date) -> ColumnElement[bool]:
     """Active persons matching ``where`` inside ``scope`` who consented to ``purpose``."""
-    scoped = household.c.village_code.like(f"{scope}%") if scope else true()
-    return and_(person.c.status == "active", household.c.status == "active", scoped,
+    return and_(person.c.status == "active", household.c.status == "active",
+                scope_condition(scope, household.c.village_code),
                 consented(purpose, on), where)
 
 

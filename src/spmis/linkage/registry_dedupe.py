@@ -37,6 +37,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, and_, exists, func, insert, literal, select, update
 
 from spmis.auth.model import Actor
+from spmis.auth.scope import overlaps
 from spmis.context import AppContext
 from spmis.db.base import utcnow
 from spmis.db.uow import UnitOfWork
@@ -166,7 +167,7 @@ def _refuse_overlapping_run(conn: Connection, scope: str) -> None:
     for run_id, other, started in conn.execute(
             select(link_run.c.id, link_run.c.scope, link_run.c.started_at).where(
                 link_run.c.status == "running", link_run.c.started_at >= since)):
-        if other.startswith(scope) or scope.startswith(other):
+        if overlaps(other, scope):
             raise Conflict(
                 f"deduplication run {run_id} (area '{other or 'all'}') is running since "
                 f"{started:%Y-%m-%d %H:%M} UTC; wait for it to finish",

@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy import Connection, and_, select
 
+from spmis.auth.scope import conditions as scope_conditions
 from spmis.registry.model import IdentifierType
 from spmis.registry.store import household, person, person_identifier
 
@@ -54,9 +55,8 @@ def _query(scope: str, employment_types: tuple[str, ...] | None) -> Any:
     for t, alias in aliases.items():
         source = source.outerjoin(alias, and_(alias.c.person_id == person.c.id,
                                               alias.c.id_type == t))
-    query = select(*cols).select_from(source).where(person.c.status == "active")
-    if scope:
-        query = query.where(household.c.village_code.startswith(scope))
+    query = select(*cols).select_from(source).where(
+        person.c.status == "active", *scope_conditions(scope, household.c.village_code))
     if employment_types is not None:
         query = query.where(person.c.employment_type.in_(employment_types))
     return query.order_by(person.c.id)

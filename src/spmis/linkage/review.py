@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, update
 
+from spmis.auth import scope
 from spmis.auth.approvals import (
     ApprovalKind,
     ApprovalRecord,
@@ -79,10 +80,8 @@ class ReviewService:
     # ------------------------------------------------------------------ queue
     @staticmethod
     def _in_scope(actor: Actor) -> list[Any]:
-        if not actor.scope:
-            return []
-        return [link_review.c.area_code_l.startswith(actor.scope),
-                link_review.c.area_code_r.startswith(actor.scope)]
+        return [*scope.conditions(actor.scope, link_review.c.area_code_l),
+                *scope.conditions(actor.scope, link_review.c.area_code_r)]
 
     @staticmethod
     def _reopen_refused(conn: Connection) -> None:
@@ -103,7 +102,8 @@ class ReviewService:
         if row is None:
             raise NotFound(f"review item {review_id} not found",
                            f"រកមិនឃើញធាតុពិនិត្យលេខ {review_id}")
-        if not (actor.covers(row["area_code_l"]) and actor.covers(row["area_code_r"])):
+        if not (scope.covers(actor.scope, row["area_code_l"])
+                and scope.covers(actor.scope, row["area_code_r"])):
             raise _outside()
         return dict(row)
 
@@ -236,7 +236,7 @@ class ReviewService:
             select(person.c.id, household.c.village_code)
             .join(household, household.c.id == person.c.household_id)
             .where(person.c.id.in_((m["survivor_id"], m["merged_id"])))).all())
-        if not all(actor.covers(v) for v in villages.values()):
+        if not all(scope.covers(actor.scope, v) for v in villages.values()):
             raise Forbidden("this merge is outside your area", "ការបញ្ចូលនេះនៅក្រៅតំបន់របស់អ្នក")
         return _common_area(villages[m["survivor_id"]], villages[m["merged_id"]])
 
@@ -250,7 +250,7 @@ class ReviewService:
         if actor.scope:
             in_scope = select(person.c.id).join(
                 household, household.c.id == person.c.household_id).where(
-                household.c.village_code.startswith(actor.scope))
+                *scope.conditions(actor.scope, household.c.village_code))
             query = query.where(link_merge.c.survivor_id.in_(in_scope),
                                 link_merge.c.merged_id.in_(in_scope))
         with self._uow() as uow:
@@ -285,8 +285,7 @@ class ReviewService:
 
     def runs(self, actor: Actor, limit: int = 20) -> list[s.RunOut]:
         query = select(link_run).order_by(link_run.c.id.desc()).limit(limit)
-        if actor.scope:
-            query = query.where(link_run.c.scope.startswith(actor.scope))
+        query = query.where(*scope.conditions(actor.scope, link_run.c.scope))
         with self._uow() as uow:
             return [s.RunOut.model_validate(dict(r))
                     for r in uow.conn.execute(query).mappings().all()]

@@ -31,6 +31,7 @@ from spmis.errors import InvalidInput
 from spmis.formula_guard import guard_row, write_csv
 from spmis.registry.fileformat import ENTERPRISE_COLUMNS, HOUSEHOLD_COLUMNS, check_suffix
 from spmis.registry.model import ENCRYPTED_IDENTIFIERS, IdentifierType
+from spmis.registry.service_base import area_conditions
 from spmis.registry.store import enterprise, household, person, person_identifier
 
 PAGE_HOUSEHOLDS = 5000
@@ -95,19 +96,6 @@ class _Sink:
             self._wb.save(self.out)
 
 
-def _area_filter(ctx: AppContext, actor: Actor, area: str | None, column: Any) -> list[Any]:
-    conditions = []
-    if area is not None:
-        if not ctx.gazetteer.is_area(area):
-            raise InvalidInput.one(("area",), "unknown_area",
-                                   "is not a province, district, commune or village code",
-                                   "មិនមែនជាលេខកូដតំបន់រដ្ឋបាល")
-        conditions.append(column.startswith(area))
-    if actor.scope:
-        conditions.append(column.startswith(actor.scope))
-    return conditions
-
-
 def _pages(conn: Connection, table: Any, conditions: list[Any]) -> Iterator[list[RowMapping]]:
     """Rows of ``table`` matching ``conditions`` in id order, a bounded page at a time."""
     last = 0
@@ -155,7 +143,7 @@ def export_households(
                                "តម្រូវឱ្យមានហេតុផល ដើម្បីនាំចេញលេខសម្គាល់ និងលេខទូរស័ព្ទ")
     started = time.perf_counter()
     conditions = [household.c.status == "active",
-                  *_area_filter(ctx, actor, area, household.c.village_code)]
+                  *area_conditions(ctx, actor, area, household.c.village_code)]
     sink = _Sink(out, HOUSEHOLD_COLUMNS)
     summary = ExportSummary("households", out, identifiers_included=include_identifiers)
     try:
@@ -220,7 +208,7 @@ def export_enterprises(ctx: AppContext, out: Path, actor: Actor,
     """Write the active enterprises of ``area`` to ``out``."""
     started = time.perf_counter()
     conditions = [enterprise.c.status == "active",
-                  *_area_filter(ctx, actor, area, enterprise.c.village_code)]
+                  *area_conditions(ctx, actor, area, enterprise.c.village_code)]
     sink = _Sink(out, ENTERPRISE_COLUMNS)
     summary = ExportSummary("enterprises", out, identifiers_included=True)
     try:

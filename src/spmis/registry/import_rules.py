@@ -16,6 +16,7 @@ from datetime import date
 
 import polars as pl
 
+from spmis.auth.scope import polars_covers
 from spmis.errors import NUL_CHARACTER
 from spmis.registry.fileformat import HOUSEHOLD_COLUMNS
 from spmis.registry.identifier_columns import normalise_column
@@ -56,6 +57,12 @@ def error_text(field: str, en: str, km: str) -> str:
 def check(cond: pl.Expr, field: str, en: str, km: str) -> pl.Expr:
     """The error text where ``cond`` holds (null elsewhere and where ``cond`` is null)."""
     return pl.when(cond.fill_null(False)).then(pl.lit(error_text(field, en, km)))
+
+
+def outside_scope_check(scope: str) -> pl.Expr:
+    """The error of a row whose village code lies outside ``scope`` (spmis.auth.scope)."""
+    return check(pl.col("village_code").is_not_null() & ~polars_covers(scope, "village_code"),
+                 "village_code", "is outside your area", "នៅក្រៅតំបន់របស់អ្នក")
 
 
 def add_errors(frame: pl.DataFrame, checks: Sequence[pl.Expr]) -> pl.DataFrame:
@@ -163,9 +170,7 @@ def validate_household_rows(
         "village_code", "is not a village code in the gazetteer (8 digits, e.g. 12010101)",
         "រកមិនឃើញលេខកូដភូមិក្នុងបញ្ជីរដ្ឋបាល"))
     if scope:
-        checks.append(check(
-            pl.col("village_code").is_not_null() & ~pl.col("village_code").str.starts_with(scope),
-            "village_code", "is outside your area", "នៅក្រៅតំបន់របស់អ្នក"))
+        checks.append(outside_scope_check(scope))
     # IDPoor (model.validate_idpoor)
     has_card_or_dates = (pl.col("idpoor_card_number").is_not_null()
                          | pl.col("_vfrom").is_not_null() | pl.col("_vto").is_not_null())

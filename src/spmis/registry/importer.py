@@ -747,8 +747,7 @@ def _enterprise_chunk(conn: Connection, rows: pl.DataFrame, villages: pl.Series,
                     "appears more than once in the file", "មានច្រើនជាងម្តងក្នុងឯកសារ"),
     ]
     if actor.scope:
-        checks.append(rules.check(~pl.col("village_code").str.starts_with(actor.scope),
-                                  "village_code", "is outside your area", "នៅក្រៅតំបន់របស់អ្នក"))
+        checks.append(rules.outside_scope_check(actor.scope))
     for f in _ENTERPRISE_UNIQUE:
         checks.append(rules.check(pl.col(f).is_not_null()
                                   & (pl.int_range(pl.len()).over(f) > 0), f,

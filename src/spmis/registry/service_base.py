@@ -12,6 +12,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from spmis.auth import scope
 from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.db.base import utcnow
@@ -48,6 +49,24 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def area_conditions(ctx: AppContext, actor: Actor, area: str | None,
+                    village_code: Any) -> list[Any]:
+    """The actor's scope and an optional ``area`` (any level; 422 when not a known code) as
+    conditions on a ``village_code`` column. Codes nest, so one indexed prefix test on the
+    village code covers every level (see registry.store and spmis.auth.scope)."""
+    conditions: list[Any] = scope.conditions(actor.scope, village_code)
+    if area is not None:
+        if not ctx.gazetteer.is_area(area):
+            raise InvalidInput.one(
+                ("area",),
+                "unknown_area",
+                "is not a province, district, commune or village code",
+                "មិនមែនជាលេខកូដតំបន់រដ្ឋបាល",
+            )
+        conditions.append(scope.area_condition(village_code, area))
+    return conditions
+
+
 def _csv_list(values: Iterable[str] | None) -> str | None:
     joined = ";".join(str(v) for v in values or ())
     return joined or None
@@ -77,7 +96,7 @@ class RegistryBase:
 
     @staticmethod
     def _check_scope(actor: Actor, village_code: str) -> None:
-        if not actor.covers(village_code):
+        if not scope.covers(actor.scope, village_code):
             raise Forbidden("this record is outside your area", "កំណត់ត្រានេះនៅក្រៅតំបន់របស់អ្នក")
 
     @staticmethod
@@ -407,21 +426,4 @@ class RegistryBase:
     def _area_conditions(self, actor: Actor, area: str | None,
                          village_code: Any = household.c.village_code) -> list[Any]:
         """Scope and area filters as prefix tests on ``village_code`` (household's by default)."""
-        conditions: list[Any] = []
-        if actor.scope:
-            conditions.append(village_code.startswith(actor.scope))
-        if area is not None:
-            if not self.ctx.gazetteer.is_area(area):
-                raise InvalidInput.one(
-                    ("area",),
-                    "unknown_area",
-                    "is not a province, district, commune or village code",
-                    "មិនមែនជាលេខកូដតំបន់រដ្ឋបាល",
-                )
-            # codes nest: a village code starts with its commune, district and province codes,
-            # so one indexed prefix test covers every level (see registry.store)
-            if len(area) == len("12010101"):
-                conditions.append(village_code == area)
-            else:
-                conditions.append(village_code.startswith(area))
-        return conditions
+        return area_conditions(self.ctx, actor, area, village_code)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from spmis.auth.scope import overlaps
 from spmis.reference.gazetteer import Gazetteer
 
 Level = Literal["commune", "village"]
@@ -27,11 +28,6 @@ class Select:
     level: str
     options: list[Option]
     chosen: str | None
-
-
-def in_scope(code: str, scope: str) -> bool:
-    """A unit is offered when it contains the scope or lies inside it."""
-    return code.startswith(scope) or scope.startswith(code)
 
 
 def picker(
@@ -55,7 +51,7 @@ def picker(
         options = [
             Option(u.code, u.name_km if locale == "km" else u.name_en)
             for u in units
-            if in_scope(u.code, scope)
+            if overlaps(u.code, scope)  # it contains the scope or lies inside it
         ]
         given = values.get(name)
         chosen = given if isinstance(given, str) and any(o.code == given for o in options) else None
