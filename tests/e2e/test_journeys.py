@@ -88,7 +88,8 @@ def test_an_identifier_change_is_approved_by_a_second_user(new_page, shot) -> No
     maker.fill("#reason", "new ID card issued")
     maker.click("main button[type=submit]")
     maker.wait_for_url(re.compile(r".*requested=\d+"))
-    assert "waits for an approver" in maker.locator("[role=status]").inner_text()
+    status = maker.locator("[role=status]").inner_text()
+    assert "Waiting for an approver: National ID card" in status
 
     checker = new_page(lang="en")
     sign_in(checker, "approver-pp")

@@ -63,3 +63,45 @@ def test_an_error_of_a_field_missing_from_the_form_is_named_in_the_summary(new_p
         text = summary.inner_text()
         assert f"{person} · {field}" in text, text
         expect(page.locator("#members-0-occupation-error")).to_have_count(0)  # not on the form
+
+
+def _register_woman(page, *, national_id: str, latin: tuple[str, str] = ("Chan", "Sreymom"),  # type: ignore[no-untyped-def]
+                    phone: str = "") -> int:
+    """Register a one-person household as the Chamkar Mon registrar; returns the person id."""
+    _fill_woman(page, latin=latin)
+    page.fill("#members-0-identifiers-national_id", national_id)
+    if phone:
+        page.fill("#members-0-identifiers-phone", phone)
+    page.click("button[value=save]")
+    page.wait_for_url(re.compile(r".*/office/households/\d+\?created=1"))
+    page.click('a[href^="/office/people/"]')
+    page.wait_for_url(re.compile(r".*/office/people/\d+$"))
+    return int(page.url.rsplit("/", 1)[1])
+
+
+def test_a_correction_with_a_new_phone_keeps_its_other_edits(new_page, shot) -> None:  # type: ignore[no-untyped-def]
+    """Name, pregnancy and a new phone in one correction: the name and the pregnancy are saved
+    at once, the phone waits for an approver, and the page says both."""
+    for lang, nid, saved, waiting in (
+        ("en", "511111111", "Saved:", "Waiting for an approver: Phone"),
+        ("km", "511111112", "បានរក្សាទុក៖", "កំពុងរង់ចាំអ្នកអនុម័ត៖ ទូរស័ព្ទ"),
+    ):
+        page = new_page(lang=lang)
+        sign_in(page, "reg-chamkarmon")
+        pid = _register_woman(page, national_id=nid)
+        page.click(f'a[href="/office/people/{pid}/edit"]')
+        page.fill("#given_name_latin", "Sreymum")
+        page.check("#pregnant")
+        page.fill("#expected_delivery_date", (date.today() + timedelta(days=100)).isoformat())
+        page.fill("#identifiers-phone", "012 345 678")
+        page.fill("#reason", "name as on the new ID card; pregnancy seen at the health centre")
+        shot(page, f"correct-name-pregnancy-phone-{lang}")
+        page.click("main button[type=submit]")
+        page.wait_for_url(re.compile(rf".*/office/people/{pid}\?.*requested=\d+"))
+        status = page.locator("[role=status]").inner_text()
+        shot(page, f"correct-saved-and-awaiting-{lang}")
+        assert saved in status and waiting in status, status
+        h1 = page.locator("h1").inner_text()
+        assert "Sreymum" in h1  # the name is saved at once
+        facts = page.locator("dl.facts").first.inner_text()
+        assert ("Pregnant\nYes" if lang == "en" else "មានផ្ទៃពោះ\nបាទ/ចាស") in facts, facts

@@ -3,7 +3,7 @@ name, identifier and area."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz
 from sqlalchemy import Connection, and_, func, or_, select
@@ -35,6 +35,13 @@ from spmis.registry.store import (
 
 #: maker-checker kind of a person change that includes identifiers
 IDENTIFIER_CHANGE = "identifier_change"
+
+
+class PersonChange(NamedTuple):
+    """What ``_apply_person_update`` wrote: the identifiers it set and the fields it changed."""
+
+    idents: dict[IdentifierType, str | None]
+    changed: tuple[str, ...]
 FUZZY_CANDIDATES = 2000
 FUZZY_MIN_SCORE = 75
 
@@ -69,23 +76,9 @@ class PersonUseCases(RegistryBase):
         with self._uow() as uow:
             conn = uow.conn
             row = self._person_row(conn, pid, actor)
-            idents = self._apply_person_update(conn, pid, patch, actor, patch.reason)
+            idents = self._apply_person_update(conn, pid, patch, actor, patch.reason).idents
             uow.rollback()
-            plain = patch.model_dump(mode="json", exclude_unset=True, exclude={"identifiers"})
-            plain["expected_version"] = patch.expected_version or row["version"]
-            shown = {t.value: ids.mask(v) if v else None for t, v in idents.items()}
-            rid = file_request(
-                self.ctx,
-                conn,
-                kind=IDENTIFIER_CHANGE,
-                maker=actor,
-                reason=patch.reason,
-                payload={"person_id": pid, "patch": plain, "identifiers": shown},
-                secret={"identifiers": {t.value: v for t, v in idents.items()}},
-                entity_type="person",
-                entity_id=pid,
-                area_code=row["village_code"],
-            )
+            rid = self._file_person_request(conn, pid, patch, idents, row["version"], actor)
             self._commit(uow)
             return approval_out(
                 conn.execute(select(approval_request).where(approval_request.c.id == rid))
@@ -93,11 +86,58 @@ class PersonUseCases(RegistryBase):
                 .one()
             )
 
+    def correct_person(self, pid: int, patch: s.PersonUpdate, actor: Actor) -> s.PersonCorrection:
+        """A correction as a registrar makes it: the fields are saved at once and the new
+        identifiers become a maker-checker request, in one transaction (when either part is
+        refused, nothing is saved). The whole change is checked first (a dry run), so the request
+        only holds identifiers that apply to the corrected record."""
+        fields = s.PersonUpdate.model_validate(
+            patch.model_dump(exclude_unset=True, exclude={"identifiers"}))
+        with self._uow() as uow:
+            conn = uow.conn
+            idents: dict[IdentifierType, str | None] = {}
+            if patch.identifiers:
+                idents = self._apply_person_update(conn, pid, patch, actor, patch.reason).idents
+                uow.rollback()
+            saved = self._apply_person_update(conn, pid, fields, actor, patch.reason).changed
+            row = self._person_row(conn, pid, actor)
+            rid = None
+            if patch.identifiers:
+                only_ids = s.PersonUpdate(identifiers=patch.identifiers, reason=patch.reason)
+                rid = self._file_person_request(conn, pid, only_ids, idents, row["version"], actor)
+            self._commit(uow)
+            return s.PersonCorrection(
+                person=self._person_out(row, self._masked_identifiers(conn, [pid])[pid]),
+                saved=list(saved), awaiting_approval=[t.value for t in idents],
+                request_id=rid)
+
+    def _file_person_request(
+        self, conn: Connection, pid: int, patch: s.PersonUpdate,
+        idents: dict[IdentifierType, str | None], version: int, actor: Actor,
+    ) -> int:
+        """File ``patch`` (checked already) as an identifier-change request on ``version``."""
+        row = self._person_row(conn, pid, actor)
+        plain = patch.model_dump(mode="json", exclude_unset=True, exclude={"identifiers"})
+        plain["expected_version"] = patch.expected_version or version
+        shown = {t.value: ids.mask(v) if v else None for t, v in idents.items()}
+        return file_request(
+            self.ctx,
+            conn,
+            kind=IDENTIFIER_CHANGE,
+            maker=actor,
+            reason=patch.reason,
+            payload={"person_id": pid, "patch": plain, "identifiers": shown},
+            secret={"identifiers": {t.value: v for t, v in idents.items()}},
+            entity_type="person",
+            entity_id=pid,
+            area_code=row["village_code"],
+        )
+
     def _apply_person_update(
         self, conn: Connection, pid: int, patch: s.PersonUpdate, actor: Actor, reason: str
-    ) -> dict[IdentifierType, str | None]:
+    ) -> PersonChange:
         """Validate and write a person change in ``conn`` (not committed); returns the
-        normalised identifiers it set."""
+        normalised identifiers it set and the fields it changed."""
         row = self._person_row(conn, pid, actor)
         self._expect_version(row, patch.expected_version)
         given = patch.model_dump(
@@ -123,7 +163,7 @@ class PersonUseCases(RegistryBase):
             version = self._bump(conn, person, pid, row["version"], new_values, actor)
             self._write_identifiers(conn, pid, idents)
             self._log(conn, "person", pid, version, "update", actor, reason, changes)
-        return idents
+        return PersonChange(idents, tuple(k for k in changes if k in PERSON_FIELDS))
 
     def search_persons(
         self,

@@ -183,6 +183,16 @@ class PersonOut(BaseModel):
     updated_at: datetime
 
 
+class PersonCorrection(BaseModel):
+    """What a correction did: the fields saved at once, and the request (if any) that holds the
+    new identifiers until an approver decides."""
+
+    person: PersonOut
+    saved: list[str] = Field(description="fields changed at once")
+    awaiting_approval: list[str] = Field(description="identifier types filed for approval")
+    request_id: int | None = None
+
+
 class AreaNames(BaseModel):
     code: str
     name_km: str

@@ -4,6 +4,7 @@ limits what they see to their area (scope), and the authorisation table to their
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,7 +19,13 @@ from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
 from spmis.web import forms
 from spmis.web.eligibility import household_eligibility
-from spmis.web.labels import ACTION_LABELS, IDENTIFIER_LABELS, RELATIONSHIP_LABELS, area_name
+from spmis.web.labels import (
+    ACTION_LABELS,
+    FIELD_LABELS,
+    IDENTIFIER_LABELS,
+    RELATIONSHIP_LABELS,
+    area_name,
+)
 from spmis.web.routing import PageRoute
 from spmis.web.session import app_ctx, check_csrf, may, require_actor
 from spmis.web.templating import render, request_locale
@@ -125,6 +132,21 @@ async def household_page(request: Request, household_id: int) -> HTMLResponse:
     return render(request, "office/household.html", context, area="office")
 
 
+def correction_outcome(q: Mapping[str, str]) -> dict[str, Any]:
+    """What the correction just made did, from the address it redirected to: the fields saved
+    and the identifiers waiting for an approver (names the page knows, nothing else)."""
+    saved = q.get("saved") or ""
+    requested = q.get("requested") or ""
+    return {
+        "saved": saved == "1",
+        "nothing_saved": saved == "none" and not requested,
+        "saved_fields": [f for f in saved.split(",") if f in FIELD_LABELS],
+        "requested": requested if requested.isdigit() else None,
+        "awaiting": [t for t in (q.get("awaiting") or "").split(",") if t in IDENTIFIER_LABELS],
+        "field_labels": FIELD_LABELS,
+    }
+
+
 def _person_context(request: Request, pid: int) -> dict[str, Any]:
     actor = require_actor(request)
     service = RegistryService(app_ctx(request))
@@ -147,8 +169,7 @@ def _person_context(request: Request, pid: int) -> dict[str, Any]:
 async def person_page(request: Request, person_id: int) -> HTMLResponse:
     """A person: facts, identifiers (masked), history; reveal with a reason."""
     context = await run_in_threadpool(_person_context, request, person_id)
-    context["requested"] = request.query_params.get("requested")
-    context["saved"] = request.query_params.get("saved") == "1"
+    context.update(correction_outcome(request.query_params))
     return render(request, "office/person.html", context, area="office")
 
 

@@ -5,6 +5,7 @@ shown next to the field it is about."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -169,7 +170,8 @@ async def correct_form(request: Request, person_id: int) -> HTMLResponse:
 
 @router.post("/office/people/{person_id}/edit", response_class=HTMLResponse)
 async def correct(request: Request, person_id: int) -> Response:
-    """Save a correction; a changed identifier becomes a request for an approver."""
+    """Save a correction: the fields at once, a new identifier as a request for an approver
+    (one transaction); the person page then says which was which."""
     form = await request.form()
     check_csrf(request, form)
     actor = require_actor(request)
@@ -178,13 +180,13 @@ async def correct(request: Request, person_id: int) -> Response:
     context = {"p": current, "form": form, "errors": {}, "sex_choices": _choices(SEX_LABELS)}
     try:
         patch = s.PersonUpdate.model_validate(person_patch(form, current))
-        if patch.identifiers:
-            filed = await run_in_threadpool(service.request_person_update, person_id, patch,
-                                            actor)
-            return RedirectResponse(f"/office/people/{person_id}?requested={filed.id}",
-                                    status_code=303)
-        await run_in_threadpool(service.update_person, person_id, patch, actor)
-        return RedirectResponse(f"/office/people/{person_id}?saved=1", status_code=303)
+        done = await run_in_threadpool(service.correct_person, person_id, patch, actor)
+        query = {"saved": ",".join(done.saved) or "none"}
+        if done.request_id is not None:
+            query |= {"requested": str(done.request_id),
+                      "awaiting": ",".join(done.awaiting_approval)}
+        return RedirectResponse(f"/office/people/{person_id}?{urlencode(query)}",
+                                status_code=303)
     except (InvalidInput, ValidationError) as exc:
         context["errors"] = forms.FormErrors.of_exception(exc, request_locale(request))
         return render(request, "office/correct_person.html", context, status_code=422,

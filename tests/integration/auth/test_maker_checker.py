@@ -3,6 +3,8 @@ approver (in scope) can; decisions and reasons are kept; identifier values stay 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select, text
 
@@ -10,7 +12,7 @@ from spmis.auth.approvals import ApprovalService
 from spmis.auth.model import Actor
 from spmis.auth.store import approval_request
 from spmis.context import AppContext
-from spmis.errors import Forbidden
+from spmis.errors import Forbidden, InvalidInput
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
 
@@ -118,3 +120,36 @@ def test_service_refuses_identifier_change_without_request(ctx: AppContext, hous
     with pytest.raises(Forbidden):
         ApprovalService(ctx).approve(filed.id, Actor("someone", frozenset({"approver"}), ""),
                                      "fine")
+
+
+def test_a_correction_saves_its_fields_and_files_only_the_new_identifiers(  # type: ignore[no-untyped-def]
+        ctx: AppContext, household) -> None:
+    """Issue 13 item 2: a registrar's correction with a new phone keeps its other edits."""
+    pid = household(identifiers={"national_id": OLD_NID})["members"][0]["id"]
+    maker = Actor("reg-1", frozenset({"registrar"}), COMMUNE)
+    service = RegistryService(ctx)
+    due = service.today() + timedelta(days=60)
+    done = service.correct_person(pid, s.PersonUpdate(
+        given_name_latin="Darra", pregnant=True, expected_delivery_date=due,
+        identifiers={"phone": "012345678"}, reason="new ID card; pregnancy seen"), maker)
+    assert set(done.saved) == {"given_name_latin", "pregnant", "expected_delivery_date"}
+    assert done.awaiting_approval == ["phone"] and done.request_id is not None
+    now = service.get_person(pid, maker)
+    assert now.given_name_latin == "Darra" and now.pregnant and now.expected_delivery_date == due
+    assert "phone" not in now.identifiers  # the phone waits for the approver
+    checker = Actor("appr-1", frozenset({"approver"}), "12")
+    request = ApprovalService(ctx).get(done.request_id, checker)
+    assert request.payload["patch"] == {"reason": "new ID card; pregnancy seen",
+                                        "expected_version": now.version}
+    ApprovalService(ctx).approve(done.request_id, checker, "card seen")
+    after = service.get_person(pid, maker)
+    assert after.identifiers["phone"].endswith("678") and after.given_name_latin == "Darra"
+    # a refused identifier saves nothing of the correction
+    with pytest.raises(InvalidInput) as refused:
+        service.correct_person(pid, s.PersonUpdate(
+            given_name_latin="Dora", identifiers={"phone": "12"}, reason="typo"), maker)
+    assert refused.value.errors[0].loc == ("identifiers", "phone")
+    assert service.get_person(pid, maker).given_name_latin == "Darra"
+    # without identifiers nothing is filed
+    plain = service.correct_person(pid, s.PersonUpdate(occupation="farmer", reason="asked"), maker)
+    assert plain.saved == ["occupation"] and plain.request_id is None
