@@ -4,8 +4,9 @@
 
 1. Setup (not timed as evaluation; done in a child process so that it does not count in the
    peak memory): ``spmis synth`` (``spmis.synth.generator.generate``, no duplicates) writes a
-   population of N households; its households, people and enterprises are copied with COPY into
-   the registry tables (``household``, ``person``, ``enterprise``) in the PostgreSQL schema
+   population of N households; its households, people, enterprises and identifiers are copied
+   with COPY into the registry tables (``household``, ``person``, ``enterprise``,
+   ``person_identifier``: NSSF membership is read from it) in the PostgreSQL schema
    ``bench_rules`` (dropped and recreated; ``--reuse`` keeps it when it already holds N
    households).
 2. Evaluation, timed: load (one COPY query per table, columnar), compute (every programme of the
@@ -38,13 +39,16 @@ from sqlalchemy import Engine, text
 
 from spmis.db.base import metadata
 from spmis.db.engine import make_engine
-from spmis.registry.store import enterprise, household, person
+from spmis.registry.store import enterprise, household, person, person_identifier
 from spmis.rules.area_types import TABLE_PATH
-from spmis.rules.store import load_population_parallel, rules_result, rules_run, write_results
+from spmis.rules.population import load_population_parallel
+from spmis.rules.store import rules_result, rules_run, write_results
 
 DEFAULT_URL = os.environ.get("SPMIS_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test")
 SCHEMA = "bench_rules"
 NOW = datetime(2026, 11, 1, tzinfo=UTC).isoformat()
+#: identifier columns of the synth file copied into person_identifier
+IDENTIFIER_TYPES = ["national_id", "phone", "nssf_member", "birth_certificate"]
 
 
 def _engine(url: str, schema: str) -> Engine:
@@ -74,7 +78,8 @@ def setup(url: str, households: int, period: str, seed: int) -> None:
         conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
     admin.dispose()
     engine = _engine(url, SCHEMA)
-    metadata.create_all(engine, tables=[household, enterprise, person, rules_result, rules_run])
+    metadata.create_all(engine, tables=[household, enterprise, person, person_identifier,
+                                        rules_result, rules_run])
     year, month = (int(x) for x in period.split("-"))
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,12 +90,15 @@ def setup(url: str, households: int, period: str, seed: int) -> None:
             Path(tmp) / "households.csv",
             columns=["household_key", "village_code", "idpoor_level", "idpoor_valid_from",
                      "idpoor_valid_to", "person_key", "relationship", "sex", "date_of_birth",
-                     "disability", "pregnant", "employment_type", "enterprise_key"],
+                     "disability", "pregnant", "expected_delivery_date", "employment_type",
+                     "enterprise_key", *IDENTIFIER_TYPES],
             schema_overrides={"village_code": pl.Utf8, "household_key": pl.Utf8,
-                              "person_key": pl.Utf8, "enterprise_key": pl.Utf8},
+                              "person_key": pl.Utf8, "enterprise_key": pl.Utf8,
+                              **dict.fromkeys(IDENTIFIER_TYPES, pl.Utf8)},
         )
         ents = pl.read_csv(Path(tmp) / "enterprises.csv",
-                           columns=["enterprise_key", "name_latin", "village_code"],
+                           columns=["enterprise_key", "name_latin", "village_code",
+                                    "nssf_employer_number"],
                            schema_overrides={"village_code": pl.Utf8, "enterprise_key": pl.Utf8})
     audit = [pl.lit(NOW).alias("created_at"), pl.lit("bench").alias("created_by"),
              pl.lit(NOW).alias("updated_at"), pl.lit("bench").alias("updated_by")]
@@ -111,7 +119,7 @@ def setup(url: str, households: int, period: str, seed: int) -> None:
         .with_row_index("id", offset=1)
     )
     _copy(engine, "enterprise", ents.select(
-        "id", "name_latin", "village_code", *geo[:3], *audit))
+        "id", "name_latin", "nssf_employer_number", "village_code", *geo[:3], *audit))
     _copy(engine, "household", hh.select(
         "id", "village_code", *geo, "idpoor_level", "idpoor_valid_from", "idpoor_valid_to",
         *audit))
@@ -119,8 +127,18 @@ def setup(url: str, households: int, period: str, seed: int) -> None:
         "id", "household_id", "relationship", pl.lit("x").alias("name_key"),
         pl.lit("x").alias("name_skeleton"), pl.lit("x").alias("name_km_key"), "sex",
         "date_of_birth", pl.col("disability").fill_null(False),
-        pl.col("pregnant").fill_null(False), pl.col("employment_type").fill_null("none"),
-        "enterprise_id", *audit))
+        pl.col("pregnant").fill_null(False), "expected_delivery_date",
+        pl.col("employment_type").fill_null("none"), "enterprise_id", *audit))
+    # identifiers as the registry holds them (one row per person and type); the keyed hash is
+    # stood in for by the value itself: nothing here looks a value up
+    idents = (
+        people.select("id", *IDENTIFIER_TYPES)
+        .unpivot(index="id", variable_name="id_type", value_name="value_hash")
+        .drop_nulls("value_hash")
+        .select(pl.col("id").alias("person_id"), "id_type", "value_hash",
+                pl.lit(NOW).alias("created_at"))
+    )
+    _copy(engine, "person_identifier", idents)
     area = pl.read_csv(TABLE_PATH, schema_overrides={"commune_code": pl.Utf8})
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE commune_area_type (commune_code varchar(6) PRIMARY KEY,"
@@ -245,7 +263,7 @@ def main() -> None:
             check=True,
         )
 
-    from spmis.rules.service import evaluate
+    from spmis.rules.engine import evaluate
 
     period = args.period
     t0 = time.perf_counter()

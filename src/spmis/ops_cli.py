@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from spmis.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from spmis.context import AppContext
 
 app = typer.Typer()
 db_app = typer.Typer(help="Database schema migrations.")
@@ -50,15 +53,23 @@ def demo(
     seed: int = DEMO_SEED,
 ) -> None:
     """Load a synthetic demo population (from ``spmis synth``) into the database."""
+    from spmis.context import AppContext
+
+    ctx = AppContext.create(get_settings())
+    try:
+        _demo(ctx, if_empty, households, seed)
+    finally:
+        ctx.engine.dispose()
+
+
+def _demo(ctx: AppContext, if_empty: bool, households: int, seed: int) -> None:
     from sqlalchemy import func, select
 
     from spmis.auth.model import SYSTEM
-    from spmis.context import AppContext
     from spmis.registry.importer import import_enterprises, import_households
     from spmis.registry.store import household
     from spmis.synth.generator import generate
 
-    ctx = AppContext.create(get_settings())
     with ctx.engine.connect() as conn:
         existing = conn.execute(select(func.count()).select_from(household)).scalar_one()
     if if_empty and existing:

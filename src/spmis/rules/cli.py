@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 
 from spmis.errors import InvalidInput
 from spmis.formula_guard import write_csv
@@ -19,6 +16,7 @@ from spmis.formula_guard import write_csv
 app = typer.Typer(help="Rules as code: evaluate programmes on the registry.", no_args_is_help=True)
 simulate_app = typer.Typer()
 console = Console()
+STAGES = {"load": "loading the registry", "compute": "computing", "write": "writing results"}
 
 PeriodOpt = Annotated[str, typer.Option(help="month YYYY-MM", show_default=False)]
 ProgrammeOpt = Annotated[
@@ -39,50 +37,34 @@ def _check_period(period: str) -> str:
 @app.command("evaluate")
 def evaluate_cmd(period: PeriodOpt, programme: ProgrammeOpt = None) -> None:
     """Evaluate programmes for every active household and person and store the results."""
+    from spmis.auth.model import Actor
     from spmis.config import get_settings
-    from spmis.db.engine import make_engine
+    from spmis.context import AppContext
+    from spmis.rules.service import RulesService
 
     period = _check_period(period)
-    engine = make_engine(get_settings().database_url)
+    ctx = AppContext.create(get_settings())
     try:
-        _evaluate(engine, period, programme)
-    finally:
-        engine.dispose()
-
-
-def _evaluate(engine: Engine, period: str, programme: list[str] | None) -> None:
-    from spmis.rules.service import evaluate
-    from spmis.rules.store import load_population_parallel, write_results
-
-    started = datetime.now(UTC)
-    with console.status("loading the registry"):
-        t0 = time.perf_counter()
-        loaded = load_population_parallel(engine, period)
-        t1 = time.perf_counter()
-    pop = loaded.population
-    try:
-        with console.status(f"computing {len(pop.person_ids):,} persons"):
-            results = evaluate(pop, period, programme)
+        with console.status("evaluating") as status:
+            summary = RulesService(ctx).evaluate(
+                Actor("cli", frozenset({"admin"})), period, programme,
+                progress=lambda stage, _done: status.update(STAGES.get(stage, stage)),
+            )
     except InvalidInput as err:
         raise typer.BadParameter(err.msg, param_hint="--programme") from err
-    t2 = time.perf_counter()
-    with console.status("writing results"):
-        run_id, rows = write_results(
-            engine, period, results, households=len(pop.household_ids),
-            persons=len(pop.person_ids), run_by="cli", started_at=started,
-        )
-    t3 = time.perf_counter()
-    table = Table(title=f"Programmes {period} (run {run_id})")
+    finally:
+        ctx.engine.dispose()
+    table = Table(title=f"Programmes {period} (run {summary.run_id})")
     for col in ("programme", "eligible", "amount", "currency"):
         table.add_column(col, justify="right" if col in {"eligible", "amount"} else "left")
-    for pid, res in results.items():
-        table.add_row(pid, f"{int(res.eligible.sum()):,}", f"{int(res.amount.sum()):,}",
-                      res.currency)
+    for t in summary.totals:
+        table.add_row(t.programme, f"{t.eligible:,}", f"{t.amount:,}", t.currency)
     console.print(table)
+    secs = summary.seconds
     console.print(
-        f"{len(pop.household_ids):,} households, {len(pop.person_ids):,} persons; "
-        f"{rows:,} result rows; load {t1 - t0:.1f}s, compute {t2 - t1:.1f}s, "
-        f"write {t3 - t2:.1f}s"
+        f"{summary.households:,} households, {summary.persons:,} persons; "
+        f"{summary.rows:,} result rows; load {secs['load']:.1f}s, "
+        f"compute {secs['compute']:.1f}s, write {secs['write']:.1f}s"
     )
 
 
@@ -96,10 +78,10 @@ def simulate_cmd(
     """Cost and beneficiaries by programme, province and sex: baseline against the reform."""
     from spmis.config import get_settings
     from spmis.db.engine import make_engine
+    from spmis.rules.engine import evaluate
+    from spmis.rules.population import load_population_parallel
     from spmis.rules.reforms import apply_reform, load_reform
     from spmis.rules.report import compare
-    from spmis.rules.service import evaluate
-    from spmis.rules.store import load_population_parallel
     from spmis.rules.system import tax_benefit_system
 
     period = _check_period(period)

@@ -14,7 +14,7 @@ from openfisca_core.periods import period as make_period
 from pydantic import BaseModel, Field
 
 from spmis.rules.catalogue import Programme
-from spmis.rules.service import ProgrammeResult
+from spmis.rules.engine import ProgrammeResult
 from spmis.rules.system import tax_benefit_system
 
 KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")

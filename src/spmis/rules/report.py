@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 import polars as pl
 
-from spmis.rules.service import Population, ProgrammeResult
+from spmis.rules.engine import Population, ProgrammeResult
 
 COLUMNS = [
     "programme", "currency", "dimension", "key", "baseline_beneficiaries",

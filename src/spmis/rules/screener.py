@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from spmis.errors import FieldError, InvalidInput
 from spmis.rules.area_types import area_table
 from spmis.rules.catalogue import programmes
+from spmis.rules.engine import Population, build_simulation, evaluate
 from spmis.rules.explain import (
     FACT_VARIABLES,
     Facts,
@@ -33,7 +34,6 @@ from spmis.rules.explain import (
     summary,
 )
 from spmis.rules.periods import MONTH_PATTERN, period_problem
-from spmis.rules.service import Population, build_simulation, evaluate
 from spmis.rules.system import tax_benefit_system
 
 TZ = ZoneInfo("Asia/Phnom_Penh")

@@ -1,179 +1,121 @@
-"""Evaluate every programme for a whole population at once.
+"""Use cases of the rules capability, called the same way by the CLI, the API, the pages and
+background jobs:
 
-Other capabilities call ``evaluate`` with columnar data (numpy arrays, or pandas / polars frames
-through ``Population.from_frames``): one OpenFisca simulation is built over all persons and
-households and each programme variable is computed once over whole arrays - no loop per person.
-
-    pop = Population.from_frames(households_df, persons_df)
-    results = evaluate(pop, "2026-11")            # {programme id: ProgrammeResult}
-    results["covid19_cash_transfer"].amount      # int64 per household
+* ``RulesService.evaluate(actor, period, programmes)``: every active household and person of the
+  registry through the engine, results stored as one run.
+* ``RulesService.household_eligibility(actor, household_id, period)``: one household's answers,
+  equal to what the batch stores for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from datetime import UTC, datetime
 
-import numpy as np
-import numpy.typing as npt
-from openfisca_core.simulations import Simulation, SimulationBuilder
-from openfisca_core.taxbenefitsystems import TaxBenefitSystem
+from spmis.auth import scope
+from spmis.auth.model import Actor
+from spmis.context import AppContext
+from spmis.errors import Forbidden, InvalidInput, NotFound
+from spmis.registry import queries as registry
+from spmis.rules.engine import evaluate
+from spmis.rules.household import HouseholdAnswer, household_answers
+from spmis.rules.periods import period_problem
+from spmis.rules.population import load_population_parallel
+from spmis.rules.store import write_results
 
-from spmis.errors import InvalidInput
-from spmis.rules.catalogue import Programme, programmes
-from spmis.rules.system import tax_benefit_system
+__all__ = ["ProgrammeTotal", "Progress", "RulesService", "RunSummary"]
 
-HOUSEHOLD_ID = "id"
-PERSON_ID = "id"
-PERSON_HOUSEHOLD = "household_id"
-PERSON_ROLE = "role"
-
-
-def _column(frame: Any, name: str) -> npt.NDArray[Any]:
-    col = frame[name]
-    if hasattr(col, "to_numpy"):
-        return np.asarray(col.to_numpy())
-    return np.asarray(col)
-
-
-def _columns(frame: Any) -> list[str]:
-    if isinstance(frame, Mapping):
-        return [str(k) for k in frame]
-    return [str(c) for c in frame.columns]
-
-
-@dataclass
-class Population:
-    """Households and persons as aligned arrays.
-
-    ``household`` and ``person`` map OpenFisca variable names to arrays (one value per household
-    / person, in the order of ``household_ids`` / ``person_ids``). ``person_household_ids`` gives
-    each person's household id; ``person_roles`` is 'head' or 'member' (all members if omitted).
-    """
-
-    household_ids: npt.NDArray[Any]
-    person_ids: npt.NDArray[Any]
-    person_household_ids: npt.NDArray[Any]
-    household: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
-    person: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
-    person_roles: npt.NDArray[Any] | None = None
-
-    @classmethod
-    def from_frames(cls, households: Any, persons: Any) -> Population:
-        """From two frames (pandas, polars or dict of arrays): households with an ``id`` column,
-        persons with ``id`` and ``household_id`` (and optional ``role``); every other column is
-        an input variable of that entity."""
-        hh_cols = _columns(households)
-        p_cols = _columns(persons)
-        return cls(
-            household_ids=_column(households, HOUSEHOLD_ID),
-            person_ids=_column(persons, PERSON_ID),
-            person_household_ids=_column(persons, PERSON_HOUSEHOLD),
-            household={c: _column(households, c) for c in hh_cols if c != HOUSEHOLD_ID},
-            person={
-                c: _column(persons, c)
-                for c in p_cols
-                if c not in {PERSON_ID, PERSON_HOUSEHOLD, PERSON_ROLE}
-            },
-            person_roles=_column(persons, PERSON_ROLE) if PERSON_ROLE in p_cols else None,
-        )
-
-    @property
-    def person_household_index(self) -> npt.NDArray[np.int64]:
-        """Position in ``household_ids`` of each person's household (vectorised lookup)."""
-        order = np.argsort(self.household_ids, kind="stable")
-        sorted_ids = self.household_ids[order]
-        pos = np.searchsorted(sorted_ids, self.person_household_ids)
-        pos = np.clip(pos, 0, max(len(sorted_ids) - 1, 0))
-        if len(sorted_ids) == 0 or not np.all(sorted_ids[pos] == self.person_household_ids):
-            raise InvalidInput.one(
-                ("persons", "household_id"), "unknown_household",
-                "a person belongs to a household that is not in the households",
-                "មនុស្សម្នាក់ស្ថិតក្នុងគ្រួសារដែលមិនមានក្នុងបញ្ជីគ្រួសារ",
-            )
-        return order[pos].astype(np.int64)
+#: called with a stage ('load', 'compute', 'write', 'done') and the share of the work done (0-1)
+Progress = Callable[[str, float], None]
 
 
 @dataclass(frozen=True)
-class ProgrammeResult:
-    """Eligibility and amount of one programme for every entity of its kind."""
-
-    programme: Programme
-    ids: npt.NDArray[Any]
-    eligible: npt.NDArray[np.bool_]
-    amount: npt.NDArray[np.int64]
-
-    @property
-    def currency(self) -> str:
-        return self.programme.currency
+class ProgrammeTotal:
+    programme: str
+    eligible: int
+    amount: int
+    currency: str
 
 
-def build_simulation(
-    population: Population, period: str, system: TaxBenefitSystem | None = None
-) -> Simulation:
-    """One simulation over the whole population, inputs set for ``period`` (a 'YYYY-MM')."""
-    system = system or tax_benefit_system()
-    builder = SimulationBuilder()
-    builder.create_entities(system)
-    # what declare_person_entity / declare_entity do, without their list() copy of every id
-    persons = builder.populations["person"]
-    persons.ids, persons.count = np.asarray(population.person_ids), len(population.person_ids)
-    builder.persons_plural = persons.entity.plural
-    households = builder.populations["household"]
-    households.ids = np.asarray(population.household_ids)
-    households.count = len(population.household_ids)
-    households.members_entity_id = population.person_household_index
-    roles = households.entity.flattened_roles  # (head, member)
-    if population.person_roles is None:
-        role_index = np.ones(len(population.person_ids), dtype=np.int8)
-    else:
-        role_index = np.where(population.person_roles == "head", 0, 1).astype(np.int8)
-    # the public setter copies through a Python list; this is the same array, built in numpy
-    households._members_role = np.array(roles, dtype=object)[role_index]
-    simulation = builder.build(system)
-    for name, values in population.household.items():
-        _set_input(simulation, name, period, values)
-    for name, values in population.person.items():
-        _set_input(simulation, name, period, values)
-    return simulation
+@dataclass(frozen=True)
+class RunSummary:
+    """What one evaluation did: its run id, sizes, timings (seconds) and per-programme totals."""
+
+    run_id: int
+    period: str
+    households: int
+    persons: int
+    rows: int
+    seconds: dict[str, float] = field(default_factory=dict)
+    totals: list[ProgrammeTotal] = field(default_factory=list)
 
 
-def _set_input(simulation: Simulation, name: str, period: str, values: npt.NDArray[Any]) -> None:
-    variable = simulation.tax_benefit_system.get_variable(name, check_existence=True)
-    at = "ETERNITY" if variable.definition_period == "eternity" else period
-    if values.dtype == object and variable.value_type is not date:
-        values = values.astype(str)  # pandas/polars hand strings over as objects
-    elif variable.value_type is date and values.dtype != "datetime64[D]":
-        values = values.astype("datetime64[D]")
-    simulation.set_input(name, at, values)
+def _check_period(period: str) -> None:
+    problem = period_problem(period)
+    if problem is not None:
+        raise InvalidInput.one(("period",), "out_of_range", *problem)
 
 
-def evaluate(
-    population: Population,
-    period: str,
-    programme_ids: Iterable[str] | None = None,
-    system: TaxBenefitSystem | None = None,
-    simulation: Simulation | None = None,
-) -> dict[str, ProgrammeResult]:
-    """Eligibility and amounts of the programmes (all by default) for ``period``."""
-    wanted = set(programme_ids) if programme_ids is not None else None
-    chosen = [p for p in programmes() if wanted is None or p.id in wanted]
-    if wanted is not None and len(chosen) != len(wanted):
-        unknown = sorted(wanted - {p.id for p in chosen})
-        raise InvalidInput.one(
-            ("programme",), "unknown_programme", f"unknown programme {', '.join(unknown)}",
-            f"មិនស្គាល់កម្មវិធី {', '.join(unknown)}",
+class RulesService:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def evaluate(
+        self,
+        actor: Actor,
+        period: str,
+        programmes: Sequence[str] | None = None,
+        *,
+        progress: Progress | None = None,
+    ) -> RunSummary:
+        """Evaluate ``programmes`` (all by default) for every active household and person of the
+        registry in ``period`` and store the results as one run. The whole registry is evaluated,
+        so the actor must have national scope."""
+        if actor.scope:
+            raise Forbidden("evaluation covers the whole country; it needs a national scope",
+                            "ការវាយតម្លៃគ្របដណ្ដប់ទូទាំងប្រទេស ត្រូវការសិទ្ធិថ្នាក់ជាតិ")
+        _check_period(period)
+        report = progress or (lambda stage, done: None)
+        started = datetime.now(UTC)
+        report("load", 0.0)
+        t0 = time.perf_counter()
+        loaded = load_population_parallel(self.ctx.engine, period)
+        population = loaded.population
+        report("compute", 0.3)
+        t1 = time.perf_counter()
+        results = evaluate(population, period, programmes)
+        report("write", 0.7)
+        t2 = time.perf_counter()
+        run_id, rows = write_results(
+            self.ctx.engine, period, results, households=len(population.household_ids),
+            persons=len(population.person_ids), run_by=actor.username, started_at=started,
         )
-    sim = simulation or build_simulation(population, period, system)
-    out: dict[str, ProgrammeResult] = {}
-    for prog in chosen:
-        amount = np.asarray(sim.calculate(prog.variable, period), dtype=np.int64)
-        if prog.eligible:
-            eligible = np.asarray(sim.calculate(prog.eligible, period), dtype=bool) | (amount > 0)
-        else:
-            eligible = amount > 0
-        ids = population.household_ids if prog.entity == "household" else population.person_ids
-        out[prog.id] = ProgrammeResult(prog, ids, eligible, amount)
-    return out
+        t3 = time.perf_counter()
+        report("done", 1.0)
+        return RunSummary(
+            run_id=run_id, period=period, households=len(population.household_ids),
+            persons=len(population.person_ids), rows=rows,
+            seconds={"load": t1 - t0, "compute": t2 - t1, "write": t3 - t2},
+            totals=[
+                ProgrammeTotal(pid, int(res.eligible.sum()), int(res.amount.sum()), res.currency)
+                for pid, res in results.items()
+            ],
+        )
+
+    def household_eligibility(
+        self, actor: Actor, household_id: int, period: str
+    ) -> list[HouseholdAnswer]:
+        """Every programme's answer for one household in ``period``, with reasons: the same
+        translation and engine as ``evaluate``, so the answers equal the stored run's."""
+        _check_period(period)
+        with self.ctx.engine.connect() as conn:
+            village = registry.household_village_code(conn, household_id)
+            if village is None:
+                raise NotFound(f"household {household_id} not found",
+                               f"រកមិនឃើញគ្រួសារលេខ {household_id}")
+            if not scope.covers(actor.scope, village):
+                raise Forbidden("this record is outside your area",
+                                "កំណត់ត្រានេះនៅក្រៅតំបន់របស់អ្នក")
+            return household_answers(conn, household_id, period)

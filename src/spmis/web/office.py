@@ -126,7 +126,8 @@ async def household_page(request: Request, household_id: int) -> HTMLResponse:
     """A household: area, IDPoor status, members (identifiers masked), eligibility, history."""
     context = await run_in_threadpool(_household_context, request, household_id)
     context["eligibility"] = await run_in_threadpool(
-        household_eligibility, context["hh"], request_locale(request))
+        household_eligibility, app_ctx(request), require_actor(request), household_id,
+        request_locale(request))
     context["created"] = request.query_params.get("created") == "1"
     context["saved"] = request.query_params.get("saved") == "1"
     return render(request, "office/household.html", context, area="office")

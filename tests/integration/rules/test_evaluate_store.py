@@ -16,15 +16,9 @@ from typer.testing import CliRunner
 from spmis.config import Settings
 from spmis.db.engine import make_engine
 from spmis.registry.store import household, person
-from spmis.rules.service import evaluate
-from spmis.rules.store import (
-    load_population,
-    load_population_parallel,
-    read_results,
-    rules_result,
-    rules_run,
-    write_results,
-)
+from spmis.rules.engine import evaluate
+from spmis.rules.population import load_population, load_population_parallel
+from spmis.rules.store import read_results, rules_result, rules_run, write_results
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 AUDIT = {"created_at": NOW, "created_by": "t", "updated_at": NOW, "updated_by": "t"}

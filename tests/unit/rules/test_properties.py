@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from spmis.http import install_error_handlers
 from spmis.rules.api import router
-from spmis.rules.service import Population, build_simulation
+from spmis.rules.engine import Population, build_simulation
 
 
 def _workers(wages: list[int]) -> Population:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from spmis.rules import tax_benefit_system
-from spmis.rules.service import Population, build_simulation
+from spmis.rules.engine import Population, build_simulation
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "rules.md"
 

@@ -11,8 +11,8 @@ from spmis.errors import InvalidInput
 from spmis.rules import tax_benefit_system
 from spmis.rules.area_types import area_table, derive_initial_table
 from spmis.rules.catalogue import programme, programmes
+from spmis.rules.engine import Population, evaluate
 from spmis.rules.reforms import apply_reform, load_reform
-from spmis.rules.service import Population, evaluate
 
 
 def _frames() -> tuple[pd.DataFrame, pd.DataFrame]:
