@@ -269,7 +269,7 @@ class Envelopes:
         segments are refused; ``model.uri_under``), else the spec's path under that base URL."""
         base = self.keys.peer(peer).base_url.rstrip("/")
         uri = header.get("sender_uri")
-        if uri is None:
+        if uri in (None, ""):  # the spec's samples send "" for "none"
             return base + CALLBACK_PATHS[action]
         if not m.uri_under(base, str(uri)):
             raise m.EnvelopeError("err.sender_uri.invalid", "header.sender_uri",

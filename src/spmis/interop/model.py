@@ -15,9 +15,11 @@ Query types map onto the same expression tree (``Cond``/``And``/``Or``/``Not``) 
 - ``predicate``: a list of ``{seq_num, expression1, condition, expression2}``; each item is
   ``expression1`` alone or combined with ``expression2`` by ``and``/``or``/``not`` (and-not);
   the items are combined with *and*, in ``seq_num`` order.
-- ``expression``: ``{"type": ..., "value": {"expression": {"collection": "Person"|"Household",
-  "query": {...}}}}`` with a MongoDB-style query: ``$and``, ``$or``, ``$not`` and the operators
-  ``$eq $lt $gt $le/$lte $ge/$gte $in``.
+- ``expression``: ``{"type": ..., "value": {"expression": {"collection": "Person"|"Group"|
+  "Household", "query": {...}}}}`` with a MongoDB-style query: ``$and``, ``$or``, ``$not`` and
+  the operators ``$eq $lt $gt $le/$lte $ge/$gte $in``. The spec's Group vocabulary is read:
+  ``Group`` is a household, ``poverty_score`` its IDPoor level, ``household_size``/``group_size``
+  its (consenting, active) members, ``demographic_info.person.sex`` a member's ``sex``.
 """
 
 from __future__ import annotations
@@ -94,13 +96,30 @@ ATTRIBUTES: dict[str, str] = {
     "commune_code": "commune_code", "village_code": "village_code",
     "idpoor_level": "idpoor_level", "employment_type": "employment_type",
     "disability": "disability", "is_disabled": "disability",
+    # the spec's Group (household) vocabulary: its poverty score is the IDPoor level
+    "poverty_score": "idpoor_level", "household_size": "household_size",
+    "group_size": "household_size",
 }
+#: attributes the spec's Group and Member objects name that this registry does not record
+NOT_RECORDED = frozenset({
+    "marital_status", "income_level", "education_level", "language_code", "ethnicity",
+    "nationality", "is_deceased", "death_date", "email", "poverty_score_type", "group_type",
+    "location", "place", "place_address"})
+#: object paths of the spec's Group and Member under which a person's attributes sit
+#: (``demographic_info.person.sex`` is ``sex``)
+MEMBER_PATHS = ("demographic_info.person.", "demographic_info.", "household_member.",
+                "member.", "person.")
+#: attributes compared as numbers (a poverty score "2.5" compares with IDPoor levels 1 and 2)
+NUMERIC = frozenset({"idpoor_level", "household_size"})
 OPERATORS = frozenset({"eq", "lt", "gt", "le", "ge", "in"})
 _MONGO_OPS = {"$eq": "eq", "$lt": "lt", "$gt": "gt", "$le": "le", "$lte": "le", "$ge": "ge",
               "$gte": "ge", "$in": "in"}
 _SEX = {"f": "F", "female": "F", "2": "F", "m": "M", "male": "M", "1": "M"}
 SORTABLE = {"birth_date": "birth_date", "family_name": "family_name", "given_name": "given_name",
-            "id": "id"}
+            "id": "id", "idpoor_level": "idpoor_level", "poverty_score": "idpoor_level",
+            "household_size": "household_size", "group_size": "household_size"}
+#: sort keys of households (a household search orders by these; person keys apply to people)
+HOUSEHOLD_SORT = frozenset({"id", "idpoor_level", "household_size"})
 
 
 class EnvelopeError(ValueError):
@@ -234,7 +253,7 @@ def check_header(envelope: Any, action: Action, receiver_id: str, now: datetime,
                             "encrypted messages are not supported; send the message in clear "
                             "over TLS")
     uri = header.get("sender_uri")
-    if uri is not None and (not isinstance(uri, str) or not re.match(r"^https?://", uri)):
+    if uri not in (None, "") and (not isinstance(uri, str) or not re.match(r"^https?://", uri)):
         raise EnvelopeError("err.sender_uri.invalid", "header.sender_uri",
                             "must be an http(s) URL")
     return dict(header)
@@ -339,13 +358,21 @@ def _value_for(attribute: str, op: str, raw: Any, where: str) -> Any:
         except ValueError:
             raise CriteriaError("rjct.search_criteria.invalid", where,
                                 "must be a date YYYY-MM-DD") from None
-    if attribute in ("birth_year", "idpoor_level"):
+    if attribute in NUMERIC:
+        try:
+            real = float(str(value).strip())
+        except ValueError:
+            real = math.nan
+        if not math.isfinite(real) or isinstance(value, bool):
+            raise CriteriaError("rjct.search_criteria.invalid", where, "must be a number")
+        return int(real) if real.is_integer() else real
+    if attribute == "birth_year":
         try:
             number = int(str(value))
         except ValueError:
             raise CriteriaError("rjct.search_criteria.invalid", where,
                                 "must be a whole number") from None
-        if attribute == "birth_year" and not 1850 <= number <= 2200:
+        if not 1850 <= number <= 2200:
             raise CriteriaError("rjct.search_criteria.invalid", where, "is not a plausible year")
         return number
     if attribute == "sex":
@@ -386,6 +413,10 @@ def condition(name: Any, op: Any, raw: Any, where: str) -> Cond:
         raise CriteriaError("rjct.search_criteria.invalid", f"{where}.operator",
                             f"must be one of {', '.join(sorted(OPERATORS))}")
     key = name.strip().lower()
+    for prefix in MEMBER_PATHS:
+        if key.startswith(prefix) and key[len(prefix):]:
+            key = key[len(prefix):]
+            break
     if key in ID_TYPES:
         if op not in ("eq", "in"):
             raise CriteriaError("rjct.search_criteria.invalid", f"{where}.operator",
@@ -397,6 +428,10 @@ def condition(name: Any, op: Any, raw: Any, where: str) -> Cond:
         texts = tuple(str(_scalar(v, f"{where}.attribute_value")) for v in values)
         return Cond(f"id:{ID_TYPES[key]}", "in", texts)
     attribute = ATTRIBUTES.get(key)
+    if attribute is None and key in NOT_RECORDED:
+        raise CriteriaError("rjct.search_criteria.invalid", f"{where}.attribute_name",
+                            f"{name!r} is not recorded by this registry, so it cannot be "
+                            "searched on")
     if attribute is None:
         known = ", ".join(sorted(set(ATTRIBUTES) | set(ID_TYPES)))
         raise CriteriaError("rjct.search_criteria.invalid", f"{where}.attribute_name",
@@ -483,6 +518,18 @@ def _cond_at(name: str, op: str, value: Any, where: str) -> Cond:
         raise CriteriaError(exc.code, where, str(exc).split(": ", 1)[-1]) from None
 
 
+#: names of what a result record is, in the spec's and SPMIS's words (lower case); the spec's
+#: samples say Group, HouseHold and member as well as its enum's Household, Family and Member
+_ENTITIES = {"household": ResponseEntity.HOUSEHOLD, "family": ResponseEntity.HOUSEHOLD,
+             "group": ResponseEntity.HOUSEHOLD, "member": ResponseEntity.MEMBER,
+             "person": ResponseEntity.MEMBER, "individual": ResponseEntity.MEMBER}
+
+
+def entity_of(name: Any) -> ResponseEntity | None:
+    """The response entity a collection or ``response_entity`` names, or None."""
+    return _ENTITIES.get(name.strip().lower()) if isinstance(name, str) else None
+
+
 def parse_expression(query: Any, where: str) -> tuple[Expr, ResponseEntity | None]:
     """An ``expression`` query; the collection, when given, chooses the response entity."""
     if not isinstance(query, Mapping):
@@ -496,15 +543,11 @@ def parse_expression(query: Any, where: str) -> tuple[Expr, ResponseEntity | Non
     collection = expression.get("collection")
     entity: ResponseEntity | None = None
     if collection is not None:
-        name = str(collection).strip().lower()
-        if name in ("household", "family"):
-            entity = ResponseEntity.HOUSEHOLD
-        elif name in ("person", "member", "individual"):
-            entity = ResponseEntity.MEMBER
-        else:
+        entity = entity_of(collection)
+        if entity is None:
             raise CriteriaError("rjct.search_criteria.invalid",
                                 f"{where}.value.expression.collection",
-                                "must be Person, Member or Household")
+                                "must be Group, Household, Family, Person or Member")
     return _mongo(expression.get("query"), f"{where}.value.expression.query", 0), entity
 
 
@@ -576,13 +619,11 @@ def parse_criteria(criteria: Mapping[str, Any], where: str, default_page_size: i
     entity = collection or ResponseEntity.MEMBER
     raw_entity = criteria.get("response_entity")
     if raw_entity is not None:
-        if raw_entity in ("Household", "Family"):
-            entity = ResponseEntity.HOUSEHOLD
-        elif raw_entity == "Member":
-            entity = ResponseEntity.MEMBER
-        else:
+        named = entity_of(raw_entity)
+        if named is None:
             raise CriteriaError("rjct.search_criteria.invalid", f"{where}.response_entity",
-                                "must be Household, Family or Member")
+                                "must be Household, Family, Group or Member")
+        entity = named
     page_size, page_number = default_page_size, 1
     pagination = criteria.get("pagination")
     if pagination is not None:

@@ -22,6 +22,7 @@ from spmis.interop.store import (
     REQUEST_CONTEXT,
     compile_expr,
     dci_transaction,
+    household_size,
     identifier_values,
     person_filter,
 )
@@ -62,17 +63,25 @@ class Searches(Envelopes):
                      extra: Any = None) -> tuple[list[dict[str, Any]], int]:
         """One set-based query: the page of records and the total count."""
         hashes = {pair: self._blind(*pair) for pair in identifier_values(criteria.expr)}
-        condition = compile_expr(criteria.expr, hashes)
+        size = household_size(criteria.purpose, self.now().date())
+        condition = compile_expr(criteria.expr, hashes, size)
         if extra is not None:
             condition = condition & extra
         where = person_filter(condition, actor.scope, criteria.purpose, self.now().date())
         joined = person.join(household, person.c.household_id == household.c.id)
         offset = (criteria.page_number - 1) * criteria.page_size
+        columns = {"birth_date": person.c.date_of_birth, "family_name": person.c.family_name_latin,
+                   "given_name": person.c.given_name_latin, "id": person.c.id,
+                   "idpoor_level": household.c.idpoor_level, "household_size": size}
         if criteria.entity is m.ResponseEntity.HOUSEHOLD:
-            hh = select(household.c.id).select_from(joined).where(where).distinct()
+            hh = select(household.c.id).where(household.c.id.in_(
+                select(person.c.household_id).select_from(joined).where(where)))
             total = int(conn.scalar(select(func.count()).select_from(hh.subquery())) or 0)
-            hids = list(conn.scalars(hh.order_by(household.c.id).limit(criteria.page_size)
-                                     .offset(offset)).all())
+            columns["id"] = household.c.id
+            order = [columns[a].desc() if desc else columns[a].asc()
+                     for a, desc in criteria.sort if a in m.HOUSEHOLD_SORT]
+            hids = list(conn.scalars(hh.order_by(*order, household.c.id)
+                                     .limit(criteria.page_size).offset(offset)).all())
             members: dict[int, list[int]] = {}
             if hids:
                 consenting = person_filter(household.c.id.in_(hids), actor.scope,
@@ -84,8 +93,6 @@ class Searches(Envelopes):
             return household_records(conn, self.ctx.cipher, hids, members, disclosure), total
         ids_query = select(person.c.id).select_from(joined).where(where)
         total = int(conn.scalar(select(func.count()).select_from(ids_query.subquery())) or 0)
-        columns = {"birth_date": person.c.date_of_birth, "family_name": person.c.family_name_latin,
-                   "given_name": person.c.given_name_latin, "id": person.c.id}
         order = [columns[a].desc() if desc else columns[a].asc() for a, desc in criteria.sort]
         ids = list(conn.scalars(ids_query.order_by(*order, person.c.id)
                                 .limit(criteria.page_size).offset(offset)).all())

@@ -204,10 +204,26 @@ def _derived_code_range(op: str, code: str) -> ColumnElement[bool]:
     }[op]
 
 
-def compile_condition(cond: Cond, hashes: dict[tuple[str, str], str | None]) -> ColumnElement[bool]:
+def household_size(purpose: str, on: date) -> ColumnElement[Any]:
+    """The size of a person's or household's household as a DCI answer reports it: its active
+    members who consented to ``purpose`` (a correlated count on ``household``), so a search on
+    ``household_size`` never counts, and so reveals, people who did not consent."""
+    member = person.alias("sized_member")
+    return select(func.count()).select_from(member).where(
+        member.c.household_id == household.c.id, member.c.status == "active",
+        consented(purpose, on, member.c.id)).scalar_subquery()
+
+
+def compile_condition(cond: Cond, hashes: dict[tuple[str, str], str | None],
+                      size: ColumnElement[Any] | None = None) -> ColumnElement[bool]:
     """SQL for one condition. ``hashes`` maps (identifier type, raw value) to its blind index
-    (None when the value is malformed: such a condition matches nothing)."""
+    (None when the value is malformed: such a condition matches nothing); ``size`` is the
+    household size expression (``household_size``) a condition on it compares."""
     attr, op, value = cond.attribute, cond.op, cond.value
+    if attr == "household_size":
+        if size is None:
+            raise ValueError("a household_size condition needs the size expression")
+        return _compare(size, op, value)
     if attr.startswith("id:"):
         id_type = attr[3:]
         digests = [h for v in value if (h := hashes.get((id_type, v))) is not None]
@@ -242,15 +258,16 @@ def compile_condition(cond: Cond, hashes: dict[tuple[str, str], str | None]) -> 
     return _compare(column, op, value)
 
 
-def compile_expr(expr: Expr, hashes: dict[tuple[str, str], str | None]) -> ColumnElement[bool]:
+def compile_expr(expr: Expr, hashes: dict[tuple[str, str], str | None],
+                 size: ColumnElement[Any] | None = None) -> ColumnElement[bool]:
     if isinstance(expr, Cond):
-        return compile_condition(expr, hashes)
+        return compile_condition(expr, hashes, size)
     if isinstance(expr, And):
-        return and_(*[compile_expr(p, hashes) for p in expr.parts])
+        return and_(*[compile_expr(p, hashes, size) for p in expr.parts])
     if isinstance(expr, Or):
-        return or_(*[compile_expr(p, hashes) for p in expr.parts])
+        return or_(*[compile_expr(p, hashes, size) for p in expr.parts])
     assert isinstance(expr, Not)
-    return not_(compile_expr(expr.part, hashes))
+    return not_(compile_expr(expr.part, hashes, size))
 
 
 def identifier_values(expr: Expr) -> list[tuple[str, str]]:
@@ -264,8 +281,9 @@ def identifier_values(expr: Expr) -> list[tuple[str, str]]:
     return [pair for part in expr.parts for pair in identifier_values(part)]
 
 
-def consented(purpose: str, on: date) -> ColumnElement[bool]:
-    """Persons whose latest consent event for ``purpose`` (effective by ``on``) is 'given'."""
+def consented(purpose: str, on: date, person_id: Any = None) -> ColumnElement[bool]:
+    """Persons whose latest consent event for ``purpose`` (effective by ``on``) is 'given'
+    (``person_id``: the person id column to test, ``person.id`` by default)."""
     later = consent.alias("later")
     latest = select(consent.c.person_id).where(
         consent.c.purpose == purpose, consent.c.status == "given",
@@ -276,7 +294,7 @@ def consented(purpose: str, on: date) -> ColumnElement[bool]:
             or_(later.c.effective_on > consent.c.effective_on,
                 and_(later.c.effective_on == consent.c.effective_on,
                      later.c.id > consent.c.id))).exists())
-    return person.c.id.in_(latest)
+    return (person.c.id if person_id is None else person_id).in_(latest)
 
 
 def person_filter(where: ColumnElement[bool], scope: str, purpose: str,

@@ -276,3 +276,26 @@ def test_a_subscription_filter_without_filter_type_is_read_from_its_shape(query:
     with pytest.raises(m.CriteriaError) as info:
         m.parse_criteria({"query": PREDICATE}, "s", 10, 100)
     assert info.value.field == "s.query_type"
+
+
+def test_the_specs_group_vocabulary_is_read() -> None:
+    """Issue 12 #15: Group, poverty_score, household_size and member paths of the spec."""
+    query = {"type": "ns:org:QueryType:NoSql", "value": {"expression": {
+        "collection": "Group", "query": {"$and": [
+            {"poverty_score": {"$lt": "2.5"}}, {"group_size": {"$ge": 3}},
+            {"demographic_info.person.sex": {"$eq": "female"}}]}}}}
+    expr, entity = m.parse_expression(query, "q")
+    assert entity is m.ResponseEntity.HOUSEHOLD
+    assert expr == m.And((m.Cond("idpoor_level", "lt", 2.5), m.Cond("household_size", "ge", 3),
+                          m.Cond("sex", "eq", "F")))
+    for name in ("Group", "HouseHold", "family", "Household"):
+        assert m.entity_of(name) is m.ResponseEntity.HOUSEHOLD
+    assert m.entity_of("member") is m.ResponseEntity.MEMBER
+    with pytest.raises(m.CriteriaError, match="not recorded by this registry"):
+        m.condition("marital_status", "eq", "W", "q")
+    with pytest.raises(m.CriteriaError, match="must be a number"):
+        m.condition("poverty_score", "lt", "poor", "q")
+    criteria = m.parse_criteria({"query_type": "idtype-value", "query": {"type": "NID",
+                                                                         "value": "1"},
+                                 "sort": [{"attribute_name": "poverty_score"}]}, "s", 10, 100)
+    assert criteria.sort == (("idpoor_level", False),)
