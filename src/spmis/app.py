@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from spmis import __version__
 from spmis.auth.web import install_security
+from spmis.body_limit import BodyLimit
 from spmis.config import Settings, get_settings
 from spmis.context import AppContext
 from spmis.health import router as health_router
@@ -26,6 +27,9 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     )
     app.state.ctx = ctx or AppContext.create(settings)
     install_error_handlers(app)
+    # inside the security headers' middleware, so a 413 carries them too
+    app.add_middleware(BodyLimit, public_bytes=settings.max_body_public_bytes,
+                       staff_bytes=settings.max_body_staff_bytes)
     install_input_guard(app)  # before the routers, like the security below
     install_security(app)  # before the routers: every route gets the authorisation check
     app.include_router(health_router)

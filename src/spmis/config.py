@@ -94,6 +94,21 @@ class Settings(BaseSettings):
     public_rate_burst: int = Field(
         60, ge=1, le=1_000_000, description="Burst of requests allowed to public endpoints."
     )
+    max_body_public_bytes: int = Field(
+        64 * 1024, ge=1024, le=1024**3,
+        description=(
+            "Largest request body a public route (screener, login, public pages) accepts, in "
+            "bytes; a larger one is refused with 413 before it is read."
+        ),
+    )
+    max_body_staff_bytes: int = Field(
+        4 * 1024**2, ge=1024, le=1024**3,
+        description=(
+            "Largest request body a staff route (the API, DCI, office pages) accepts, in bytes; "
+            "a larger one is refused with 413 before it is read. File uploads are limited by "
+            "their own streaming limit instead."
+        ),
+    )
     linkage_auto_merge_floor: float = Field(
         0.995, ge=0.5, le=1.0,
         description=(

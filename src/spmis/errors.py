@@ -6,6 +6,7 @@
      ├── Conflict           stale version or state that forbids the change  -> HTTP 409
      ├── NotAuthenticated   no or bad credentials                           -> HTTP 401
      ├── Forbidden          authenticated, but not allowed                  -> HTTP 403
+     ├── TooLarge           a request body over the route's size limit      -> HTTP 413
      └── RateLimited        too many requests from one address              -> HTTP 429
 
 Messages meant for people carry English and Khmer text.
@@ -82,6 +83,11 @@ class NotAuthenticated(SpmisError):
 class Forbidden(SpmisError):
     msg = "not allowed"
     msg_km = "មិនមានសិទ្ធិ"
+
+
+class TooLarge(SpmisError):
+    msg = "the request is too large"
+    msg_km = "សំណើធំពេក"
 
 
 class RateLimited(SpmisError):

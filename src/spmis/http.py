@@ -23,6 +23,7 @@ from spmis.errors import (
     NotFound,
     RateLimited,
     SpmisError,
+    TooLarge,
 )
 
 STATUS = {
@@ -31,6 +32,7 @@ STATUS = {
     Conflict: 409,
     NotAuthenticated: 401,
     Forbidden: 403,
+    TooLarge: 413,
     RateLimited: 429,
 }
 
