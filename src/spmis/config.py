@@ -109,6 +109,31 @@ class Settings(BaseSettings):
             "their own streaming limit instead."
         ),
     )
+    xlsx_max_uncompressed_bytes: int = Field(
+        500 * 1024**2, ge=1024**2, le=64 * 1024**3,
+        description=(
+            "Largest total size an uploaded XLSX file may unpack to, in bytes (checked from the "
+            "archive's index before anything is read; a decompression bomb is refused)."
+        ),
+    )
+    xlsx_max_compression_ratio: int = Field(
+        100, ge=10, le=100_000,
+        description=(
+            "Largest compression ratio of a part of an XLSX file over 1 MiB unpacked (real "
+            "sheets stay under about 30; a decompression bomb is in the thousands)."
+        ),
+    )
+    xlsx_max_rows: int = Field(
+        1_048_576, ge=1, le=100_000_000,
+        description="Most rows an imported XLSX sheet may have (Excel's own maximum by default).",
+    )
+    xlsx_max_columns: int = Field(
+        100, ge=1, le=16_384, description="Most columns an imported XLSX sheet may have."
+    )
+    xlsx_max_cell_chars: int = Field(
+        2_000, ge=10, le=32_767,
+        description="Most characters one cell of an imported XLSX sheet may hold.",
+    )
     linkage_auto_merge_floor: float = Field(
         0.995, ge=0.5, le=1.0,
         description=(

@@ -62,6 +62,7 @@ from spmis.registry.fileformat import (
     HOUSEHOLD_REQUIRED,
     ROW_COLUMN,
     FileFormatError,
+    SheetLimits,
     check_columns,
     read_chunks,
     read_header,
@@ -191,11 +192,12 @@ class _RejectWriter:
             self._fh.close()
 
 
-def _household_chunks(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
+def _household_chunks(path: Path, chunk_rows: int,
+                      limits: SheetLimits) -> Iterator[pl.DataFrame]:
     """Chunks that never split a household: the trailing run of the last household key of a
     chunk is carried into the next one."""
     carry: pl.DataFrame | None = None
-    for chunk in read_chunks(path, HOUSEHOLD_COLUMNS, chunk_rows):
+    for chunk in read_chunks(path, HOUSEHOLD_COLUMNS, chunk_rows, limits):
         frame = chunk if carry is None else pl.concat([carry, chunk])
         key = frame["household_key"]
         last = key[-1]
@@ -298,7 +300,7 @@ def import_households(
     chunks are checked and written at the same time (default ``default_writers``)."""
     started = time.perf_counter()
     path = Path(path)
-    header = read_header(path)
+    header = read_header(path, SheetLimits.from_settings(ctx.settings))
     check_columns(header, HOUSEHOLD_REQUIRED, HOUSEHOLD_COLUMNS, path.name)
     reject_path = reject_path or default_reject_path(path)
     summary = ImportSummary("households", path, reject_path=reject_path)
@@ -314,7 +316,8 @@ def import_households(
         workers = max(1, writers or default_writers(ctx))
         if ctx.engine.dialect.name != "postgresql":
             workers = 1  # SQLite has one writer at a time; ids are reserved after max(id)
-        chunks = _household_chunks(path, ctx.settings.import_chunk_rows)
+        chunks = _household_chunks(path, ctx.settings.import_chunk_rows,
+                                   SheetLimits.from_settings(ctx.settings))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="spmis-import") as pool:
             pending: deque[Future[_ChunkResult]] = deque()
             while True:
@@ -682,7 +685,7 @@ def import_enterprises(
     key that worker rows of a households file refer to)."""
     started = time.perf_counter()
     path = Path(path)
-    header = read_header(path)
+    header = read_header(path, SheetLimits.from_settings(ctx.settings))
     check_columns(header, ENTERPRISE_REQUIRED, ENTERPRISE_COLUMNS, path.name)
     reject_path = reject_path or default_reject_path(path)
     summary = ImportSummary("enterprises", path, reject_path=reject_path)
@@ -693,7 +696,8 @@ def import_enterprises(
     bar = _Progress(progress, _count_rows(path), f"importing {path.name}")
     reason = f"import batch {summary.batch_id}: {path.name}"
     try:
-        for chunk in read_chunks(path, ENTERPRISE_COLUMNS, ctx.settings.import_chunk_rows):
+        for chunk in read_chunks(path, ENTERPRISE_COLUMNS, ctx.settings.import_chunk_rows,
+                                 SheetLimits.from_settings(ctx.settings)):
             bad, created, unchanged = _run_chunk(ctx, partial(
                 _enterprise_chunk, rows=chunk, villages=villages, actor=actor, reason=reason))
             rejects.write(bad)
