@@ -6,11 +6,17 @@ cancelled; the approver sees both sides of a change and both people of a merge."
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import BROWSER, sign_in
+from spmis.auth.model import Actor
+from spmis.context import AppContext
+from spmis.registry import schemas as s
+from spmis.registry.service import RegistryService
+from tests.e2e.conftest import BROWSER, STATE, sign_in
 
 HOME_VILLAGE = "12010101"
 
@@ -105,3 +111,97 @@ def test_a_correction_with_a_new_phone_keeps_its_other_edits(new_page, shot) -> 
         assert "Sreymum" in h1  # the name is saved at once
         facts = page.locator("dl.facts").first.inner_text()
         assert ("Pregnant\nYes" if lang == "en" else "មានផ្ទៃពោះ\nបាទ/ចាស") in facts, facts
+
+
+MAKER = Actor("reg-chamkarmon", frozenset({"registrar"}), "120101")
+
+
+@contextmanager
+def _registry() -> Iterator[RegistryService]:
+    """The registry service on the server's database, to prepare records a test does not walk."""
+    ctx = AppContext.create(STATE["settings"])
+    try:
+        yield RegistryService(ctx)
+    finally:
+        ctx.engine.dispose()
+
+
+def _card(page, request_id: int):  # type: ignore[no-untyped-def]
+    return page.locator(f'li[data-request="{request_id}"]')
+
+
+def test_a_stale_request_is_approved_on_the_current_record_or_rejected(new_page, shot) -> None:  # type: ignore[no-untyped-def]
+    """The record changed after the request: approving answers what happened and offers to
+    approve on the current record; a request whose own field changed since can be rejected."""
+    maker = new_page(lang="en")
+    sign_in(maker, "reg-chamkarmon")
+    pid = _register_woman(maker, national_id="611111111", latin=("Keo", "Bopha"))
+    with _registry() as registry:
+        first = registry.correct_person(pid, s.PersonUpdate(
+            identifiers={"phone": "012 111 222"}, reason="her new phone"), MAKER).request_id
+        second = registry.correct_person(pid, s.PersonUpdate(
+            identifiers={"national_id": "611111119"}, reason="new ID card"), MAKER).request_id
+        third = registry.correct_person(pid, s.PersonUpdate(
+            identifiers={"phone": "012 333 444"}, reason="her other phone"), MAKER).request_id
+        # the record changes after the requests: a plain correction of the name
+        registry.correct_person(pid, s.PersonUpdate(given_name_latin="Bophal",
+                                                    reason="spelling"), MAKER)
+    checker = new_page(lang="en")
+    sign_in(checker, "approver-pp")
+    checker.goto("/office/approvals")
+    card = _card(checker, second)
+    card.locator("input[name=reason]").fill("card copy seen")
+    card.locator("button", has_text="Approve").click()
+    card = _card(checker, second)
+    alert = card.locator("[role=alert]")
+    alert.wait_for()
+    assert "The record changed after this request was made" in alert.inner_text()
+    shot(checker, "approval-stale-offers-rebase-en")
+    card.locator("input[name=reason]").fill("card copy seen")
+    card.locator("button", has_text="Approve on the current record").click()
+    checker.wait_for_url("**/office/approvals?done=rebase")
+    assert "checked against the record as it is now" in checker.locator(
+        "[role=status]").inner_text()
+    # the first phone request: approved on the current record too
+    card = _card(checker, first)
+    card.locator("input[name=reason]").fill("phone checked by a call")
+    card.locator("button", has_text="Approve").click()
+    _card(checker, first).locator("input[name=reason]").fill("phone checked by a call")
+    _card(checker, first).locator("button", has_text="Approve on the current record").click()
+    checker.wait_for_url("**/office/approvals?done=rebase")
+    # the third asked for another phone: the phone changed since, so it no longer applies
+    card = _card(checker, third)
+    card.locator("input[name=reason]").fill("which phone?")
+    card.locator("button", has_text="Approve").click()
+    _card(checker, third).locator("input[name=reason]").fill("which phone?")
+    _card(checker, third).locator("button", has_text="Approve on the current record").click()
+    alert = _card(checker, third).locator("[role=alert]")
+    alert.wait_for()
+    assert "no longer applies: Phone changed after it was made" in alert.inner_text()
+    expect(_card(checker, third).locator("button", has_text="Approve")).to_have_count(0)
+    shot(checker, "approval-stale-no-longer-applies-en")
+    _card(checker, third).locator("input[name=reason]").fill("the phone was changed since")
+    _card(checker, third).locator("button", has_text="Reject").click()
+    checker.wait_for_url("**/office/approvals?done=reject")
+    maker.goto(f"/office/people/{pid}")
+    assert "Bophal" in maker.locator("h1").inner_text()  # the later correction is kept
+    ids = maker.locator("dl.facts").nth(1).inner_text()
+    assert "119" in ids and "222" in ids and "444" not in ids, ids
+
+
+def test_a_maker_cancels_a_request_in_khmer(new_page, shot) -> None:  # type: ignore[no-untyped-def]
+    maker = new_page(lang="km")
+    sign_in(maker, "reg-chamkarmon")
+    pid = _register_woman(maker, national_id="711111111", latin=("Mao", "Sophy"))
+    with _registry() as registry:
+        filed = registry.correct_person(pid, s.PersonUpdate(
+            identifiers={"phone": "012 555 666"}, reason="typed the wrong person"), MAKER)
+    maker.goto("/office/approvals")
+    card = _card(maker, filed.request_id)
+    card.locator("input[name=reason]").fill("ខុសមនុស្ស")
+    shot(maker, "approval-maker-cancel-km")
+    card.locator("button", has_text="លុបចោលសំណើរបស់ខ្ញុំ").click()
+    maker.wait_for_url("**/office/approvals?done=cancel")
+    assert "សំណើរបស់អ្នកត្រូវបានលុបចោល" in maker.locator("[role=status]").inner_text()
+    maker.goto("/office/approvals?status=cancelled")
+    expect(_card(maker, filed.request_id)).to_have_count(1)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -61,6 +61,9 @@ class ApprovalRecord:
 
 #: (ctx, conn, request, decrypted secret payload, checker) -> result stored with the decision
 Handler = Callable[[AppContext, Connection, ApprovalRecord, dict[str, Any], Actor], dict[str, Any]]
+#: (ctx, conn, request, checker) -> the request's payload moved onto the record as it is now;
+#: raises ``StaleRequest`` when what the request changes was changed since it was made
+Rebaser = Callable[[AppContext, Connection, ApprovalRecord, Actor], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,25 @@ class ApprovalKind:
     name: str
     apply: Handler
     description: str = ""
+    #: for a kind whose requests name the version of the record they were made on: moves a
+    #: request made on an older version onto the current one, when it still applies
+    rebase: Rebaser | None = None
+
+
+class StaleRequest(Conflict):
+    """The record changed after the request was made, in a part the request changes too: it no
+    longer applies and can only be rejected (or cancelled by its maker). ``fields`` names those
+    parts (``given_name_latin``, ``identifiers.phone``)."""
+
+    def __init__(self, fields: tuple[str, ...], changed_by: str) -> None:
+        names = ", ".join(fields)
+        super().__init__(
+            f"this request no longer applies: {names} changed after it was made (by "
+            f"{changed_by}); reject it and file a new one if still needed",
+            f"សំណើនេះលែងអនុវត្តបានទៀតហើយ៖ {names} ត្រូវបានកែប្រែក្រោយពេលធ្វើសំណើ (ដោយ "
+            f"{changed_by}) សូមបដិសេធវា ហើយធ្វើសំណើថ្មីប្រសិនបើនៅត្រូវការ")
+        self.fields = fields
+        self.changed_by = changed_by
 
 
 _KINDS: dict[str, ApprovalKind] = {}
@@ -181,8 +203,15 @@ class ApprovalService:
             raise Conflict("this request was decided by someone else meanwhile",
                            "សំណើនេះត្រូវបានសម្រេចដោយអ្នកផ្សេងរួចហើយ")
 
-    def approve(self, request_id: int, checker: Actor, reason: str) -> ApprovalOut:
-        """Approve and apply a request (one transaction); refuses the maker themself."""
+    def approve(self, request_id: int, checker: Actor, reason: str, *,
+                rebase: bool = False) -> ApprovalOut:
+        """Approve and apply a request (one transaction); refuses the maker themself.
+
+        A request names the version of the record it was made on; when the record changed since,
+        applying it is refused (409). With ``rebase``, the request is first checked against the
+        record as it is now (``ApprovalKind.rebase``): when nothing it changes was changed
+        since, it is moved onto the current version and applied, and the result keeps the
+        payload it was made with (``rebased_from``); otherwise ``StaleRequest`` (409)."""
         with self._uow() as uow:
             conn = uow.conn
             row = self._row(conn, request_id, checker, for_update=True)
@@ -194,7 +223,18 @@ class ApprovalService:
             record = ApprovalRecord(row["id"], row["kind"], row["entity_type"], row["entity_id"],
                                     row["area_code"], dict(row["payload"]), row["reason"],
                                     row["maker"])
-            result = kind.apply(self.ctx, conn, record, secret, checker)
+            moved: dict[str, Any] = {}
+            if rebase:
+                if kind.rebase is None:
+                    raise Conflict("a request of this kind cannot be checked again; reject it",
+                                   "សំណើប្រភេទនេះមិនអាចពិនិត្យឡើងវិញបានទេ សូមបដិសេធវា")
+                payload = kind.rebase(self.ctx, conn, record, checker)
+                if payload != record.payload:
+                    conn.execute(update(approval_request).where(
+                        approval_request.c.id == record.id).values(payload=payload))
+                    moved = {"rebased_from": record.payload}
+                    record = replace(record, payload=payload)
+            result = {**kind.apply(self.ctx, conn, record, secret, checker), **moved}
             self._decide(conn, row, APPROVED, checker, reason, result)
             uow.commit()
             return approval_out(self._row(conn, request_id, checker))

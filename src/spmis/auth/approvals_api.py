@@ -32,10 +32,14 @@ def get_request(request_id: RequestId, ctx: Ctx, actor: CurrentActor) -> Approva
 
 
 @router.post("/{request_id}/approve", response_model=ApprovalOut)
-def approve(request_id: RequestId, body: DecisionIn, ctx: Ctx,
-            actor: CurrentActor) -> ApprovalOut:
-    """Approve and apply the change. The maker cannot approve their own request."""
-    return ApprovalService(ctx).approve(request_id, actor, body.reason)
+def approve(request_id: RequestId, body: DecisionIn, ctx: Ctx, actor: CurrentActor,
+            rebase: Annotated[bool, Query(description=(
+                "when the record changed after the request: check the request against the "
+                "record as it is now and apply it if nothing it changes was changed since"
+            ))] = False) -> ApprovalOut:
+    """Approve and apply the change. The maker cannot approve their own request. A request
+    made on an older version of the record answers 409 unless ``rebase`` is given."""
+    return ApprovalService(ctx).approve(request_id, actor, body.reason, rebase=rebase)
 
 
 @router.post("/{request_id}/reject", response_model=ApprovalOut)

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 from spmis.auth.approvals import (
     ApprovalKind,
     ApprovalRecord,
+    StaleRequest,
     register_kind,
 )
 from spmis.auth.model import Actor
@@ -71,10 +72,48 @@ def _apply_identifier_change(
     return {"person_id": req.entity_id}
 
 
+def request_touches(payload: dict[str, Any]) -> set[str]:
+    """What an identifier-change request changes, named as ``change_log`` names it."""
+    fields = set(payload.get("patch") or {}) - {"reason", "expected_version"}
+    return fields | {f"identifiers.{t}" for t in payload.get("identifiers") or {}}
+
+
+def changes_since(conn: Connection, person_id: int, version: int) -> list[s.HistoryEntry]:
+    """The person's history entries after ``version``, oldest first."""
+    rows = conn.execute(
+        select(change_log)
+        .where(change_log.c.entity_type == "person", change_log.c.entity_id == person_id,
+               change_log.c.version > version)
+        .order_by(change_log.c.version, change_log.c.id)
+    ).mappings()
+    return [s.HistoryEntry(**{k: r[k] for k in s.HistoryEntry.model_fields}) for r in rows]
+
+
+def _rebase_identifier_change(
+    ctx: AppContext, conn: Connection, req: ApprovalRecord, checker: Actor
+) -> dict[str, Any]:
+    """The request moved onto the person's current version, when none of the fields and
+    identifiers it changes was changed after it was made (``StaleRequest`` otherwise). The
+    change itself is checked again when it is applied (format, another person's number)."""
+    assert req.entity_id is not None
+    row = RegistryService(ctx)._person_row(conn, req.entity_id, checker)
+    made_on = (req.payload.get("patch") or {}).get("expected_version")
+    if made_on is None or made_on == row["version"]:
+        return req.payload
+    later = changes_since(conn, req.entity_id, int(made_on))
+    touched = request_touches(req.payload)
+    clashes = [e for e in later if touched & set(e.changes)]
+    if clashes:
+        fields = sorted(touched & {k for e in clashes for k in e.changes})
+        raise StaleRequest(tuple(fields), clashes[-1].changed_by)
+    return {**req.payload, "patch": {**req.payload["patch"], "expected_version": row["version"]}}
+
+
 register_kind(
     ApprovalKind(
         IDENTIFIER_CHANGE,
         _apply_identifier_change,
         "change of a person's identifiers (national ID, phone, ...)",
+        rebase=_rebase_identifier_change,
     )
 )

@@ -1,17 +1,25 @@
 """The maker-checker queue: requests that need a second person (identifier changes now; enrolment,
 payroll and merges as those capabilities add kinds). Approvers decide with a reason; makers see
-their own requests and may cancel them."""
+their own requests and may cancel them.
+
+A request made on an older version of its record cannot be approved as it stands (the record
+changed since). The approver may then approve it on the current record ("rebase": the request is
+checked against the record as it is now and applied when nothing it changes was changed since),
+or reject it; its maker may cancel it."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from spmis.auth.approvals import PENDING, STATUSES, ApprovalService
-from spmis.errors import InvalidInput
+from spmis.auth.approvals import PENDING, STATUSES, ApprovalService, StaleRequest, get_kind
+from spmis.auth.model import Actor
+from spmis.errors import Conflict, InvalidInput
 from spmis.web import forms
-from spmis.web.labels import IDENTIFIER_LABELS, STATUS_LABELS
+from spmis.web.labels import IDENTIFIER_LABELS, STATUS_LABELS, field_label
 from spmis.web.programme_info import N_
 from spmis.web.routing import PageRoute
 from spmis.web.session import app_ctx, check_csrf, may, require_actor
@@ -25,7 +33,40 @@ KIND_LABELS = {
     "person_merge": N_("Merge of two records of one person"),
     "person_unmerge": N_("Undo of a merge"),
 }
-DECISIONS = {"approve": "approve", "reject": "reject"}
+#: the approver's decisions: approve as made, approve on the current record, reject
+DECISIONS = ("approve", "rebase", "reject")
+DONE = ("approve", "rebase", "reject", "cancel")
+
+
+def _reason(form: Any) -> str:
+    reason = forms.text(form, "reason") or ""
+    if len(reason) < 3:
+        raise InvalidInput.one(("reason",), "string_too_short",
+                               "give the reason (at least 3 characters)",
+                               "សូមបញ្ជាក់មូលហេតុ (យ៉ាងតិច ៣ តួអក្សរ)")
+    return reason[:500]
+
+
+def _rebase_possible(kind: str) -> bool:
+    try:
+        return get_kind(kind).rebase is not None
+    except Conflict:
+        return False
+
+
+async def _queue(request: Request, actor: Actor, *, status: str = PENDING,
+                 errors: forms.FormErrors | None = None,
+                 problem: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
+    items = await run_in_threadpool(
+        lambda: ApprovalService(app_ctx(request)).list(actor, status=status, limit=100))
+    done = request.query_params.get("done")
+    return render(request, "office/approvals.html", {
+        "items": items, "status": status, "statuses": STATUSES, "status_labels": STATUS_LABELS,
+        "kind_labels": KIND_LABELS, "identifier_labels": IDENTIFIER_LABELS,
+        "can_decide": may(actor, "POST", "/office/approvals/{request_id}/{decision}"),
+        "done": done if done in DONE else None, "errors": errors or forms.FormErrors(),
+        "problem": problem or {},
+    }, status_code=status_code, area="office")
 
 
 @router.get("/office/approvals", response_class=HTMLResponse)
@@ -33,43 +74,63 @@ async def queue(request: Request) -> HTMLResponse:
     """Requests in the user's area (approvers) or made by the user (makers), newest first."""
     actor = require_actor(request)
     status = request.query_params.get("status") or PENDING
-    if status not in STATUSES:
-        status = PENDING
-    items = await run_in_threadpool(
-        lambda: ApprovalService(app_ctx(request)).list(actor, status=status, limit=100))
-    return render(request, "office/approvals.html", {
-        "items": items, "status": status, "statuses": STATUSES, "status_labels": STATUS_LABELS,
-        "kind_labels": KIND_LABELS, "identifier_labels": IDENTIFIER_LABELS,
-        "can_decide": may(actor, "POST", "/office/approvals/{request_id}/{decision}"),
-        "done": request.query_params.get("done"), "errors": {},
-    }, area="office")
+    return await _queue(request, actor, status=status if status in STATUSES else PENDING)
+
+
+def _problem(request_id: int, kind: str, exc: Conflict, locale: str,
+             rebase_tried: bool) -> dict[str, Any]:
+    """What the card of a request that could not be approved says, and what it offers."""
+    stale = isinstance(exc, StaleRequest)
+    return {
+        "id": request_id,
+        "message": exc.msg_km if locale == "km" else exc.msg,
+        "fields": [field_label(f.replace(".", "-"))[1] or f
+                   for f in (exc.fields if isinstance(exc, StaleRequest) else ())],
+        "stale": stale,
+        "offer_rebase": not stale and not rebase_tried and _rebase_possible(kind),
+    }
+
+
+@router.post("/office/approvals/{request_id}/cancel", response_class=HTMLResponse)
+async def cancel(request: Request, request_id: int) -> Response:
+    """The maker withdraws their own pending request, with a reason."""
+    form = await request.form()
+    check_csrf(request, form)
+    actor = require_actor(request)
+    service = ApprovalService(app_ctx(request))
+    try:
+        await run_in_threadpool(service.cancel, request_id, actor, _reason(form))
+    except InvalidInput as exc:
+        errors = forms.FormErrors.of(exc.errors, request_locale(request),
+                                     {"reason": f"cancel-reason-{request_id}"})
+        return await _queue(request, actor, errors=errors, status_code=422)
+    return RedirectResponse("/office/approvals?done=cancel", status_code=303)
 
 
 @router.post("/office/approvals/{request_id}/{decision}", response_class=HTMLResponse)
 async def decide(request: Request, request_id: int, decision: str) -> Response:
-    """Approve or reject a request, with the reason."""
+    """Approve (as made, or on the current record) or reject a request, with the reason."""
     form = await request.form()
     check_csrf(request, form)
     actor = require_actor(request)
-    reason = forms.text(form, "reason") or ""
     service = ApprovalService(app_ctx(request))
     if decision not in DECISIONS:
-        raise InvalidInput.one(("decision",), "enum", "approve or reject", "អនុម័ត ឬបដិសេធ")
+        raise InvalidInput.one(("decision",), "enum", "approve, rebase or reject",
+                               "អនុម័ត ពិនិត្យឡើងវិញ ឬបដិសេធ")
     try:
-        if len(reason) < 3:
-            raise InvalidInput.one(("reason",), "string_too_short",
-                                   "give the reason (at least 3 characters)",
-                                   "សូមបញ្ជាក់មូលហេតុ (យ៉ាងតិច ៣ តួអក្សរ)")
-        act = service.approve if decision == "approve" else service.reject
-        await run_in_threadpool(act, request_id, actor, reason[:500])
+        reason = _reason(form)
+        if decision == "reject":
+            await run_in_threadpool(service.reject, request_id, actor, reason)
+        else:
+            await run_in_threadpool(lambda: service.approve(
+                request_id, actor, reason, rebase=decision == "rebase"))
     except InvalidInput as exc:
-        items = await run_in_threadpool(lambda: service.list(actor, status=PENDING, limit=100))
-        errors = {f"reason-{request_id}": e.msg_km if request_locale(request) == "km" else e.msg
-                  for e in exc.errors}
-        return render(request, "office/approvals.html", {
-            "items": items, "status": PENDING, "statuses": STATUSES,
-            "status_labels": STATUS_LABELS, "kind_labels": KIND_LABELS,
-            "identifier_labels": IDENTIFIER_LABELS, "can_decide": True, "done": None,
-            "errors": errors,
-        }, status_code=422, area="office")
+        errors = forms.FormErrors.of(exc.errors, request_locale(request),
+                                     {"reason": f"reason-{request_id}"})
+        return await _queue(request, actor, errors=errors, status_code=422)
+    except Conflict as exc:
+        kind = (await run_in_threadpool(service.get, request_id, actor)).kind
+        problem = _problem(request_id, kind, exc, request_locale(request),
+                           rebase_tried=decision == "rebase")
+        return await _queue(request, actor, problem=problem, status_code=409)
     return RedirectResponse(f"/office/approvals?done={decision}", status_code=303)

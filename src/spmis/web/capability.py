@@ -79,6 +79,7 @@ CAPABILITY = Capability(
         ("GET", "/office/linkage/{review_id}"): REVIEWERS,
         ("POST", "/office/linkage/{review_id}/{decision}"): roles(REG),
         ("GET", "/office/approvals"): ANY_STAFF,
+        ("POST", "/office/approvals/{request_id}/cancel"): ANY_STAFF,
         ("POST", "/office/approvals/{request_id}/{decision}"): DECIDE,
         ("GET", "/office/users"): roles(A),
         ("POST", "/office/users"): roles(A),

@@ -153,3 +153,36 @@ def test_a_correction_saves_its_fields_and_files_only_the_new_identifiers(  # ty
     # without identifiers nothing is filed
     plain = service.correct_person(pid, s.PersonUpdate(occupation="farmer", reason="asked"), maker)
     assert plain.saved == ["occupation"] and plain.request_id is None
+
+
+def test_a_stale_request_is_approved_on_the_current_record_only_when_it_still_applies(  # type: ignore[no-untyped-def]
+        auth_client, household) -> None:
+    """Issue 13 item 3: a request made on an older version of the record is refused as it stands
+    (409), approved with ``rebase`` when nothing it changes was changed since, and refused with
+    the fields that clash when something was."""
+    maker = auth_client("registrar", COMMUNE)
+    pid = household(identifiers={"national_id": OLD_NID})["members"][0]["id"]
+    phone = maker.patch(f"/api/v1/persons/{pid}", json={
+        "identifiers": {"phone": "012345678"}, "given_name_latin": "Darra",
+        "reason": "new phone, name as on the card"}).json()
+    other = maker.patch(f"/api/v1/persons/{pid}", json={
+        "identifiers": {"phone": "012999888"}, "reason": "her other phone"}).json()
+    assert maker.patch(f"/api/v1/persons/{pid}", json={
+        "occupation": "farmer", "reason": "asked at the visit"}).status_code == 200
+    checker = auth_client("approver", "12")
+    stale = checker.post(f"/api/v1/approvals/{phone['id']}/approve", json={"reason": "seen"})
+    assert stale.status_code == 409
+    ok = checker.post(f"/api/v1/approvals/{phone['id']}/approve", params={"rebase": "true"},
+                      json={"reason": "seen"})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["result"]["rebased_from"]["patch"]["expected_version"] == 1
+    person = maker.get(f"/api/v1/persons/{pid}").json()
+    assert person["occupation"] == "farmer" and person["given_name_latin"] == "Darra"
+    assert person["identifiers"]["phone"].endswith("678")
+    clash = checker.post(f"/api/v1/approvals/{other['id']}/approve", params={"rebase": "true"},
+                         json={"reason": "seen"})
+    assert clash.status_code == 409
+    assert "identifiers.phone" in clash.json()["detail"] and clash.json()["detail_km"]
+    assert checker.get(f"/api/v1/approvals/{other['id']}").json()["status"] == "pending"
+    assert checker.post(f"/api/v1/approvals/{other['id']}/reject",
+                        json={"reason": "phone changed since"}).json()["status"] == "rejected"
