@@ -40,7 +40,8 @@ test: install
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
-## make assets: refresh the front-end files SPMIS serves (htmx, the Khmer web font) from npm;
+## make assets: refresh the front-end files SPMIS serves (htmx, the Khmer web font, Swagger UI for
+## /docs) from npm;
 ## the built files are committed, so `make run` and `make test` never need npm
 WEB_VENDOR := src/spmis/web/static/vendor
 assets:
@@ -50,6 +51,11 @@ assets:
 	cp assets/node_modules/@fontsource/noto-sans-khmer/files/noto-sans-khmer-khmer-400-normal.woff2 \
 	   assets/node_modules/@fontsource/noto-sans-khmer/files/noto-sans-khmer-khmer-700-normal.woff2 $(WEB_VENDOR)/
 	cp assets/node_modules/@fontsource/noto-sans-khmer/LICENSE $(WEB_VENDOR)/noto-sans-khmer.LICENSE.txt
+	cp assets/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+	   assets/node_modules/swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt \
+	   assets/node_modules/swagger-ui-dist/swagger-ui.css $(WEB_VENDOR)/
+	(cat assets/node_modules/swagger-ui-dist/LICENSE; echo; echo "NOTICE:"; \
+	 cat assets/node_modules/swagger-ui-dist/NOTICE) > $(WEB_VENDOR)/swagger-ui.LICENSE.txt
 
 ## make messages: extract page texts and merge them into the Khmer and English catalogues
 messages: install

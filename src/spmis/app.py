@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from spmis import __version__
+from spmis.api_docs import router as api_docs_router
 from spmis.auth.web import install_security
 from spmis.body_limit import BodyLimit
 from spmis.config import Settings, get_settings
@@ -24,6 +25,8 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
         title="SPMIS",
         version=__version__,
         description="Social Protection Management Information System — API",
+        docs_url=None,  # spmis.api_docs serves /docs from SPMIS's own pinned Swagger UI files
+        redoc_url=None,
     )
     app.state.ctx = ctx or AppContext.create(settings)
     install_error_handlers(app)
@@ -33,6 +36,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     install_input_guard(app)  # before the routers, like the security below
     install_security(app)  # before the routers: every route gets the authorisation check
     app.include_router(health_router)
+    app.include_router(api_docs_router)
     for _cap, router in each("routers"):
         app.include_router(resolve(router))
     app.include_router(resolve("spmis.web.mount:router"))  # pages last: "/" and the page paths

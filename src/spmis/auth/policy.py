@@ -25,8 +25,6 @@ PLATFORM_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/health"): PUBLIC,
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
-    ("GET", "/docs/oauth2-redirect"): PUBLIC,
-    ("GET", "/redoc"): PUBLIC,
 }
 
 ROUTE_POLICY: dict[tuple[str, str], Rule] = {**PLATFORM_POLICY, **access_rules()}

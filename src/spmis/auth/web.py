@@ -17,25 +17,21 @@ from spmis.config import Environment
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
-#: the interactive API docs load their scripts from a CDN; only they get this wider policy
-DOCS_CSP = ("default-src 'self'; img-src 'self' data: https://fastapi.tiangolo.com; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
-DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 
 
-def security_headers(path: str, production_like: bool) -> dict[str, str]:
+def security_headers(production_like: bool) -> dict[str, str]:
+    """Headers every response gets unless it set its own. ``Cache-Control: no-store`` is the
+    default of every response (API answers, office pages, DCI messages and public pages may all
+    carry personal data); only the static files set their own (public, a day)."""
     headers = {
-        "Content-Security-Policy": DOCS_CSP if path in DOCS_PATHS else CSP,
+        "Content-Security-Policy": CSP,  # /docs too: its Swagger UI is SPMIS's own copy
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "no-referrer",
         "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
         "Cross-Origin-Opener-Policy": "same-origin",
+        "Cache-Control": "no-store",
     }
-    if path.startswith("/api/"):
-        headers["Cache-Control"] = "no-store"
     if production_like:
         headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     return headers
@@ -126,7 +122,7 @@ def install_security(app: FastAPI) -> None:
     async def _headers(request: Request,
                        call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
-        for name, value in security_headers(request.url.path, production_like).items():
+        for name, value in security_headers(production_like).items():
             response.headers.setdefault(name, value)
         return response
 

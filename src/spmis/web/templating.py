@@ -113,7 +113,10 @@ def render(
             html = compiled.render(page)
     response = HTMLResponse(html, status_code=status_code)
     response.headers["Content-Language"] = locale
-    response.headers.setdefault("Cache-Control", "no-store" if actor else "no-cache")
+    # an authenticated request (a page session, or a bearer token on a staff route) is never
+    # kept by a cache; anonymous public pages are revalidated
+    authenticated = actor is not None or getattr(request.state, "actor", None) is not None
+    response.headers.setdefault("Cache-Control", "no-store" if authenticated else "no-cache")
     if request.query_params.get(LANG_PARAM) in LOCALES:
         response.set_cookie(
             LANG_COOKIE, locale, max_age=LANG_COOKIE_SECONDS, samesite="lax", httponly=True

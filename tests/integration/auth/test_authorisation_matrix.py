@@ -17,7 +17,7 @@ from spmis.auth import messages
 from spmis.auth.accounts import AccountService
 from spmis.auth.policy import FIELD_POLICY, ROUTE_POLICY, allows, decide
 from spmis.auth.ratelimit import TokenBucket
-from spmis.auth.roles import ALL_ROLES
+from spmis.auth.roles import ALL_ROLES, PUBLIC
 from spmis.context import AppContext
 
 ANONYMOUS = "anonymous"
@@ -77,7 +77,8 @@ def test_authorisation_matrix(app: FastAPI, ctx: AppContext, make_user) -> None:
         for principal in PRINCIPALS:
             roles = None if principal == ANONYMOUS else frozenset({principal})
             expected_allowed = allows(rule, roles)
-            r = clients[principal].request(method, _concrete(path), json={})
+            r = clients[principal].request(method, _concrete(path), json={},
+                                           follow_redirects=False)
             body = r.json() if r.headers.get("content-type", "").startswith("application/json") \
                 else None
             denied = _denied(principal, r.status_code, body)
@@ -87,6 +88,11 @@ def test_authorisation_matrix(app: FastAPI, ctx: AppContext, make_user) -> None:
                              f"{'allow' if expected_allowed else 'deny'}, got {r.status_code}")
             if denied:
                 assert "detail_km" in body, "denials carry a Khmer message too"
+            # issue 12 #12: nothing a login protects (and no API answer) is kept by a cache
+            if (rule != PUBLIC or path.startswith("/api/")) and (
+                    r.headers.get("cache-control") != "no-store"):
+                wrong.append(f"{method} {path} as {principal}: Cache-Control "
+                             f"{r.headers.get('cache-control')!r}, not no-store")
             checked += 1
     for c in clients.values():
         c.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -60,3 +61,24 @@ def test_public_endpoints_rate_limited_per_address(app: FastAPI, auth_client) ->
     assert other.get("/api/v1/reference/provinces").status_code == 200
     staff = auth_client("auditor")
     assert all(staff.get("/api/v1/households").status_code == 200 for _ in range(5))
+
+
+def test_api_docs_are_served_from_spmis_itself(client: TestClient) -> None:
+    """Issue 12 #12: /docs loaded an unpinned Swagger UI from a public CDN (and broke on an
+    offline network). Every file it needs now comes from SPMIS; no script is inline."""
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert "http://" not in page.text and "https://" not in page.text
+    assert "<script>" not in page.text  # only <script src=...>: the CSP allows no inline script
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "style-src 'self';" in csp and "http" not in csp
+    sources = [s for s in re.findall(r'(?:src|href)="([^"]+)"', page.text) if s != "data:,"]
+    assert sources and all(s.startswith("/static/") for s in sources), sources
+    for source in sources:
+        asset = client.get(source)
+        assert asset.status_code == 200, source
+        assert asset.headers["cache-control"].startswith("public")
+    assert client.get("/static/vendor/swagger-ui.LICENSE.txt").status_code == 200
+    assert client.get("/redoc").status_code == 404  # removed rather than left on a CDN
+    assert client.get("/openapi.json").status_code == 200
