@@ -10,6 +10,10 @@ Cambodian names are written in Khmer script and in Latin transliterations that v
 - ``skeleton``: ``latin_key`` without vowels, for typo-tolerant candidate search ("cndr").
 - ``khmer_key``: Khmer in one normal form (``normalise_khmer``: NFC, legacy characters,
   canonical order of subscripts and vowel signs) with spaces and punctuation removed.
+- ``khmer_loose_key``: ``khmer_key`` without the signs people often leave out or add
+  (triisap ៊, muusikatoan ៉, bantoc ់ and the other diacritic signs) and with the two ways of
+  writing the independent vowel qoo (ឲ, ឱ) made one: "ហុន" finds "ហ៊ុន". Stored with each
+  person (``name_km_key``) for search, as ``latin_key`` is for Latin names.
 - ``name_key``: ``khmer_key`` for Khmer text, ``latin_key`` otherwise (one key per value, used
   by record linkage).
 """
@@ -163,6 +167,29 @@ def khmer_key(text: str | None) -> str:
     return "".join(c for c in text if is_khmer_char(c) and unicodedata.category(c)[0] != "P")
 
 
+#: Khmer signs dropped by the loose key (never the coeng, which writes a subscript consonant):
+#: muusikatoan, triisap, bantoc, robat, toandakhiat, kakabat, ahsda, samyok sannya, viriam,
+#: bathamasat, atthacan
+KHMER_LOOSE_SIGNS = "\u17c9\u17ca\u17cb\u17cc\u17cd\u17ce\u17cf\u17d0\u17d1\u17d3\u17dd"
+#: letters written two ways that the loose key makes one: qoo type two -> qoo type one
+KHMER_LOOSE_FOLDS = (("\u17b2", "\u17b1"),)
+_LOOSE = str.maketrans({**dict.fromkeys(KHMER_LOOSE_SIGNS), **dict(KHMER_LOOSE_FOLDS)})
+
+
+def khmer_loose_key(text: str | None) -> str:
+    """``khmer_key`` without diacritic signs and with qoo written one way ('' for None): two
+    spellings that differ only by a sign (ហ៊ុន, ហុន) share it. Dropping characters keeps the
+    canonical order of the marks left, so the key of a stored ``khmer_key`` is its
+    ``KHMER_LOOSE_SIGNS`` removed (what migration 0007 does in SQL)."""
+    return khmer_key(text).translate(_LOOSE)
+
+
+def khmer_skeleton(text: str | None) -> str:
+    """The consonants of Khmer text, in order (subscripts included), for typo-tolerant
+    candidate search as ``skeleton`` is for Latin: "ហ៊ុនសែន" -> "ហនសន"."""
+    return "".join(c for c in khmer_loose_key(text) if "\u1780" <= c <= "\u17a2")
+
+
 def name_key(text: str | None) -> str:
     """``khmer_key`` when ``text`` has Khmer letters, else ``latin_key`` ('' for None)."""
     if not text:
@@ -178,6 +205,7 @@ def person_name_keys(
     family_km: str | None,
     given_km: str | None,
 ) -> tuple[str, str, str]:
-    """(name_key, name_skeleton, name_km_key) stored with each person for search."""
+    """(name_key, name_skeleton, name_km_key) stored with each person for search; the Khmer
+    key is the loose one (``khmer_loose_key``)."""
     key = latin_key(family_latin) + latin_key(given_latin)
-    return key, skeleton(key), khmer_key(family_km) + khmer_key(given_km)
+    return key, skeleton(key), khmer_loose_key(family_km) + khmer_loose_key(given_km)

@@ -23,7 +23,13 @@ from spmis.registry.model import (
     IdentifierType,
     identifier_error,
 )
-from spmis.registry.names import khmer_key, latin_key, latin_tokens, skeleton
+from spmis.registry.names import (
+    khmer_loose_key,
+    khmer_skeleton,
+    latin_key,
+    latin_tokens,
+    skeleton,
+)
 from spmis.registry.service_base import RegistryBase
 from spmis.registry.store import (
     PERSON_FIELDS,
@@ -225,9 +231,11 @@ class PersonUseCases(RegistryBase):
         page: int,
         page_size: int,
     ) -> tuple[list[RowMapping], int | None]:
-        """Exact-key matches first (spelling variants fold to the same key); when they do not
-        fill the page, typo-tolerant candidates by consonant skeleton, ranked by similarity."""
-        km = khmer_key(name)
+        """Exact-key matches first (spelling variants fold to the same key: Latin variants, and
+        Khmer spellings that differ by a diacritic sign); when they do not fill the page,
+        typo-tolerant candidates sharing the first two consonants of a word, ranked by
+        similarity of the full key."""
+        km = khmer_loose_key(name)
         tokens = latin_tokens(name)
         if not km and not tokens:
             raise InvalidInput.one(
@@ -244,21 +252,29 @@ class PersonUseCases(RegistryBase):
                 query.order_by(person.c.id).limit(page_size).offset((page - 1) * page_size)
             ).mappings()
         )
-        if total >= page_size * page or km:
+        if total >= page_size * page:
             return rows, total
-        # typo-tolerant: any token's first two consonants, ranked by similarity of the full key
-        qkey = latin_key(name)
-        prefixes = {skeleton(t)[:2] for t in tokens if len(skeleton(t)) >= 2}
-        if not prefixes:
-            return rows, total
-        fuzzy_cond = or_(*(person.c.name_skeleton.contains(p, autoescape=True) for p in prefixes))
+        if km:
+            qkey, column = km, "name_km_key"
+            pairs = {k[:2] for k in map(khmer_skeleton, name.split()) if len(k) >= 2}
+            if not pairs:
+                return rows, total
+            fuzzy_cond = or_(*(person.c.name_km_key.like(f"%{k[0]}%{k[1]}%") for k in pairs))
+        else:
+            # any token's first two consonants, ranked by similarity of the full key
+            qkey, column = latin_key(name), "name_key"
+            prefixes = {skeleton(t)[:2] for t in tokens if len(skeleton(t)) >= 2}
+            if not prefixes:
+                return rows, total
+            fuzzy_cond = or_(*(person.c.name_skeleton.contains(p, autoescape=True)
+                               for p in prefixes))
         candidates = (
             conn.execute(base.where(*conditions, fuzzy_cond, ~exact).limit(FUZZY_CANDIDATES))
             .mappings()
             .all()
         )
         scored = sorted(
-            ((fuzz.ratio(qkey, c["name_key"]), c) for c in candidates), key=lambda x: -x[0]
+            ((fuzz.ratio(qkey, c[column]), c) for c in candidates), key=lambda x: -x[0]
         )
         extra = [c for score, c in scored if score >= FUZZY_MIN_SCORE]
         start = max(0, (page - 1) * page_size - total)

@@ -42,6 +42,12 @@ STATUS_LABELS = {
     "cancelled": N_("Cancelled"),
     "active": N_("Active"),
 }
+LEVEL_LABELS = {
+    "province": N_("Province or capital"),
+    "district": N_("District, municipality or khan"),
+    "commune": N_("Commune or sangkat"),
+    "village": N_("Village"),
+}
 ACTION_LABELS = {
     "create": N_("Registered"),
     "update": N_("Corrected"),

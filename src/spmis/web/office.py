@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from spmis.auth.deps import client_address
 from spmis.auth.personal import PersonalDataService
 from spmis.errors import InvalidInput
+from spmis.reference.places import find_places
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
 from spmis.web import forms
@@ -23,12 +24,14 @@ from spmis.web.labels import (
     ACTION_LABELS,
     FIELD_LABELS,
     IDENTIFIER_LABELS,
+    LEVEL_LABELS,
     RELATIONSHIP_LABELS,
     area_name,
 )
+from spmis.web.programme_info import N_
 from spmis.web.routing import PageRoute
 from spmis.web.session import app_ctx, check_csrf, may, require_actor
-from spmis.web.templating import render, request_locale
+from spmis.web.templating import gettext, render, request_locale
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -51,27 +54,66 @@ def _int(value: str | None, default: int | None = None) -> int | None:
         return default
 
 
+#: most places listed when a name fits several
+MOST_CHOICES = 30
+
+
+def _place_choice(gaz: Any, unit: Any, locale: str) -> dict[str, str]:
+    return {"code": unit.code, "level": unit.level, "name": area_name(gaz, unit.code, locale)}
+
+
+def _example(gaz: Any, typed: str, unit: Any, locale: str) -> str:
+    """'<typed>, <the place above the unit>': how to name one of several places."""
+    parent = gaz.get(unit.parent_code) if unit.parent_code else None
+    if parent is None:
+        return typed
+    return f"{typed}, {parent.name_km if locale == 'km' else parent.name_en}"
+
+
 @router.get("/office/households", response_class=HTMLResponse)
 async def household_search(request: Request) -> HTMLResponse:
-    """Households in the user's area, by area and IDPoor level, a page at a time."""
+    """Households in the user's area, by place (a name in Khmer or Latin letters, or a code) and
+    IDPoor level, a page at a time. A name several places share lists them to choose from; an
+    unknown one says so, with the closest names."""
     actor = require_actor(request)
+    locale = request_locale(request)
+    gaz = app_ctx(request).gazetteer
     q = request.query_params
-    area = (q.get("area") or "").strip() or None
+    typed = (q.get("area") or "").strip()
     level = _int(q.get("idpoor_level"))
     page = max(1, _int(q.get("page"), 1) or 1)
     errors: dict[str, str] = {}
     result = None
-    try:
-        result = await run_in_threadpool(
-            lambda: RegistryService(app_ctx(request)).search_households(
-                actor, area=area, idpoor_level=level, page=page, page_size=20)
-        )
-    except InvalidInput as exc:
-        errors = forms.FormErrors.of(exc.errors, request_locale(request))
-    context = {"q": dict(q), "result": result, "errors": errors, "page": page,
-               "can_register": may(actor, "GET", "/office/households/new")}
-    template = "office/household_rows.html" if "hx-request" in request.headers else \
-        "office/households.html"
+    place = find_places(gaz, typed, actor.scope) if typed else None
+    area = place.unit.code if place is not None and place.unit is not None else None
+    if place is not None and area is None and not place.matches:
+        errors["area"] = gettext(request, N_("“%(place)s” is outside your area.") if place.outside
+                                 else N_("No province, district, commune or village is called "
+                                         "“%(place)s”.")) % {"place": typed}
+    if place is None or area is not None:
+        try:
+            result = await run_in_threadpool(
+                lambda: RegistryService(app_ctx(request)).search_households(
+                    actor, area=area, idpoor_level=level, page=page, page_size=20)
+            )
+        except InvalidInput as exc:
+            errors = forms.FormErrors.of(exc.errors, locale)
+    matches = place.matches if place is not None else []
+    choices = [_place_choice(gaz, u, locale) for u in matches[:MOST_CHOICES]] \
+        if len(matches) > 1 else []
+    context = {
+        "q": dict(q), "result": result, "errors": errors, "page": page,
+        "can_register": may(actor, "GET", "/office/households/new"),
+        "place": place, "choices": choices, "more_choices": len(matches) - len(choices),
+        "suggestions": [_place_choice(gaz, u, locale) for u in place.suggestions]
+        if place is not None else [],
+        "choice_example": _example(gaz, typed, matches[0], locale) if choices else "",
+        "searched_area": area_name(gaz, area, locale) if area else None,
+        "level_labels": LEVEL_LABELS,
+    }
+    partial = "hx-request" in request.headers
+    context["oob"] = partial
+    template = "office/household_rows.html" if partial else "office/households.html"
     return render(request, template, context, area="office")
 
 

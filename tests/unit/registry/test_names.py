@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spmis.registry.names import (
+    KHMER_LOOSE_FOLDS,
+    KHMER_LOOSE_SIGNS,
     is_khmer_text,
     khmer_key,
+    khmer_loose_key,
+    khmer_skeleton,
     latin_key,
     name_key,
     normalise_khmer,
@@ -74,3 +80,41 @@ def test_name_key_picks_the_script() -> None:
     assert name_key("Sokh Dara") == latin_key("Sok Dara") == "sokdara"
     assert name_key("សុខ ដារា") == khmer_key("សុខដារា")
     assert name_key(None) == name_key("") == ""
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("ហុន", "ហ៊ុន"),  # triisap left out
+        ("ម៉ៅ", "មៅ"),  # muusikatoan added
+        ("ប៊ុនថន", "ប៊ុនថន់"),  # bantoc left out
+        ("ឲ្យ", "ឱ្យ"),  # qoo written the other way
+        ("ស៊ុន សុភ័ក្រ", "សុន សុភក្រ"),  # signs in both words, and a space
+    ],
+)
+def test_khmer_loose_key_ignores_diacritic_signs(typed: str, stored: str) -> None:
+    assert khmer_loose_key(typed) == khmer_loose_key(stored)
+    assert khmer_loose_key(stored) in person_name_keys(None, None, stored, None)[2]
+
+
+def test_khmer_loose_key_keeps_letters_vowels_and_subscripts() -> None:
+    assert khmer_loose_key("សុខ") != khmer_loose_key("សុខា")
+    assert khmer_loose_key("ស្រី") != khmer_loose_key("សី")  # a subscript is a letter
+    assert khmer_loose_key("ហ៊ុន") == "ហុន"
+
+
+@given(st.text(alphabet=st.sampled_from([chr(c) for c in range(0x1780, 0x17DE)] + [" "]),
+               max_size=12))
+def test_loose_key_is_the_strict_key_with_the_signs_removed(text: str) -> None:
+    """What migration 0007 does in SQL (REPLACE each sign on the stored strict key) gives the
+    key the code computes."""
+    strict = khmer_key(text)
+    for sign in KHMER_LOOSE_SIGNS:
+        strict = strict.replace(sign, "")
+    for old, new in KHMER_LOOSE_FOLDS:
+        strict = strict.replace(old, new)
+    assert strict == khmer_loose_key(text)
+
+
+def test_khmer_skeleton_is_the_consonants() -> None:
+    assert khmer_skeleton("ហ៊ុន សែន") == "ហនសន"

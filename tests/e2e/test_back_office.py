@@ -1,0 +1,108 @@
+"""Issue 13, "the back office", in a real browser, as the commune officer at a desk does it:
+finding households by the name of a place (Khmer or Latin; a name several places share lists
+them; an unknown one says so), and finding a person whose Khmer name is typed without a sign."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from spmis.auth.model import SYSTEM
+from spmis.context import AppContext
+from spmis.registry import schemas as s
+from spmis.registry.service import RegistryService
+from tests.e2e.conftest import BROWSER, HTMX_BUSY, STATE, sign_in
+
+pytestmark = BROWSER
+
+
+def register(village: str, family_km: str, given_km: str, family: str, given: str,
+             born: str = "1971-02-03", sex: str = "M", **member: Any) -> int:
+    """A household of one, registered straight through the service (the pages under test are
+    the search pages); returns the household id."""
+    ctx = AppContext.create(STATE["settings"])
+    try:
+        body = s.HouseholdCreate.model_validate({"village_code": village, "members": [{
+            "relationship": "head", "family_name_km": family_km, "given_name_km": given_km,
+            "family_name_latin": family, "given_name_latin": given, "sex": sex,
+            "date_of_birth": born, **member}]})
+        return RegistryService(ctx).create_household(body, SYSTEM).id
+    finally:
+        ctx.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def households(server: str) -> dict[str, int]:
+    return {
+        "tonle_basak": register("12010101", "ហ៊ុន", "សុភាព", "Hun", "Sopheap"),
+        "battambang": register("02010101", "ម៉ៅ", "ចន្ថា", "Mao", "Chantha"),
+    }
+
+
+def search_place(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Type a place and search; wait until htmx has put the answer in (a screenshot taken while
+    htmx settles makes it copy the screenshot's caret style onto the field: a CSP report)."""
+    page.goto("/office/households")
+    page.fill("#area", text)
+    with page.expect_response(lambda r: "/office/households?" in r.url):
+        page.click("form[role=search] button[type=submit]")
+    expect(page.locator(HTMX_BUSY)).to_have_count(0)
+
+
+def test_households_are_found_by_the_name_of_a_place(new_page, shot, households) -> None:  # type: ignore[no-untyped-def]
+    hid = households["tonle_basak"]
+    page = new_page(lang="en")
+    sign_in(page, "admin1")
+    search_place(page, "Tonle Basak")  # a commune, in Latin letters
+    page.locator(f'#results a[href="/office/households/{hid}"]').wait_for()
+    expect(page.locator("#results")).to_contain_text("Place: Tonle Basak, Chamkar Mon, Phnom Penh")
+    expect(page.locator(f'#results a[href="/office/households/{households["battambang"]}"]')
+           ).to_have_count(0)
+
+    search_place(page, "Phum Muoy")  # 59 villages share the name: choose
+    choices = page.locator("#results ul.choices a")
+    expect(page.locator("#results h2")).to_contain_text("Several places are called “Phum Muoy”")
+    assert choices.count() > 5
+    shot(page, "household-search-choose-place-en")
+    page.get_by_role("link", name="Phum Muoy, Tonle Basak, Chamkar Mon, Phnom Penh").click()
+    page.locator(f'#results a[href="/office/households/{hid}"]').wait_for()
+
+    search_place(page, "Phum Muoy, Tonle Basak")  # the place above it tells them apart
+    page.locator(f'#results a[href="/office/households/{hid}"]').wait_for()
+
+    search_place(page, "Nowhereville")
+    error = page.locator("#area-error")
+    expect(error).to_have_text(
+        "No province, district, commune or village is called “Nowhereville”.")
+    assert page.get_attribute("#area", "aria-invalid") == "true"
+
+    search_place(page, "Kompong Cham")  # a spelling variant: the closest names are offered
+    expect(page.locator("#results")).to_contain_text("Did you mean:")
+    expect(page.locator("#results ul.choices")).to_contain_text("Kampong Cham")
+
+
+def test_a_place_in_khmer_and_the_registrars_own_area(new_page, shot, households) -> None:  # type: ignore[no-untyped-def]
+    hid = households["tonle_basak"]
+    page = new_page(lang="km")
+    sign_in(page, "reg-chamkarmon")
+    search_place(page, "ភូមិ ១")  # only one village of that name in the registrar's commune
+    page.locator(f'#results a[href="/office/households/{hid}"]').wait_for()
+    expect(page.locator("#results")).to_contain_text("ទីកន្លែង៖ ភូមិ ១, ទន្លេបាសាក់")
+    shot(page, "household-search-place-km")
+    search_place(page, "ខេត្តបាត់ដំបង")
+    expect(page.locator("#area-error")).to_have_text("«ខេត្តបាត់ដំបង» នៅក្រៅតំបន់របស់អ្នក។")
+    search_place(page, "គ្មានកន្លែងនេះ")
+    expect(page.locator("#area-error")).to_contain_text("គ្មានខេត្ត ស្រុក ឃុំ ឬភូមិណា")
+    shot(page, "household-search-unknown-place-km")
+
+
+def test_a_khmer_name_typed_without_its_sign_is_found(new_page, shot, households) -> None:  # type: ignore[no-untyped-def]
+    page = new_page(lang="km")
+    sign_in(page, "reg-chamkarmon")
+    page.goto("/office/people")
+    page.fill("#name", "ហុន")  # registered as ហ៊ុន (with the triisap)
+    page.click("form[role=search] button[type=submit]")
+    expect(page.locator("main ul.plain")).to_contain_text("ហ៊ុន សុភាព")
+    shot(page, "person-search-khmer-without-sign-km")
