@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from spmis.auth.scope import overlaps
 from spmis.reference.gazetteer import LEVEL_BY_LENGTH, AdminUnit, Gazetteer
 from spmis.registry.names import is_khmer_char, khmer_loose_key, latin_key
 
@@ -103,11 +104,6 @@ def _index_of(gaz: Gazetteer) -> _Index:
     return index
 
 
-def in_scope(code: str, scope: str) -> bool:
-    """A unit the reader may search in: inside the scope, or containing it."""
-    return code.startswith(scope) or scope.startswith(code)
-
-
 @dataclass(frozen=True)
 class PlaceSearch:
     """Units whose name fits the text: ``matches`` (in the reader's scope), ``outside`` (fit but
@@ -132,7 +128,7 @@ def find_places(gaz: Gazetteer, text: str, scope: str = "") -> PlaceSearch:
         unit = gaz.get(normalise_code(text))
         if unit is None:
             return PlaceSearch(text)
-        if in_scope(unit.code, scope):
+        if overlaps(unit.code, scope):
             return PlaceSearch(text, matches=[unit])
         return PlaceSearch(text, outside=[unit])
     index = _index_of(gaz)
@@ -145,8 +141,8 @@ def find_places(gaz: Gazetteer, text: str, scope: str = "") -> PlaceSearch:
         wanted = set(index.by_key.get(place_key(part), ()))
         codes = [c for c in codes if any(c[:n] in wanted for n in (2, 4, 6) if n < len(c))]
     units = [gaz.units[c] for c in codes]
-    matches = [u for u in units if in_scope(u.code, scope)]
-    outside = [u for u in units if not in_scope(u.code, scope)]
+    matches = [u for u in units if overlaps(u.code, scope)]
+    outside = [u for u in units if not overlaps(u.code, scope)]
     suggestions: list[AdminUnit] = []
     if not units:
         script = key[:3]
@@ -155,6 +151,6 @@ def find_places(gaz: Gazetteer, text: str, scope: str = "") -> PlaceSearch:
                                 score_cutoff=SUGGESTION_MIN_SCORE)
         seen: list[str] = []
         for found, _score, _i in close:
-            seen += [c for c in index.by_key[found] if in_scope(c, scope) and c not in seen]
+            seen += [c for c in index.by_key[found] if overlaps(c, scope) and c not in seen]
         suggestions = [gaz.units[c] for c in seen[:SUGGESTIONS]]
     return PlaceSearch(text, matches, outside, suggestions)
