@@ -80,10 +80,19 @@ class Settings(BaseSettings):
         15, ge=1, le=1440, description="Lifetime of an API bearer token, in minutes."
     )
     lockout_threshold: int = Field(
-        5, ge=1, le=100, description="Failed logins in a row that lock an account."
+        5, ge=1, le=100,
+        description="Failed logins of one account from one client address, within "
+        "lockout_minutes, after which that address may not try that account any more.",
     )
     lockout_minutes: int = Field(
-        15, ge=1, le=10080, description="How long a locked account stays locked, in minutes."
+        15, ge=1, le=10080,
+        description="The window, in minutes, in which failed logins are counted (and so how "
+        "long a throttled address waits after its last counted failure).",
+    )
+    lockout_address_threshold: int = Field(
+        30, ge=1, le=10000,
+        description="Failed logins from one client address, whatever the account, within "
+        "lockout_minutes, after which that address may not log in at all.",
     )
     public_rate_per_minute: int = Field(
         120,

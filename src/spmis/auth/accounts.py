@@ -1,8 +1,9 @@
-"""Staff accounts and API clients: creation, login with lockout and optional TOTP, page sessions,
-client-credentials tokens, and the Actor each authenticated principal acts as.
+"""Staff accounts and API clients: creation, login with throttling and optional TOTP, page
+sessions, client-credentials tokens, and the Actor each authenticated principal acts as.
 
-Lockout: ``lockout_threshold`` failed attempts in a row lock a user or client for
-``lockout_minutes``; every attempt is recorded in ``login_attempt``. Secrets are stored only as
+Throttling: failed logins are counted per account and client address, and per address, in
+``login_attempt`` (shared by every server process; ``spmis.auth.throttle``); every refusal gets
+the same answer. Secrets are stored only as
 Argon2 hashes (passwords, client secrets) or SHA-256 (session tokens); TOTP secrets are encrypted
 with the field-encryption key ring.
 """
@@ -18,10 +19,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pyotp
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 
-from spmis.auth import messages, tokens
+from spmis.auth import messages, throttle, tokens
 from spmis.auth.model import SYSTEM, Actor
 from spmis.auth.passwords import (
     generate_password,
@@ -33,11 +34,11 @@ from spmis.auth.passwords import (
 from spmis.auth.roles import Role, format_roles, parse_roles
 from spmis.auth.scope import conditions as scope_conditions
 from spmis.auth.scope import covers
-from spmis.auth.store import TOTP_CONTEXT, api_client, auth_session, login_attempt, staff_user
+from spmis.auth.store import TOTP_CONTEXT, api_client, auth_session, staff_user
 from spmis.context import AppContext
 from spmis.db.base import utcnow
 from spmis.db.uow import UnitOfWork
-from spmis.errors import Conflict, Forbidden, InvalidInput, NotFound
+from spmis.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from spmis.registry.store import change_log
 
 USER_PREFIX = "user:"
@@ -205,6 +206,8 @@ class AccountService:
             values.update(failed_logins=0, locked_until=None)
         with self._uow() as uow:
             before = self._user(uow.conn, uid, by)
+            if unlock:
+                throttle.unlock(uow.conn, before.username, "password", utcnow())
             powers = {"roles", "scope", "is_active"} & set(values)
             if before.username == by.username and powers:
                 raise Forbidden("you cannot change your own roles, scope or active state; ask "
@@ -239,9 +242,10 @@ class AccountService:
             uow.commit()
 
     def unlock(self, username: str) -> None:
-        """Clear a user's lockout and failure count."""
+        """End the throttling of a user's logins, from every address."""
         with self._uow() as uow:
             row = self._user_by_name(uow.conn, username)
+            throttle.unlock(uow.conn, row["username"], "password", utcnow())
             uow.conn.execute(update(staff_user).where(staff_user.c.id == row["id"]).values(
                 failed_logins=0, locked_until=None))
             self._audit(uow.conn, USER_ENTITY, row["id"], "unlock", SYSTEM, {})
@@ -276,59 +280,49 @@ class AccountService:
                                            full_name="Demo administrator")
         return password
 
-    # ------------------------------------------------------------ login / lockout
+    # ------------------------------------------------------------ login / throttling
     def _record(self, conn: Connection, principal: str, kind: str, ok: bool, outcome: str,
                 address: str | None) -> None:
-        conn.execute(insert(login_attempt).values(
-            principal=principal[:64], kind=kind, succeeded=ok, outcome=outcome,
-            client_address=(address or "")[:64] or None, at=utcnow()))
+        throttle.record(conn, principal, kind, ok, outcome, address, utcnow())
 
-    def _fail(self, conn: Connection, table: Table, row: RowMapping, now: datetime) -> None:
-        failures = row["failed_logins"] + 1
-        values: dict[str, Any] = {"failed_logins": failures}
-        if failures >= self.settings.lockout_threshold:
-            values["locked_until"] = now + timedelta(minutes=self.settings.lockout_minutes)
-            values["failed_logins"] = 0
-        conn.execute(update(table).where(table.c.id == row["id"]).values(**values))
-
-    def _is_locked(self, row: RowMapping, now: datetime) -> bool:
+    @staticmethod
+    def _is_locked(row: RowMapping, now: datetime) -> bool:
+        """An account an administrator locked (``locked_until``; logins no longer set it)."""
         return row["locked_until"] is not None and row["locked_until"] > now
+
+    def _refuse(self, conn: Connection, uow: UnitOfWork, principal: str, kind: str,
+                outcome: str, address: str | None) -> NotAuthenticated:
+        self._record(conn, principal or "?", kind, False, outcome, address)
+        uow.commit()
+        return messages.bad_credentials()
 
     def login(self, username: str, password: str, totp: str | None = None,
               address: str | None = None) -> Actor:
-        """Check a staff user's password (and TOTP code when enabled); lock after failures."""
+        """Check a staff user's password (and TOTP code when enabled). Every refusal, for an
+        unknown name, a wrong password, an inactive or locked account or a throttled address,
+        is the same answer; failures are throttled per account and address (``throttle``)."""
         now = utcnow()
         name = (username or "").strip().lower()[:64]
         with self._uow() as uow:
             conn = uow.conn
+            if throttle.throttled(conn, self.settings, name or "?", "password", address, now):
+                raise self._refuse(conn, uow, name, "password", throttle.THROTTLED, address)
             row = conn.execute(select(staff_user).where(
                 staff_user.c.username == name)).mappings().first()
             ok = verify_secret(row["password_hash"] if row else None, password or "")
-            if row is None or not row["is_active"]:
-                self._record(conn, name or "?", "password", False, "unknown_or_inactive", address)
-                uow.commit()
-                raise messages.bad_credentials()
-            if self._is_locked(row, now):
-                self._record(conn, name, "password", False, "locked", address)
-                uow.commit()
-                raise messages.locked(self.settings.lockout_minutes)
+            if row is None or not row["is_active"] or self._is_locked(row, now):
+                raise self._refuse(conn, uow, name, "password", "unknown_or_inactive", address)
             if ok and row["totp_secret_enc"] is not None:
                 if not totp:  # right password, code still to come: ask for it, not a failure
                     raise messages.totp_required()
                 secret = self.ctx.cipher.decrypt(row["totp_secret_enc"], TOTP_CONTEXT)
-                ok = pyotp.TOTP(secret).verify(str(totp), valid_window=1)
-                if not ok:
-                    self._fail(conn, staff_user, row, now)
+                if not pyotp.TOTP(secret).verify(str(totp), valid_window=1):
                     self._record(conn, name, "password", False, "bad_totp", address)
                     uow.commit()
                     raise messages.totp_required()
             if not ok:
-                self._fail(conn, staff_user, row, now)
-                self._record(conn, name, "password", False, "bad_password", address)
-                uow.commit()
-                raise messages.bad_credentials()
-            values: dict[str, Any] = {"failed_logins": 0, "locked_until": None,
-                                      "last_login_at": now}
+                raise self._refuse(conn, uow, name, "password", "bad_password", address)
+            values: dict[str, Any] = {"failed_logins": 0, "last_login_at": now}
             if needs_rehash(row["password_hash"]):
                 values["password_hash"] = hash_secret(password)
             conn.execute(update(staff_user).where(staff_user.c.id == row["id"]).values(**values))
@@ -401,29 +395,23 @@ class AccountService:
 
     def client_token(self, client_id: str, secret: str,
                      address: str | None = None) -> tokens.IssuedToken:
-        """OAuth2 client-credentials grant: a short-lived bearer token for a machine client."""
+        """OAuth2 client-credentials grant: a short-lived bearer token for a machine client.
+        Refusals are one answer and are throttled per client and address, like logins."""
         now = utcnow()
         cid = (client_id or "")[:64]
         with self._uow() as uow:
             conn = uow.conn
+            if throttle.throttled(conn, self.settings, cid or "?", "client", address, now):
+                raise self._refuse(conn, uow, cid, "client", throttle.THROTTLED, address)
             row = conn.execute(select(api_client).where(
                 api_client.c.client_id == cid)).mappings().first()
             ok = verify_secret(row["secret_hash"] if row else None, secret or "")
-            if row is None or not row["is_active"]:
-                self._record(conn, cid or "?", "client", False, "unknown_or_inactive", address)
-                uow.commit()
-                raise messages.bad_credentials()
-            if self._is_locked(row, now):
-                self._record(conn, cid, "client", False, "locked", address)
-                uow.commit()
-                raise messages.locked(self.settings.lockout_minutes)
+            if row is None or not row["is_active"] or self._is_locked(row, now):
+                raise self._refuse(conn, uow, cid, "client", "unknown_or_inactive", address)
             if not ok:
-                self._fail(conn, api_client, row, now)
-                self._record(conn, cid, "client", False, "bad_secret", address)
-                uow.commit()
-                raise messages.bad_credentials()
+                raise self._refuse(conn, uow, cid, "client", "bad_secret", address)
             conn.execute(update(api_client).where(api_client.c.id == row["id"]).values(
-                failed_logins=0, locked_until=None, last_used_at=now))
+                failed_logins=0, last_used_at=now))
             self._record(conn, cid, "client", True, "ok", address)
             uow.commit()
         return tokens.issue(self.settings.secret_key, CLIENT_PREFIX + cid,

@@ -125,8 +125,8 @@ def get_user(user_id: UserId, ctx: Ctx, actor: CurrentActor) -> UserOut:
 
 @router.patch("/users/{user_id}", response_model=UserOut)
 def update_user(user_id: UserId, body: UserUpdate, ctx: Ctx, actor: CurrentActor) -> UserOut:
-    """Change roles, scope, active flag or name; ``unlock`` clears a lockout. Changing roles,
-    scope or deactivating ends the user's sessions."""
+    """Change roles, scope, active flag or name; ``unlock`` ends the throttling of the account's
+    failed logins. Changing roles, scope or deactivating ends the user's sessions."""
     view = AccountService(ctx).update_user(
         user_id, actor, roles=[r.value for r in body.roles] if body.roles else None,
         scope=body.scope, is_active=body.is_active, full_name=body.full_name, unlock=body.unlock)

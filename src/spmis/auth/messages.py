@@ -6,17 +6,13 @@ from spmis.errors import Forbidden, NotAuthenticated
 
 
 def bad_credentials() -> NotAuthenticated:
-    return NotAuthenticated("wrong user name or password",
-                            "ឈ្មោះអ្នកប្រើ ឬពាក្យសម្ងាត់មិនត្រឹមត្រូវ")
-
-
-def locked(minutes: int) -> NotAuthenticated:
+    """The one answer to every refused login or token request: wrong name or secret, inactive
+    account, or too many failures from this address (no oracle of which)."""
     return NotAuthenticated(
-        f"account locked after repeated failed logins; try again in {minutes} minutes or ask an "
-        "administrator to unlock it",
-        f"គណនីត្រូវបានចាក់សោ ដោយសារការចូលខុសច្រើនដង សូមព្យាយាមម្តងទៀតក្នុងរយៈពេល {minutes} "
-        "នាទី ឬសុំអ្នកគ្រប់គ្រងដោះសោ",
-    )
+        "wrong user name or password, or too many failed attempts from here: check them, wait "
+        "a while and try again, or ask an administrator",
+        "ឈ្មោះអ្នកប្រើ ឬពាក្យសម្ងាត់មិនត្រឹមត្រូវ ឬការព្យាយាមខុសច្រើនដងពេកពីទីនេះ៖ "
+        "សូមពិនិត្យ រង់ចាំបន្តិច ហើយព្យាយាមម្តងទៀត ឬសុំជំនួយពីអ្នកគ្រប់គ្រង")
 
 
 def totp_required() -> NotAuthenticated:

@@ -4,7 +4,8 @@
   secret (AES-GCM encrypted with the field-encryption key ring), lockout counters.
 - ``api_client``: machine clients (OAuth2 client credentials); only an argon2 hash of the secret.
 - ``auth_session``: page login sessions; only a SHA-256 of the session token is stored.
-- ``login_attempt``: every login and token attempt, for lockout and for the audit trail.
+- ``login_attempt``: every login and token attempt: the audit trail, and the shared state of
+  login throttling (failures per account and client address, and per client address).
 - ``approval_request``: maker-checker requests of any kind; sensitive parts of the payload
   (identifier values) are kept only encrypted in ``payload_enc``.
 - ``access_log``: every unmasked read of personal data (who, what, when, why).
@@ -91,6 +92,7 @@ login_attempt = Table(
     Column("client_address", String(64)),
     Column("at", UTCDateTime(), nullable=False),
     Index("ix_login_attempt_principal_at", "principal", "at"),
+    Index("ix_login_attempt_address_at", "client_address", "at"),
 )
 
 approval_request = Table(

@@ -1,5 +1,5 @@
 """Staff sign-in and sign-out pages, on the access-control capability's accounts service: the
-same password check, lockout, TOTP and session cookie as ``POST /api/v1/auth/login``."""
+same password check, throttling, TOTP and session cookie as ``POST /api/v1/auth/login``."""
 
 from __future__ import annotations
 

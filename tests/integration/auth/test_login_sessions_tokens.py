@@ -1,10 +1,11 @@
-"""Login sessions with CSRF, lockout, TOTP, client-credentials tokens and token expiry."""
+"""Login sessions with CSRF, throttled failures, TOTP, client tokens and token expiry."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pyotp
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -14,6 +15,7 @@ from spmis.auth.model import SYSTEM
 from spmis.auth.store import login_attempt, staff_user
 from spmis.context import AppContext
 from spmis.db.base import utcnow
+from spmis.errors import NotAuthenticated
 
 PASSWORD = "correct horse battery staple"
 
@@ -70,25 +72,84 @@ def test_wrong_password_and_unknown_user_look_the_same(client: TestClient, make_
     assert s1 == s2 == 401 and b1 == b2
 
 
-def test_lockout_after_repeated_failures(client: TestClient, ctx: AppContext, make_user,  # type: ignore[no-untyped-def]
-                                         admin: TestClient) -> None:
+def _from(app, address: str) -> TestClient:  # type: ignore[no-untyped-def]
+    return TestClient(app, client=(address, 50000))
+
+
+def test_a_throttled_account_answers_like_an_unknown_name(app, ctx: AppContext, make_user,  # type: ignore[no-untyped-def]
+                                                         admin: TestClient) -> None:
+    """Issue 12 #8: a locked real account answered "account locked", an unknown name "wrong
+    user name or password": that told a stranger which names exist."""
     name = make_user("registrar")
+    here = _from(app, "198.51.100.7")
     for _ in range(ctx.settings.lockout_threshold):
-        assert login(client, name, "wrong password guess")[0] == 401
-    status, body = login(client, name)  # right password, but locked
-    assert status == 401 and "locked" in body["detail"] and body["detail_km"]
-    # a token of a locked user stops working too
-    token = AccountService(ctx).user_token(name).token
-    assert client.get("/api/v1/auth/me",
-                      headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        assert login(here, name, "wrong password guess")[0] == 401
+    locked = login(here, name)  # the right password, but this address must wait
+    unknown = login(here, "nobody-here", "wrong password guess")
+    assert locked[0] == unknown[0] == 401 and locked[1] == unknown[1]
+    assert locked[1]["detail_km"]
     with ctx.engine.connect() as conn:
         outcomes = [r.outcome for r in conn.execute(
             select(login_attempt.c.outcome).where(login_attempt.c.principal == name))]
         uid = conn.execute(select(staff_user.c.id).where(staff_user.c.username == name)).scalar()
     assert outcomes.count("bad_password") == ctx.settings.lockout_threshold
-    assert "locked" in outcomes
+    assert outcomes[-1] == "throttled"  # recorded for the audit trail, not counted
     assert admin.patch(f"/api/v1/users/{uid}", json={"unlock": True}).status_code == 200
-    assert login(client, name)[0] == 200
+    assert login(here, name)[0] == 200
+
+
+def test_a_stranger_cannot_lock_a_colleague_or_a_partner_out(app, ctx: AppContext,  # type: ignore[no-untyped-def]
+                                                             make_user) -> None:
+    """Issue 12 #8: five bad secrets from anywhere locked a DCI client (and a staff account)
+    out for 15 minutes. Failures now count per account *and* address."""
+    name = make_user("registrar")
+    cid, secret = AccountService(ctx).create_client("DCI partner", "programme_officer", "",
+                                                    SYSTEM)
+    stranger, partner = _from(app, "203.0.113.66"), _from(app, "192.0.2.10")
+    for _ in range(ctx.settings.lockout_threshold + 2):
+        assert login(stranger, name, "wrong password guess")[0] == 401
+        assert stranger.post("/api/v1/auth/token", data={
+            "grant_type": "client_credentials", "client_id": cid,
+            "client_secret": "guess"}).status_code == 401
+    # the stranger now waits, even with the right secrets ...
+    assert login(stranger, name)[0] == 401
+    assert stranger.post("/api/v1/auth/token", data={
+        "grant_type": "client_credentials", "client_id": cid,
+        "client_secret": secret}).status_code == 401
+    # ... but the account holder and the partner, elsewhere, do not
+    assert login(partner, name)[0] == 200
+    token = partner.post("/api/v1/auth/token", data={
+        "grant_type": "client_credentials", "client_id": cid, "client_secret": secret})
+    assert token.status_code == 200, token.text
+
+
+def test_one_address_guessing_many_accounts_is_throttled(app, ctx: AppContext,  # type: ignore[no-untyped-def]
+                                                         make_user) -> None:
+    ctx.settings.lockout_address_threshold = 6
+    name = make_user("registrar")
+    guesser = _from(app, "203.0.113.99")
+    for i in range(6):
+        assert login(guesser, f"someone-{i}", "wrong password guess")[0] == 401
+    assert login(guesser, name)[0] == 401  # a good login from that address waits too
+    assert login(_from(app, "192.0.2.11"), name)[0] == 200
+
+
+def test_throttling_is_shared_by_every_server_process(ctx: AppContext, make_user) -> None:
+    """The counts live in the database: a second process (its own AppContext and connection
+    pool, as another uvicorn worker has) sees the failures the first one recorded."""
+    name = make_user("registrar")
+    first = AccountService(ctx)
+    other_ctx = AppContext.create(ctx.settings)
+    try:
+        second = AccountService(other_ctx)
+        for _ in range(ctx.settings.lockout_threshold):
+            with pytest.raises(NotAuthenticated):
+                first.login(name, "wrong password guess", address="198.51.100.8")
+        with pytest.raises(NotAuthenticated):
+            second.login(name, PASSWORD, address="198.51.100.8")
+        assert second.login(name, PASSWORD, address="198.51.100.9").username == name
+    finally:
+        other_ctx.engine.dispose()
 
 
 def test_totp_second_factor(client: TestClient, ctx: AppContext, make_user) -> None:  # type: ignore[no-untyped-def]
