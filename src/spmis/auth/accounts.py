@@ -36,10 +36,10 @@ from spmis.auth.scope import conditions as scope_conditions
 from spmis.auth.scope import covers
 from spmis.auth.store import TOTP_CONTEXT, api_client, auth_session, staff_user
 from spmis.context import AppContext
+from spmis.db import history
 from spmis.db.base import utcnow
 from spmis.db.uow import UnitOfWork
 from spmis.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
-from spmis.registry.store import change_log
 
 USER_PREFIX = "user:"
 CLIENT_PREFIX = "client:"
@@ -123,20 +123,15 @@ class AccountService:
     def _audit(conn: Connection, entity_type: str, entity_id: int, action: str, by: Actor,
                changes: dict[str, Any]) -> None:
         """Record an account change in the change log (who, when, what; never a secret)."""
-        version = conn.execute(select(func.count()).select_from(change_log).where(
-            change_log.c.entity_type == entity_type,
-            change_log.c.entity_id == entity_id)).scalar_one() + 1
-        conn.execute(insert(change_log).values(
-            entity_type=entity_type, entity_id=entity_id, version=version, action=action,
-            changed_at=utcnow(), changed_by=by.username[:64], reason=None, changes=changes))
+        history.log_change(conn, entity_type, entity_id,
+                           history.next_version(conn, entity_type, entity_id), action,
+                           by.username[:64], None, changes)
 
     def history(self, uid: int, by: Actor) -> list[dict[str, Any]]:
         """Every recorded change of a staff account, oldest first."""
         with self._uow() as uow:
             self._user(uow.conn, uid, by)
-            rows = uow.conn.execute(select(change_log).where(
-                change_log.c.entity_type == USER_ENTITY, change_log.c.entity_id == uid,
-            ).order_by(change_log.c.version)).mappings().all()
+            rows = history.entries(uow.conn, USER_ENTITY, uid)
             return [{k: r[k] for k in ("version", "action", "changed_at", "changed_by",
                                        "changes")} for r in rows]
 

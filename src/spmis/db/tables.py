@@ -1,6 +1,7 @@
 """Every capability's tables on the shared ``metadata`` (for Alembic and tests): the platform's
 own and the modules each manifest lists in ``Capability.tables``."""
 
+from spmis.db import history  # noqa: F401  (change_log: the platform's own table)
 from spmis.db.base import metadata
 from spmis.manifest import each, resolve
 

@@ -23,12 +23,13 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from spmis.auth.model import Actor
+from spmis.db.history import change_log
 from spmis.interop import model as m
 from spmis.interop.records import Disclosure
 from spmis.interop.service import REG_TYPE, DciService, new_id
 from spmis.interop.store import CRITERIA_CONTEXT, dci_subscription, dci_transaction
 from spmis.interop.transport import DeliveryError
-from spmis.registry.store import change_log, person
+from spmis.registry.store import person
 
 #: the most records one subscription contributes to one run; the rest follow in the next run
 MAX_RECORDS_PER_RUN = 1000

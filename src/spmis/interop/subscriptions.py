@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from spmis.auth.model import Actor
+from spmis.db.history import change_log
 from spmis.interop import model as m
 from spmis.interop import signing
 from spmis.interop.envelope import (
@@ -25,7 +26,6 @@ from spmis.interop.store import (
     CRITERIA_CONTEXT,
     dci_subscription,
 )
-from spmis.registry.store import change_log
 
 
 class Subscriptions(Envelopes):

@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 
 from spmis.auth.model import Actor
 from spmis.db.base import utcnow
+from spmis.db.history import Change, bump_versions, log_changes
 from spmis.errors import Conflict, NotFound
 from spmis.linkage.store import (
     REJECTED,
@@ -42,7 +43,7 @@ from spmis.linkage.store import (
     link_merge_identifier,
     link_review,
 )
-from spmis.registry.store import change_log, household, person, person_identifier
+from spmis.registry.store import household, person, person_identifier
 
 __all__ = ["MergeItem", "merge_people", "ordered_pair", "undo_merge"]
 
@@ -198,19 +199,16 @@ def _mark_people(conn: Connection, key: str, actor: Actor, now: datetime, expect
     m = link_merge
     survivor_of = (select(m.c.survivor_id)
                    .where(m.c.merged_id == person.c.id, m.c.batch_key == key).scalar_subquery())
-    done = conn.execute(
-        update(person)
-        .where(person.c.id.in_(select(m.c.merged_id).where(m.c.batch_key == key)),
-               person.c.status == "active")
-        .values(status="merged", merged_into_id=survivor_of, version=person.c.version + 1,
-                updated_at=now, updated_by=actor.username))
-    if done.rowcount != expected:
+    done = bump_versions(
+        conn, person, [person.c.id.in_(select(m.c.merged_id).where(m.c.batch_key == key)),
+                       person.c.status == "active"],
+        {"status": "merged", "merged_into_id": survivor_of}, actor.username, now)
+    if done != expected:
         raise Conflict("a person changed while being merged; try again",
                        "បុគ្គលម្នាក់ត្រូវបានកែប្រែពេលកំពុងបញ្ចូល សូមព្យាយាមម្តងទៀត")
-    conn.execute(
-        update(person)
-        .where(person.c.id.in_(select(m.c.survivor_id).where(m.c.batch_key == key)))
-        .values(version=person.c.version + 1, updated_at=now, updated_by=actor.username))
+    bump_versions(conn, person,
+                  [person.c.id.in_(select(m.c.survivor_id).where(m.c.batch_key == key))], {},
+                  actor.username, now)
 
 
 def _close_emptied_households(conn: Connection, key: str, actor: Actor, reason: str,
@@ -227,39 +225,33 @@ def _close_emptied_households(conn: Connection, key: str, actor: Actor, reason: 
     ids = list(conn.execute(emptied).scalars())
     if not ids:
         return
-    conn.execute(update(household).where(household.c.id.in_(ids)).values(
-        status="merged", version=household.c.version + 1, updated_at=now,
-        updated_by=actor.username))
+    bump_versions(conn, household, [household.c.id.in_(ids)], {"status": "merged"},
+                  actor.username, now)
     rows = conn.execute(
         select(household.c.id, household.c.version, m.c.id.label("merge_id"), m.c.merged_id)
         .join(person, person.c.household_id == household.c.id)
         .join(m, m.c.merged_id == person.c.id)
         .where(m.c.batch_key == key, household.c.id.in_(ids)).order_by(m.c.id)).all()
-    entries: dict[int, dict[str, Any]] = {}
+    entries: dict[int, Change] = {}
     for r in rows:
-        entry = entries.setdefault(r.id, {
-            **_entry(r.id, r.version, "merge", actor, reason, now,
-                     {"status": ["active", "merged"], "merge_ids": [], "merged_person_ids": []}),
-            "entity_type": "household"})
-        entry["changes"]["merge_ids"].append(r.merge_id)
-        entry["changes"]["merged_person_ids"].append(r.merged_id)
-    conn.execute(insert(change_log), list(entries.values()))
+        entry = entries.setdefault(r.id, Change(
+            "household", r.id, r.version, "merge", actor.username, reason,
+            {"status": ["active", "merged"], "merge_ids": [], "merged_person_ids": []}))
+        entry.changes["merge_ids"].append(r.merge_id)
+        entry.changes["merged_person_ids"].append(r.merged_id)
+    log_changes(conn, list(entries.values()), now)
 
 
 def _reopen_household(conn: Connection, hid: int, actor: Actor, reason: str, merge_id: int,
                       now: datetime) -> None:
     """Undo gives the merged person back to their household: reopen it if a merge closed it."""
-    done = conn.execute(update(household).where(
-        household.c.id == hid, household.c.status == "merged").values(
-        status="active", version=household.c.version + 1, updated_at=now,
-        updated_by=actor.username))
-    if done.rowcount != 1:
+    done = bump_versions(conn, household, [household.c.id == hid, household.c.status == "merged"],
+                         {"status": "active"}, actor.username, now)
+    if done != 1:
         return
     version = conn.execute(select(household.c.version).where(household.c.id == hid)).scalar_one()
-    conn.execute(insert(change_log), [{
-        **_entry(hid, version, "unmerge", actor, reason, now,
-                 {"status": ["merged", "active"], "merge_id": merge_id}),
-        "entity_type": "household"}])
+    log_changes(conn, [Change("household", hid, version, "unmerge", actor.username, reason,
+                              {"status": ["merged", "active"], "merge_id": merge_id})], now)
 
 
 def _log_merges(conn: Connection, key: str, actor: Actor, reason: str) -> list[int]:
@@ -277,24 +269,18 @@ def _log_merges(conn: Connection, key: str, actor: Actor, reason: str) -> list[i
     for part in _chunks(involved):
         versions.update(dict(conn.execute(
             select(person.c.id, person.c.version).where(person.c.id.in_(part))).all()))
-    now = utcnow()
-    entries: list[dict[str, Any]] = []
+    entries: list[Change] = []
     for r in merges:
         types = moved.get(r.id, [])
-        entries.append(_entry(r.merged_id, versions[r.merged_id], "merge", actor, reason, now, {
+        entries.append(Change("person", r.merged_id, versions[r.merged_id], "merge",
+                              actor.username, reason, {
             "status": ["active", "merged"], "merged_into_id": [None, r.survivor_id],
             "merge_id": r.id, "identifiers_moved": types}))
-        entries.append(_entry(r.survivor_id, versions[r.survivor_id], "merge", actor, reason, now, {
+        entries.append(Change("person", r.survivor_id, versions[r.survivor_id], "merge",
+                              actor.username, reason, {
             "absorbed_person_id": r.merged_id, "merge_id": r.id, "identifiers_received": types}))
-    conn.execute(insert(change_log), entries)
+    log_changes(conn, entries)
     return [r.id for r in merges]
-
-
-def _entry(pid: int, version: int, action: str, actor: Actor, reason: str, now: datetime,
-           changes: dict[str, Any]) -> dict[str, Any]:
-    return {"entity_type": "person", "entity_id": pid, "version": version, "action": action,
-            "changed_at": now, "changed_by": actor.username, "reason": reason,
-            "changes": changes}
 
 
 def merge_row(conn: Connection, merge_id: int, lock: bool = False) -> dict[str, Any]:
@@ -342,11 +328,10 @@ def undo_merge(conn: Connection, merge_id: int, actor: Actor, reason: str) -> di
             conn.execute(update(person_identifier)
                          .where(person_identifier.c.id.in_([r["identifier_id"] for r in moved]))
                          .values(person_id=b))
-        conn.execute(update(person).where(person.c.id == b).values(
-            status=before["status"], merged_into_id=before["merged_into_id"],
-            version=person.c.version + 1, updated_at=now, updated_by=actor.username))
-        conn.execute(update(person).where(person.c.id == a).values(
-            version=person.c.version + 1, updated_at=now, updated_by=actor.username))
+        bump_versions(conn, person, [person.c.id == b],
+                      {"status": before["status"], "merged_into_id": before["merged_into_id"]},
+                      actor.username, now)
+        bump_versions(conn, person, [person.c.id == a], {}, actor.username, now)
         _reopen_household(conn, before["household_id"], actor, reason, merge_id, now)
     except IntegrityError as exc:
         raise Conflict("restoring the merged person conflicts with a later change (for example "
@@ -355,13 +340,13 @@ def undo_merge(conn: Connection, merge_id: int, actor: Actor, reason: str) -> di
     types = [r["id_type"] for r in moved]
     versions = dict(conn.execute(select(person.c.id, person.c.version)
                                  .where(person.c.id.in_([a, b]))).all())
-    conn.execute(insert(change_log), [
-        _entry(b, versions[b], "unmerge", actor, reason, now, {
+    log_changes(conn, [
+        Change("person", b, versions[b], "unmerge", actor.username, reason, {
             "status": ["merged", before["status"]], "merged_into_id": [a, None],
             "merge_id": merge_id, "identifiers_returned": types}),
-        _entry(a, versions[a], "unmerge", actor, reason, now, {
+        Change("person", a, versions[a], "unmerge", actor.username, reason, {
             "released_person_id": b, "merge_id": merge_id, "identifiers_returned": types}),
-    ])
+    ], now)
     conn.execute(update(link_merge).where(link_merge.c.id == merge_id).values(
         status=UNDONE, undone_at=now, undone_by=actor.username, undo_reason=reason))
     _mark_not_same(conn, a, b, actor, f"merge {merge_id} undone: {reason}", now)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, or_, select
 
 from spmis.auth.model import Actor
+from spmis.db.history import audit_values, log_change, update_versioned
 from spmis.errors import InvalidInput, NotFound
 from spmis.registry import schemas as s
 from spmis.registry.model import (
@@ -36,12 +37,12 @@ class EnterpriseUseCases(RegistryBase):
                     **values,
                     external_key=data.external_key,
                     status="active",
-                    **self._audit_new(actor),
+                    **audit_values(actor.username),
                 )
                 .returning(enterprise.c.id)
             ).scalar_one()
-            self._log(conn, "enterprise", eid, 1, "create", actor, data.reason,
-                      self._created(values))
+            log_change(conn, "enterprise", eid, 1, "create", actor.username, data.reason,
+                       self._created(values))
             self._commit(uow)
             return self._enterprise_out(conn, eid, actor)
 
@@ -93,8 +94,9 @@ class EnterpriseUseCases(RegistryBase):
             self._unique_enterprise_fields(conn, given, own_id=eid)
             changes = {k: [row.get(k), v] for k, v in given.items() if row.get(k) != v}
             if changes:
-                version = self._bump(conn, enterprise, eid, current.version, given, actor)
-                self._log(conn, "enterprise", eid, version, "update", actor, patch.reason, changes)
+                update_versioned(conn, enterprise, "enterprise", eid, current.version, given,
+                                 action="update", by=actor.username, reason=patch.reason,
+                                 changes=changes)
                 self._commit(uow)
             return self._enterprise_out(conn, eid, actor)
 

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from spmis.auth.model import Actor
+from spmis.db.history import audit_values, log_change, update_versioned
 from spmis.errors import InvalidInput, NotFound
 from spmis.registry import schemas as s
 from spmis.registry.model import (
@@ -78,12 +79,12 @@ class HouseholdUseCases(RegistryBase):
                     **hh_values,
                     external_key=data.external_key,
                     status="active",
-                    **self._audit_new(actor),
+                    **audit_values(actor.username),
                 )
                 .returning(household.c.id)
             ).scalar_one()
-            self._log(conn, "household", hid, 1, "create", actor, data.reason,
-                      self._created(hh_values))
+            log_change(conn, "household", hid, 1, "create", actor.username, data.reason,
+                       self._created(hh_values))
             for member, idents in zip(data.members, member_idents, strict=True):
                 self._insert_person(conn, member, hid, idents, actor, data.reason)
             self._commit(uow)
@@ -115,8 +116,9 @@ class HouseholdUseCases(RegistryBase):
                 self._check_scope(actor, given["village_code"])
             changes = {k: [row[k], v] for k, v in given.items() if row[k] != v}
             if changes:
-                version = self._bump(conn, household, hid, row["version"], given, actor)
-                self._log(conn, "household", hid, version, "update", actor, patch.reason, changes)
+                update_versioned(conn, household, "household", hid, row["version"], given,
+                                 action="update", by=actor.username, reason=patch.reason,
+                                 changes=changes)
                 self._commit(uow)
             return self._household_out(conn, hid)
 
@@ -148,15 +150,9 @@ class HouseholdUseCases(RegistryBase):
             changes["relationship"] = [row["relationship"], relationship]
         if not changes:
             return
-        version = self._bump(
-            conn,
-            person,
-            row["id"],
-            row["version"],
-            {"household_id": to_hid, "relationship": relationship},
-            actor,
-        )
-        self._log(conn, "person", row["id"], version, action, actor, reason, changes)
+        update_versioned(conn, person, "person", row["id"], row["version"],
+                         {"household_id": to_hid, "relationship": relationship},
+                         action=action, by=actor.username, reason=reason, changes=changes)
 
     def _log_household_event(
         self,
@@ -170,8 +166,8 @@ class HouseholdUseCases(RegistryBase):
         row = (
             conn.execute(select(household.c.version).where(household.c.id == hid)).mappings().one()
         )
-        version = self._bump(conn, household, hid, row["version"], {}, actor)
-        self._log(conn, "household", hid, version, action, actor, reason, changes)
+        update_versioned(conn, household, "household", hid, row["version"], {}, action=action,
+                         by=actor.username, reason=reason, changes=changes)
 
     def add_member(self, hid: int, cmd: s.AddMember, actor: Actor) -> s.HouseholdOut:
         """Add a new person to a household, or move an existing person into it."""
@@ -367,19 +363,11 @@ class HouseholdUseCases(RegistryBase):
             new_values = dict.fromkeys(HOUSEHOLD_FIELDS) | {"village_code": village} | area
             new_hid = conn.execute(
                 insert(household)
-                .values(**new_values, status="active", **self._audit_new(actor))
+                .values(**new_values, status="active", **audit_values(actor.username))
                 .returning(household.c.id)
             ).scalar_one()
-            self._log(
-                conn,
-                "household",
-                new_hid,
-                1,
-                "create",
-                actor,
-                cmd.reason,
-                self._created(new_values | {"split_from": hid}),
-            )
+            log_change(conn, "household", new_hid, 1, "create", actor.username, cmd.reason,
+                       self._created(new_values | {"split_from": hid}))
             for row in rows:
                 rel = (
                     Relationship.HEAD

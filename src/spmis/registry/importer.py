@@ -51,6 +51,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.db.base import utcnow
+from spmis.db.history import change_log
 from spmis.formula_guard import write_csv
 from spmis.registry import import_rules as rules
 from spmis.registry.bulk_store import BulkStore
@@ -70,7 +71,6 @@ from spmis.registry.fileformat import (
 from spmis.registry.identifier_columns import blind_index_many, encrypt_many
 from spmis.registry.model import ENCRYPTED_IDENTIFIERS, UNIQUE_IDENTIFIERS
 from spmis.registry.store import (
-    change_log,
     enterprise,
     household,
     import_batch,

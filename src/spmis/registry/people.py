@@ -16,6 +16,7 @@ from spmis.auth.approvals import (
 from spmis.auth.model import Actor
 from spmis.auth.schemas import ApprovalOut
 from spmis.auth.store import approval_request
+from spmis.db.history import update_versioned
 from spmis.errors import Forbidden, InvalidInput
 from spmis.registry import identifiers as ids
 from spmis.registry import schemas as s
@@ -166,9 +167,9 @@ class PersonUseCases(RegistryBase):
         for id_type in idents:
             changes[f"identifiers.{id_type.value}"] = "changed"
         if changes:
-            version = self._bump(conn, person, pid, row["version"], new_values, actor)
+            update_versioned(conn, person, "person", pid, row["version"], new_values,
+                             action="update", by=actor.username, reason=reason, changes=changes)
             self._write_identifiers(conn, pid, idents)
-            self._log(conn, "person", pid, version, "update", actor, reason, changes)
         return PersonChange(idents, tuple(k for k in changes if k in PERSON_FIELDS))
 
     def search_persons(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from spmis.auth.approvals import (
     ApprovalKind,
@@ -20,13 +20,11 @@ from spmis.auth.approvals import (
 )
 from spmis.auth.model import Actor
 from spmis.context import AppContext
+from spmis.db import history
 from spmis.registry import schemas as s
 from spmis.registry.enterprises import EnterpriseUseCases
 from spmis.registry.households import HouseholdUseCases
 from spmis.registry.people import IDENTIFIER_CHANGE, PersonUseCases
-from spmis.registry.store import (
-    change_log,
-)
 
 
 class RegistryService(HouseholdUseCases, PersonUseCases, EnterpriseUseCases):
@@ -42,17 +40,7 @@ class RegistryService(HouseholdUseCases, PersonUseCases, EnterpriseUseCases):
                 self._person_row(conn, entity_id, actor)
             else:
                 self._enterprise_out(conn, entity_id, actor)
-            rows = (
-                conn.execute(
-                    select(change_log)
-                    .where(
-                        change_log.c.entity_type == entity_type, change_log.c.entity_id == entity_id
-                    )
-                    .order_by(change_log.c.version, change_log.c.id)
-                )
-                .mappings()
-                .all()
-            )
+            rows = history.entries(conn, entity_type, entity_id)
             return [s.HistoryEntry(**{k: r[k] for k in s.HistoryEntry.model_fields}) for r in rows]
 
 
@@ -80,12 +68,7 @@ def request_touches(payload: dict[str, Any]) -> set[str]:
 
 def changes_since(conn: Connection, person_id: int, version: int) -> list[s.HistoryEntry]:
     """The person's history entries after ``version``, oldest first."""
-    rows = conn.execute(
-        select(change_log)
-        .where(change_log.c.entity_type == "person", change_log.c.entity_id == person_id,
-               change_log.c.version > version)
-        .order_by(change_log.c.version, change_log.c.id)
-    ).mappings()
+    rows = history.entries(conn, "person", person_id, after_version=version)
     return [s.HistoryEntry(**{k: r[k] for k in s.HistoryEntry.model_fields}) for r in rows]
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -16,6 +16,7 @@ from spmis.auth import scope
 from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.db.base import utcnow
+from spmis.db.history import audit_values, log_change
 from spmis.db.uow import UnitOfWork
 from spmis.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from spmis.registry import identifiers as ids
@@ -34,19 +35,12 @@ from spmis.registry.names import person_name_keys
 from spmis.registry.store import (
     DERIVED_AREA_CODES,
     PERSON_FIELDS,
-    change_log,
     enterprise,
     household,
     identifier_match,
     person,
     person_identifier,
 )
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return value
 
 
 def area_conditions(ctx: AppContext, actor: Actor, area: str | None,
@@ -100,33 +94,6 @@ class RegistryBase:
             raise Forbidden("this record is outside your area", "កំណត់ត្រានេះនៅក្រៅតំបន់របស់អ្នក")
 
     @staticmethod
-    def _log(
-        conn: Connection,
-        entity_type: str,
-        entity_id: int,
-        version: int,
-        action: str,
-        actor: Actor,
-        reason: str | None,
-        changes: Mapping[str, Any],
-    ) -> None:
-        conn.execute(
-            insert(change_log).values(
-                entity_type=entity_type,
-                entity_id=entity_id,
-                version=version,
-                action=action,
-                changed_at=utcnow(),
-                changed_by=actor.username,
-                reason=reason,
-                changes={
-                    k: _jsonable(v) if not isinstance(v, list) else [_jsonable(x) for x in v]
-                    for k, v in changes.items()
-                },
-            )
-        )
-
-    @staticmethod
     def _created(values: Mapping[str, Any]) -> dict[str, Any]:
         """What a record's creation entry in ``change_log`` holds: the values it was created
         with, leaving out fields left empty and the area codes derived from the village code
@@ -134,39 +101,6 @@ class RegistryBase:
         2, 4 and 6 digits)."""
         return {k: v for k, v in values.items()
                 if v is not None and k not in DERIVED_AREA_CODES}
-
-    @staticmethod
-    def _audit_new(actor: Actor) -> dict[str, Any]:
-        now = utcnow()
-        return {
-            "version": 1,
-            "created_at": now,
-            "created_by": actor.username,
-            "updated_at": now,
-            "updated_by": actor.username,
-        }
-
-    def _bump(
-        self,
-        conn: Connection,
-        table: Any,
-        row_id: int,
-        version: int,
-        values: Mapping[str, Any],
-        actor: Actor,
-    ) -> int:
-        """Optimistic update: fails with Conflict when the row changed since it was read."""
-        result = conn.execute(
-            update(table)
-            .where(table.c.id == row_id, table.c.version == version)
-            .values(**values, version=version + 1, updated_at=utcnow(), updated_by=actor.username)
-        )
-        if result.rowcount != 1:
-            raise Conflict(
-                "the record was changed by someone else; reload and try again",
-                "កំណត់ត្រាត្រូវបានកែប្រែដោយអ្នកផ្សេង សូមផ្ទុកឡើងវិញ",
-            )
-        return version + 1
 
     def _normalise_identifiers(
         self, given: Mapping[IdentifierType, str | None], loc: Loc
@@ -318,7 +252,7 @@ class RegistryBase:
                 external_key=data.external_key,
                 household_id=household_id,
                 relationship=data.relationship.value,
-                **self._audit_new(actor),
+                **audit_values(actor.username),
             )
             .returning(person.c.id)
         ).scalar_one()
@@ -329,7 +263,8 @@ class RegistryBase:
             relationship=data.relationship.value,
             identifiers=sorted(t.value for t, v in idents.items() if v),
         )
-        self._log(conn, "person", pid, 1, "create", actor, reason, self._created(snapshot))
+        log_change(conn, "person", pid, 1, "create", actor.username, reason,
+                   self._created(snapshot))
         return pid
 
     def _commit(self, uow: UnitOfWork) -> None:

@@ -2,7 +2,7 @@
 
 Design notes:
 - Nothing is deleted: records carry ``status`` and ``version``; every change writes a
-  ``change_log`` row (who, when, what changed, why).
+  ``change_log`` row (who, when, what changed, why; ``spmis.db.history``).
 - A household's area codes (province/district/commune/village) are stored with it (exports,
   interoperability, rules), but scope filtering and area search are prefix tests on
   ``village_code`` alone (``village_code LIKE '1201%'``): codes nest, so the village code starts
@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     Column,
     ColumnElement,
@@ -30,7 +29,6 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
-    Text,
     and_,
     bindparam,
     text,
@@ -38,20 +36,11 @@ from sqlalchemy import (
 
 from spmis.db.base import Id, UTCDateTime, metadata
 from spmis.db.encrypted import EncryptedColumn
+from spmis.db.history import audit_columns
 
 #: an 8-digit area code searched by prefix: collation "C" on PostgreSQL, so that a plain btree
 #: index serves ``LIKE '1201%'`` (with the database's default collation it cannot)
 CODE8 = String(8).with_variant(String(8, collation="C"), "postgresql")
-
-
-def _audit_columns() -> list[Column[object]]:
-    return [
-        Column("version", Integer, nullable=False, server_default=text("1")),
-        Column("created_at", UTCDateTime(), nullable=False),
-        Column("created_by", String(64), nullable=False),
-        Column("updated_at", UTCDateTime(), nullable=False),
-        Column("updated_by", String(64), nullable=False),
-    ]
 
 
 household = Table(
@@ -69,7 +58,7 @@ household = Table(
     Column("idpoor_valid_from", Date),
     Column("idpoor_valid_to", Date),
     Column("status", String(16), nullable=False, server_default=text("'active'")),
-    *_audit_columns(),
+    *audit_columns(),
 )
 
 enterprise = Table(
@@ -89,7 +78,7 @@ enterprise = Table(
     Column("sector", String(1)),
     Column("size_workers", Integer),
     Column("status", String(16), nullable=False, server_default=text("'active'")),
-    *_audit_columns(),
+    *audit_columns(),
 )
 
 person = Table(
@@ -118,7 +107,7 @@ person = Table(
     Column("enterprise_id", Id, ForeignKey("enterprise.id")),
     Column("status", String(16), nullable=False, server_default=text("'active'")),
     Column("merged_into_id", Id, ForeignKey("person.id")),
-    *_audit_columns(),
+    *audit_columns(),
     # most people have no employer: only the rows that have one are indexed
     Index(
         "ix_person_enterprise_id",
@@ -177,21 +166,6 @@ def identifier_match(id_type: str, hashes: str | Sequence[str]) -> ColumnElement
     return and_(person_identifier.c.id_type == kind,
                 person_identifier.c.value_hash.in_(list(hashes)))
 
-
-change_log = Table(
-    "change_log",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("entity_type", String(16), nullable=False),
-    Column("entity_id", Id, nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("action", String(32), nullable=False),
-    Column("changed_at", UTCDateTime(), nullable=False),
-    Column("changed_by", String(64), nullable=False),
-    Column("reason", Text),
-    Column("changes", JSON, nullable=False),
-    Index("ix_change_log_entity", "entity_type", "entity_id", "version"),
-)
 
 import_batch = Table(
     "import_batch",

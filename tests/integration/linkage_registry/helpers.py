@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from spmis.auth.model import SYSTEM
 from spmis.context import AppContext
+from spmis.db.history import change_log
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
-from spmis.registry.store import change_log, household, person, person_identifier
+from spmis.registry.store import household, person, person_identifier
 
 VILLAGE = "12010101"  # Phnom Penh, Chamkar Mon
 OTHER_VILLAGE = "01020101"  # Banteay Meanchey

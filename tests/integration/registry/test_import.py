@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from spmis.auth.model import SYSTEM, Actor
 from spmis.auth.store import access_log
 from spmis.context import AppContext
+from spmis.db.history import change_log
 from spmis.errors import InvalidInput
 from spmis.registry import schemas as s
 from spmis.registry.exporter import export_households
@@ -26,7 +27,6 @@ from spmis.registry.fileformat import HOUSEHOLD_COLUMNS
 from spmis.registry.importer import import_enterprises, import_households
 from spmis.registry.service import RegistryService
 from spmis.registry.store import (
-    change_log,
     household,
     import_batch,
     person,

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from spmis.context import AppContext
-from spmis.registry.store import change_log, household, person, person_identifier
+from spmis.db.history import change_log
+from spmis.registry.store import household, person, person_identifier
 
 VILLAGE = "12010101"  # Phnom Penh, Chamkar Mon
 OTHER_VILLAGE = "01020101"  # Banteay Meanchey
