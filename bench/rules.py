@@ -10,7 +10,8 @@
    ``bench_rules`` (dropped and recreated; ``--reuse`` keeps it when it already holds N
    households).
 2. Evaluation, timed: load (one COPY query per table, columnar), compute (every programme of the
-   catalogue, one vectorised OpenFisca simulation), write (``rules_result`` with COPY).
+   catalogue, one vectorised OpenFisca simulation), write (a new kept run in ``rules_result``
+   with COPY; earlier runs stay, so ``--reuse`` also shows the storage a run adds).
 3. Reference: one hand-written SQL statement computing the COVID-19 cash transfer on the same
    tables (with the same parameter values and commune table), timed, and its total compared with
    the engine's.
@@ -35,14 +36,14 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 
 from spmis.db.base import metadata
 from spmis.db.engine import make_engine
 from spmis.registry.store import enterprise, household, person, person_identifier
 from spmis.rules.area_types import TABLE_PATH
 from spmis.rules.population import load_population_parallel
-from spmis.rules.store import rules_result, rules_run, write_results
+from spmis.rules.store import rules_current, rules_result, rules_run, write_run
 
 DEFAULT_URL = os.environ.get("SPMIS_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test")
 SCHEMA = "bench_rules"
@@ -68,6 +69,26 @@ def _copy(engine: Engine, table: str, frame: pl.DataFrame) -> None:
                 cp.write(buf.getvalue())
 
 
+def _rules_tables(engine: Engine) -> None:
+    """The rules tables in their current shape (a schema kept with --reuse from before kept runs
+    has the old rules_result: it is replaced; runs of the current shape are kept)."""
+    with engine.begin() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("rules_result")} if inspect(
+            conn).has_table("rules_result") else set()
+        if columns and "household_id" not in columns:
+            conn.execute(text("DROP TABLE rules_result, rules_run"))
+    metadata.create_all(engine, tables=[rules_result, rules_run, rules_current])
+
+
+def _result_bytes(engine: Engine) -> tuple[int, int, int]:
+    """rules_result: rows, heap bytes, index bytes."""
+    with engine.connect() as conn:
+        rows, heap, index = conn.execute(text(
+            "SELECT count(*), pg_table_size('rules_result'), pg_indexes_size('rules_result')"
+            " FROM rules_result")).one()
+    return int(rows), int(heap), int(index)
+
+
 def setup(url: str, households: int, period: str, seed: int) -> None:
     """Generate with spmis synth and copy into the registry tables of the bench schema."""
     from spmis.synth.generator import generate
@@ -78,8 +99,8 @@ def setup(url: str, households: int, period: str, seed: int) -> None:
         conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
     admin.dispose()
     engine = _engine(url, SCHEMA)
-    metadata.create_all(engine, tables=[household, enterprise, person, person_identifier,
-                                        rules_result, rules_run])
+    metadata.create_all(engine, tables=[household, enterprise, person, person_identifier])
+    _rules_tables(engine)
     year, month = (int(x) for x in period.split("-"))
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -265,6 +286,8 @@ def main() -> None:
 
     from spmis.rules.engine import evaluate
 
+    _rules_tables(engine)
+    stored_before = _result_bytes(engine)
     period = args.period
     t0 = time.perf_counter()
     loaded = load_population_parallel(engine, period)
@@ -272,9 +295,9 @@ def main() -> None:
     pop = loaded.population
     results = evaluate(pop, period)
     t2 = time.perf_counter()
-    run_id, rows = write_results(engine, period, results, households=len(pop.household_ids),
-                                 persons=len(pop.person_ids), run_by="bench")
+    run_id, rows = write_run(engine, period, pop, results, run_by="bench")
     t3 = time.perf_counter()
+    stored_after = _result_bytes(engine)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     with engine.connect() as conn:
@@ -296,6 +319,12 @@ def main() -> None:
     print(f"  write    {t3 - t2:7.2f} s   ({rows:,} result rows, COPY; run {run_id})")
     print(f"  total    {t3 - t0:7.2f} s   (target 60 s)")
     print(f"  peak memory {peak_mb:,.0f} MB (max RSS of the evaluating process)")
+    kept, heap, index = stored_after
+    added = [a - b for a, b in zip(stored_after, stored_before, strict=True)]
+    print(f"  storage: this run {added[0]:,} rows, {added[1] / 2**20:,.1f} MB heap + "
+          f"{added[2] / 2**20:,.1f} MB index ({(added[1] + added[2]) / max(added[0], 1):.0f} "
+          f"bytes a row); rules_result now {kept:,} rows, "
+          f"{(heap + index) / 2**20:,.1f} MB over every kept run")
     print(f"  reference: hand-written SQL for the COVID-19 transfer {s1 - s0:.2f} s; "
           f"{sql_count:,} households, {int(sql_total):,} KHR "
           f"(engine: {engine_count:,} households, {engine_total:,} KHR; {verdict})")

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Select, and_, select
+from sqlalchemy import Connection, Select, select
 
+from spmis.auth import scope as scopes
 from spmis.registry.model import IdentifierType
 from spmis.registry.store import enterprise, household, person, person_identifier
 
-__all__ = ["active_households", "active_persons", "household_village_code"]
+__all__ = [
+    "active_households",
+    "active_persons",
+    "household_ids_in_scope",
+    "household_village_code",
+    "nssf_number_holders",
+    "nssf_registered_enterprises",
+]
 
 
 def active_households(household_ids: Sequence[int] | None = None) -> Select[tuple[object, ...]]:
@@ -37,35 +45,34 @@ def active_persons(household_ids: Sequence[int] | None = None) -> Select[tuple[o
     hash filter is cheaper than a join over millions of rows).
 
     Columns: id, household_id, relationship, sex ('F'/'M'), date_of_birth, disability, pregnant,
-    expected_delivery_date, employment_type, ``holds_nssf_number`` (the person has an NSSF member
-    number in ``person_identifier``) and ``employer_registered_with_nssf`` (the person's
-    enterprise is active and has an NSSF employer number; false without an enterprise). Both
-    flags come from outer joins on unique keys (one row per person; a hash or merge join in
-    bulk, which PostgreSQL drops when the caller does not use the flag)."""
+    expected_delivery_date, employment_type, enterprise_id (NULL when none)."""
     p = person.c
-    nssf_number = person_identifier.alias("nssf_number")
-    employer = enterprise.alias("employer")
-    query = (
-        select(
-            p.id, p.household_id, p.relationship, p.sex, p.date_of_birth, p.disability,
-            p.pregnant, p.expected_delivery_date, p.employment_type,
-            nssf_number.c.person_id.is_not(None).label("holds_nssf_number"),
-            and_(employer.c.id.is_not(None), employer.c.status == "active",
-                 employer.c.nssf_employer_number.is_not(None))
-            .label("employer_registered_with_nssf"),
-        )
-        .select_from(
-            person.outerjoin(
-                nssf_number,
-                and_(nssf_number.c.person_id == p.id,
-                     nssf_number.c.id_type == IdentifierType.NSSF_MEMBER.value),
-            ).outerjoin(employer, employer.c.id == p.enterprise_id)
-        )
-        .where(p.status == "active")
-    )
+    query = select(
+        p.id, p.household_id, p.relationship, p.sex, p.date_of_birth, p.disability,
+        p.pregnant, p.expected_delivery_date, p.employment_type, p.enterprise_id,
+    ).where(p.status == "active")
     if household_ids is not None:
         query = query.where(p.household_id.in_(list(household_ids)))
     return query
+
+
+def nssf_number_holders(household_ids: Sequence[int] | None = None) -> Select[tuple[object, ...]]:
+    """Ids of the persons holding an NSSF member number (of ``household_ids`` when given); one
+    column, ``person_id``. Read on its own and matched by the caller (a hash look-up), so that a
+    bulk read of every person needs no join."""
+    ident = person_identifier.c
+    query = select(ident.person_id).where(ident.id_type == IdentifierType.NSSF_MEMBER.value)
+    if household_ids is not None:
+        members = select(person.c.id).where(person.c.household_id.in_(list(household_ids)))
+        query = query.where(ident.person_id.in_(members))
+    return query
+
+
+def nssf_registered_enterprises() -> Select[tuple[object, ...]]:
+    """Ids of the active enterprises registered with the NSSF (they have an employer number);
+    one column, ``id``."""
+    e = enterprise.c
+    return select(e.id).where(e.status == "active", e.nssf_employer_number.is_not(None))
 
 
 def household_village_code(conn: Connection, household_id: int) -> str | None:
@@ -75,3 +82,9 @@ def household_village_code(conn: Connection, household_id: int) -> str | None:
         select(household.c.village_code).where(household.c.id == household_id)
     ).scalar_one_or_none()
     return None if code is None else str(code)
+
+
+def household_ids_in_scope(scope: str) -> Select[tuple[object, ...]]:
+    """Ids of the households (any status) located inside ``scope`` (every household for the
+    whole country), to restrict another capability's rows to an actor's area."""
+    return select(household.c.id).where(scopes.condition(scope, household.c.village_code))

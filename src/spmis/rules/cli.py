@@ -1,21 +1,30 @@
-"""Command line: ``spmis rules evaluate`` (registry -> engine -> results table) and
-``spmis simulate`` (cost and beneficiaries of a parameter reform, baseline against reform)."""
+"""Command line: ``spmis rules evaluate`` (registry -> engine -> a kept run of results),
+``spmis rules runs`` / ``spmis rules results RUN`` (read runs back) and ``spmis simulate`` (cost
+and beneficiaries of a parameter reform, baseline against reform)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from spmis.auth.model import Actor
 from spmis.errors import InvalidInput
 from spmis.formula_guard import write_csv
+
+if TYPE_CHECKING:
+    from spmis.rules.service import RulesService
 
 app = typer.Typer(help="Rules as code: evaluate programmes on the registry.", no_args_is_help=True)
 simulate_app = typer.Typer()
 console = Console()
+#: who the command line acts as (a national administrator; runs record it as run_by)
+CLI_ACTOR = Actor("cli", frozenset({"admin"}))
 STAGES = {"load": "loading the registry", "compute": "computing", "write": "writing results"}
 
 PeriodOpt = Annotated[str, typer.Option(help="month YYYY-MM", show_default=False)]
@@ -36,24 +45,17 @@ def _check_period(period: str) -> str:
 
 @app.command("evaluate")
 def evaluate_cmd(period: PeriodOpt, programme: ProgrammeOpt = None) -> None:
-    """Evaluate programmes for every active household and person and store the results."""
-    from spmis.auth.model import Actor
-    from spmis.config import get_settings
-    from spmis.context import AppContext
-    from spmis.rules.service import RulesService
-
+    """Evaluate programmes for every active household and person and store the results as a new
+    run (earlier runs are kept; the new one becomes the month's current run)."""
     period = _check_period(period)
-    ctx = AppContext.create(get_settings())
     try:
-        with console.status("evaluating") as status:
-            summary = RulesService(ctx).evaluate(
-                Actor("cli", frozenset({"admin"})), period, programme,
+        with _service() as service, console.status("evaluating") as status:
+            summary = service.evaluate(
+                CLI_ACTOR, period, programme,
                 progress=lambda stage, _done: status.update(STAGES.get(stage, stage)),
             )
     except InvalidInput as err:
         raise typer.BadParameter(err.msg, param_hint="--programme") from err
-    finally:
-        ctx.engine.dispose()
     table = Table(title=f"Programmes {period} (run {summary.run_id})")
     for col in ("programme", "eligible", "amount", "currency"):
         table.add_column(col, justify="right" if col in {"eligible", "amount"} else "left")
@@ -66,6 +68,69 @@ def evaluate_cmd(period: PeriodOpt, programme: ProgrammeOpt = None) -> None:
         f"{summary.rows:,} result rows; load {secs['load']:.1f}s, "
         f"compute {secs['compute']:.1f}s, write {secs['write']:.1f}s"
     )
+
+
+@contextmanager
+def _service() -> Iterator[RulesService]:
+    """The rules use cases on the configured database (its engine disposed afterwards)."""
+    from spmis.config import get_settings
+    from spmis.context import AppContext
+    from spmis.rules.service import RulesService
+
+    ctx = AppContext.create(get_settings())
+    try:
+        yield RulesService(ctx)
+    finally:
+        ctx.engine.dispose()
+
+
+@app.command("runs")
+def runs_cmd(
+    period: Annotated[str | None, typer.Option(help="month YYYY-MM")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
+) -> None:
+    """List evaluation runs, newest first, with the programmes each is current for."""
+    if period is not None:
+        period = _check_period(period)
+    with _service() as service:
+        found = service.runs(CLI_ACTOR, period, limit)
+    table = Table(title="Evaluation runs")
+    for col in ("run", "period", "programmes", "rows", "finished (UTC)", "by", "current for"):
+        table.add_column(col)
+    for r in found:
+        current = ("all" if r.current_for and set(r.current_for) == set(r.programmes)
+                   else ", ".join(r.current_for) or "-")
+        table.add_row(str(r.id), r.period, str(len(r.programmes)), f"{r.rows_written:,}",
+                      r.finished_at.strftime("%Y-%m-%d %H:%M"), r.run_by, current)
+    console.print(table)
+
+
+@app.command("results")
+def results_cmd(
+    run_id: Annotated[int, typer.Argument(min=1, help="run id (spmis rules runs)")],
+    household: Annotated[int | None, typer.Option(min=1, help="one household id")] = None,
+    programme: Annotated[str | None, typer.Option(help="one programme id")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=5000)] = 50,
+) -> None:
+    """Show the stored results of one run (they never change, whatever ran later)."""
+    from spmis.errors import NotFound
+
+    try:
+        with _service() as service:
+            page = service.results(CLI_ACTOR, run_id, household_id=household,
+                                   programme=programme, limit=limit)
+    except NotFound as err:
+        raise typer.BadParameter(err.msg, param_hint="RUN_ID") from err
+    table = Table(title=f"Run {run_id}: results")
+    for col in ("household", "programme", "entity", "eligible", "amount", "currency"):
+        table.add_column(col, justify="right" if col in {"household", "amount"} else "left")
+    for r in page.results:
+        entity = "household" if r.entity == "household" else f"person {r.entity_id}"
+        table.add_row(str(r.household_id), r.programme, entity, "yes" if r.eligible else "no",
+                      f"{r.amount:,}", r.currency)
+    console.print(table)
+    if page.next_after:
+        console.print(f"more rows: raise --limit (shown {len(page.results):,})")
 
 
 @simulate_app.command("simulate")

@@ -22,9 +22,11 @@ What the registry's facts mean for the rules in month M (first day F, last day L
 * civil servants, school, HIV, visits, wages and contribution histories are not in the registry
   yet: those inputs keep the engine's defaults (false / zero).
 
-Both tables are read with one SQL statement each, composed on the registry's public queries
-(``spmis.registry.queries``): PostgreSQL streams CSV through ``COPY ... TO STDOUT`` (persons in
-concurrent streams), parsed by polars; other engines use ``polars.read_database``.
+Households and persons are read with one SQL statement each, composed on the registry's public
+queries (``spmis.registry.queries``), plus the two small sets NSSF membership is matched against
+(member-number holders, registered enterprises: a hash look-up in polars, so the person stream
+needs no join): PostgreSQL streams CSV through ``COPY ... TO STDOUT`` (persons in concurrent
+streams), parsed by polars; other engines use ``polars.read_database``.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ __all__ = [
     "household_inputs",
     "load_population",
     "load_population_parallel",
+    "nssf_members",
     "person_inputs",
 ]
 
@@ -63,8 +66,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "person": {
         "id": pl.Int64, "household_id": pl.Int64, "role": pl.Utf8, "sex": pl.Utf8,
         "date_of_birth": pl.Date, "disability": pl.Utf8, "pregnant": pl.Utf8,
-        "nssf_member": pl.Utf8,
+        "formal_employer": pl.Int64,
     },
+    "nssf_number": {"person_id": pl.Int64},
+    "employer": {"id": pl.Int64},
 }
 
 
@@ -105,28 +110,35 @@ def person_inputs(
     period: str, household_ids: Sequence[int] | None = None, shard: tuple[int, int] | None = None
 ) -> Select[tuple[Any, ...]]:
     """Active persons born by the end of ``period`` as rules inputs: id, household_id, role,
-    sex, date_of_birth, disability, pregnant, nssf_member (see the module docstring).
-    ``shard=(i, n)`` keeps the persons whose id is i modulo n."""
+    sex, date_of_birth, disability, pregnant, and ``formal_employer`` (the enterprise of a formal
+    worker, else NULL), which ``nssf_members`` turns into ``nssf_member``. ``shard=(i, n)``
+    keeps the persons whose id is i modulo n."""
     first, last = month_bounds(period)
     p = registry.active_persons(household_ids).subquery("p")
     pregnant = and_(
         p.c.pregnant,
         or_(p.c.expected_delivery_date.is_(None), p.c.expected_delivery_date >= first),
     )
-    nssf_member = or_(
-        p.c.holds_nssf_number,
-        and_(p.c.employment_type == EmploymentType.FORMAL.value,
-             p.c.employer_registered_with_nssf),
-    )
     query = select(
         p.c.id, p.c.household_id,
         case((p.c.relationship == "head", "head"), else_="member").label("role"),
-        p.c.sex, p.c.date_of_birth, p.c.disability,
-        pregnant.label("pregnant"), nssf_member.label("nssf_member"),
+        p.c.sex, p.c.date_of_birth, p.c.disability, pregnant.label("pregnant"),
+        case((p.c.employment_type == EmploymentType.FORMAL.value, p.c.enterprise_id))
+        .label("formal_employer"),
     ).where(p.c.date_of_birth <= last)
     if shard is not None:
         query = query.where(func.mod(p.c.id, shard[1]) == shard[0])
     return query
+
+
+def nssf_members(
+    persons: pl.DataFrame, number_holders: pl.DataFrame, registered_employers: pl.DataFrame
+) -> pl.Series:
+    """Whether each person is an NSSF member: holds a member number, or works formally for an
+    enterprise registered with the fund (hash look-ups over the whole frame)."""
+    holds = persons["id"].is_in(number_holders["person_id"].implode())
+    employed = persons["formal_employer"].is_in(registered_employers["id"].implode())
+    return (holds | employed.fill_null(False)).alias("nssf_member")
 
 
 def _read(conn: Connection, query: Select[tuple[Any, ...]], table: str) -> pl.DataFrame:
@@ -164,7 +176,9 @@ def load_population(
     as the engine's inputs for ``period``."""
     hh = _read(conn, household_inputs(period, household_ids), "household")
     ps = _read(conn, person_inputs(period, household_ids), "person")
-    return _assemble(hh, ps)
+    holders = _read(conn, registry.nssf_number_holders(household_ids), "nssf_number")
+    employers = _read(conn, registry.nssf_registered_enterprises(), "employer")
+    return _assemble(hh, ps, holders, employers)
 
 
 def load_population_parallel(engine: Engine, period: str, workers: int = 2) -> LoadedPopulation:
@@ -180,17 +194,22 @@ def load_population_parallel(engine: Engine, period: str, workers: int = 2) -> L
         with engine.connect() as conn:
             return _read(conn, query, table)
 
-    jobs = [("household", household_inputs(period))] + [
-        ("person", person_inputs(period, shard=(i, workers))) for i in range(workers)
-    ]
+    jobs = [
+        ("household", household_inputs(period)),
+        ("nssf_number", registry.nssf_number_holders()),
+        ("employer", registry.nssf_registered_enterprises()),
+    ] + [("person", person_inputs(period, shard=(i, workers))) for i in range(workers)]
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         frames = list(pool.map(read, jobs))
-    return _assemble(frames[0], pl.concat(frames[1:]))
+    return _assemble(frames[0], pl.concat(frames[3:]), frames[1], frames[2])
 
 
-def _assemble(hh: pl.DataFrame, ps: pl.DataFrame) -> LoadedPopulation:
+def _assemble(
+    hh: pl.DataFrame, ps: pl.DataFrame, holders: pl.DataFrame, employers: pl.DataFrame
+) -> LoadedPopulation:
     hh = hh.sort("id")
     ps = ps.filter(pl.col("household_id").is_in(hh["id"].implode()))
+    nssf = nssf_members(ps, holders, employers).to_numpy()
     sex = ps["sex"].to_numpy().astype(str)
     population = Population(
         household_ids=hh["id"].to_numpy(),
@@ -206,7 +225,7 @@ def _assemble(hh: pl.DataFrame, ps: pl.DataFrame) -> LoadedPopulation:
             "sex": np.where(sex == "F", "female", np.where(sex == "M", "male", "unknown")),
             "disability": _bool(ps["disability"]),
             "pregnant": _bool(ps["pregnant"]),
-            "nssf_member": _bool(ps["nssf_member"]),
+            "nssf_member": nssf,
         },
     )
     return LoadedPopulation(population, hh["province_code"].to_numpy().astype(str), sex)

@@ -5,10 +5,13 @@ background jobs:
   registry through the engine, results stored as one run.
 * ``RulesService.household_eligibility(actor, household_id, period)``: one household's answers,
   equal to what the batch stores for it.
+* ``runs``, ``run``, ``results``, ``current_runs``: every run stays readable by its id; which
+  run is current for a month is a pointer (``rules_current``).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,11 +22,12 @@ from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.errors import Forbidden, InvalidInput, NotFound
 from spmis.registry import queries as registry
+from spmis.rules import schemas as s
+from spmis.rules import store
 from spmis.rules.engine import evaluate
 from spmis.rules.household import HouseholdAnswer, household_answers
 from spmis.rules.periods import period_problem
 from spmis.rules.population import load_population_parallel
-from spmis.rules.store import write_results
 
 __all__ = ["ProgrammeTotal", "Progress", "RulesService", "RunSummary"]
 
@@ -58,6 +62,32 @@ def _check_period(period: str) -> None:
         raise InvalidInput.one(("period",), "out_of_range", *problem)
 
 
+def _run_not_found(run_id: int) -> NotFound:
+    return NotFound(f"evaluation run {run_id} not found",
+                    f"រកមិនឃើញការវាយតម្លៃលេខ {run_id}")
+
+
+def _outside() -> Forbidden:
+    return Forbidden("this record is outside your area", "កំណត់ត្រានេះនៅក្រៅតំបន់របស់អ្នក")
+
+
+_CURSOR = re.compile(r"([0-9]{1,18}):([a-z0-9_]{1,40}):([0-9]{1,18})")
+
+
+def _cursor(after: str) -> tuple[int, str, int]:
+    """'household_id:programme:entity_id', as ``ResultPage.next_after`` writes it."""
+    found = _CURSOR.fullmatch(after)
+    if found is not None:
+        return int(found[1]), found[2], int(found[3])
+    raise InvalidInput.one(("after",), "bad_cursor",
+                           "use the next_after value of the previous page",
+                           "សូមប្រើតម្លៃ next_after នៃទំព័រមុន")
+
+
+def _run_out(row: dict[str, object]) -> dict[str, object]:
+    return {**row, "programmes": [p for p in str(row["programmes"]).split(",") if p]}
+
+
 class RulesService:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
@@ -88,9 +118,9 @@ class RulesService:
         results = evaluate(population, period, programmes)
         report("write", 0.7)
         t2 = time.perf_counter()
-        run_id, rows = write_results(
-            self.ctx.engine, period, results, households=len(population.household_ids),
-            persons=len(population.person_ids), run_by=actor.username, started_at=started,
+        run_id, rows = store.write_run(
+            self.ctx.engine, period, population, results, run_by=actor.username,
+            started_at=started,
         )
         t3 = time.perf_counter()
         report("done", 1.0)
@@ -116,6 +146,64 @@ class RulesService:
                 raise NotFound(f"household {household_id} not found",
                                f"រកមិនឃើញគ្រួសារលេខ {household_id}")
             if not scope.covers(actor.scope, village):
-                raise Forbidden("this record is outside your area",
-                                "កំណត់ត្រានេះនៅក្រៅតំបន់របស់អ្នក")
+                raise _outside()
             return household_answers(conn, household_id, period)
+
+    def runs(self, actor: Actor, period: str | None = None, limit: int = 50) -> list[s.RunOut]:
+        """Evaluation runs, newest first (of one period when given)."""
+        if period is not None:
+            _check_period(period)
+        with self.ctx.engine.connect() as conn:
+            return [s.RunOut.model_validate(_run_out(r)) for r in store.runs(conn, period, limit)]
+
+    def run(self, actor: Actor, run_id: int) -> s.RunDetailOut:
+        """One run with its per-programme totals (over the whole country: a run is national)."""
+        with self.ctx.engine.connect() as conn:
+            found = store.runs(conn, run_id=run_id)
+            if not found:
+                raise _run_not_found(run_id)
+            totals = store.run_totals(conn, run_id)
+        return s.RunDetailOut.model_validate({**_run_out(found[0]), "totals": totals})
+
+    def results(
+        self,
+        actor: Actor,
+        run_id: int,
+        *,
+        household_id: int | None = None,
+        programme: str | None = None,
+        after: str | None = None,
+        limit: int = 500,
+    ) -> s.ResultPage:
+        """The stored rows of run ``run_id``, in (household, programme, entity) order, of one
+        household or programme when given, only of households inside the actor's scope; a page
+        of ``limit`` rows at a time (pass ``next_after`` back as ``after``). A run's rows never
+        change, whatever ran later."""
+        key = _cursor(after) if after is not None else None
+        with self.ctx.engine.connect() as conn:
+            if not store.runs(conn, run_id=run_id):
+                raise _run_not_found(run_id)
+            if household_id is not None:
+                village = registry.household_village_code(conn, household_id)
+                if village is not None and not scope.covers(actor.scope, village):
+                    raise _outside()
+            in_scope = registry.household_ids_in_scope(actor.scope) if actor.scope else None
+            rows = store.run_results(
+                conn, run_id, household_id=household_id, programme=programme,
+                households=in_scope, after=key, limit=limit + 1,
+            )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        last = rows[-1] if more else None
+        return s.ResultPage(
+            run_id=run_id,
+            results=[s.ResultOut.model_validate(r) for r in rows],
+            next_after=(f"{last['household_id']}:{last['programme']}:{last['entity_id']}"
+                        if last else None),
+        )
+
+    def current_runs(self, actor: Actor, period: str) -> dict[str, int]:
+        """Programme -> the run whose results are current for ``period``."""
+        _check_period(period)
+        with self.ctx.engine.connect() as conn:
+            return store.current_runs(conn, period)

@@ -18,7 +18,7 @@ from spmis.db.engine import make_engine
 from spmis.registry.store import household, person
 from spmis.rules.engine import evaluate
 from spmis.rules.population import load_population, load_population_parallel
-from spmis.rules.store import read_results, rules_result, rules_run, write_results
+from spmis.rules.store import read_results, rules_result, rules_run, run_results, write_run
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 AUDIT = {"created_at": NOW, "created_by": "t", "updated_at": NOW, "updated_by": "t"}
@@ -64,7 +64,7 @@ def _seed(engine: Engine) -> None:
         ])
 
 
-def test_load_evaluate_write_is_bulk_and_idempotent(engine_kind: str, db_url: str) -> None:
+def test_load_evaluate_write_is_bulk_and_every_run_is_kept(engine_kind: str, db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         _seed(engine)
@@ -82,17 +82,20 @@ def test_load_evaluate_write_is_bulk_and_idempotent(engine_kind: str, db_url: st
         covid = results["covid19_cash_transfer"].amount.tolist()
         # 1: Phnom Penh level 1, 3 members, 2 vulnerable; 3: rural level 2, 2 members, 1 vulnerable
         assert covid == [120_000 + 3 * 52_000 + 2 * 40_000, 0, 80_000 + 2 * 16_000 + 16_000]
+        run_ids = []
         for _ in range(2):
-            _, rows = write_results(
-                engine, "2021-03", results, households=3, persons=len(pop.person_ids)
-            )
+            run_id, rows = write_run(engine, "2021-03", pop, results)
             assert rows == 2
+            run_ids.append(run_id)
         with engine.connect() as conn:
             stored = read_results(conn, "2021-03")
+            first = run_results(conn, run_ids[0])
             runs = conn.execute(select(func.count()).select_from(rules_run)).scalar_one()
-        assert [(r["programme"], r["entity_id"], r["amount"]) for r in stored] == [
-            ("covid19_cash_transfer", 1, 356_000), ("covid19_cash_transfer", 3, 128_000),
+        assert [(r["programme"], r["entity_id"], r["amount"], r["run_id"]) for r in stored] == [
+            ("covid19_cash_transfer", 1, 356_000, run_ids[1]),
+            ("covid19_cash_transfer", 3, 128_000, run_ids[1]),
         ]
+        assert [(r["household_id"], r["amount"]) for r in first] == [(1, 356_000), (3, 128_000)]
         assert runs == 2
     finally:
         engine.dispose()
@@ -118,6 +121,13 @@ def test_cli_evaluate_and_simulate(
         with engine.connect() as conn:
             stored = read_results(conn, "2026-11", ["family_package_base"])
         assert [(r["entity_id"], r["amount"]) for r in stored] == [(1, 28_000), (3, 28_000)]
+
+        runs = runner.invoke(app, ["rules", "runs", "--period", "2026-11"])
+        assert runs.exit_code == 0 and "│ all " in runs.output, runs.output
+        shown = runner.invoke(app, ["rules", "results", "1", "--programme", "family_package_base"])
+        assert shown.exit_code == 0 and "28,000" in shown.output, shown.output
+        missing = runner.invoke(app, ["rules", "results", "99"])
+        assert missing.exit_code == 2 and "run 99 not found" in missing.output
 
         bad = runner.invoke(app, ["rules", "evaluate", "--period", "2026-13"])
         assert bad.exit_code != 0 and "YYYY-MM" in bad.output

@@ -4,70 +4,16 @@ and for one household; and who may ask. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, insert
 
 from spmis.auth.model import SYSTEM, Actor
 from spmis.context import AppContext
 from spmis.errors import Forbidden, InvalidInput, NotFound
-from spmis.registry.store import enterprise, household, person, person_identifier
 from spmis.rules.population import load_population, load_population_parallel
 from spmis.rules.service import RulesService
-
-NOW = datetime(2026, 11, 1, tzinfo=UTC)
-AUDIT = {"created_at": NOW, "created_by": "t", "updated_at": NOW, "updated_by": "t"}
-RURAL = {"village_code": "01020101", "commune_code": "010201", "district_code": "0102",
-         "province_code": "01"}
-
-
-def _person(pid: int, hh: int, rel: str, sex: str, dob: date, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": pid, "household_id": hh, "relationship": rel, "sex": sex, "date_of_birth": dob,
-        "name_key": "x", "name_skeleton": "x", "name_km_key": "x", "disability": False,
-        "pregnant": False, "expected_delivery_date": None, "employment_type": "none",
-        "enterprise_id": None, "status": "active", **AUDIT, **extra,
-    }
-
-
-def _seed(engine: Engine) -> None:
-    ent = {"village_code": "01020101", "commune_code": "010201", "district_code": "0102",
-           "province_code": "01", "status": "active", **AUDIT}
-    with engine.begin() as conn:
-        conn.execute(insert(enterprise), [
-            {"id": 1, "name_latin": "Registered Co", "nssf_employer_number": "NSSF0000001", **ent},
-            {"id": 2, "name_latin": "Unregistered Co", "nssf_employer_number": None, **ent},
-        ])
-        conn.execute(insert(household), [
-            # card valid January - June 2026
-            {"id": 1, **RURAL, "idpoor_level": 1, "idpoor_valid_from": date(2026, 1, 1),
-             "idpoor_valid_to": date(2026, 6, 30), "status": "active", **AUDIT},
-            {"id": 2, **RURAL, "idpoor_level": None, "idpoor_valid_from": None,
-             "idpoor_valid_to": None, "status": "active", **AUDIT},
-            # card valid from August 2026, no end recorded
-            {"id": 3, **RURAL, "idpoor_level": 2, "idpoor_valid_from": date(2026, 8, 1),
-             "idpoor_valid_to": None, "status": "active", **AUDIT},
-        ])
-        conn.execute(insert(person), [
-            _person(11, 1, "head", "F", date(1990, 3, 3), pregnant=True,
-                    expected_delivery_date=date(2026, 8, 15)),
-            _person(12, 1, "child", "M", date(2026, 9, 10)),  # born in September 2026
-            _person(21, 2, "head", "M", date(1985, 1, 1), employment_type="formal",
-                    enterprise_id=1),  # registered employer, number not in the registry
-            _person(22, 2, "spouse", "F", date(1987, 1, 1), employment_type="formal",
-                    enterprise_id=2),  # employer unknown to the fund
-            _person(23, 2, "sibling", "M", date(1990, 1, 1), employment_type="self_employed"),
-            _person(24, 2, "child", "F", date(2025, 12, 1), employment_type="none"),
-            _person(31, 3, "head", "F", date(1970, 1, 1)),
-        ])
-        conn.execute(insert(person_identifier), [
-            {"person_id": 23, "id_type": "nssf_member", "value_hash": "h23",
-             "value_clear": "N23", "created_at": NOW},  # voluntary member: a number, no employer
-            {"person_id": 21, "id_type": "birth_certificate", "value_hash": "h21",
-             "value_clear": "B21", "created_at": NOW},
-        ])
+from tests.integration.rules.registry_seed import seed_registry
 
 
 def _by_id(ids: Any, values: Any) -> dict[int, Any]:
@@ -75,7 +21,7 @@ def _by_id(ids: Any, values: Any) -> dict[int, Any]:
 
 
 def test_registry_facts_in_a_month(ctx: AppContext) -> None:
-    _seed(ctx.engine)
+    seed_registry(ctx.engine)
 
     def load(period: str) -> Any:
         with ctx.engine.connect() as conn:
@@ -85,9 +31,10 @@ def test_registry_facts_in_a_month(ctx: AppContext) -> None:
         pop = load(period)
         return _by_id(pop.household_ids, pop.household["idpoor_level"])
 
-    assert idpoor("2026-06") == {1: 1, 2: 0, 3: 0}  # last month of card 1; card 3 not yet
-    assert idpoor("2026-07") == {1: 0, 2: 0, 3: 0}  # card 1 expired
-    assert idpoor("2026-08") == {1: 0, 2: 0, 3: 2}
+    # card 4 has no dates: valid every month
+    assert idpoor("2026-06") == {1: 1, 2: 0, 3: 0, 4: 1}  # last month of card 1; 3 not yet
+    assert idpoor("2026-07") == {1: 0, 2: 0, 3: 0, 4: 1}  # card 1 expired
+    assert idpoor("2026-08") == {1: 0, 2: 0, 3: 2, 4: 1}
     aug, sep = load("2026-08"), load("2026-09")
     assert 12 not in aug.person_ids.tolist() and 12 in sep.person_ids.tolist()  # born in Sept
     assert _by_id(aug.person_ids, aug.person["pregnant"])[11] is True  # due 15 August
@@ -106,7 +53,7 @@ def _answer(ctx: AppContext, hid: int, period: str, programme: str) -> Any:
 
 
 def test_household_answers_follow_the_card_and_the_fund(ctx: AppContext) -> None:
-    _seed(ctx.engine)
+    seed_registry(ctx.engine)
     june = _answer(ctx, 1, "2026-06", "family_package_base")
     july = _answer(ctx, 1, "2026-07", "family_package_base")
     assert (june.eligible, june.amount) == (True, 28_000)
@@ -122,7 +69,7 @@ def test_household_answers_follow_the_card_and_the_fund(ctx: AppContext) -> None
 
 
 def test_who_may_ask(ctx: AppContext) -> None:
-    _seed(ctx.engine)
+    seed_registry(ctx.engine)
     service = RulesService(ctx)
     elsewhere = Actor("reg", frozenset({"registrar"}), "1201")
     with pytest.raises(Forbidden):

@@ -172,10 +172,15 @@ def test_result_rows_keep_eligible_or_paid_and_only_non_zero_contributions() -> 
     from spmis.rules.store import result_frame
 
     households, persons = _frames()
-    results = evaluate(Population.from_frames(households, persons), "2021-03")
-    frame = result_frame("2021-03", results, run_id=7)
+    population = Population.from_frames(households, persons)
+    results = evaluate(population, "2021-03")
+    frame = result_frame(population, results, run_id=7)
     covid = frame.filter(frame["programme"] == "covid19_cash_transfer")
     assert covid["entity_id"].to_list() == [10]
+    assert covid["household_id"].to_list() == [10]
     contributions = frame.filter(frame["programme"] == "nssf_contributions")
     assert contributions["entity_id"].to_list() == [3]  # the only member with a wage
+    assert contributions["household_id"].to_list() == [20]  # a person's row names the household
     assert set(frame["run_id"].to_list()) == {7}
+    keys = frame.select("household_id", "programme", "entity_id").rows()
+    assert keys == sorted(keys)  # primary-key order: the index is appended to
