@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -36,38 +36,71 @@ STATUS = {
     RateLimited: 429,
 }
 
-#: Khmer text for pydantic's error types (English comes from pydantic itself)
-PYDANTIC_KM = {
-    "missing": "តម្រូវឱ្យមាន",
-    "extra_forbidden": "មិនអនុញ្ញាតវាលនេះទេ",
-    "string_too_long": "វែងពេក",
-    "string_too_short": "ខ្លីពេក",
-    "string_pattern_mismatch": "ទម្រង់មិនត្រឹមត្រូវ",
-    "date_from_datetime_parsing": "កាលបរិច្ឆេទមិនត្រឹមត្រូវ",
-    "date_parsing": "កាលបរិច្ឆេទមិនត្រឹមត្រូវ",
-    "date_from_datetime_inexact": "កាលបរិច្ឆេទមិនត្រឹមត្រូវ",
-    "int_parsing": "ត្រូវតែជាចំនួនគត់",
-    "bool_parsing": "ត្រូវតែជា បាទ/ចាស ឬ ទេ",
-    "enum": "ជម្រើសមិនត្រឹមត្រូវ",
-    "literal_error": "ជម្រើសមិនត្រឹមត្រូវ",
-    "greater_than_equal": "តូចពេក",
-    "less_than_equal": "ធំពេក",
-    "json_invalid": "JSON មិនត្រឹមត្រូវ",
+#: plain English and Khmer for pydantic's error types; ``{name}`` is a value of the error's
+#: context (the limit that was crossed), so every message says the limit in both languages
+PYDANTIC_TEXT: dict[str, tuple[str, str]] = {
+    "missing": ("required", "តម្រូវឱ្យមាន"),
+    "extra_forbidden": ("is not a field of this input", "មិនអនុញ្ញាតវាលនេះទេ"),
+    "string_too_long": ("must be at most {max_length} characters long",
+                        "ត្រូវមានយ៉ាងច្រើន {max_length} តួអក្សរ"),
+    "string_too_short": ("must be at least {min_length} characters long",
+                         "ត្រូវមានយ៉ាងតិច {min_length} តួអក្សរ"),
+    "too_long": ("must have at most {max_length} items", "ត្រូវមានយ៉ាងច្រើន {max_length}"),
+    "too_short": ("must have at least {min_length} item(s)", "ត្រូវមានយ៉ាងតិច {min_length}"),
+    "string_pattern_mismatch": ("does not have the expected form", "ទម្រង់មិនត្រឹមត្រូវ"),
+    "date_from_datetime_parsing": ("must be a date written year-month-day, e.g. 2026-11-30",
+                                   "ត្រូវជាកាលបរិច្ឆេទ ឆ្នាំ-ខែ-ថ្ងៃ ឧ. 2026-11-30"),
+    "date_parsing": ("must be a date written year-month-day, e.g. 2026-11-30",
+                     "ត្រូវជាកាលបរិច្ឆេទ ឆ្នាំ-ខែ-ថ្ងៃ ឧ. 2026-11-30"),
+    "date_from_datetime_inexact": ("must be a date without a time", "ត្រូវជាកាលបរិច្ឆេទគ្មានម៉ោង"),
+    "int_parsing": ("must be a whole number", "ត្រូវតែជាចំនួនគត់"),
+    "int_type": ("must be a whole number", "ត្រូវតែជាចំនួនគត់"),
+    "int_from_float": ("must be a whole number", "ត្រូវតែជាចំនួនគត់"),
+    "bool_parsing": ("must be true or false", "ត្រូវតែជា បាទ/ចាស ឬ ទេ"),
+    "bool_type": ("must be true or false", "ត្រូវតែជា បាទ/ចាស ឬ ទេ"),
+    "enum": ("must be one of {expected}", "ត្រូវតែជាមួយក្នុងចំណោម {expected}"),
+    "literal_error": ("must be one of {expected}", "ត្រូវតែជាមួយក្នុងចំណោម {expected}"),
+    "greater_than_equal": ("must be {ge} or more", "ត្រូវតែ {ge} ឬច្រើនជាងនេះ"),
+    "greater_than": ("must be more than {gt}", "ត្រូវតែច្រើនជាង {gt}"),
+    "less_than_equal": ("must be {le} or less", "ត្រូវតែ {le} ឬតិចជាងនេះ"),
+    "less_than": ("must be less than {lt}", "ត្រូវតែតិចជាង {lt}"),
+    "json_invalid": ("is not valid JSON", "JSON មិនត្រឹមត្រូវ"),
 }
+_KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
+
+
+def _limit(value: Any) -> str:
+    """A limit from an error's context, written for people (1.0 -> 1, 10000 -> 10,000)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def validation_messages(error: Mapping[str, Any]) -> tuple[str, str]:
+    """(English, Khmer) for one pydantic error, with the limit it names; pydantic's own English
+    for a type without a plain text here."""
+    code = str(error.get("type", ""))
+    known = PYDANTIC_TEXT.get(code)
+    if known is None:
+        return str(error.get("msg", "invalid value")), "តម្លៃមិនត្រឹមត្រូវ"
+    ctx = {key: _limit(value) for key, value in (error.get("ctx") or {}).items()}
+    try:
+        return known[0].format(**ctx), known[1].format(**ctx).translate(_KHMER_DIGITS)
+    except (KeyError, IndexError):  # a context without the limit: the words without it
+        return str(error.get("msg", known[0])), known[1].split("{")[0].strip()
+
+
+def validation_errors(errors: Sequence[Mapping[str, Any]]) -> list[FieldError]:
+    """Pydantic's errors as ``FieldError``s with plain English and Khmer text."""
+    out = []
+    for e in errors:
+        en, kh = validation_messages(e)
+        out.append(FieldError(tuple(e.get("loc", ())), str(e.get("type", "invalid")), en, kh))
+    return out
 
 
 def _pydantic_detail(exc: RequestValidationError | ValidationError) -> list[dict[str, Any]]:
-    out = []
-    for e in exc.errors():
-        out.append(
-            {
-                "loc": list(e.get("loc", ())),
-                "type": e.get("type", "invalid"),
-                "msg": e.get("msg", "invalid value"),
-                "msg_km": PYDANTIC_KM.get(e.get("type", ""), "តម្លៃមិនត្រឹមត្រូវ"),
-            }
-        )
-    return out
+    return [e.as_dict() for e in validation_errors(exc.errors())]
 
 
 def error_response(exc: SpmisError) -> JSONResponse:

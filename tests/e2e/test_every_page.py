@@ -70,6 +70,7 @@ def walk(page, paths: list[str], ids: dict[str, int]) -> Iterator[str]:  # type:
     yield "/eligibility (errors)"
     choose_area(page, province="12", district="1201", commune="120101")  # htmx reloads lists
     page.fill("#members-0-age", "70")
+    page.select_option("#members-0-sex", "male")
     page.click("button[value=check]")
     page.locator("#results-title").wait_for()
     yield "/eligibility (answer)"

@@ -9,7 +9,7 @@ import re
 import time
 from pathlib import Path
 
-from tests.e2e.conftest import ARTIFACTS, BROWSER, PASSWORD, ROOT, choose_area
+from tests.e2e.conftest import ARTIFACTS, BROWSER, PASSWORD, PHONE, ROOT, choose_area
 
 pytestmark = BROWSER
 
@@ -67,14 +67,35 @@ def test_a_new_user_registers_a_household_and_sees_its_eligibility(browser, serv
         _shot(page, "05-household-eligibility")
         assert page.locator(".answer.yes").count() >= 2  # IDPoor base payment, aged 60+
         assert time.monotonic() - started < 120
+    finally:
+        context.close()
+
+
+def test_the_public_checks_a_household_on_a_phone(browser, server) -> None:  # type: ignore[no-untyped-def]
+    """The guide's public part, on a phone: the check in Khmer, the same answer in English by
+    the language switch, and a programme page with its amounts."""
+    context = browser.new_context(viewport=PHONE, base_url=server)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
         page.goto("/eligibility?lang=km")  # the public check, in Khmer, without signing in
-        choose_area(page, province="12", district="1201", commune="120101")
-        page.check("#idpoor_level-1")
-        page.fill("#members-0-age", "27")
-        page.select_option("#members-0-sex", "female")
-        page.check("#members-0-pregnant")
-        page.click("button[value=check]")
-        page.locator("#results-title").scroll_into_view_if_needed()
-        _shot(page, "06-public-check-km")
+        choose_area(page, province="01", district="0102", commune="010201")
+        page.get_by_label("កម្រិត ១ (ក្រីក្រខ្លាំង)").check()
+        page.get_by_label(re.compile("^អាយុ")).fill("27")
+        page.get_by_label(re.compile("^ភេទ")).select_option(label="ស្រី")
+        page.get_by_label("មានផ្ទៃពោះ", exact=True).check()
+        page.get_by_role("button", name="បន្ថែមបុគ្គលម្នាក់").click()
+        page.locator("#members-1-age").fill("1")
+        page.locator("#members-1-sex").select_option(label="ប្រុស")
+        _shot(page, "06-public-check-form-km")
+        page.get_by_role("button", name="ពិនិត្យសិទ្ធិ").click()
+        page.locator("[data-total]").wait_for()
+        _shot(page, "07-public-check-answer-km", full=True)
+        page.locator("nav.lang").get_by_text("English").click()  # the answers are kept
+        page.get_by_text("This month, up to").wait_for()
+        _shot(page, "08-public-check-answer-en", full=True)
+        page.goto("/programmes/pregnant_child_cash_transfer")
+        page.get_by_role("heading", name=re.compile("^Amounts in")).wait_for()
+        _shot(page, "09-programme-amounts-en", full=True)
     finally:
         context.close()

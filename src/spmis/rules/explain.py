@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from babel.dates import format_date
+from openfisca_core.errors import ParameterNotFoundError
 from openfisca_core.periods import period as make_period
 from pydantic import BaseModel, Field
 
-from spmis.rules.catalogue import Programme
-from spmis.rules.engine import ProgrammeResult
+from spmis.rules.catalogue import Programme, programme
 from spmis.rules.system import tax_benefit_system
 
 KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
@@ -89,13 +90,86 @@ def _active(path: str, period: str) -> bool:
     return False
 
 
-def _covid_like(facts: Facts, programme_path: str, ran_en: str, ran_km: str) -> list[Reason]:
+#: the parameter that says whether a time-limited programme pays in a month
+ACTIVE_PARAMETERS = {
+    "covid19_cash_transfer": "social_assistance.covid19.active",
+    "inflation_cash_transfer": "social_assistance.inflation.active",
+    "flood_cash_transfer": "social_assistance.flood.active",
+}
+#: programmes that start with another programme's formula (the Family Package's parts)
+_STARTS_WITH = {
+    "family_package_scholarship": "family_package_base",
+    "family_package_disability": "family_package_base",
+    "family_package_elderly": "family_package_base",
+}
+
+
+@dataclass(frozen=True)
+class ProgrammeSpan:
+    """The months a programme pays, as its rules say ('YYYY-MM'; None: not said / still paying)."""
+
+    first: str | None
+    last: str | None
+
+    def ended(self, period: str) -> bool:
+        """Whether the programme paid for the last time before ``period``."""
+        return self.last is not None and period > self.last
+
+
+def _month_before(instant: str) -> str:
+    year, month = int(instant[:4]), int(instant[5:7])
+    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+
+@lru_cache(maxsize=64)
+def programme_span(programme_id: str) -> ProgrammeSpan:
+    """First and last month a programme pays: from its ``active`` parameter when it has one,
+    else from the start of its first dated formula (and no end)."""
+    path = ACTIVE_PARAMETERS.get(programme_id)
+    if path is not None:
+        node: Any = tax_benefit_system().parameters
+        for part in path.split("."):
+            node = node.children[part]
+        values = [(v.instant_str, bool(v.value)) for v in reversed(node.values_list)]
+        first = next((i[:7] for i, on in values if on), None)
+        last = None
+        if first is not None and not values[-1][1]:
+            last = _month_before(values[-1][0])
+        return ProgrammeSpan(first, last)
+    try:
+        variable = programme(_STARTS_WITH.get(programme_id, programme_id)).variable
+    except KeyError:
+        return ProgrammeSpan(None, None)
+    start = next(iter(tax_benefit_system().variables[variable].formulas), "0001-01-01")
+    return ProgrammeSpan(None if start.startswith("0001") else start[:7], None)
+
+
+def month_name(period: str, locale: str) -> str:
+    """'November 2026' / 'វិច្ឆិកា ២០២៦' for '2026-11'."""
+    text = _month_year(date(int(period[:4]), int(period[5:7]), 1), locale)
+    return km(text) if locale == "km" else text
+
+
+def _time_limited(facts: Facts, programme_id: str) -> list[Reason]:
+    """Whether a programme with an ``active`` parameter pays in the month, and the IDPoor card."""
     reasons = []
-    if not _active(programme_path, facts.period):
+    if not _active(ACTIVE_PARAMETERS[programme_id], facts.period):
+        span = programme_span(programme_id)
+        en, kh = month_name(facts.period, "en"), month_name(facts.period, "km")
+        if span.first and span.last:
+            ran_en = (f"it paid from {month_name(span.first, 'en')} to "
+                      f"{month_name(span.last, 'en')}")
+            ran_km = (f"កម្មវិធីបើកប្រាក់ពីខែ{month_name(span.first, 'km')} "
+                      f"ដល់ខែ{month_name(span.last, 'km')}")
+        elif span.first:
+            ran_en = f"it pays from {month_name(span.first, 'en')}"
+            ran_km = f"កម្មវិធីបើកប្រាក់ចាប់ពីខែ{month_name(span.first, 'km')}"
+        else:
+            ran_en, ran_km = "it is not paying", "កម្មវិធីមិនកំពុងបើកប្រាក់"
         reasons.append(
             Reason(
-                en=f"the programme does not pay in {facts.period} ({ran_en})",
-                km=km(f"កម្មវិធីនេះមិនបើកប្រាក់ក្នុងខែ {facts.period} ទេ ({ran_km})"),
+                en=f"the programme does not pay in {en} ({ran_en})",
+                km=f"កម្មវិធីនេះមិនបើកប្រាក់ក្នុងខែ{kh} ទេ ({ran_km})",
                 met=False,
             )
         )
@@ -122,12 +196,7 @@ def reasons_for(prog: Programme, facts: Facts, flood_affected: bool) -> list[Rea
     """Facts that decide this programme for this household (both the met and the unmet ones)."""
     pid = prog.id
     if pid == "covid19_cash_transfer":
-        out = _covid_like(
-            facts,
-            "social_assistance.covid19.active",
-            "it ran from June 2020 to March 2024",
-            "កម្មវិធីដំណើរការពីខែមិថុនា ២០២០ ដល់ខែមីនា ២០២៤",
-        )
+        out = _time_limited(facts, pid)
         out.append(
             Reason(
                 en=f"the household lives in {AREA_EN[facts.area_type]}",
@@ -139,19 +208,9 @@ def reasons_for(prog: Programme, facts: Facts, flood_affected: bool) -> list[Rea
             out.append(Reason(en=f"{n} vulnerable member(s)", km=km(f"មានសមាជិកងាយរងគ្រោះ {n} នាក់")))
         return out
     if pid == "inflation_cash_transfer":
-        return _covid_like(
-            facts,
-            "social_assistance.inflation.active",
-            "it paid from December 2022 to February 2023",
-            "កម្មវិធីបើកប្រាក់ពីខែធ្នូ ២០២២ ដល់ខែកុម្ភៈ ២០២៣",
-        )
+        return _time_limited(facts, pid)
     if pid == "flood_cash_transfer":
-        out = _covid_like(
-            facts,
-            "social_assistance.flood.active",
-            "it paid from January to March 2023",
-            "កម្មវិធីបើកប្រាក់ពីខែមករា ដល់ខែមីនា ២០២៣",
-        )
+        out = _time_limited(facts, pid)
         if not flood_affected:
             out.append(
                 Reason(
@@ -307,25 +366,56 @@ def summary(eligible: bool, reasons: list[Reason]) -> Reason:
     )
 
 
-def amount_reasons(prog: Programme, result: ProgrammeResult, delivery: int) -> list[Reason]:
-    """How a per-visit amount was reckoned, and the payment at delivery."""
-    amount = int(result.amount.sum())
+#: the rate of one paid health visit, by programme (parameters; both must agree for one rate)
+VISIT_RATES = {
+    "pregnant_child_cash_transfer": (
+        "social_assistance.pregnant_child.antenatal_payment",
+        "social_assistance.pregnant_child.postnatal_payment",
+    ),
+    "nssf_visit_allowance": ("social_security.maternity.visit_allowance",),
+}
+
+
+def parameter_value(path: str, period: str) -> Any:
+    """The value of the parameter ``path`` in force on the first day of ``period``; a scale's
+    brackets are ``<scale>.amounts.<i>`` / ``<scale>.thresholds.<i>``. None when the parameter
+    does not exist in that month."""
+    node: Any = tax_benefit_system().parameters(make_period(period).start)
+    try:
+        for part in path.split("."):
+            node = node[int(part)] if part.isdigit() else getattr(node, part)
+    except (AttributeError, IndexError, KeyError, ParameterNotFoundError):
+        return None
+    return node
+
+
+def visit_rate(programme_id: str, period: str) -> int:
+    """What one paid health visit gives in ``period`` (0 when the visits are paid differently)."""
+    rates = {parameter_value(path, period) for path in VISIT_RATES.get(programme_id, ())}
+    if len(rates) != 1 or None in rates:
+        return 0
+    return int(rates.pop())
+
+
+def amount_note(prog: Programme, period: str, amount: int, delivery: int) -> Reason | None:
+    """How a per-visit amount is reckoned (one visit each this month) and the payment at
+    delivery, said once; None for the other payment patterns."""
+    if prog.payment != "per_visit" or not amount:
+        return None
     cur = prog.currency
-    if prog.payment == "per_visit" and prog.entity == "household":
-        out = [
-            Reason(
-                en=f"{money(amount, cur)} this month if each pregnant woman and child "
-                "under 2 makes one health-centre visit",
-                km=f"{money_km(amount, cur)} ក្នុងខែនេះ បើស្ត្រីមានផ្ទៃពោះ និងកុមារ"
-                "ម្នាក់ៗ ទៅពិនិត្យនៅមណ្ឌលសុខភាពម្តង",
-            )
-        ]
-        if delivery:
-            out.append(
-                Reason(
-                    en=f"plus {money(delivery, cur)} at delivery",
-                    km=f"បូក {money_km(delivery, cur)} ពេលសម្រាល",
-                )
-            )
-        return out
-    return []
+    rate = visit_rate(prog.id, period)
+    who_en, who_km = "each person it covers", "ម្នាក់ៗដែលកម្មវិធីគ្របដណ្តប់"
+    if prog.id == "pregnant_child_cash_transfer":
+        who_en = "each pregnant woman and each child under 2"
+        who_km = "ស្ត្រីមានផ្ទៃពោះ និងកុមារអាយុក្រោម ២ឆ្នាំម្នាក់ៗ"
+    elif prog.id == "nssf_visit_allowance":
+        who_en, who_km = "each pregnant member of the NSSF", "សមាជិក ប.ស.ស. មានផ្ទៃពោះម្នាក់ៗ"
+    en = f"{money(amount, cur)} this month if {who_en} goes to one health visit"
+    kh = f"{money_km(amount, cur)} ក្នុងខែនេះ បើ{who_km} ទៅពិនិត្យសុខភាពម្តង"
+    if rate:
+        en += f" ({money(rate, cur)} a visit)"
+        kh += f" ({money_km(rate, cur)} ក្នុងមួយដង)"
+    if delivery:
+        en += f", and {money(delivery, cur)} once, at the birth"
+        kh += f" និង {money_km(delivery, cur)} ម្តង ពេលសម្រាលកូន"
+    return Reason(en=en, km=kh)

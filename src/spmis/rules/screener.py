@@ -28,15 +28,20 @@ from spmis.rules.explain import (
     FACT_VARIABLES,
     Facts,
     Reason,
-    amount_reasons,
+    amount_note,
     km,
+    programme_span,
     reasons_for,
     summary,
+    visit_rate,
 )
 from spmis.rules.periods import MONTH_PATTERN, period_problem
 from spmis.rules.system import tax_benefit_system
 
 TZ = ZoneInfo("Asia/Phnom_Penh")
+#: the ages (completed years, inclusive) at which the check believes a pregnancy; a plausibility
+#: bound against slips (a pregnancy ticked on the wrong person), not a rule of any programme
+PREGNANCY_AGES = (10, 60)
 
 
 class ScreenerMember(BaseModel):
@@ -80,8 +85,20 @@ class ProgrammeAnswer(BaseModel):
     amount: int = Field(description="in the smallest unit of the currency (riel or US cent)")
     currency: str
     payment: str
+    status: Literal["current", "ended", "not_started"] = Field(
+        description="whether the programme pays in the month checked, has ended, or starts later"
+    )
+    paid_from: str | None = Field(description="first month the programme pays, when the rules say")
+    paid_until: str | None = Field(description="last month the programme paid, once it has ended")
     summary: Reason
-    reasons: list[Reason]
+    reasons: list[Reason] = Field(
+        description="the conditions for the programme, each met or not met for this household"
+    )
+    amount_note: Reason | None = Field(
+        None, description="how a per-visit amount is reckoned, and the payment at delivery"
+    )
+    per_visit: int = Field(0, description="what one paid health visit gives (per-visit programmes)")
+    at_delivery: int = Field(0, description="paid once at the birth, besides ``amount``")
 
 
 class ScreenerAnswer(BaseModel):
@@ -128,6 +145,8 @@ def validate(request: ScreenerRequest, period: str) -> None:
                     "ថ្ងៃខែឆ្នាំកំណើតនៅក្រោយខែដែលពិនិត្យ",
                 )
             )
+        if m.pregnant:
+            errors.extend(_pregnancy_problems(i, m, make_period(period).start.date))
         if m.expected_delivery_date is not None and not m.pregnant:
             errors.append(
                 FieldError(
@@ -138,6 +157,39 @@ def validate(request: ScreenerRequest, period: str) -> None:
             )
     if errors:
         raise InvalidInput(errors)
+
+
+def _age_on(member: ScreenerMember, day: date) -> int | None:
+    """Completed years on ``day`` (the given age, else from the date of birth)."""
+    if member.age is not None:
+        return member.age
+    if member.date_of_birth is None:
+        return None
+    born = member.date_of_birth
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _pregnancy_problems(i: int, m: ScreenerMember, first_day: date) -> list[FieldError]:
+    """A pregnancy the household cannot have: a man's, or at an age outside ``PREGNANCY_AGES``."""
+    loc: tuple[str | int, ...] = ("body", "members", i, "pregnant")
+    n = i + 1
+    if m.sex == "male":
+        return [FieldError(
+            loc, "pregnant_male",
+            f"person {n} is male and marked pregnant: untick pregnant or correct the sex",
+            km(f"បុគ្គលទី {n} ជាបុរស តែត្រូវបានគូសថាមានផ្ទៃពោះ៖ សូមដោះធីកមានផ្ទៃពោះ ឬកែភេទ"),
+        )]
+    age = _age_on(m, first_day)
+    low, high = PREGNANCY_AGES
+    if age is not None and not low <= age <= high:
+        return [FieldError(
+            loc, "pregnant_age",
+            f"person {n} is {age} year{'' if age == 1 else 's'} old and marked pregnant: a "
+            f"pregnant woman is {low} to {high} years old; untick pregnant or correct the age",
+            km(f"បុគ្គលទី {n} មានអាយុ {age} ឆ្នាំ តែត្រូវបានគូសថាមានផ្ទៃពោះ៖ ស្ត្រីមានផ្ទៃពោះ"
+               f"មានអាយុពី {low} ដល់ {high} ឆ្នាំ សូមដោះធីកមានផ្ទៃពោះ ឬកែអាយុ"),
+        )]
+    return []
 
 
 def _birth_dates(request: ScreenerRequest, period: str) -> np.ndarray[Any, Any]:
@@ -238,12 +290,20 @@ def screen(request: ScreenerRequest) -> ScreenerAnswer:
         if prog.id == "pregnant_child_cash_transfer":
             delivery = int(at_birth[prog.id].amount.sum())
             eligible = eligible or delivery > 0
-        answer_summary = summary(eligible, reasons)
-        reasons.extend(amount_reasons(prog, result, delivery) if eligible else [])
+        span = programme_span(prog.id)
+        status: Literal["current", "ended", "not_started"] = "current"
+        if span.ended(period):
+            status = "ended"
+        elif span.first is not None and period < span.first:
+            status = "not_started"
         answers.append(ProgrammeAnswer(
             id=prog.id, name_en=prog.name_en, name_km=prog.name_km, kind=prog.kind,
             eligible=eligible, amount=amount, currency=prog.currency, payment=prog.payment,
-            summary=answer_summary, reasons=reasons,
+            status=status, paid_from=span.first, paid_until=span.last,
+            summary=summary(eligible, reasons), reasons=reasons,
+            amount_note=amount_note(prog, period, amount, delivery) if eligible else None,
+            per_visit=visit_rate(prog.id, period) if eligible else 0,
+            at_delivery=delivery if eligible else 0,
         ))
     return ScreenerAnswer(
         period=period,

@@ -11,7 +11,6 @@ from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.rules.screener import current_period
 from spmis.rules.service import RulesService
-from spmis.web.programme_info import PAYMENT_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +33,7 @@ def household_eligibility(
             "eligible": a.eligible,
             "amount": a.amount,
             "currency": a.programme.currency,
-            "payment": PAYMENT_LABELS.get(a.programme.payment, a.programme.payment),
+            "payment": a.programme.payment,  # the code: partials/amount.html words it
             "summary": a.summary.km if locale == "km" else a.summary.en,
         }
         for a in answers

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from spmis.errors import FieldError, InvalidInput
-from spmis.http import PYDANTIC_KM
+from spmis.http import validation_errors
 from spmis.web.labels import field_label
 
 SEP = "-"
@@ -50,7 +50,10 @@ class FormErrors(dict[str, str]):
     the summary at the top, as a link to the field. A message about a field the page does not
     show (a field missing from a form, or a hidden one) would otherwise be lost: ``render`` finds
     those in the page it rendered (``missing_from``) and renders once more with them marked, so
-    the summary names their field in words instead of linking to it."""
+    the summary names their field in words instead of linking to it. A form may set ``focus`` to
+    the field the page opens on (``autofocus``; the public check: the first at fault)."""
+
+    focus: str | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -87,19 +90,57 @@ class FormErrors(dict[str, str]):
         return cls.of(pydantic_errors(exc), locale, aliases)
 
 
-def pydantic_errors(exc: ValidationError) -> list[FieldError]:
-    """Pydantic's errors as ``FieldError`` with Khmer text."""
+#: pydantic error types about a whole number that may be answered with its whole range
+_NUMBER_ERRORS = {"int_parsing", "int_type", "int_from_float", "greater_than_equal",
+                  "less_than_equal"}
+_KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
+
+
+def _field_bounds(schema: type[BaseModel], loc: Iterable[str | int]) -> tuple[int, int] | None:
+    """The (ge, le) bounds of the whole-number field at ``loc`` of ``schema``, if it has both."""
+    model: type[BaseModel] | None = schema
+    info = None
+    for part in loc:
+        if isinstance(part, int) or part in _ROOTS:
+            continue
+        if model is None or part not in model.model_fields:
+            return None
+        info = model.model_fields[part]
+        model = next((a for a in _flatten(info.annotation) if _is_model(a)), None)
+    if info is None:
+        return None
+    low = next((m.ge for m in info.metadata if isinstance(getattr(m, "ge", None), int)), None)
+    high = next((m.le for m in info.metadata if isinstance(getattr(m, "le", None), int)), None)
+    return None if low is None or high is None else (low, high)
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    """``list[X] | None`` -> [list[X], X, None]: every type an annotation names."""
+    out = [annotation]
+    for arg in get_args(annotation):
+        out += _flatten(arg)
+    return out
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def pydantic_errors(exc: ValidationError, schema: type[BaseModel] | None = None
+                    ) -> list[FieldError]:
+    """Pydantic's errors as ``FieldError`` with plain English and Khmer text naming the limit.
+    With ``schema``, a bad whole number whose field has both bounds is answered with the whole
+    range ("must be a whole number from 0 to 130"), not only the side that was crossed."""
     out = []
-    for e in exc.errors():
-        code = str(e.get("type", "invalid"))
-        out.append(
-            FieldError(
-                tuple(e.get("loc", ())),
-                code,
-                str(e.get("msg", "invalid value")),
-                PYDANTIC_KM.get(code, "តម្លៃមិនត្រឹមត្រូវ"),
+    for e in validation_errors(exc.errors()):
+        bounds = _field_bounds(schema, e.loc) if schema and e.code in _NUMBER_ERRORS else None
+        if bounds is not None:
+            low, high = (f"{b:,}" for b in bounds)
+            e = FieldError(
+                e.loc, e.code, f"must be a whole number from {low} to {high}",
+                f"ត្រូវតែជាចំនួនគត់ពី {low} ដល់ {high}".translate(_KHMER_DIGITS),
             )
-        )
+        out.append(e)
     return out
 
 

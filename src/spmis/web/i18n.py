@@ -19,7 +19,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import Translations
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
@@ -31,6 +31,7 @@ TIMEZONE = ZoneInfo("Asia/Phnom_Penh")
 #: names of the languages, each in its own language (for the switch)
 LANGUAGE_NAMES = {"km": "ខ្មែរ", "en": "English"}
 KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
+Day = date  # the class's ``date`` method hides the type inside it
 
 
 def po_path(locale: str) -> Path:
@@ -74,6 +75,24 @@ class Formatter:
         if value is None:
             return ""
         return self.digits(format_date(value, style, locale=self.babel_locale))
+
+    def month(self, value: str | Day | None) -> str:
+        """A month for people: 'December 2026' / 'ធ្នូ ២០២៦', from 'YYYY-MM' (periods) or a date.
+        Text that is not a month is returned as it is."""
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            try:
+                day = Day.fromisoformat(f"{value[:7]}-01")
+            except ValueError:
+                return value
+        else:
+            day = value
+        return self.digits(format_date(day, "MMMM y", locale=self.babel_locale))
+
+    def percent(self, value: float) -> str:
+        """A rate as a percentage: 0.026 -> '2.6%'."""
+        return self.digits(format_percent(value, "#,##0.##%", locale=self.babel_locale))
 
     def datetime(self, value: datetime | None, style: str = "medium") -> str:
         """A moment shown in Cambodia's time (stored times are UTC)."""

@@ -36,20 +36,19 @@ HOW_HEALTH_VISITS = N_(
 
 INFO: dict[str, ProgrammeInfo] = {
     "covid19_cash_transfer": ProgrammeInfo(
-        N_("Households with an IDPoor card, level 1 or 2 (paid June 2020 to March 2024)."),
+        N_("Households with an IDPoor card, level 1 or 2."),
         N_("A monthly amount per household, plus an amount for each member and more for "
            "children under 5, older people, people with disabilities and people living with "
            "HIV. The amounts depend on where the household lives."),
         HOW_ASSISTANCE,
     ),
     "inflation_cash_transfer": ProgrammeInfo(
-        N_("Households with an IDPoor card (paid from December 2022, in three phases)."),
+        N_("Households with an IDPoor card, paid in three monthly phases."),
         N_("A monthly amount per household and per member, higher in Phnom Penh and towns."),
         HOW_ASSISTANCE,
     ),
     "flood_cash_transfer": ProgrammeInfo(
-        N_("Households with an IDPoor card living in a flood-hit area (December 2022 to "
-           "March 2023)."),
+        N_("Households with an IDPoor card living in a flood-hit area."),
         N_("US dollars per household and per member, each month for three months."),
         HOW_ASSISTANCE,
     ),

@@ -5,27 +5,28 @@ office uses; nothing the reader enters is stored."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
 
-from spmis.errors import FieldError, InvalidInput, NotFound
+from spmis.errors import InvalidInput, NotFound
 from spmis.rules.catalogue import Programme, programmes
-from spmis.web import forms
+from spmis.rules.explain import programme_span
+from spmis.rules.screener import current_period
+from spmis.web import forms, programme_amounts, screener_form
 from spmis.web.areas import Level, chosen_code, picker
 from spmis.web.programme_info import KIND_LABELS, N_, PAYMENT_LABELS, info
 from spmis.web.routing import PageRoute
+from spmis.web.screener_answer import answer_view
 from spmis.web.session import app_ctx
 from spmis.web.templating import render, request_locale
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
-MEMBER_FLAGS = ("disability", "living_with_hiv", "pregnant", "nssf_member")
 SEX_CHOICES = (("female", N_("Female")), ("male", N_("Male")), ("unknown", N_("Not given")))
 SCHOOL_CHOICES = (
     ("none", N_("Not at school")),
@@ -44,9 +45,13 @@ EMPLOYMENT_CHOICES = (
 ALIASES = {"commune_code": "commune"}
 
 
-def _programme_view(p: Programme, locale: str) -> dict[str, Any]:
+def _programme_view(p: Programme, locale: str, detail: bool = False) -> dict[str, Any]:
+    """A programme for the catalogue and its page; ``detail`` adds its amounts, read from the
+    rules' parameters for this month (or the last month an ended programme paid)."""
     i = info(p.id)
-    return {
+    span = programme_span(p.id)
+    now = current_period()
+    view: dict[str, Any] = {
         "id": p.id,
         "name": p.name_km if locale == "km" else p.name_en,
         "kind": KIND_LABELS.get(p.kind, p.kind),
@@ -54,7 +59,14 @@ def _programme_view(p: Programme, locale: str) -> dict[str, Any]:
         "who": i.who,
         "what": i.what,
         "how": i.how,
+        "ended": span.ended(now),
+        "paid_from": span.first,
+        "paid_until": span.last,
     }
+    if detail:
+        view["month"] = span.last if span.ended(now) and span.last else now
+        view["amounts"] = programme_amounts.amounts(p.id, p.currency, view["month"], locale)
+    return view
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -65,40 +77,49 @@ def home(request: Request) -> HTMLResponse:
 
 @router.get("/programmes", response_class=HTMLResponse)
 def programme_list(request: Request) -> HTMLResponse:
-    """Every programme: who may get it, what it gives, how and where to apply."""
+    """Every programme: who may get it, what it gives, how and where to apply. The programmes
+    that pay now come first, by kind; those that have ended last, under their own heading."""
     locale = request_locale(request)
     views = [_programme_view(p, locale) for p in programmes()]
     groups = [
-        (KIND_LABELS[kind], [v for v, p in zip(views, programmes(), strict=True) if p.kind == kind])
+        (KIND_LABELS[kind], [v for v, p in zip(views, programmes(), strict=True)
+                             if p.kind == kind and not v["ended"]])
         for kind in ("social_assistance", "social_security")
     ]
-    return render(request, "public/programmes.html", {"groups": groups})
+    ended = [v for v in views if v["ended"]]
+    return render(request, "public/programmes.html", {"groups": groups, "ended": ended})
 
 
 @router.get("/programmes/{programme_id}", response_class=HTMLResponse)
 def programme_page(request: Request, programme_id: str) -> HTMLResponse:
-    """One programme."""
+    """One programme, with what it gives (amounts from the rules' parameters)."""
     found = next((p for p in programmes() if p.id == programme_id), None)
     if found is None:
         raise NotFound("no such programme", "រកមិនឃើញកម្មវិធីនេះទេ")
-    return render(
-        request, "public/programme.html", {"p": _programme_view(found, request_locale(request))}
-    )
+    view = _programme_view(found, request_locale(request), detail=True)
+    return render(request, "public/programme.html", {"p": view})
 
 
 def _form_context(
-    request: Request, form: FormData | dict[str, Any], errors: dict[str, str] | None = None
+    request: Request, form: Mapping[str, Any], errors: forms.FormErrors | None = None
 ) -> dict[str, Any]:
     locale = request_locale(request)
     selects = picker(app_ctx(request).gazetteer, form, locale, level="commune")
+    rows = forms.rows(form, most=screener_form.MOST_PEOPLE)
+    errors = errors if errors is not None else forms.FormErrors()
     return {
         "form": form,
-        "rows": forms.rows(form),
+        "rows": rows,
+        "most_people": screener_form.MOST_PEOPLE,
+        "member_labels": screener_form.MEMBER_LABELS,
+        "more_fields": screener_form.MORE_FIELDS,
         "selects": selects,
-        "errors": errors or {},
+        "errors": errors,
         "sex_choices": SEX_CHOICES,
         "school_choices": SCHOOL_CHOICES,
         "employment_choices": EMPLOYMENT_CHOICES,
+        # the language switch re-posts this form, so nothing typed is lost
+        "lang_form": {"form": "screener", "action": "form"},
     }
 
 
@@ -108,86 +129,64 @@ def eligibility_form(request: Request) -> HTMLResponse:
     return render(request, "public/eligibility.html", _form_context(request, {}))
 
 
-def screener_input(form: FormData, commune: str | None) -> dict[str, Any]:
-    """The screener request described by the form."""
-    members = []
-    for i in range(forms.rows(form)):
-        p = f"members-{i}-"
-        member: dict[str, Any] = {
-            "age": forms.integer(form, p + "age"),
-            "sex": forms.text(form, p + "sex") or "unknown",
-            "school_level": forms.text(form, p + "school_level") or "none",
-            "employment": forms.text(form, p + "employment") or "none",
-        }
-        for name in MEMBER_FLAGS:
-            member[name] = forms.flag(form, p + name)
-        wage = forms.integer(form, p + "monthly_wage_khr")
-        months = forms.integer(form, p + "nssf_contribution_months")
-        if wage is not None:
-            member["monthly_wage_khr"] = wage
-        if months is not None:
-            member["nssf_contribution_months"] = months
-        members.append(member)
-    idpoor = forms.integer(form, "idpoor_level")
-    return {
-        "idpoor_level": 0 if idpoor is None else idpoor,
-        "commune_code": commune or "",
-        "flood_affected": forms.flag(form, "flood_affected"),
-        "members": members,
-    }
+def _people_changed(request: Request, form: Mapping[str, Any], action: str) -> HTMLResponse:
+    """Add a person or remove one; in place for htmx (only the people are sent back), else the
+    whole page, scrolled to where the change happened."""
+    rows = screener_form.people(form)
+    status, focus = None, "add-person"
+    removed = screener_form.removed_index(action)
+    if action == "add":
+        if len(rows) < screener_form.MOST_PEOPLE:
+            rows.append({})
+            focus = f"members-{len(rows) - 1}-age"
+            status = ("added", len(rows))
+        else:
+            status = ("full", len(rows))
+    elif removed is not None and len(rows) > 1 and removed < len(rows):
+        rows.pop(removed)
+        status = ("removed", removed + 1)
+    context = _form_context(request, screener_form.with_people(form, rows))
+    context.update({"focus": focus, "people_status": status})
+    if request.headers.get("hx-request") == "true":
+        return render(request, "public/members.html", context)
+    return render(request, "public/eligibility.html", context)
 
 
 @router.post("/eligibility", response_class=HTMLResponse)
 async def eligibility_check(request: Request) -> HTMLResponse:
-    """Check the household described by the form, or grow the form ("add a person")."""
-    from spmis.rules.screener import ScreenerRequest, screen
+    """Check the household described by the form, or change the form: add or remove a person,
+    or show the next list of the area picker (``action``)."""
+    from spmis.rules.screener import screen
 
-    form = await request.form()
+    posted = screener_form.form_values(await request.form())
     locale = request_locale(request)
-    action = forms.text(form, "action")
-    if action in {"add", "refresh"}:
-        data = dict(form)
-        if action == "add":
-            data["rows"] = str(forms.rows(form) + 1)
-        return render(request, "public/eligibility.html", _form_context(request, data))
+    # the language switch re-posts the form: it re-checks an answer, or only re-shows the form
+    switched = forms.text(posted, "switch_language")
+    action = forms.text(posted, "action") or ("refresh" if switched == "form" else "check")
+    if action == "add" or action.startswith("remove-"):
+        return _people_changed(request, posted, action)
+    if action == "refresh":
+        return render(request, "public/eligibility.html", _form_context(request, posted))
+    # empty people (nothing typed or ticked) are left out and the page says how many
+    rows = screener_form.people(posted)
+    kept = [p for p in rows if not screener_form.is_empty(p)] or rows[:1]
+    form = screener_form.with_people(posted, kept)
     context = _form_context(request, form)
+    context["left_out"] = len(rows) - len(kept)
+    context["lang_form"] = {"form": "screener", "action": "answer"}
     commune = chosen_code(context["selects"], "commune")
-    errors: list[FieldError] = []
-    if commune is None:
-        errors.append(FieldError(("commune",), "missing", "choose the commune or sangkat",
-                                 "សូមជ្រើសរើសឃុំ ឬសង្កាត់"))
-    try:
-        body = ScreenerRequest.model_validate(screener_input(form, commune or "000000"))
-    except ValidationError as exc:
-        errors.extend(e for e in forms.pydantic_errors(exc) if e.loc != ("commune_code",))
-    if not errors:
+    body, errors = screener_form.problems(form, commune)
+    answer = None
+    if body is not None:
         try:
             answer = await run_in_threadpool(screen, body)
         except InvalidInput as exc:
             errors.extend(exc.errors)
-    if errors:
-        context["errors"] = forms.FormErrors.of(errors, locale, ALIASES)
+    if answer is None:
+        context["errors"] = screener_form.in_page_order(
+            forms.FormErrors.of(errors, locale, ALIASES), context["rows"])
         return render(request, "public/eligibility.html", context, status_code=422)
-    results = sorted(
-        answer.programmes, key=lambda a: (not a.eligible, a.kind != "social_assistance")
-    )
-    context["answer"] = answer
-    context["results"] = [
-        {
-            "id": a.id,
-            "name": a.name_km if locale == "km" else a.name_en,
-            "eligible": a.eligible,
-            "amount": a.amount,
-            "currency": a.currency,
-            "payment": PAYMENT_LABELS.get(a.payment, a.payment),
-            "summary": a.summary.km if locale == "km" else a.summary.en,
-            "reasons": [
-                {"text": r.km if locale == "km" else r.en, "met": r.met} for r in a.reasons
-            ],
-        }
-        for a in results
-    ]
-    context["note"] = answer.note.km if locale == "km" else answer.note.en
+    context["answer"] = answer_view(answer, locale)
     return render(request, "public/eligibility.html", context)
 
 

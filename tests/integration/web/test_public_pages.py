@@ -59,7 +59,7 @@ def test_eligibility_answers_in_khmer_with_riel_amounts(browser: TestClient) -> 
 def test_eligibility_answers_in_english(browser: TestClient) -> None:
     r = browser.post("/eligibility?lang=en", data=_household())
     assert r.status_code == 200
-    assert "Eligible" in r.text and "KHR" in r.text
+    assert "What your household can receive" in r.text and "KHR" in r.text
 
 
 def test_validation_messages_sit_next_to_their_fields(browser: TestClient) -> None:

@@ -56,9 +56,68 @@ def test_answers_every_programme_with_reasons_in_both_languages(client: TestClie
     assert progs["family_package_base"]["amount"] == 28_000
     covid = progs["covid19_cash_transfer"]
     assert covid["eligible"] is False
-    assert "does not pay in 2026-11" in covid["summary"]["en"]
+    # months are written with their names (issue 13, item 9), and the end comes from the rules
+    assert "does not pay in November 2026 (it paid from June 2020 to March 2024)" in (
+        covid["summary"]["en"])
+    assert "វិច្ឆិកា ២០២៦" in covid["summary"]["km"] and "2026-11" not in covid["summary"]["km"]
+    assert (covid["status"], covid["paid_from"], covid["paid_until"]) == (
+        "ended", "2020-06", "2024-03")
+    assert progs["family_package_base"]["status"] == "current"
     for prog in progs.values():
         assert prog["summary"]["en"] and prog["summary"]["km"]
+
+
+def test_a_per_visit_amount_is_said_once_with_its_rate(client: TestClient) -> None:
+    """Issue 13, item 7: a pregnant woman and a child under 2 make two visits this month; the
+    answer's amount is for the month, the rate per visit comes separately (from the parameter),
+    and the conditions no longer repeat the amount."""
+    body = _household(members=[{"age": 28, "sex": "female", "pregnant": True},
+                               {"date_of_birth": "2025-06-10", "sex": "male"}])
+    child = _by_id(client.post("/api/v1/screener", json=body).json())[
+        "pregnant_child_cash_transfer"]
+    assert (child["amount"], child["per_visit"], child["at_delivery"]) == (160_000, 80_000, 400_000)
+    assert child["amount_note"]["en"] == (
+        "160,000 KHR this month if each pregnant woman and each child under 2 goes to one health "
+        "visit (80,000 KHR a visit), and 400,000 KHR once, at the birth")
+    assert "១៦០,០០០ រៀល" in child["amount_note"]["km"]
+    assert not any("KHR" in r["en"] for r in child["reasons"])
+
+
+@pytest.mark.parametrize(("member", "code"), [
+    ({"age": 30, "sex": "male", "pregnant": True}, "pregnant_male"),
+    ({"age": 0, "sex": "female", "pregnant": True}, "pregnant_age"),
+    ({"date_of_birth": "2022-01-01", "sex": "unknown", "pregnant": True}, "pregnant_age"),
+    ({"age": 75, "sex": "female", "pregnant": True}, "pregnant_age"),
+])
+def test_an_impossible_pregnancy_is_refused_naming_the_person(
+    client: TestClient, member: dict[str, Any], code: str
+) -> None:
+    """Issue 13, item 10: a pregnant man or a pregnant 0-year-old is a 422, not an answer."""
+    body = _household(members=[{"age": 40, "sex": "female"}, member])
+    res = client.post("/api/v1/screener", json=body)
+    assert res.status_code == 422, res.text
+    (error,) = res.json()["detail"]
+    assert error["loc"] == ["body", "members", 1, "pregnant"] and error["type"] == code
+    assert error["msg"].startswith("person 2 ") and error["msg_km"].startswith("បុគ្គលទី ២ ")
+
+
+def test_pregnancy_at_the_plausible_ages_is_answered(client: TestClient) -> None:
+    for age in (10, 60):
+        body = _household(members=[{"age": age, "sex": "female", "pregnant": True}])
+        assert client.post("/api/v1/screener", json=body).status_code == 200
+
+
+def test_limit_messages_say_the_limit_in_both_languages(client: TestClient) -> None:
+    """Issue 13, item 11: no 'too small' without the limit; no raw library text."""
+    res = client.post("/api/v1/screener", json=_household(
+        idpoor_level=3, members=[{"age": -1}, {"age": 200}]))
+    detail = {tuple(d["loc"]): d for d in res.json()["detail"]}
+    assert detail[("body", "members", 0, "age")]["msg"] == "must be 0 or more"
+    assert detail[("body", "members", 0, "age")]["msg_km"] == "ត្រូវតែ ០ ឬច្រើនជាងនេះ"
+    assert detail[("body", "members", 1, "age")]["msg"] == "must be 130 or less"
+    assert detail[("body", "members", 1, "age")]["msg_km"] == "ត្រូវតែ ១៣០ ឬតិចជាងនេះ"
+    assert detail[("body", "idpoor_level",)]["msg_km"] == "ត្រូវតែ ២ ឬតិចជាងនេះ"
+    assert not any(d["msg"].startswith("Input should") for d in detail.values())
 
 
 def test_no_idpoor_card_is_the_reason(client: TestClient) -> None:

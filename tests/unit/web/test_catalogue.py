@@ -64,3 +64,13 @@ def test_locale_formatting() -> None:
     assert en.number(1234567) == "1,234,567"
     assert en.date(date(2026, 11, 22)) == "Nov 22, 2026"
     assert "វិច្ឆិកា" in km.date(date(2026, 11, 22), "long")
+
+
+def test_months_are_written_with_their_names() -> None:
+    """Issue 13, item 9: "ធ្នូ ២០២៦" / "December 2026", never "២០២៦-១២"."""
+    assert Formatter("km").month("2026-12") == "ធ្នូ ២០២៦"
+    assert Formatter("en").month("2026-12") == "December 2026"
+    assert Formatter("en").month(date(2024, 3, 9)) == "March 2024"
+    assert Formatter("en").month(None) == ""
+    assert Formatter("en").percent(0.026) == "2.6%"
+    assert Formatter("km").percent(0.8) == "៨០%"
