@@ -21,11 +21,15 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-## make run: set up, migrate, load demo data if empty, serve API and pages on 127.0.0.1:8000
+## make run: set up, migrate, load demo data if empty, then start the job worker in the background
+## and serve API and pages on 127.0.0.1:8000 in the foreground; when the server stops (Ctrl-C, or
+## killed), the worker is stopped too and hands a running job back to the queue (docs/operations.md)
 run: install
 	$(BIN)/spmis db upgrade
 	$(BIN)/spmis demo --if-empty
 	$(BIN)/spmis user ensure-demo-admin
+	@$(BIN)/spmis worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/spmis serve --host $(HOST) --port $(PORT)
 
 lint: install
@@ -61,7 +65,7 @@ assets:
 messages: install
 	mkdir -p var
 	$(BIN)/pybabel extract -F src/spmis/web/babel.cfg -k N_ --no-location --sort-output \
-	  -o var/messages.pot src/spmis/web
+	  -o var/messages.pot src/spmis/web src/spmis/jobs
 	$(BIN)/pybabel update -i var/messages.pot -d src/spmis/web/translations --ignore-obsolete \
 	  --width 100
 

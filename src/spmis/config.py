@@ -15,6 +15,7 @@ import base64
 import json
 import os
 import secrets
+import stat
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -71,6 +72,28 @@ class Settings(BaseSettings):
     max_page_size: int = Field(500, ge=1, le=10000, description="Largest page the API returns.")
     import_chunk_rows: int = Field(
         20000, ge=100, le=1_000_000, description="Rows per chunk when importing files."
+    )
+    import_max_upload_mb: int = Field(
+        256, ge=1, le=100_000,
+        description=("Largest file the import page accepts, in MB (10^6 bytes). A 1,000,000-row "
+                     "households file from `spmis synth` is about 166 MB."),
+    )
+    import_retention_days: int = Field(
+        30, ge=1, le=3650,
+        description="Days an import's encrypted reject report is kept after its job ended.",
+    )
+    jobs_heartbeat_seconds: float = Field(
+        5.0, ge=0.1, le=300,
+        description="How often a worker renews the lease of the job it runs, in seconds.",
+    )
+    jobs_lease_seconds: float = Field(
+        30.0, ge=0.5, le=3600,
+        description=("A running job whose heartbeat is older than this many seconds is taken "
+                     "for abandoned (its worker is gone): resumed or failed with the reason."),
+    )
+    jobs_max_attempts: int = Field(
+        3, ge=1, le=100,
+        description="Times a resumable job is started before a stop in the middle fails it.",
     )
     timezone: str = Field("Asia/Phnom_Penh", description="Time zone in which times are shown.")
     session_hours: int = Field(
@@ -189,8 +212,10 @@ class Settings(BaseSettings):
                     changed = True
                 object.__setattr__(self, name, stored[name])
         if changed:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(stored, indent=2))
+            private_dir(path.parent)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(json.dumps(stored, indent=2))
             path.chmod(0o600)
 
     @property
@@ -223,6 +248,15 @@ def _secret_problems(s: Settings) -> list[str]:
     if bkey is None or len(bkey) < MIN_SECRET_BYTES:
         problems.append("SPMIS_BLIND_INDEX_KEY must be base64 of at least 32 bytes")
     return problems
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` as a folder only its owner may enter (0700), created with its parents if
+    missing. SPMIS keeps the SQLite file, development keys and job files under ``var_dir``."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if stat.S_IMODE(path.stat().st_mode) != 0o700:
+        path.chmod(0o700)
+    return path
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from spmis.auth.crypto import FieldCipher
-from spmis.config import Settings
+from spmis.config import Settings, private_dir
 from spmis.db.engine import make_engine
 from spmis.reference.gazetteer import Gazetteer, gazetteer
 
@@ -22,6 +22,7 @@ class AppContext:
 
     @classmethod
     def create(cls, settings: Settings) -> AppContext:
+        private_dir(settings.var_dir)  # keys, the SQLite file and job files: owner only
         return cls(
             settings=settings,
             engine=make_engine(settings.database_url),

@@ -27,6 +27,7 @@ CAPABILITY_PACKAGES: tuple[str, ...] = (
     "spmis.linkage",
     "spmis.interop",
     "spmis.synth",
+    "spmis.jobs",
     "spmis.web",
 )
 

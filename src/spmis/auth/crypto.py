@@ -47,20 +47,26 @@ class FieldCipher:
 
     def encrypt(self, value: str, context: str) -> bytes:
         """Encrypt ``value``; ``context`` (e.g. 'national_id') is bound as associated data."""
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(self.keys[self.primary]).encrypt(nonce, value.encode(), context.encode())
-        return self.primary.encode() + b"$" + nonce + sealed
+        return self.encrypt_bytes(value.encode(), context)
 
     def decrypt(self, blob: bytes, context: str) -> str:
+        return self.decrypt_bytes(blob, context).decode()
+
+    def encrypt_bytes(self, data: bytes, context: str) -> bytes:
+        """Encrypt raw bytes (e.g. a block of a file) in the same layout as ``encrypt``."""
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = AESGCM(self.keys[self.primary]).encrypt(nonce, data, context.encode())
+        return self.primary.encode() + b"$" + nonce + sealed
+
+    def decrypt_bytes(self, blob: bytes, context: str) -> bytes:
         kid, sep, rest = bytes(blob).partition(b"$")
         key = self.keys.get(kid.decode(errors="replace"))
         if not sep or key is None:
             raise DecryptionError("unknown key id")
         try:
-            plain = AESGCM(key).decrypt(rest[:NONCE_BYTES], rest[NONCE_BYTES:], context.encode())
+            return AESGCM(key).decrypt(rest[:NONCE_BYTES], rest[NONCE_BYTES:], context.encode())
         except Exception as exc:  # cryptography raises InvalidTag
             raise DecryptionError("ciphertext does not verify") from exc
-        return plain.decode()
 
     def key_id_of(self, blob: bytes) -> str:
         return bytes(blob).partition(b"$")[0].decode(errors="replace")

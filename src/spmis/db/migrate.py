@@ -22,6 +22,13 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Whether an object of the database belongs to SPMIS's schema: the queue library's tables
+    (``procrastinate_*``, created by migration 0010_jobs on PostgreSQL) are left out of
+    autogenerate and of the check that the migrated schema equals the code's tables."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database at ``url`` up to ``revision``."""
     command.upgrade(alembic_config(url), revision)

@@ -31,6 +31,7 @@ How a file is processed:
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from collections import deque
@@ -181,7 +182,9 @@ class _RejectWriter:
         )
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = self.path.open("wb")
+            # owner-only: the report holds identifiers in clear (docs/security.md)
+            self._fh = os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                                         0o600), "wb")
             write_csv(out, self._fh, include_header=True)
         else:
             write_csv(out, self._fh, include_header=False)
@@ -215,8 +218,15 @@ def _household_chunks(path: Path, chunk_rows: int,
         yield carry
 
 
+#: called after each chunk is counted, in file order: (counts so far, rows in the file or None)
+ChunkCallback = Callable[["ImportSummary", int | None], None]
+
+
 class _Progress:
-    def __init__(self, enabled: bool, total: int | None, label: str) -> None:
+    def __init__(self, enabled: bool, total: int | None, label: str,
+                 on_chunk: ChunkCallback | None = None) -> None:
+        self.total = total
+        self.on_chunk = on_chunk
         self.progress: Progress | None = None
         if enabled:
             self.progress = Progress(
@@ -229,6 +239,10 @@ class _Progress:
     def advance(self, n: int) -> None:
         if self.progress is not None:
             self.progress.advance(self.task, n)
+
+    def counted(self, summary: ImportSummary) -> None:
+        if self.on_chunk is not None:
+            self.on_chunk(summary, self.total)
 
     def close(self) -> None:
         if self.progress is not None:
@@ -295,9 +309,12 @@ def import_households(
     progress: bool = True,
     today: date | None = None,
     writers: int | None = None,
+    on_chunk: ChunkCallback | None = None,
 ) -> ImportSummary:
     """Import a households file (one row per person); see the module docstring. ``writers``
-    chunks are checked and written at the same time (default ``default_writers``)."""
+    chunks are checked and written at the same time (default ``default_writers``).
+    ``on_chunk`` is told the counts after each chunk (a background job's progress; it may
+    raise to stop the import: chunks already written stay, each household whole)."""
     started = time.perf_counter()
     path = Path(path)
     header = read_header(path, SheetLimits.from_settings(ctx.settings))
@@ -307,7 +324,7 @@ def import_households(
     summary.batch_id = _start_batch(ctx, "households", path, actor)
     importer = _HouseholdImport(ctx, actor, summary.batch_id, path, today or _today(ctx))
     rejects = _RejectWriter(reject_path, HOUSEHOLD_COLUMNS)
-    bar = _Progress(progress, _count_rows(path), f"importing {path.name}")
+    bar = _Progress(progress, _count_rows(path), f"importing {path.name}", on_chunk)
     read_error: FileFormatError | None = None
     try:
         # pipeline: the next chunk is read and validated (Polars, hashing) while worker
@@ -367,6 +384,7 @@ def _count(summary: ImportSummary, rejects: _RejectWriter, bar: _Progress,
     summary.rows_unchanged += result.unchanged
     summary.rows_rejected += result.rejected.height
     bar.advance(result.rows)
+    bar.counted(summary)
 
 
 def _created_json(*fields: str | pl.Expr) -> pl.Expr:

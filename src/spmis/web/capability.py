@@ -74,7 +74,6 @@ CAPABILITY = Capability(
         ("POST", "/office/people/{person_id}/edit"): WRITE_HOUSEHOLDS,
         ("GET", "/office/imports"): WRITE_HOUSEHOLDS,
         ("POST", "/office/imports"): WRITE_HOUSEHOLDS,
-        ("GET", "/office/imports/{import_id}/rejects"): WRITE_HOUSEHOLDS,
         ("GET", "/office/linkage"): REVIEWERS,
         ("GET", "/office/linkage/{review_id}"): REVIEWERS,
         ("POST", "/office/linkage/{review_id}/{decision}"): roles(REG),

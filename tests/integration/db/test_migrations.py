@@ -8,7 +8,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from spmis.db.engine import make_engine
-from spmis.db.migrate import current_revision, downgrade, head_revision, upgrade
+from spmis.db.migrate import (
+    current_revision,
+    downgrade,
+    head_revision,
+    include_name,
+    upgrade,
+)
 from spmis.db.tables import metadata
 
 
@@ -32,7 +38,8 @@ def test_migrated_schema_matches_the_code(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+            context = MigrationContext.configure(conn, opts={"include_name": include_name})
+            diff = compare_metadata(context, metadata)
         assert diff == [], f"a table change has no migration: {diff}"
     finally:
         engine.dispose()

@@ -161,15 +161,23 @@ IMPORT_CSV = (
 )
 
 
-def test_import_keeps_good_rows_and_offers_the_reject_report(signed_in) -> None:  # type: ignore[no-untyped-def]
+def test_import_keeps_good_rows_and_offers_the_reject_report(signed_in, ctx) -> None:  # type: ignore[no-untyped-def]
+    from spmis.jobs.worker import JobWorker
+
     c = signed_in("registrar", "120101")
     page = c.get("/office/imports")
     assert page.status_code == 200
     token = csrf(page.text)
     r = c.post("/office/imports", data={"csrf_token": token},
-               files={"file": ("households.csv", IMPORT_CSV.encode(), "text/csv")})
-    assert r.status_code == 200, r.text
-    link = re.search(r'href="(/office/imports/[^"]+/rejects)"', r.text)
+               files={"file": ("households.csv", IMPORT_CSV.encode(), "text/csv")},
+               follow_redirects=False)
+    assert r.status_code == 303, r.text
+    job_page = r.headers["location"]
+    assert re.fullmatch(r"/office/jobs/\d+", job_page)
+    JobWorker(ctx).drain()  # the worker process runs the import
+    page = c.get(job_page)
+    assert page.status_code == 200
+    link = re.search(r'href="(/office/jobs/\d+/reports/rejects.csv)"', page.text)
     assert link, "a reject report to download"
     report = c.get(link.group(1))
     assert report.status_code == 200
@@ -177,6 +185,7 @@ def test_import_keeps_good_rows_and_offers_the_reject_report(signed_in) -> None:
     assert "P1" not in report.text
     other = signed_in("registrar", "120101")
     assert other.get(link.group(1)).status_code == 404  # only the uploader's
+    assert other.get(job_page).status_code == 404
     bad = c.post("/office/imports", data={"csrf_token": token},
                  files={"file": ("notes.txt", b"hello", "text/plain")})
     assert bad.status_code == 422 and 'id="file-error"' in bad.text

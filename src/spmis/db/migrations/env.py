@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from spmis.db.engine import make_engine
+from spmis.db.migrate import include_name
 from spmis.db.tables import metadata
 
 config = context.config
@@ -32,6 +33,7 @@ def run_migrations_online() -> None:
             target_metadata=metadata,
             render_as_batch=True,
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()
