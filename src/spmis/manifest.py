@@ -28,6 +28,7 @@ CAPABILITY_PACKAGES: tuple[str, ...] = (
     "spmis.interop",
     "spmis.synth",
     "spmis.jobs",
+    "spmis.payments",
     "spmis.web",
 )
 

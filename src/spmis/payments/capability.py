@@ -1,0 +1,9 @@
+"""Manifest of the payments capability: programmes as data, enrolment, payment cycles and their
+entitlements, the ledger, exits and shock response."""
+
+from spmis.manifest import Capability
+
+CAPABILITY = Capability(
+    name="payments",
+    tables=("spmis.payments.store",),
+)
