@@ -30,7 +30,7 @@ from spmis.auth.store import approval_request
 from spmis.context import AppContext
 from spmis.db.base import utcnow
 from spmis.db.uow import UnitOfWork
-from spmis.errors import Conflict, Forbidden, InvalidInput, NotFound
+from spmis.errors import Conflict, InvalidInput, NotFound
 from spmis.linkage import schemas as s
 from spmis.linkage.merge import MERGED as MERGE_DONE
 from spmis.linkage.merge import MergeItem, merge_people, merge_row, undo_merge
@@ -54,10 +54,6 @@ COMPARED_FIELDS = (
     "date_of_birth", "dob_estimated", "village_code", "employment_type", "occupation",
     "relationship",
 )
-
-
-def _outside() -> Forbidden:
-    return Forbidden("this pair is outside your area", "គូនេះនៅក្រៅតំបន់របស់អ្នក")
 
 
 def _common_area(a: str, b: str) -> str:
@@ -99,12 +95,11 @@ class ReviewService:
         if lock:
             query = query.with_for_update()
         row = conn.execute(query).mappings().first()
-        if row is None:
+        # a pair outside the actor's area answers exactly as a missing one (no oracle)
+        if row is None or not (scope.covers(actor.scope, row["area_code_l"])
+                               and scope.covers(actor.scope, row["area_code_r"])):
             raise NotFound(f"review item {review_id} not found",
                            f"រកមិនឃើញធាតុពិនិត្យលេខ {review_id}")
-        if not (scope.covers(actor.scope, row["area_code_l"])
-                and scope.covers(actor.scope, row["area_code_r"])):
-            raise _outside()
         return dict(row)
 
     def queue(self, actor: Actor, *, status: str | None = PENDING, page: int = 1,
@@ -236,8 +231,8 @@ class ReviewService:
             select(person.c.id, household.c.village_code)
             .join(household, household.c.id == person.c.household_id)
             .where(person.c.id.in_((m["survivor_id"], m["merged_id"])))).all())
-        if not all(scope.covers(actor.scope, v) for v in villages.values()):
-            raise Forbidden("this merge is outside your area", "ការបញ្ចូលនេះនៅក្រៅតំបន់របស់អ្នក")
+        if not all(scope.covers(actor.scope, v) for v in villages.values()):  # as if missing
+            raise NotFound(f"merge {m['id']} not found", f"រកមិនឃើញការបញ្ចូលលេខ {m['id']}")
         return _common_area(villages[m["survivor_id"]], villages[m["merged_id"]])
 
     def merges(self, actor: Actor, person_id: int | None = None,

@@ -70,9 +70,10 @@ class EnterpriseUseCases(RegistryBase):
 
     def _enterprise_out(self, conn: Connection, eid: int, actor: Actor) -> s.EnterpriseOut:
         row = conn.execute(select(enterprise).where(enterprise.c.id == eid)).mappings().first()
+        missing = NotFound(f"enterprise {eid} not found", f"រកមិនឃើញសហគ្រាសលេខ {eid}")
         if row is None:
-            raise NotFound(f"enterprise {eid} not found", f"រកមិនឃើញសហគ្រាសលេខ {eid}")
-        self._check_scope(actor, row["village_code"])
+            raise missing
+        self._visible(actor, row["village_code"], missing)
         return s.EnterpriseOut(**{k: row[k] for k in s.EnterpriseOut.model_fields})
 
     def get_enterprise(self, eid: int, actor: Actor) -> s.EnterpriseOut:

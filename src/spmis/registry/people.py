@@ -78,12 +78,15 @@ class PersonUseCases(RegistryBase):
 
     def request_person_update(self, pid: int, patch: s.PersonUpdate, actor: Actor) -> ApprovalOut:
         """File a change that includes identifiers as a maker-checker request. The change is first
-        applied and rolled back (a dry run), so one that could not apply is refused at once; the
-        identifier values are kept only encrypted in the request."""
+        applied and rolled back (a dry run), so one that could not apply is refused at once,
+        except that a number another person holds is the approver's to see (it would tell the
+        maker that the number exists elsewhere); the identifier values are kept only encrypted
+        in the request."""
         with self._uow() as uow:
             conn = uow.conn
             row = self._person_row(conn, pid, actor)
-            idents = self._apply_person_update(conn, pid, patch, actor, patch.reason).idents
+            idents = self._apply_person_update(conn, pid, patch, actor, patch.reason,
+                                               owners=False).idents
             uow.rollback()
             rid = self._file_person_request(conn, pid, patch, idents, row["version"], actor)
             self._commit(uow)
@@ -104,7 +107,8 @@ class PersonUseCases(RegistryBase):
             conn = uow.conn
             idents: dict[IdentifierType, str | None] = {}
             if patch.identifiers:
-                idents = self._apply_person_update(conn, pid, patch, actor, patch.reason).idents
+                idents = self._apply_person_update(conn, pid, patch, actor, patch.reason,
+                                                   owners=False).idents
                 uow.rollback()
             saved = self._apply_person_update(conn, pid, fields, actor, patch.reason).changed
             row = self._person_row(conn, pid, actor)
@@ -141,10 +145,14 @@ class PersonUseCases(RegistryBase):
         )
 
     def _apply_person_update(
-        self, conn: Connection, pid: int, patch: s.PersonUpdate, actor: Actor, reason: str
+        self, conn: Connection, pid: int, patch: s.PersonUpdate, actor: Actor, reason: str,
+        owners: bool = True,
     ) -> PersonChange:
         """Validate and write a person change in ``conn`` (not committed); returns the
-        normalised identifiers it set and the fields it changed."""
+        normalised identifiers it set and the fields it changed. ``owners=False`` (the dry run of
+        a request, rolled back): whether another person holds an identifier is not checked, so
+        the identifiers are not written either; the request's approver meets that conflict,
+        not its maker."""
         row = self._person_row(conn, pid, actor)
         self._expect_version(row, patch.expected_version)
         given = patch.model_dump(
@@ -156,7 +164,7 @@ class PersonUseCases(RegistryBase):
         )
         merged = s.PersonFields.model_validate({**current, **given})
         idents, errors = self._check_person(
-            conn, merged, (), person_id=pid, identifiers=patch.identifiers or {}
+            conn, merged, (), person_id=pid, identifiers=patch.identifiers or {}, owners=owners
         )
         if errors:
             raise InvalidInput(errors)
@@ -169,7 +177,8 @@ class PersonUseCases(RegistryBase):
         if changes:
             update_versioned(conn, person, "person", pid, row["version"], new_values,
                              action="update", by=actor.username, reason=reason, changes=changes)
-            self._write_identifiers(conn, pid, idents)
+            if owners:  # unchecked identifiers are never written (a dry run rolls back anyway)
+                self._write_identifiers(conn, pid, idents)
         return PersonChange(idents, tuple(k for k in changes if k in PERSON_FIELDS))
 
     def search_persons(

@@ -90,8 +90,17 @@ class RegistryBase:
 
     @staticmethod
     def _check_scope(actor: Actor, village_code: str) -> None:
+        """Refuse to put a record in a village outside the actor's area (village codes are
+        public: saying so reveals nothing)."""
         if not scope.covers(actor.scope, village_code):
             raise Forbidden("this record is outside your area", "កំណត់ត្រានេះនៅក្រៅតំបន់របស់អ្នក")
+
+    @staticmethod
+    def _visible(actor: Actor, village_code: str, missing: NotFound) -> None:
+        """An existing record outside the actor's area answers exactly as a missing one
+        (``missing``), so an id is no oracle of what exists elsewhere."""
+        if not scope.covers(actor.scope, village_code):
+            raise missing
 
     @staticmethod
     def _created(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -204,7 +213,12 @@ class RegistryBase:
         loc: Loc,
         person_id: int | None = None,
         identifiers: Mapping[IdentifierType, str | None] | None = None,
+        owners: bool = True,
     ) -> tuple[dict[IdentifierType, str | None], list[FieldError]]:
+        """The normalised identifiers and every problem of a person. ``owners=False`` leaves
+        out whether another person holds an identifier: a maker-checker request is filed without
+        telling its maker (a registrar of one district) that a number exists elsewhere in the
+        country; its approver meets that conflict when approving."""
         facts = PersonFacts.from_mapping(
             {
                 **data.model_dump(),
@@ -217,7 +231,8 @@ class RegistryBase:
         given = data.identifiers if identifiers is None else identifiers
         idents, id_errors = self._normalise_identifiers(dict(given), loc)
         errors += id_errors
-        errors += self._identifier_owner_errors(conn, idents, loc, person_id)
+        if owners:
+            errors += self._identifier_owner_errors(conn, idents, loc, person_id)
         if (
             data.enterprise_id is not None
             and conn.execute(
@@ -278,9 +293,10 @@ class RegistryBase:
 
     def _household_row(self, conn: Connection, hid: int, actor: Actor) -> RowMapping:
         row = conn.execute(select(household).where(household.c.id == hid)).mappings().first()
+        missing = NotFound(f"household {hid} not found", f"រកមិនឃើញគ្រួសារលេខ {hid}")
         if row is None:
-            raise NotFound(f"household {hid} not found", f"រកមិនឃើញគ្រួសារលេខ {hid}")
-        self._check_scope(actor, row["village_code"])
+            raise missing
+        self._visible(actor, row["village_code"], missing)
         return row
 
     def _household_out(self, conn: Connection, hid: int) -> s.HouseholdOut:
@@ -348,9 +364,10 @@ class RegistryBase:
             .mappings()
             .first()
         )
+        missing = NotFound(f"person {pid} not found", f"រកមិនឃើញបុគ្គលលេខ {pid}")
         if row is None:
-            raise NotFound(f"person {pid} not found", f"រកមិនឃើញបុគ្គលលេខ {pid}")
-        self._check_scope(actor, row["village_code"])
+            raise missing
+        self._visible(actor, row["village_code"], missing)
         return row
 
     def _page_size(self, page_size: int | None) -> int:

@@ -142,11 +142,9 @@ class RulesService:
         _check_period(period)
         with self.ctx.engine.connect() as conn:
             village = registry.household_village_code(conn, household_id)
-            if village is None:
+            if village is None or not scope.covers(actor.scope, village):  # the same answer
                 raise NotFound(f"household {household_id} not found",
                                f"រកមិនឃើញគ្រួសារលេខ {household_id}")
-            if not scope.covers(actor.scope, village):
-                raise _outside()
             return household_answers(conn, household_id, period)
 
     def runs(self, actor: Actor, period: str | None = None, limit: int = 50) -> list[s.RunOut]:

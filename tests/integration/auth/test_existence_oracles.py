@@ -1,0 +1,126 @@
+"""No existence oracle (issue 12 #9): for every route with an id in its path, a record outside
+the caller's area answers exactly as a record that does not exist (same status, same message
+but for the number), and an identifier-change request does not tell its maker that the number
+belongs to someone elsewhere in the country (its approver meets that conflict).
+
+A route whose path holds an id this test does not know fails ``test_every_id_route_is_known``:
+decide how it hides records outside the caller's area, then add it here."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import insert
+
+from spmis.context import AppContext
+from spmis.linkage.store import link_review
+
+from .conftest import HOME_COMMUNE, HOME_VILLAGE, OTHER_VILLAGE, person
+
+MISSING = 987_654_321
+#: path parameters that are not ids of records kept per area (public reference data, choices)
+NOT_RECORDS = {"code", "programme_id", "decision",
+               "run_id"}  # eligibility runs cover the whole country; results are scope-filtered
+#: ids whose records this test makes in another area, and the routes it sends them to
+RECORD_PARAMS = {"household_id", "person_id", "enterprise_id", "request_id", "review_id",
+                 "user_id", "merge_id", "import_id",
+                 # jobs and their files belong to one user: another user's answers "no such
+                 # job", as a missing one does (spmis.jobs.service; tests/integration/jobs)
+                 "job_id", "name"}
+
+
+def _id_routes(app: FastAPI) -> list[tuple[str, str, set[str]]]:
+    out = []
+    for rc in iter_route_contexts(app.routes):
+        params = set(re.findall(r"\{([^}]+)\}", str(rc.path)))
+        for method in sorted((rc.methods or set()) - {"HEAD"}):
+            if params - NOT_RECORDS:
+                out.append((method, str(rc.path), params))
+    return out
+
+
+def test_every_id_route_is_known(app: FastAPI) -> None:
+    unknown = sorted({p for _m, _path, params in _id_routes(app) for p in params}
+                     - NOT_RECORDS - RECORD_PARAMS)
+    assert not unknown, f"path ids this test does not cover yet: {unknown}"
+
+
+def _shape(r: Any) -> tuple[int, str]:
+    """Status and body with every number replaced: the id asked for may differ."""
+    return r.status_code, re.sub(r"\d+", "N", r.text)
+
+
+def test_outside_the_area_answers_as_missing(app: FastAPI, ctx: AppContext, auth_client: Any,
+                                             admin: TestClient, make_user: Any) -> None:
+    other = admin.post("/api/v1/households", json={"village_code": OTHER_VILLAGE, "members": [
+        person(given_name_latin="Vanna", identifiers={"national_id": "444555666"})]}).json()
+    other_pid = other["members"][0]["id"]
+    enterprise = admin.post("/api/v1/enterprises", json={
+        "name_latin": "Far away garage", "village_code": OTHER_VILLAGE})
+    assert enterprise.status_code == 201, enterprise.text
+    far_registrar = auth_client("registrar", OTHER_VILLAGE[:6])
+    filed = far_registrar.patch(f"/api/v1/persons/{other_pid}", json={
+        "identifiers": {"national_id": "777888999"}, "reason": "card renewed"})
+    assert filed.status_code == 202, filed.text
+    with ctx.engine.begin() as conn:
+        review = conn.execute(insert(link_review).values(
+            person_id_l=other_pid, person_id_r=other_pid, match_probability=0.9, reasons=[],
+            conflicts=[], area_code_l=OTHER_VILLAGE, area_code_r=OTHER_VILLAGE,
+            created_at=datetime.now(UTC)).returning(link_review.c.id)).scalar_one()
+    far_user = admin.post("/api/v1/users", json={"username": "far-away-clerk",
+                                                 "roles": ["registrar"], "scope": "01"})
+    assert far_user.status_code == 201, far_user.text
+    outside = {"household_id": other["id"], "person_id": other_pid,
+               "enterprise_id": enterprise.json()["id"], "request_id": filed.json()["id"],
+               "review_id": review, "user_id": far_user.json()["id"]}
+    callers = {role: auth_client(role, HOME_COMMUNE) for role in (
+        "registrar", "approver", "auditor", "admin", "programme_officer")}
+    checked, wrong = 0, []
+    for method, path, params in _id_routes(app):
+        if not params & set(outside) or params - NOT_RECORDS - set(outside):
+            continue  # merges and imports: their own tests (linkage, import)
+        fill = {"decision": "approve", "code": "12"}
+        there = path.format(**fill, **{p: outside[p] for p in params & set(outside)})
+        nowhere = path.format(**fill, **dict.fromkeys(params & set(outside), MISSING))
+        for role, caller in callers.items():
+            body: dict[str, Any] = {"reason": "checking", "csrf_token": "x"}
+            a = caller.request(method, there, json=body, follow_redirects=False)
+            b = caller.request(method, nowhere, json=body, follow_redirects=False)
+            assert a.status_code != 500 and b.status_code != 500, (method, path, role)
+            if _shape(a) != _shape(b):
+                wrong.append(f"{method} {path} as {role}: outside {a.status_code} "
+                             f"{a.text[:120]} / missing {b.status_code} {b.text[:120]}")
+            for secret in ("444555666", "Vanna", "Banteay", OTHER_VILLAGE):
+                assert secret not in a.text, (method, path, role)
+            checked += 1
+    assert not wrong, "\n".join(wrong)
+    assert checked >= 60
+
+
+def test_an_identifier_conflict_goes_to_the_approver(auth_client: Any, admin: TestClient,
+                                                     make_user: Any) -> None:
+    """A district registrar asking to set a national ID that a person elsewhere holds got
+    ``identifier_taken`` at once: proof the number exists somewhere in the country."""
+    home = admin.post("/api/v1/households", json={"village_code": HOME_VILLAGE,
+                                                  "members": [person()]}).json()
+    admin.post("/api/v1/households", json={"village_code": OTHER_VILLAGE, "members": [
+        person(given_name_latin="Vanna", identifiers={"national_id": "444555666"})]})
+    registrar = auth_client("registrar", HOME_COMMUNE)
+    pid = home["members"][0]["id"]
+    filed = registrar.patch(f"/api/v1/persons/{pid}", json={
+        "identifiers": {"national_id": "444555666"}, "reason": "card seen"})
+    assert filed.status_code == 202, filed.text
+    assert "identifier_taken" not in filed.text and "another person" not in filed.text
+    approver = auth_client("approver")
+    decided = approver.post(f"/api/v1/approvals/{filed.json()['id']}/approve",
+                            json={"reason": "card checked"})
+    assert decided.status_code == 422, decided.text
+    assert decided.json()["detail"][0]["type"] == "identifier_taken"
+    rejected = approver.post(f"/api/v1/approvals/{filed.json()['id']}/reject",
+                             json={"reason": "the number belongs to someone else"})
+    assert rejected.status_code == 200
