@@ -106,3 +106,71 @@ def test_a_khmer_name_typed_without_its_sign_is_found(new_page, shot, households
     page.click("form[role=search] button[type=submit]")
     expect(page.locator("main ul.plain")).to_contain_text("ហ៊ុន សុភាព")
     shot(page, "person-search-khmer-without-sign-km")
+
+
+def _fill_person(page, village: str, family_km: str, given_km: str, family: str,  # type: ignore[no-untyped-def]
+                 given: str, born: str) -> None:
+    page.goto("/office/households/new")
+    page.select_option("#village", village)
+    page.fill("#members-0-family_name_km", family_km)
+    page.fill("#members-0-given_name_km", given_km)
+    page.fill("#members-0-family_name_latin", family)
+    page.fill("#members-0-given_name_latin", given)
+    page.select_option("#members-0-sex", "M")
+    page.fill("#members-0-date_of_birth", born)
+    page.locator("#members-0-date_of_birth").blur()  # the change htmx listens to
+
+
+def test_registering_someone_already_in_the_commune_warns_first(new_page, shot, households) -> None:  # type: ignore[no-untyped-def]
+    """Item 15: the warning shows as the person is filled in, with a way to open the record;
+    pressing "Register" shows the likely duplicates again and saves nothing until the user says
+    these are different people."""
+    page = new_page(lang="en")
+    sign_in(page, "reg-chamkarmon")
+    # another village of the same commune; the Khmer name written without its sign, the Latin
+    # one a spelling variant: still the same person
+    _fill_person(page, "12010102", "ហុន", "សុភាព", "Hun", "Sophiep", "1971-02-03")
+    warning = page.locator("#members-0-duplicates .likely-duplicates")
+    warning.wait_for()
+    expect(warning).to_contain_text("This person may already be registered")
+    expect(warning).to_contain_text("ហ៊ុន សុភាព · Hun Sopheap")
+    link = warning.locator("a").first
+    assert link.get_attribute("target") == "_blank"
+    with page.context.expect_page() as opened:
+        link.click()
+    record = opened.value
+    record.wait_for_load_state()
+    assert "/office/people/" in record.url
+    expect(record.locator("h1")).to_contain_text("ហ៊ុន សុភាព")
+    record.close()
+    expect(page.locator(HTMX_BUSY)).to_have_count(0)
+    shot(page, "register-likely-duplicate-en")
+
+    page.click("button[value=save]")
+    panel = page.locator("#duplicates")
+    panel.wait_for()
+    expect(panel).to_contain_text("Nothing is saved yet")
+    expect(panel.locator("li[data-person]")).to_have_count(1)
+    assert "/office/households/new" in page.url
+    shot(page, "register-duplicate-confirmation-en")
+    page.click("button[value=save-anyway]")
+    page.wait_for_url("**/office/households/*?created=1")
+
+
+def test_the_duplicate_warning_in_khmer_and_no_warning_for_someone_new(new_page, shot,  # type: ignore[no-untyped-def]
+                                                                       households) -> None:
+    page = new_page(lang="km")
+    sign_in(page, "reg-chamkarmon")
+    _fill_person(page, "12010101", "ហ៊ុន", "សុភាព", "Hun", "Sopheap", "1971-02-03")
+    warning = page.locator("#members-0-duplicates .likely-duplicates")
+    expect(warning).to_contain_text("បុគ្គលនេះប្រហែលជាបានចុះឈ្មោះរួចហើយ")
+    expect(page.locator(HTMX_BUSY)).to_have_count(0)
+    shot(page, "register-likely-duplicate-km")
+    page.click("button[value=save]")
+    expect(page.locator("#duplicates")).to_contain_text("មិនទាន់រក្សាទុកអ្វីទេ")
+    # born another day: a different person, registered at once
+    _fill_person(page, "12010101", "ហ៊ុន", "សុភាព", "Hun", "Sopheap", "1975-02-03")
+    expect(page.locator(HTMX_BUSY)).to_have_count(0)
+    expect(page.locator("#members-0-duplicates .likely-duplicates")).to_have_count(0)
+    page.click("button[value=save]")
+    page.wait_for_url("**/office/households/*?created=1")

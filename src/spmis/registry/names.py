@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from difflib import SequenceMatcher
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 _KHMER_RANGES = ((0x1780, 0x17FF), (0x19E0, 0x19FF))
@@ -209,3 +210,30 @@ def person_name_keys(
     key is the loose one (``khmer_loose_key``)."""
     key = latin_key(family_latin) + latin_key(given_latin)
     return key, skeleton(key), khmer_loose_key(family_km) + khmer_loose_key(given_km)
+
+
+#: how alike two names must be (0..1, ``difflib`` ratio of their keys) to be called close
+CLOSE_NAME = 0.8
+
+
+def name_likeness(
+    a: tuple[str | None, str | None, str | None, str | None],
+    b: tuple[str | None, str | None, str | None, str | None],
+) -> str | None:
+    """'same', 'close' or None for two names given as (family Latin, given Latin, family Khmer,
+    given Khmer): the same key in either script (Latin words in any order), else a key alike
+    to ``CLOSE_NAME`` in a script both names are written in."""
+    best = 0.0
+    pairs = [
+        (latin_key(" ".join(sorted(latin_tokens(f"{a[0] or ''} {a[1] or ''}")))),
+         latin_key(" ".join(sorted(latin_tokens(f"{b[0] or ''} {b[1] or ''}"))))),
+        (latin_key(a[0]) + latin_key(a[1]), latin_key(b[0]) + latin_key(b[1])),
+        (khmer_loose_key(a[2]) + khmer_loose_key(a[3]), khmer_loose_key(b[2]) + khmer_loose_key(b[3])),
+    ]
+    for x, y in pairs:
+        if not x or not y:
+            continue
+        if x == y:
+            return "same"
+        best = max(best, SequenceMatcher(None, x, y).ratio())
+    return "close" if best >= CLOSE_NAME else None

@@ -29,6 +29,7 @@ from spmis.registry.names import (
     khmer_skeleton,
     latin_key,
     latin_tokens,
+    name_likeness,
     skeleton,
 )
 from spmis.registry.service_base import RegistryBase
@@ -215,6 +216,42 @@ class PersonUseCases(RegistryBase):
             masked = self._masked_identifiers(conn, [r["id"] for r in rows])
             items = [self._person_out(r, masked[r["id"]]) for r in rows]
         return s.Page[s.PersonOut](items=items, page=page, page_size=page_size, total=total)
+
+    def likely_duplicates(self, who: s.NameAndBirth, actor: Actor, *, most: int = 10
+                          ) -> list[s.LikelyDuplicate]:
+        """Active people of the actor's area who may be ``who``: born the same day in the
+        commune of ``who.village_code``, with the same or a close name (``names.name_likeness``),
+        the same names first. Reads one commune's people born that day (an indexed prefix test
+        on the village code), so it can run as a form is filled in."""
+        commune = who.village_code[:6]
+        if not self.ctx.gazetteer.is_area(commune):
+            return []
+        conditions = self._area_conditions(actor, commune)
+        typed = (who.family_name_latin, who.given_name_latin, who.family_name_km,
+                 who.given_name_km)
+        found: list[s.LikelyDuplicate] = []
+        with self._uow() as uow:
+            conn = uow.conn
+            rows = conn.execute(
+                select(person, household.c.village_code)
+                .join(household, household.c.id == person.c.household_id)
+                .where(person.c.status == "active", person.c.date_of_birth == who.date_of_birth,
+                       *conditions)
+                .order_by(person.c.id)
+            ).mappings().all()
+            alike = []
+            for r in rows:
+                likeness = name_likeness(typed, (r["family_name_latin"], r["given_name_latin"],
+                                                 r["family_name_km"], r["given_name_km"]))
+                if likeness is not None:
+                    alike.append((likeness, r))
+            alike.sort(key=lambda x: x[0] != "same")
+            alike = alike[:most]
+            masked = self._masked_identifiers(conn, [r["id"] for _l, r in alike])
+            for likeness, r in alike:
+                found.append(s.LikelyDuplicate(person=self._person_out(r, masked[r["id"]]),
+                                               village_code=r["village_code"], likeness=likeness))
+        return found
 
     def _identifier_condition(self, id_type: IdentifierType | None, raw: str | None) -> Any:
         if id_type is None or raw is None:

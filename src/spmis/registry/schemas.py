@@ -183,6 +183,28 @@ class PersonOut(BaseModel):
     updated_at: datetime
 
 
+class NameAndBirth(BaseModel):
+    """Who is about to be registered, as far as telling them from people already registered
+    needs: names in either script, date of birth, and the village."""
+
+    family_name_km: str | None = None
+    given_name_km: str | None = None
+    family_name_latin: str | None = None
+    given_name_latin: str | None = None
+    date_of_birth: date
+    village_code: str
+
+
+class LikelyDuplicate(BaseModel):
+    """A person already registered who may be the one about to be registered: born the same
+    day in the same commune, with the same name (``likeness`` 'same') or a close one
+    ('close')."""
+
+    person: PersonOut
+    village_code: str
+    likeness: str
+
+
 class PersonCorrection(BaseModel):
     """What a correction did: the fields saved at once, and the request (if any) that holds the
     new identifiers until an approver decides."""

@@ -64,6 +64,7 @@ CAPABILITY = Capability(
         ("GET", "/office/households"): READ_REGISTRY,
         ("GET", "/office/households/new"): WRITE_HOUSEHOLDS,
         ("POST", "/office/households/new"): WRITE_HOUSEHOLDS,
+        ("POST", "/office/households/new/duplicates"): WRITE_HOUSEHOLDS,
         ("GET", "/office/households/{household_id}"): READ_REGISTRY,
         ("GET", "/office/households/{household_id}/edit"): WRITE_HOUSEHOLDS,
         ("POST", "/office/households/{household_id}/edit"): WRITE_HOUSEHOLDS,

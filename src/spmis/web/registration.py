@@ -19,7 +19,7 @@ from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
 from spmis.web import forms
 from spmis.web.areas import chosen_code, picker
-from spmis.web.labels import RELATIONSHIP_LABELS, SEX_LABELS
+from spmis.web.labels import RELATIONSHIP_LABELS, SEX_LABELS, area_name
 from spmis.web.routing import PageRoute
 from spmis.web.session import app_ctx, check_csrf, require_actor
 from spmis.web.templating import render, request_locale
@@ -47,6 +47,7 @@ def _register_context(request: Request, actor: Actor, form: FormData | dict[str,
         "form": form, "rows": forms.rows(form), "selects": selects, "errors": errors or {},
         "sex_choices": _choices(SEX_LABELS),
         "relationship_choices": _choices(RELATIONSHIP_LABELS),
+        "duplicates": [], "seen_duplicates": forms.text(form, "seen_duplicates") or "",
     }
 
 
@@ -77,6 +78,67 @@ def household_input(form: FormData, village: str | None) -> dict[str, Any]:
     if level is not None:
         data["idpoor_level"] = level
     return data
+
+
+NAME_FIELDS = ("family_name_km", "given_name_km", "family_name_latin", "given_name_latin")
+
+
+def member_identity(form: FormData | dict[str, Any], row: int, village: str | None
+                    ) -> s.NameAndBirth | None:
+    """Names, date of birth and village of member ``row`` as far as typed; None while a name,
+    the date or the village is missing or the date is not a date yet."""
+    p = f"members-{row}-"
+    names = {k: forms.text(form, p + k) for k in NAME_FIELDS}
+    born = forms.text(form, p + "date_of_birth")
+    if village is None or born is None or not any(names.values()):
+        return None
+    try:
+        return s.NameAndBirth(**names, date_of_birth=born, village_code=village)
+    except ValidationError:
+        return None
+
+
+def _duplicates(request: Request, actor: Actor, form: FormData | dict[str, Any],
+                village: str | None, rows: range) -> list[dict[str, Any]]:
+    """People already registered who may be the members of ``rows`` (see
+    ``RegistryService.likely_duplicates``), with what a page shows of them."""
+    service = RegistryService(app_ctx(request))
+    gaz, locale = app_ctx(request).gazetteer, request_locale(request)
+    out = []
+    for i in rows:
+        who = member_identity(form, i, village)
+        if who is None:
+            continue
+        for dup in service.likely_duplicates(who, actor):
+            out.append({"row": i, "likeness": dup.likeness, "p": dup.person,
+                        "place": area_name(gaz, dup.village_code, locale)})
+    return out
+
+
+def _seen(form: FormData) -> set[int]:
+    """The ids of the likely duplicates the form already showed (and the user saw)."""
+    raw = forms.text(form, "seen_duplicates") or ""
+    return {int(x) for x in raw.split(",") if x.strip().isdigit()}
+
+
+@router.post("/office/households/new/duplicates", response_class=HTMLResponse)
+async def duplicates_check(request: Request) -> HTMLResponse:
+    """As a person is filled in (htmx): people already registered in the commune who were born
+    the same day with the same or a close name, each with a link to open them."""
+    form = await request.form()
+    check_csrf(request, form)
+    actor = require_actor(request)
+    row = forms.integer(form, "row")
+    if not isinstance(row, int) or not 0 <= row < forms.rows(form):
+        return render(request, "office/likely_duplicates.html", {"dups": [], "row": None},
+                      area="office")
+    selects = picker(app_ctx(request).gazetteer, form, request_locale(request),
+                     level="village", scope=actor.scope)
+    village = chosen_code(selects, "village")
+    dups = await run_in_threadpool(_duplicates, request, actor, form, village,
+                                   range(row, row + 1))
+    return render(request, "office/likely_duplicates.html", {"dups": dups, "row": row},
+                  area="office")
 
 
 @router.get("/office/households/new", response_class=HTMLResponse)
@@ -111,6 +173,14 @@ async def register(request: Request) -> Response:
     except ValidationError as exc:
         errors.extend(e for e in forms.pydantic_errors(exc) if e.loc != ("village_code",))
     if not errors:
+        dups = await run_in_threadpool(_duplicates, request, actor, form, village,
+                                       range(forms.rows(form)))
+        shown = {d["p"].id for d in dups}
+        if dups and not (action == "save-anyway" and shown <= _seen(form)):
+            # a confirmation step: nothing is saved until the user has seen them
+            context["duplicates"] = dups
+            context["seen_duplicates"] = ",".join(str(i) for i in sorted(shown))
+            return render(request, "office/register.html", context, area="office")
         try:
             created = await run_in_threadpool(
                 RegistryService(app_ctx(request)).create_household, body, actor)
