@@ -228,7 +228,8 @@ def name_likeness(
         (latin_key(" ".join(sorted(latin_tokens(f"{a[0] or ''} {a[1] or ''}")))),
          latin_key(" ".join(sorted(latin_tokens(f"{b[0] or ''} {b[1] or ''}"))))),
         (latin_key(a[0]) + latin_key(a[1]), latin_key(b[0]) + latin_key(b[1])),
-        (khmer_loose_key(a[2]) + khmer_loose_key(a[3]), khmer_loose_key(b[2]) + khmer_loose_key(b[3])),
+        (khmer_loose_key(a[2]) + khmer_loose_key(a[3]),
+         khmer_loose_key(b[2]) + khmer_loose_key(b[3])),
     ]
     for x, y in pairs:
         if not x or not y:

@@ -29,7 +29,8 @@ def test_same_day_same_commune_same_or_close_name(ctx: AppContext) -> None:
     service = RegistryService(ctx)
     born = date(1990, 5, 6)
 
-    def ask(actor: Actor = SYSTEM, village: str = "12010102", **names: str) -> list[tuple[int, str]]:
+    def ask(actor: Actor = SYSTEM, village: str = "12010102", **names: str
+            ) -> list[tuple[int, str]]:
         who = s.NameAndBirth(date_of_birth=born, village_code=village, **names)
         return [(d.person.id, d.likeness) for d in service.likely_duplicates(who, actor)]
 

@@ -118,3 +118,14 @@ def test_loose_key_is_the_strict_key_with_the_signs_removed(text: str) -> None:
 
 def test_khmer_skeleton_is_the_consonants() -> None:
     assert khmer_skeleton("ហ៊ុន សែន") == "ហនសន"
+
+
+def test_name_likeness() -> None:
+    from spmis.registry.names import name_likeness
+
+    assert name_likeness(("Sokh", "Dara", None, None), ("Sok", "Dara", "សុខ", "តារា")) == "same"
+    assert name_likeness(("Dara", "Sok", None, None), ("Sok", "Dara", None, None)) == "same"
+    assert name_likeness((None, None, "ហុន", "សែន"), (None, None, "ហ៊ុន", "សែន")) == "same"
+    assert name_likeness(("Chan", "Sopheap", None, None), ("Chan", "Sophea", None, None)) == "close"
+    assert name_likeness(("Chan", "Dara", None, None), ("Chan", "Sophea", None, None)) is None
+    assert name_likeness((None, None, "សុខ", None), ("Sok", None, None, None)) is None
