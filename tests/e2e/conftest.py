@@ -196,3 +196,17 @@ def choose_area(page, **levels: str) -> None:  # type: ignore[no-untyped-def]
         expect(page.locator(HTMX_BUSY)).to_have_count(0)
         page.select_option(f"#{level}", code)
         expect(page.locator(HTMX_BUSY)).to_have_count(0)
+
+
+def save_registration(page, button: str = "button[value=save]") -> None:  # type: ignore[no-untyped-def]
+    """Press "Register the household" and wait for the household page. When the form asks
+    first about people who may already be registered (issue 13, item 15: tests register the same
+    person more than once), answer that these are different people."""
+    import re
+
+    with page.expect_navigation():
+        page.click(button)
+    if page.locator("#duplicates").count():
+        with page.expect_navigation():
+            page.click("button[value=save-anyway]")
+    page.wait_for_url(re.compile(r".*/office/households/\d+\?created=1"))

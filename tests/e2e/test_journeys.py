@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.conftest import BROWSER, choose_area, sign_in
+from tests.e2e.conftest import BROWSER, choose_area, save_registration, sign_in
 
 HOME_VILLAGE = "12010101"
 
@@ -34,8 +34,7 @@ def register_household(page, shot=None, *, national_id: str = "123456789") -> in
     assert page.get_attribute("#members-0-date_of_birth", "aria-invalid") == "true"
     assert page.input_value("#members-0-family_name_latin") == "Sok"  # nothing typed is lost
     page.fill("#members-0-date_of_birth", "1950-04-12")
-    page.click("button[value=save]")
-    page.wait_for_url(re.compile(r".*/office/households/\d+\?created=1"))
+    save_registration(page)
     return int(re.search(r"/households/(\d+)", page.url).group(1))  # type: ignore[union-attr]
 
 

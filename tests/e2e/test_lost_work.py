@@ -16,7 +16,7 @@ from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
-from tests.e2e.conftest import BROWSER, STATE, sign_in
+from tests.e2e.conftest import BROWSER, STATE, save_registration, sign_in
 
 HOME_VILLAGE = "12010101"
 
@@ -43,8 +43,7 @@ def test_a_pregnant_woman_is_registered_with_her_expected_delivery_date(new_page
     page.check("#members-0-pregnant")
     page.fill("#members-0-expected_delivery_date", due.isoformat())
     shot(page, "register-pregnant-en")
-    page.click("button[value=save]")
-    page.wait_for_url(re.compile(r".*/office/households/\d+\?created=1"))
+    save_registration(page)
     page.click('a[href^="/office/people/"]')
     facts = page.locator("dl.facts").first.inner_text()
     assert "Pregnant" in facts and "Yes" in facts
@@ -78,8 +77,7 @@ def _register_woman(page, *, national_id: str, latin: tuple[str, str] = ("Chan",
     page.fill("#members-0-identifiers-national_id", national_id)
     if phone:
         page.fill("#members-0-identifiers-phone", phone)
-    page.click("button[value=save]")
-    page.wait_for_url(re.compile(r".*/office/households/\d+\?created=1"))
+    save_registration(page)
     page.click('a[href^="/office/people/"]')
     page.wait_for_url(re.compile(r".*/office/people/\d+$"))
     return int(page.url.rsplit("/", 1)[1])

@@ -55,9 +55,15 @@ def household_form(token: str, **extra: str) -> dict[str, str]:
 
 
 def register(c: TestClient, **extra: str) -> int:
+    """Register through the form; when it asks first about people who may already be registered
+    (the tests register the same person more than once), answer that they are different."""
     token = csrf(c.get("/office/households/new").text)
-    r = c.post("/office/households/new", data=household_form(token, **extra),
-               follow_redirects=False)
+    form = household_form(token, **extra)
+    r = c.post("/office/households/new", data=form, follow_redirects=False)
+    if r.status_code == 200 and 'value="save-anyway"' in r.text:
+        seen = re.search(r'name="seen_duplicates" value="([^"]*)"', r.text).group(1)
+        r = c.post("/office/households/new", follow_redirects=False,
+                   data=form | {"action": "save-anyway", "seen_duplicates": seen})
     assert r.status_code == 303, r.text
     return int(r.headers["location"].split("/")[-1].split("?")[0])
 
@@ -258,3 +264,35 @@ def test_add_a_person_to_the_registration_form(signed_in) -> None:  # type: igno
     done = c.post("/office/households/new", data=data, follow_redirects=False)
     assert done.status_code == 303
     assert "Nita" in c.get(done.headers["location"]).text
+
+
+def test_a_likely_duplicate_is_confirmed_before_anything_is_saved(signed_in, ctx) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13, item 15, without JavaScript: 'Register' shows the people who may already be
+    registered and saves nothing; 'Register anyway' saves only when no one new turned up."""
+    from sqlalchemy import func, select
+
+    from spmis.registry.store import household
+
+    def households() -> int:
+        with ctx.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(household)).scalar_one())
+
+    c = signed_in("registrar", "120101")
+    first = register(c)
+    token = csrf(c.get("/office/households/new").text)
+    form = household_form(token, **{"members-0-given_name_latin": "Darra",
+                                    "members-0-identifiers-national_id": "223456789"})
+    asked = c.post("/office/households/new?lang=en", data=form)
+    assert asked.status_code == 200 and households() == 1
+    assert "Nothing is saved yet" in asked.text
+    assert re.search(r'href="/office/people/\d+" target="_blank"', asked.text)
+    assert f"Household {first}" in asked.text
+    unseen = c.post("/office/households/new", data=form | {"action": "save-anyway",
+                                                          "seen_duplicates": "999999"})
+    assert unseen.status_code == 200 and households() == 1  # asked again: not the one shown
+    seen = re.search(r'name="seen_duplicates" value="([^"]*)"', asked.text).group(1)
+    done = c.post("/office/households/new", follow_redirects=False,
+                  data=form | {"action": "save-anyway", "seen_duplicates": seen})
+    assert done.status_code == 303 and households() == 2
+    check = c.post("/office/households/new/duplicates", data=form | {"row": "0"})
+    assert check.status_code == 200 and check.text.count("data-person=") == 2
