@@ -111,6 +111,7 @@ def test_a_registrar_cannot_open_a_household_of_another_commune(new_page, shot) 
     outsider = new_page(lang="en")
     sign_in(outsider, "reg-other")
     response = outsider.goto(f"/office/households/{hid}")
-    assert response is not None and response.status == 404  # outside the area answers as missing (issue 12 #9)
+    # outside the area answers as missing (issue 12 #9)
+    assert response is not None and response.status == 404
     assert "Sok" not in outsider.locator("main").inner_text()
     shot(outsider, "outside-scope-404")
