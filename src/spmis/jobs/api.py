@@ -1,5 +1,5 @@
-"""Background jobs over HTTP: list, read, cancel. A user sees their own jobs, an administrator
-every job."""
+"""Background jobs over HTTP: start (kinds that take parameters), list, read, cancel. A user
+sees their own jobs, an administrator every job."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from spmis.auth.deps import Ctx, CurrentActor
-from spmis.jobs.schemas import JobOut
+from spmis.jobs.schemas import JobIn, JobOut
 from spmis.jobs.service import JobService
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
@@ -27,6 +27,15 @@ def list_jobs(
     service = JobService(ctx)
     return [JobOut.of(j, service.reports(j))
             for j in service.list(actor, state=state, kind=kind, limit=limit, offset=offset)]
+
+
+@router.post("", response_model=JobOut, status_code=202)
+def submit_job(body: JobIn, ctx: Ctx, actor: CurrentActor) -> JobOut:
+    """Start a job (an evaluation, a deduplication); it is queued for the worker. Follow it at
+    ``GET /api/v1/jobs/{id}``."""
+    service = JobService(ctx)
+    job = service.submit_checked(actor, body.kind, body.parameters)
+    return JobOut.of(job, [])
 
 
 @router.get("/{job_id}", response_model=JobOut)

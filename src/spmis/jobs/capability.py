@@ -14,6 +14,9 @@ CAPABILITY = Capability(
     access={
         # everyone sees their own jobs (an admin every job); a report only its submitter
         ("GET", f"{API}/jobs"): ANY_STAFF,
+        # the kind decides who may start it (rules.evaluate: admin, programme officer;
+        # linkage.registry_dedupe: admin, registrar)
+        ("POST", f"{API}/jobs"): ANY_STAFF,
         ("GET", f"{API}/jobs/{{job_id}}"): ANY_STAFF,
         ("POST", f"{API}/jobs/{{job_id}}/cancel"): ANY_STAFF,
         ("GET", "/office/jobs"): ANY_STAFF,

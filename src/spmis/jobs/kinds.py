@@ -11,7 +11,10 @@ lease. ``run`` returns the result (JSON-safe), shown on the job's page.
 
 ``resumable``: the work may simply be run again after a worker stopped in the middle (it is
 idempotent, like the registry import); otherwise such a job is failed with the reason and
-``restart_hint`` tells people what to do."""
+``restart_hint`` tells people what to do.
+
+Kinds with a ``check`` of their parameters may also be submitted through ``POST /api/v1/jobs``
+(evaluation, deduplication); payment cycles and contribution runs will follow the same path."""
 
 from __future__ import annotations
 
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
 #: modules that register job kinds (each calls ``register`` when imported)
 KIND_MODULES: list[str] = [
     "spmis.registry.import_job",
+    "spmis.rules.evaluate_job",
+    "spmis.linkage.dedupe_job",
 ]
 
 
@@ -62,6 +67,9 @@ class JobKind:
     roles: frozenset[str] = field(default_factory=frozenset)
     resumable: bool = False
     restart_hint: tuple[str, str] = RESTART_HINT
+    #: checks the parameters of a submission through the API (``POST /api/v1/jobs``) and returns
+    #: them as stored, or raises ``InvalidInput``; None: started only from its own page
+    check: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 _KINDS: dict[str, JobKind] = {}

@@ -26,6 +26,24 @@ STATE_LABELS = {
     JobState.CANCELLED.value: N_("Cancelled"),
 }
 REFRESH_SECONDS = 2
+#: result figures shown on a job's page, in this order (other keys stay in the API only)
+RESULT_LABELS = {
+    "rows_read": N_("Rows read"),
+    "households_created": N_("Households created"),
+    "people_created": N_("People created"),
+    "rows_unchanged": N_("Rows already in the registry"),
+    "rows_rejected": N_("Rows rejected"),
+    "run_id": N_("Run"),
+    "period": N_("Month"),
+    "households": N_("Households"),
+    "persons": N_("People"),
+    "records": N_("People compared"),
+    "pairs_scored": N_("Pairs scored"),
+    "candidates": N_("Possible duplicates found"),
+    "auto_merged": N_("Merged automatically"),
+    "queued": N_("Queued for review"),
+    "blocked": N_("Blocked by a conflicting identifier"),
+}
 
 
 def _title(job: Job, locale: str) -> str:
@@ -46,6 +64,9 @@ def _context(request: Request, service: JobService, job: Job) -> dict[str, objec
         "message": job.progress_message_km if locale == "km" else job.progress_message,
         "error": job.error_km if locale == "km" else job.error,
         "notes": [n.get("km" if locale == "km" else "en", "") for n in job.notes],
+        "figures": [(label, (job.result or {})[key]) for key, label in RESULT_LABELS.items()
+                    if isinstance((job.result or {}).get(key), int | str)],
+        "totals": (job.result or {}).get("totals") or [],
     }
 
 

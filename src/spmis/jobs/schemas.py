@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from spmis.jobs.model import Job
 
@@ -66,3 +66,17 @@ class JobOut(BaseModel):
                    for n in job.notes],
             reports=[f"/office/jobs/{job.id}/reports/{name}" for name in reports],
         )
+
+
+class JobIn(BaseModel):
+    """A job to start: its kind and parameters (checked by the kind)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="rules.evaluate or linkage.registry_dedupe")
+    parameters: dict[str, Any] = Field(
+        default_factory=dict,
+        description=("rules.evaluate: {period: 'YYYY-MM', programmes: [ids] or null}; "
+                     "linkage.registry_dedupe: {review_threshold, auto_merge_threshold, "
+                     "memory_limit}"))

@@ -79,6 +79,20 @@ class JobService:
                            "មិនអាចដាក់ការងារក្នុងជួរបានទេ សូមព្យាយាមម្តងទៀតពេលក្រោយ") from exc
         return self.get(actor, job_id)
 
+    def submit_checked(self, actor: Actor, kind: str, parameters: dict[str, Any]) -> Job:
+        """Submit a job through the API: only kinds that check their parameters (the others,
+        like an import, start from their own page), with the kind's roles."""
+        spec = kinds.get(kind)
+        if spec is None or spec.check is None:
+            names = ", ".join(k.name for k in kinds.all_kinds() if k.check is not None)
+            raise InvalidInput.one(("kind",), "unknown_kind",
+                                   f"not a kind of job the API starts; one of: {names}",
+                                   f"មិនមែនជាប្រភេទការងារដែល API ចាប់ផ្តើមបានទេ; មួយក្នុងចំណោម៖ {names}")
+        if spec.roles and not actor.has_role(*spec.roles):
+            raise Forbidden("your role may not start this job",
+                            "តួនាទីរបស់អ្នកមិនអាចចាប់ផ្តើមការងារនេះបានទេ")
+        return self.submit(actor, kind, spec.check(dict(parameters)))
+
     def get(self, actor: Actor, job_id: int) -> Job:
         with self.ctx.engine.connect() as conn:
             row = store.get(conn, job_id)

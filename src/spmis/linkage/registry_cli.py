@@ -85,10 +85,16 @@ def registry_dedupe(
         min=0.01, max=1.0, help="queue for clerical review at or above this probability")] = 0.8,
     scope: ScopeOpt = "",
     memory_limit: MemoryOpt = "2GB",
+    background: Annotated[bool, typer.Option(
+        "--background", help="queue it as a background job for `spmis worker` and return")] = False,
 ) -> None:
     """Find duplicate people in the registry: merge the sure ones, queue the uncertain ones."""
     from spmis.errors import InvalidInput
     from spmis.linkage.registry_dedupe import run_registry_dedupe
+
+    if background:
+        _queue_dedupe(scope, auto_merge_threshold, review_threshold, memory_limit)
+        return
 
     try:
         s = run_registry_dedupe(_ctx(), _actor(scope), auto_merge_threshold=auto_merge_threshold,
@@ -105,6 +111,24 @@ def registry_dedupe(
     console.print(table)
     for note in s.notes:
         console.print(f"note: {note}")
+
+
+def _queue_dedupe(scope: str, auto_merge_threshold: float | None, review_threshold: float,
+                  memory_limit: str) -> None:
+    from spmis.errors import InvalidInput
+    from spmis.jobs import JobService
+    from spmis.linkage.dedupe_job import KIND, check_parameters
+
+    ctx = _ctx()
+    try:
+        job = JobService(ctx).submit(_actor(scope), KIND, check_parameters({
+            "auto_merge_threshold": auto_merge_threshold, "review_threshold": review_threshold,
+            "memory_limit": memory_limit}), check_roles=False)
+    except InvalidInput as exc:
+        raise _invalid(exc) from None
+    finally:
+        ctx.engine.dispose()
+    console.print(f"job {job.id} queued: `spmis jobs show {job.id}` or /office/jobs/{job.id}")
 
 
 def match(

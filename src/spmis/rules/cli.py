@@ -44,10 +44,24 @@ def _check_period(period: str) -> str:
 
 
 @app.command("evaluate")
-def evaluate_cmd(period: PeriodOpt, programme: ProgrammeOpt = None) -> None:
+def evaluate_cmd(
+    period: PeriodOpt,
+    programme: ProgrammeOpt = None,
+    background: Annotated[bool, typer.Option(
+        "--background", help="queue it as a background job for `spmis worker` and return")] = False,
+) -> None:
     """Evaluate programmes for every active household and person and store the results as a new
     run (earlier runs are kept; the new one becomes the month's current run)."""
     period = _check_period(period)
+    if background:
+        from spmis.jobs import JobService
+        from spmis.rules.evaluate_job import KIND
+
+        with _service() as service:
+            job = JobService(service.ctx).submit(
+                CLI_ACTOR, KIND, {"period": period, "programmes": programme}, check_roles=False)
+        console.print(f"job {job.id} queued: `spmis jobs show {job.id}` or /office/jobs/{job.id}")
+        return
     try:
         with _service() as service, console.status("evaluating") as status:
             summary = service.evaluate(

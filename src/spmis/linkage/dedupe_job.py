@@ -1,0 +1,73 @@
+"""Registry deduplication as a background job (kind ``linkage.registry_dedupe``):
+``spmis link registry-dedupe --background`` or ``POST /api/v1/jobs``. The job runs
+``run_registry_dedupe`` for the submitter's area, as the command line does; the result holds
+the run's counts (the run itself is in ``/api/v1/linkage/runs``).
+
+A stop in the middle may leave merges made and reviews queued; they stay (each merge is whole),
+and a new run finds what is left. So the job is not resumed by itself: its page says to start
+it again."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from spmis.errors import InvalidInput
+from spmis.jobs import JobKind, JobWork, register
+from spmis.linkage.registry_dedupe import REVIEW_THRESHOLD, run_registry_dedupe
+
+KIND = "linkage.registry_dedupe"
+_MEMORY = re.compile(r"^\d{1,4}(MB|GB)$")
+
+
+def _number(parameters: dict[str, Any], name: str, default: float | None) -> float | None:
+    value = parameters.get(name, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise InvalidInput.one(("parameters", name), "out_of_range",
+                               "must be a probability above 0 and at most 1",
+                               "ត្រូវតែជាប្រូបាប៊ីលីតេធំជាង 0 និងមិនលើស 1")
+    return float(value)
+
+
+def check_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
+    """``{"review_threshold": 0.8, "auto_merge_threshold": null, "memory_limit": "2GB"}``; the
+    automatic-merge threshold may not be below the floor setting (checked when the run starts,
+    for anyone)."""
+    extra = set(parameters) - {"review_threshold", "auto_merge_threshold", "memory_limit"}
+    if extra:
+        raise InvalidInput.one(("parameters", sorted(extra)[0]), "extra_forbidden",
+                               "not a parameter of this job", "មិនមែនជាប៉ារ៉ាម៉ែត្ររបស់ការងារនេះ")
+    memory = parameters.get("memory_limit", "2GB")
+    if not isinstance(memory, str) or not _MEMORY.fullmatch(memory):
+        raise InvalidInput.one(("parameters", "memory_limit"), "invalid",
+                               "write the memory limit as e.g. 2GB or 500MB",
+                               "សរសេរដែនកំណត់អង្គចងចាំ ដូចជា 2GB ឬ 500MB")
+    return {"review_threshold": _number(parameters, "review_threshold", REVIEW_THRESHOLD),
+            "auto_merge_threshold": _number(parameters, "auto_merge_threshold", None),
+            "memory_limit": memory}
+
+
+def run_dedupe(work: JobWork) -> dict[str, Any]:
+    steps = 0
+
+    def report(message: str) -> None:
+        nonlocal steps
+        steps += 1
+        work.progress(steps, None, message, message)
+
+    p = work.parameters
+    s = run_registry_dedupe(work.ctx, work.actor, auto_merge_threshold=p.get(
+        "auto_merge_threshold"), review_threshold=p.get("review_threshold") or REVIEW_THRESHOLD,
+        memory_limit=p.get("memory_limit") or "2GB", progress=report)
+    return {"run_id": s.run_id, "records": s.records, "pairs_scored": s.pairs_scored,
+            "candidates": s.candidates, "auto_merged": s.auto_merged, "queued": s.queued,
+            "blocked": s.blocked, "seconds": round(s.seconds, 1), "notes": s.notes}
+
+
+register(JobKind(
+    name=KIND, title="Find duplicate people", title_km="ស្វែងរកមនុស្សស្ទួន",
+    run=run_dedupe, roles=frozenset({"admin", "registrar"}), resumable=False,
+    check=check_parameters,
+))
