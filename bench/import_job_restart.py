@@ -115,6 +115,8 @@ def main() -> None:
     parser.add_argument("--database", default="spmis_bench_jobs")
     parser.add_argument("--sqlite", action="store_true", help="use a SQLite file instead")
     parser.add_argument("--kill-at", type=float, default=0.4, help="share of rows read")
+    parser.add_argument("--bad-rows", type=int, default=3,
+                        help="households with a bad row appended (rejected: a reject report)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="spmis-bench-jobs-") as tmp:
@@ -128,6 +130,8 @@ def main() -> None:
                            check=True, cwd=ROOT)
             print(f"synth: {households:,} households in {time.perf_counter() - t0:.1f}s")
             source = work / "synth" / "households.csv"
+        if args.bad_rows:
+            source = _with_bad_rows(source, work / "households.csv", args.bad_rows)
         if args.sqlite:
             _run(args, f"sqlite:///{work / 'spmis.db'}", work, source)
             return
@@ -142,6 +146,25 @@ def main() -> None:
             if not args.keep:
                 admin.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
             admin.close()
+
+
+def _with_bad_rows(source: Path, target: Path, count: int) -> Path:
+    """A copy of ``source`` (and its enterprises file) with ``count`` bad households at the end
+    (sex "X"), so the job leaves a reject report."""
+    import shutil
+
+    header = source.open().readline().rstrip("\n").split(",")
+    shutil.copyfile(source, target)
+    if source.with_name("enterprises.csv").exists():
+        shutil.copyfile(source.with_name("enterprises.csv"), target.with_name("enterprises.csv"))
+    with target.open("a") as out:
+        for i in range(count):
+            row = {"household_key": f"BAD-{i}", "village_code": "12010101",
+                   "person_key": f"BAD-{i}-1", "relationship": "head", "sex": "X",
+                   "family_name_latin": "Sok", "given_name_latin": "Dara",
+                   "date_of_birth": "1980-01-01"}
+            out.write(",".join(row.get(c, "") for c in header) + "\n")
+    return target
 
 
 def _whole(ctx: object, expected: dict[str, int]) -> tuple[int, int, float]:
