@@ -61,11 +61,12 @@ assets:
 	(cat assets/node_modules/swagger-ui-dist/LICENSE; echo; echo "NOTICE:"; \
 	 cat assets/node_modules/swagger-ui-dist/NOTICE) > $(WEB_VENDOR)/swagger-ui.LICENSE.txt
 
-## make messages: extract page texts and merge them into the Khmer and English catalogues
+## make messages: extract page texts of every package and merge them into the Khmer and English
+## catalogues (src/spmis/web/translations)
 messages: install
 	mkdir -p var
 	$(BIN)/pybabel extract -F src/spmis/web/babel.cfg -k N_ --no-location --sort-output \
-	  -o var/messages.pot src/spmis/web src/spmis/jobs
+	  -o var/messages.pot src/spmis
 	$(BIN)/pybabel update -i var/messages.pot -d src/spmis/web/translations --ignore-obsolete \
 	  --width 100
 
