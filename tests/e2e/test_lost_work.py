@@ -11,9 +11,14 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 from playwright.sync_api import expect
+from sqlalchemy import insert
 
 from spmis.auth.model import Actor
 from spmis.context import AppContext
+from spmis.db.base import utcnow
+from spmis.linkage.review import ReviewService
+from spmis.linkage.schemas import AcceptIn
+from spmis.linkage.store import link_review
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
 from tests.e2e.conftest import BROWSER, STATE, save_registration, sign_in
@@ -129,8 +134,8 @@ def _card(page, request_id: int):  # type: ignore[no-untyped-def]
 
 
 def test_a_stale_request_is_approved_on_the_current_record_or_rejected(new_page, shot) -> None:  # type: ignore[no-untyped-def]
-    """The record changed after the request: approving answers what happened and offers to
-    approve on the current record; a request whose own field changed since can be rejected."""
+    """The record changed after the requests: each says so and offers to approve on the current
+    record; one whose own field changed since says it no longer applies and can be rejected."""
     maker = new_page(lang="en")
     sign_in(maker, "reg-chamkarmon")
     pid = _register_woman(maker, national_id="611111111", latin=("Keo", "Bopha"))
@@ -148,12 +153,11 @@ def test_a_stale_request_is_approved_on_the_current_record_or_rejected(new_page,
     sign_in(checker, "approver-pp")
     checker.goto("/office/approvals")
     card = _card(checker, second)
-    card.locator("input[name=reason]").fill("card copy seen")
-    card.locator("button", has_text="Approve").click()
-    card = _card(checker, second)
-    alert = card.locator("[role=alert]")
-    alert.wait_for()
-    assert "The record changed after this request was made" in alert.inner_text()
+    stale = card.locator("[data-stale]").inner_text()
+    assert "The record changed after this request was made" in stale
+    assert "reg-chamkarmon: Given name in Latin letters" in stale, stale
+    assert "it can be approved on the current record" in stale
+    expect(card.locator("button", has_text=re.compile("^Approve$"))).to_have_count(0)
     shot(checker, "approval-stale-offers-rebase-en")
     card.locator("input[name=reason]").fill("card copy seen")
     card.locator("button", has_text="Approve on the current record").click()
@@ -161,25 +165,17 @@ def test_a_stale_request_is_approved_on_the_current_record_or_rejected(new_page,
     assert "checked against the record as it is now" in checker.locator(
         "[role=status]").inner_text()
     # the first phone request: approved on the current record too
-    card = _card(checker, first)
-    card.locator("input[name=reason]").fill("phone checked by a call")
-    card.locator("button", has_text="Approve").click()
     _card(checker, first).locator("input[name=reason]").fill("phone checked by a call")
     _card(checker, first).locator("button", has_text="Approve on the current record").click()
     checker.wait_for_url("**/office/approvals?done=rebase")
     # the third asked for another phone: the phone changed since, so it no longer applies
     card = _card(checker, third)
-    card.locator("input[name=reason]").fill("which phone?")
-    card.locator("button", has_text="Approve").click()
-    _card(checker, third).locator("input[name=reason]").fill("which phone?")
-    _card(checker, third).locator("button", has_text="Approve on the current record").click()
-    alert = _card(checker, third).locator("[role=alert]")
-    alert.wait_for()
-    assert "no longer applies: Phone changed after it was made" in alert.inner_text()
-    expect(_card(checker, third).locator("button", has_text="Approve")).to_have_count(0)
+    assert "no longer applies: Phone changed after it was made" in card.locator(
+        "[data-stale]").inner_text()
+    expect(card.locator("button", has_text="Approve")).to_have_count(0)
     shot(checker, "approval-stale-no-longer-applies-en")
-    _card(checker, third).locator("input[name=reason]").fill("the phone was changed since")
-    _card(checker, third).locator("button", has_text="Reject").click()
+    card.locator("input[name=reason]").fill("the phone was changed since")
+    card.locator("button", has_text="Reject").click()
     checker.wait_for_url("**/office/approvals?done=reject")
     maker.goto(f"/office/people/{pid}")
     assert "Bophal" in maker.locator("h1").inner_text()  # the later correction is kept
@@ -203,3 +199,88 @@ def test_a_maker_cancels_a_request_in_khmer(new_page, shot) -> None:  # type: ig
     assert "សំណើរបស់អ្នកត្រូវបានលុបចោល" in maker.locator("[role=status]").inner_text()
     maker.goto("/office/approvals?status=cancelled")
     expect(_card(maker, filed.request_id)).to_have_count(1)
+
+
+def _household(registry: RegistryService, given_km: str, given_latin: str, born: str,
+               **identifiers: str) -> int:
+    """A one-person household in Phum Muoy (Tonle Basak, Chamkar Mon); returns the person id."""
+    hh = registry.create_household(s.HouseholdCreate.model_validate({
+        "village_code": HOME_VILLAGE, "members": [{
+            "relationship": "head", "family_name_km": "សុខ", "given_name_km": given_km,
+            "family_name_latin": "Sok", "given_name_latin": given_latin, "sex": "F",
+            "date_of_birth": born, "identifiers": identifiers}]}), MAKER)
+    return hh.members[0].id
+
+
+def test_the_approver_sees_both_sides_and_both_people(new_page, shot) -> None:  # type: ignore[no-untyped-def]
+    """Each request names the person (Khmer and Latin names, household, village and commune by
+    name), shows the value on the record and the requested one (identifiers masked on both
+    sides), a number another person holds by now, and both people of a merge."""
+    with _registry() as registry:
+        nary = _household(registry, "ណារី", "Nary", "1990-02-03", national_id="811111111")
+        change = registry.correct_person(nary, s.PersonUpdate(
+            identifiers={"national_id": "811111119", "phone": "097 765 4321"},
+            reason="new ID card"), MAKER).request_id
+        # someone else takes the requested phone before the approver decides
+        _household(registry, "ស្រីលក្ខណ៍", "Sreyleak", "1985-07-08", phone="097 765 4321")
+        first = _household(registry, "ច័ន្ទធី", "Chanthy", "1979-11-30", national_id="911111111")
+        second = _household(registry, "ចន្ធី", "Chanthi", "1979-11-30")
+        ctx = AppContext.create(STATE["settings"])
+        try:
+            with ctx.engine.begin() as conn:
+                review = conn.execute(insert(link_review).values(
+                    person_id_l=first, person_id_r=second, match_probability=0.91,
+                    reasons=["name=similar", "dob=exact"], conflicts=[],
+                    area_code_l=HOME_VILLAGE, area_code_r=HOME_VILLAGE, status="pending",
+                    created_at=utcnow()).returning(link_review.c.id)).scalar_one()
+            merge = ReviewService(ctx).accept(review, AcceptIn(
+                reason="same woman, two spellings", survivor_id=first), MAKER).id
+        finally:
+            ctx.engine.dispose()
+    for lang, place, commune in (("en", "Phum Muoy", "Tonle Basak"),
+                                 ("km", "ភូមិ ១", "ទន្លេបាសាក់")):
+        page = new_page(lang=lang)
+        sign_in(page, "approver-pp")
+        page.goto("/office/approvals")
+        card = _card(page, change)
+        text = card.inner_text()
+        shot(page, f"approval-both-sides-{lang}")
+        assert "សុខ ណារី" in text and "Sok Nary" in text, text
+        assert place in text and commune in text, text
+        national = card.locator('tr[data-field="identifiers.national_id"]').inner_text()
+        assert "******111" in national and "******119" in national, national
+        phone = card.locator('tr[data-field="identifiers.phone"]').inner_text()
+        assert "—" in phone and "321" in phone and "4321" not in phone, phone
+        conflict = card.locator('[data-conflict="identifiers.phone"]').inner_text()
+        assert "Sok Sreyleak" in conflict, conflict
+        expect(card.locator("button", has_text=re.compile("^(Approve|អនុម័ត)$"))).to_have_count(0)
+        both = _card(page, merge).inner_text()
+        assert "Sok Chanthy" in both and "Sok Chanthi" in both, both
+        assert ("៩១%" if lang == "km" else "91%") in both, both
+        assert "811111111" not in page.content() and "911111111" not in page.content()
+
+
+def test_a_request_that_went_stale_while_the_page_was_open(new_page, shot) -> None:  # type: ignore[no-untyped-def]
+    """The record changes after the approver opened the queue: Approve answers on the card that
+    the record changed and offers to approve on the current record (Khmer)."""
+    maker = new_page(lang="km")
+    sign_in(maker, "reg-chamkarmon")
+    pid = _register_woman(maker, national_id="622222222", latin=("Ouk", "Srey"))
+    with _registry() as registry:
+        filed = registry.correct_person(pid, s.PersonUpdate(
+            identifiers={"phone": "012 777 888"}, reason="her phone"), MAKER).request_id
+    checker = new_page(lang="km")
+    sign_in(checker, "approver-pp")
+    checker.goto("/office/approvals")
+    with _registry() as registry:
+        registry.correct_person(pid, s.PersonUpdate(occupation="farmer", reason="asked"), MAKER)
+    card = _card(checker, filed)
+    card.locator("input[name=reason]").fill("បានទូរស័ព្ទផ្ទៀងផ្ទាត់")
+    card.locator("button", has_text=re.compile("^អនុម័ត$")).click()
+    alert = _card(checker, filed).locator("[role=alert]")
+    alert.wait_for()
+    assert "កំណត់ត្រាត្រូវបានកែប្រែក្រោយពេលធ្វើសំណើនេះ" in alert.inner_text()
+    shot(checker, "approval-went-stale-km")
+    _card(checker, filed).locator("input[name=reason]").fill("បានទូរស័ព្ទផ្ទៀងផ្ទាត់")
+    _card(checker, filed).locator("button", has_text="អនុម័តលើកំណត់ត្រាបច្ចុប្បន្ន").click()
+    checker.wait_for_url("**/office/approvals?done=rebase")

@@ -20,7 +20,7 @@ change (a dry run), so a request that cannot apply is refused at once. Sensitive
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -66,6 +66,11 @@ Handler = Callable[[AppContext, Connection, ApprovalRecord, dict[str, Any], Acto
 Rebaser = Callable[[AppContext, Connection, ApprovalRecord, Actor], dict[str, Any]]
 
 
+#: (ctx, conn, request, decrypted secret payload, reader) -> what the request is about and what
+#: it changes, for the approver's page (a kind's own view object; identifier values masked)
+Describer = Callable[[AppContext, Connection, ApprovalRecord, dict[str, Any], Actor], object]
+
+
 @dataclass(frozen=True)
 class ApprovalKind:
     name: str
@@ -74,6 +79,8 @@ class ApprovalKind:
     #: for a kind whose requests name the version of the record they were made on: moves a
     #: request made on an older version onto the current one, when it still applies
     rebase: Rebaser | None = None
+    #: shows both sides of the change (old and new) and the records it is about
+    describe: Describer | None = None
 
 
 class StaleRequest(Conflict):
@@ -175,6 +182,31 @@ class ApprovalService:
                                     .order_by(approval_request.c.id.desc())
                                     .limit(limit).offset(offset)).mappings().all()
             return [approval_out(r) for r in rows]
+
+    def describe(self, requests: Sequence[ApprovalOut], reader: Actor) -> dict[int, object]:
+        """What each request is about and what it changes, by its kind's ``describe`` (kinds
+        without one, and requests whose records the reader may not see, are left out). The
+        secret payload is read to compare, never returned: identifier values stay masked."""
+        out: dict[int, object] = {}
+        with self._uow() as uow:
+            sealed = dict(uow.conn.execute(
+                select(approval_request.c.id, approval_request.c.payload_enc).where(
+                    approval_request.c.id.in_([r.id for r in requests]),
+                    *self._visible(reader))).all())
+            for r in requests:
+                kind = get_kind(r.kind)
+                if kind.describe is None or r.id not in sealed:
+                    continue
+                secret: dict[str, Any] = {}
+                if sealed[r.id] is not None:
+                    secret = json.loads(self.ctx.cipher.decrypt(sealed[r.id], PAYLOAD_CONTEXT))
+                record = ApprovalRecord(r.id, r.kind, r.entity_type, r.entity_id, r.area_code,
+                                        dict(r.payload), r.reason, r.maker)
+                try:
+                    out[r.id] = kind.describe(self.ctx, uow.conn, record, secret, reader)
+                except (NotFound, Forbidden):
+                    continue
+        return out
 
     def get(self, request_id: int, actor: Actor) -> ApprovalOut:
         with self._uow() as uow:

@@ -12,6 +12,7 @@ If an approver rejects (or the maker cancels) a merge request, the pair goes bac
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, update
@@ -44,6 +45,7 @@ from spmis.linkage.store import (
     link_review,
     link_run,
 )
+from spmis.registry.queries import PersonCard, person_cards
 from spmis.registry.service import RegistryService
 from spmis.registry.store import household, person, person_identifier
 
@@ -314,7 +316,31 @@ def _apply_unmerge(ctx: AppContext, conn: Connection, req: ApprovalRecord,
     return undo_merge(conn, int(req.payload["merge_id"]), checker, reason)
 
 
+@dataclass(frozen=True)
+class MergeView:
+    """Both people of a merge (or of its undo) as the approver sees them: the record kept and the
+    one merged into it (None when outside the reader's area), and the pair's match probability
+    when the merge came from the review queue."""
+
+    survivor: PersonCard | None
+    merged: PersonCard | None
+    match_probability: float | None
+
+
+def _describe_merge(ctx: AppContext, conn: Connection, req: ApprovalRecord,
+                    secret: dict[str, Any], reader: Actor) -> MergeView:
+    survivor, merged = int(req.payload["survivor_id"]), int(req.payload["merged_id"])
+    cards = person_cards(ctx, conn, [survivor, merged], reader.scope)
+    probability = None
+    if "review_id" in req.payload:
+        probability = conn.execute(select(link_review.c.match_probability).where(
+            link_review.c.id == int(req.payload["review_id"]))).scalar()
+    return MergeView(cards.get(survivor), cards.get(merged), probability)
+
+
 register_kind(ApprovalKind(PERSON_MERGE, _apply_merge,
-                           "merge two records of the same person (clerical review)"))
+                           "merge two records of the same person (clerical review)",
+                           describe=_describe_merge))
 register_kind(ApprovalKind(PERSON_UNMERGE, _apply_unmerge,
-                           "undo a merge: restore both records exactly"))
+                           "undo a merge: restore both records exactly",
+                           describe=_describe_merge))

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
+from pydantic import ValidationError
+from sqlalchemy import Connection, select
 
 from spmis.auth.approvals import (
     ApprovalKind,
@@ -21,10 +22,12 @@ from spmis.auth.approvals import (
 from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.db import history
+from spmis.registry import queries as q
 from spmis.registry import schemas as s
 from spmis.registry.enterprises import EnterpriseUseCases
 from spmis.registry.households import HouseholdUseCases
 from spmis.registry.people import IDENTIFIER_CHANGE, PersonUseCases
+from spmis.registry.store import person
 
 
 class RegistryService(HouseholdUseCases, PersonUseCases, EnterpriseUseCases):
@@ -92,11 +95,56 @@ def _rebase_identifier_change(
     return {**req.payload, "patch": {**req.payload["patch"], "expected_version": row["version"]}}
 
 
+def _describe_identifier_change(
+    ctx: AppContext, conn: Connection, req: ApprovalRecord, secret: dict[str, Any], reader: Actor
+) -> q.PersonChangeView | None:
+    """Both sides of a requested person change for the approver: the values on the record now
+    and the requested ones (identifiers masked on both sides), later changes of the record, and
+    a requested identifier that another person holds by now."""
+    assert req.entity_id is not None
+    card = q.person_cards(ctx, conn, [req.entity_id], reader.scope).get(req.entity_id)
+    if card is None:
+        return None
+    row = conn.execute(select(person).where(person.c.id == req.entity_id)).mappings().one()
+    patch = dict(req.payload.get("patch") or {})
+    try:
+        typed: Any = s.PersonUpdate.model_validate({**patch, "reason": patch.get("reason")
+                                                    or "..."})
+    except ValidationError:  # shown as stored
+        typed = None
+    changes = []
+    for field in patch:
+        if field in {"reason", "expected_version"}:
+            continue
+        after = getattr(typed, field, None) if typed is not None else patch[field]
+        changes.append(q.FieldChange(field, row.get(field),
+                                     getattr(after, "value", after)))
+    for t, masked in (req.payload.get("identifiers") or {}).items():
+        changes.append(q.FieldChange(f"identifiers.{t}", card.identifiers.get(t), masked))
+    made_on = patch.get("expected_version")
+    later = changes_since(conn, req.entity_id, int(made_on)) if made_on else []
+    touched = request_touches(req.payload)
+    conflicts = []
+    for t, value in (secret.get("identifiers") or {}).items():
+        owner = q.identifier_owner(ctx, conn, t, value) if value else None
+        if owner is not None and owner != req.entity_id:
+            found = q.person_cards(ctx, conn, [owner], reader.scope).get(owner)
+            conflicts.append(q.IdentifierConflict(f"identifiers.{t}", found))
+    return q.PersonChangeView(
+        person=card, changes=tuple(changes), made_on_version=made_on,
+        later=tuple(q.LaterChange(e.version, e.changed_by, e.changed_at, tuple(e.changes))
+                    for e in later),
+        clashes=tuple(sorted(touched & {k for e in later for k in e.changes})),
+        conflicts=tuple(conflicts),
+    )
+
+
 register_kind(
     ApprovalKind(
         IDENTIFIER_CHANGE,
         _apply_identifier_change,
         "change of a person's identifiers (national ID, phone, ...)",
         rebase=_rebase_identifier_change,
+        describe=_describe_identifier_change,
     )
 )

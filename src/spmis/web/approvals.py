@@ -17,9 +17,20 @@ from starlette.concurrency import run_in_threadpool
 
 from spmis.auth.approvals import PENDING, STATUSES, ApprovalService, StaleRequest, get_kind
 from spmis.auth.model import Actor
+from spmis.auth.schemas import ApprovalOut
 from spmis.errors import Conflict, InvalidInput
+from spmis.linkage.review import MergeView
+from spmis.reference.gazetteer import Gazetteer
+from spmis.registry.queries import PersonCard, PersonChangeView
 from spmis.web import forms
-from spmis.web.labels import IDENTIFIER_LABELS, STATUS_LABELS, field_label
+from spmis.web.labels import (
+    IDENTIFIER_LABELS,
+    RELATIONSHIP_LABELS,
+    SEX_LABELS,
+    STATUS_LABELS,
+    area_name,
+    field_label,
+)
 from spmis.web.programme_info import N_
 from spmis.web.routing import PageRoute
 from spmis.web.session import app_ctx, check_csrf, may, require_actor
@@ -33,6 +44,8 @@ KIND_LABELS = {
     "person_merge": N_("Merge of two records of one person"),
     "person_unmerge": N_("Undo of a merge"),
 }
+#: requests on one page, newest first
+PAGE = 100
 #: the approver's decisions: approve as made, approve on the current record, reject
 DECISIONS = ("approve", "rebase", "reject")
 DONE = ("approve", "rebase", "reject", "cancel")
@@ -54,16 +67,48 @@ def _rebase_possible(kind: str) -> bool:
         return False
 
 
+def _label(field: str) -> str:
+    """The label msgid of a change-log field name (``identifiers.phone`` -> "Phone")."""
+    return field_label(field.replace(".", "-"))[1] or field
+
+
+def _places(gaz: Gazetteer, views: dict[int, object], locale: str) -> dict[str, str]:
+    """'Village, Commune, District, Province' of every village the views' people live in."""
+    codes: set[str] = set()
+    for view in views.values():
+        for card in _cards(view):
+            codes.add(card.village_code)
+    return {c: area_name(gaz, c, locale) for c in codes}
+
+
+def _cards(view: object) -> list[PersonCard]:
+    if isinstance(view, PersonChangeView):
+        return [view.person, *(c.owner for c in view.conflicts if c.owner)]
+    if isinstance(view, MergeView):
+        return [c for c in (view.survivor, view.merged) if c]
+    return []
+
+
 async def _queue(request: Request, actor: Actor, *, status: str = PENDING,
                  errors: forms.FormErrors | None = None,
                  problem: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
-    items = await run_in_threadpool(
-        lambda: ApprovalService(app_ctx(request)).list(actor, status=status, limit=100))
+    service = ApprovalService(app_ctx(request))
+
+    def load() -> tuple[list[ApprovalOut], dict[int, object]]:
+        items = service.list(actor, status=status, limit=PAGE)
+        return items, service.describe(items, actor)
+
+    items, views = await run_in_threadpool(load)
     done = request.query_params.get("done")
+    locale = request_locale(request)
     return render(request, "office/approvals.html", {
-        "items": items, "status": status, "statuses": STATUSES, "status_labels": STATUS_LABELS,
-        "kind_labels": KIND_LABELS, "identifier_labels": IDENTIFIER_LABELS,
+        "items": items, "views": views, "status": status, "statuses": STATUSES,
+        "status_labels": STATUS_LABELS, "kind_labels": KIND_LABELS,
+        "identifier_labels": IDENTIFIER_LABELS, "sex_labels": SEX_LABELS,
+        "relationship_labels": RELATIONSHIP_LABELS, "label": _label,
+        "places": _places(app_ctx(request).gazetteer, views, locale),
         "can_decide": may(actor, "POST", "/office/approvals/{request_id}/{decision}"),
+        "can_reveal": may(actor, "POST", "/office/people/{person_id}/reveal"),
         "done": done if done in DONE else None, "errors": errors or forms.FormErrors(),
         "problem": problem or {},
     }, status_code=status_code, area="office")

@@ -13,10 +13,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_date_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
@@ -94,10 +95,16 @@ class Formatter:
         """A rate as a percentage: 0.026 -> '2.6%'."""
         return self.digits(format_percent(value, "#,##0.##%", locale=self.babel_locale))
 
-    def datetime(self, value: datetime | None, style: str = "medium") -> str:
-        """A moment shown in Cambodia's time (stored times are UTC)."""
+    def datetime(self, value: datetime | None,
+                 style: Literal["full", "long", "medium", "short"] = "medium") -> str:
+        """A moment shown in Cambodia's time (stored times are UTC). Khmer pages use the 24-hour
+        clock: CLDR's Khmer times end in the English "AM"/"PM"."""
         if value is None:
             return ""
+        if self.locale == "km":
+            pattern = get_date_format(style, locale=self.babel_locale).pattern
+            return self.digits(format_datetime(value, f"{pattern}, HH:mm", tzinfo=TIMEZONE,
+                                               locale=self.babel_locale))
         return self.digits(
             format_datetime(value, style, tzinfo=TIMEZONE, locale=self.babel_locale)
         )

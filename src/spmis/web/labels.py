@@ -41,6 +41,7 @@ STATUS_LABELS = {
     "rejected": N_("Rejected"),
     "cancelled": N_("Cancelled"),
     "active": N_("Active"),
+    "merged": N_("Merged into another record"),
 }
 LEVEL_LABELS = {
     "province": N_("Province or capital"),

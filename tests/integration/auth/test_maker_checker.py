@@ -188,3 +188,32 @@ def test_a_stale_request_is_approved_on_the_current_record_only_when_it_still_ap
     assert checker.get(f"/api/v1/approvals/{other['id']}").json()["status"] == "pending"
     assert checker.post(f"/api/v1/approvals/{other['id']}/reject",
                         json={"reason": "phone changed since"}).json()["status"] == "rejected"
+
+
+def test_the_approver_is_shown_both_sides_of_a_change(ctx: AppContext, household) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13 item 4: the person, each field now and requested (identifiers masked on both
+    sides), later changes of the record, and a requested number another person holds by now."""
+    from spmis.registry.queries import PersonChangeView
+
+    pid = household(identifiers={"national_id": OLD_NID})["members"][0]["id"]
+    maker = Actor("reg-1", frozenset({"registrar"}), COMMUNE)
+    service = RegistryService(ctx)
+    rid = service.request_person_update(pid, s.PersonUpdate(
+        given_name_latin="Darra", identifiers={"national_id": NEW_NID, "phone": "012345678"},
+        reason="new card"), maker).id
+    service.correct_person(pid, s.PersonUpdate(occupation="farmer", reason="asked"), maker)
+    other = household(given_name_latin="Bopha", identifiers={"phone": "012345678"})
+    approver = Actor("appr-1", frozenset({"approver"}), "12")
+    requests = ApprovalService(ctx).list(approver, status="pending")
+    view = ApprovalService(ctx).describe(requests, approver)[rid]
+    assert isinstance(view, PersonChangeView)
+    assert view.person.given_name_latin == "Dara" and view.person.village_code.startswith(COMMUNE)
+    sides = {c.field: (c.before, c.after) for c in view.changes}
+    assert sides == {"given_name_latin": ("Dara", "Darra"),
+                     "identifiers.national_id": ("******333", "******999"),
+                     "identifiers.phone": (None, "*********678")}
+    assert view.stale and view.later[0].fields == ("occupation",) and not view.clashes
+    assert [(c.field, c.owner.id if c.owner else None) for c in view.conflicts] == [
+        ("identifiers.phone", other["members"][0]["id"])]
+    far = Actor("appr-2", frozenset({"approver"}), "01")
+    assert ApprovalService(ctx).describe(requests, far) == {}  # not theirs to see

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
@@ -75,3 +75,10 @@ def test_months_are_written_with_their_names() -> None:
     assert Formatter("en").month(None) == ""
     assert Formatter("en").percent(0.026) == "2.6%"
     assert Formatter("km").percent(0.8) == "៨០%"
+
+def test_khmer_times_use_the_24_hour_clock_without_latin_letters() -> None:
+    from datetime import datetime
+
+    moment = datetime(2026, 12, 6, 10, 2, tzinfo=UTC)  # 17:02 in Phnom Penh
+    assert Formatter("km").datetime(moment) == "៦ ធ្នូ ២០២៦, ១៧:០២"
+    assert Formatter("en").datetime(moment).replace("\u202f", " ").endswith("5:02:00 PM")
