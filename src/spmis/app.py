@@ -15,6 +15,8 @@ from spmis.context import AppContext
 from spmis.health import router as health_router
 from spmis.http import install_error_handlers, install_input_guard
 from spmis.manifest import each, resolve
+from spmis.metrics import router as metrics_router
+from spmis.telemetry import Telemetry
 from spmis.web.routing import install_not_found_page
 
 
@@ -36,9 +38,11 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     install_input_guard(app)  # before the routers, like the security below
     install_security(app)  # before the routers: every route gets the authorisation check
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(api_docs_router)
     for _cap, router in each("routers"):
         app.include_router(resolve(router))
     app.include_router(resolve("spmis.web.mount:router"))  # pages last: "/" and the page paths
     install_not_found_page(app)  # spmis.web: an unknown address is a page for browsers
+    app.add_middleware(Telemetry)  # outermost: request id, metrics and the access line
     return app

@@ -19,7 +19,7 @@ import stat
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -175,6 +175,29 @@ class Settings(BaseSettings):
             "automatically, whatever the probability."
         ),
     )
+    workers: int = Field(
+        1, ge=1, le=64,
+        description=(
+            "Worker processes `spmis serve` starts (each answers requests on its own; about "
+            "one or two per core). `spmis serve --workers N` overrides it."
+        ),
+    )
+    forwarded_allow_ips: str = Field(
+        "",
+        description=(
+            "Comma-separated addresses of the reverse proxies whose X-Forwarded-For and "
+            "X-Forwarded-Proto headers are believed (the client address then comes from them: "
+            "rate limits and login records). Empty: no proxy is believed, the client address "
+            "is the connection's."
+        ),
+    )
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto",
+        description=(
+            "Server log lines: json (one JSON object a line, with the request id), text, or auto "
+            "(text in development, json otherwise)."
+        ),
+    )
     dci_sender_id: str = Field(
         "spmis.local", min_length=1, max_length=99,
         description="This registry's DCI identity (header sender_id and signature kidId).",
@@ -217,6 +240,13 @@ class Settings(BaseSettings):
             with os.fdopen(fd, "w") as out:
                 out.write(json.dumps(stored, indent=2))
             path.chmod(0o600)
+
+    @property
+    def effective_log_format(self) -> str:
+        """``json`` or ``text`` (``auto`` resolved by the environment)."""
+        if self.log_format != "auto":
+            return self.log_format
+        return "text" if self.env == Environment.DEVELOPMENT else "json"
 
     @property
     def is_sqlite(self) -> bool:

@@ -7,7 +7,8 @@
      ├── NotAuthenticated   no or bad credentials                           -> HTTP 401
      ├── Forbidden          authenticated, but not allowed                  -> HTTP 403
      ├── TooLarge           a request body over the route's size limit      -> HTTP 413
-     └── RateLimited        too many requests from one address              -> HTTP 429
+     ├── RateLimited        too many requests from one address              -> HTTP 429
+     └── Unavailable        the database cannot be reached just now         -> HTTP 503
 
 Messages meant for people carry English and Khmer text.
 """
@@ -95,5 +96,17 @@ class RateLimited(SpmisError):
     msg_km = "សំណើច្រើនពេក សូមរង់ចាំបន្តិច ហើយព្យាយាមម្តងទៀត"
 
     def __init__(self, retry_after: int = 1) -> None:
+        super().__init__()
+        self.retry_after = retry_after
+
+
+class Unavailable(SpmisError):
+    """The service cannot answer just now (the database is unreachable or restarting): the
+    client may retry after ``retry_after`` seconds; nothing was half-done."""
+
+    msg = "the service is unavailable for a moment (the database cannot be reached); try again"
+    msg_km = "សេវាមិនអាចប្រើបានមួយភ្លែត (មិនអាចភ្ជាប់ទៅមូលដ្ឋានទិន្នន័យ) សូមព្យាយាមម្តងទៀត"
+
+    def __init__(self, retry_after: int = 5) -> None:
         super().__init__()
         self.retry_after = retry_after

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy import exc as sa_exc
 
 from spmis.errors import (
     NUL_CHARACTER,
@@ -24,7 +26,17 @@ from spmis.errors import (
     RateLimited,
     SpmisError,
     TooLarge,
+    Unavailable,
 )
+
+log = logging.getLogger("spmis.http")
+
+#: database errors that mean "cannot reach the database just now" (a restart, a lost connection,
+#: a full pool, a locked SQLite file), answered 503 with Retry-After instead of a 500: the
+#: transaction was rolled back, and the pool reconnects by itself (``pool_pre_ping``)
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
+    sa_exc.TimeoutError)
 
 STATUS = {
     InvalidInput: 422,
@@ -34,6 +46,7 @@ STATUS = {
     Forbidden: 403,
     TooLarge: 413,
     RateLimited: 429,
+    Unavailable: 503,
 }
 
 #: plain English and Khmer for pydantic's error types; ``{name}`` is a value of the error's
@@ -106,7 +119,7 @@ def _pydantic_detail(exc: RequestValidationError | ValidationError) -> list[dict
 def error_response(exc: SpmisError) -> JSONResponse:
     status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | Unavailable):
         headers = {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, InvalidInput):
         body: dict[str, Any] = {"detail": [e.as_dict() for e in exc.errors]}
@@ -126,7 +139,13 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError | ValidationError)
         return JSONResponse(status_code=422, content={"detail": _pydantic_detail(exc)})
 
+    async def on_database_down(_req: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return error_response(Unavailable())
+
     app.add_exception_handler(SpmisError, on_domain)
+    for cls in DATABASE_DOWN:
+        app.add_exception_handler(cls, on_database_down)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(ValidationError, on_validation)
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,6 +24,7 @@ db_app = typer.Typer(help="Database schema migrations.")
 app.add_typer(db_app, name="db")
 console = Console()
 
+WORKER_HEALTHCHECK_SECONDS = 60
 DEMO_HOUSEHOLDS = 300
 DEMO_SEED = 20261122
 
@@ -94,13 +99,57 @@ def _demo(ctx: AppContext, if_empty: bool, households: int, seed: int) -> None:
 def serve(
     host: str = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int | None, typer.Option(
+        min=1, max=64, help="worker processes (default: SPMIS_WORKERS, 1)")] = None,
     reload: bool = False,
 ) -> None:
-    """Serve the API and pages."""
+    """Serve the API and pages (uvicorn; several worker processes with --workers N).
+
+    Background jobs are not run here: start ``spmis worker`` as its own process (service)."""
     import uvicorn
 
-    get_settings()  # fail fast on unsafe settings, before the server starts
-    uvicorn.run("spmis.main:app", host=host, port=port, reload=reload, proxy_headers=False)
+    from spmis.logs import log_config
+
+    settings = get_settings()  # fail fast on unsafe settings, before the server starts
+    count = workers or settings.workers
+    if reload and count > 1:
+        raise typer.BadParameter("--reload serves with one process; leave out --workers")
+    proxies = settings.forwarded_allow_ips.strip()
+    with _metrics_folder(count):
+        uvicorn.run(
+            "spmis.main:app", host=host, port=port, reload=reload,
+            workers=count if count > 1 else None,
+            proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
+            log_config=log_config(settings.effective_log_format), access_log=False,
+            timeout_graceful_shutdown=30, server_header=False,
+            # a worker starting on a busy machine takes more than uvicorn's 5 s to answer the
+            # supervisor's ping (importing the rules engine alone takes seconds): it would be
+            # killed and started again, over and over
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        )
+
+
+@contextmanager
+def _metrics_folder(workers: int) -> Iterator[None]:
+    """With several workers, a fresh private folder for prometheus-client's multiprocess mode
+    (``PROMETHEUS_MULTIPROC_DIR``, inherited by the workers), removed when the server stops.
+    One the operator set is emptied first: files of an earlier run would be added in."""
+    from spmis.metrics import MULTIPROC_ENV
+
+    if workers == 1 and not os.environ.get(MULTIPROC_ENV):
+        yield
+        return
+    given = os.environ.get(MULTIPROC_ENV)
+    folder = Path(given) if given else Path(tempfile.mkdtemp(prefix="spmis-metrics-"))
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROC_ENV] = str(folder)
+    try:
+        yield
+    finally:
+        if not given:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @app.command("settings")

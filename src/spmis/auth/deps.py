@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from spmis.auth import messages, policy
 from spmis.auth.accounts import AccountService, csrf_for
 from spmis.auth.model import Actor
-from spmis.auth.ratelimit import TokenBucket, retry_after_seconds
+from spmis.auth.ratelimit import RateLimiter, retry_after_seconds
 from spmis.auth.roles import PUBLIC
 from spmis.context import AppContext
 from spmis.errors import RateLimited
@@ -91,8 +91,8 @@ async def authorize(request: Request) -> None:
     if rule is None:
         raise messages.no_decision()
     if rule == PUBLIC:
-        limiter: TokenBucket = request.app.state.rate_limiter
-        wait = limiter.take(client_address(request))
+        limiter: RateLimiter = request.app.state.rate_limiter
+        wait = await run_in_threadpool(limiter.take, client_address(request))
         if wait > 0:
             raise RateLimited(retry_after=retry_after_seconds(wait))
         return

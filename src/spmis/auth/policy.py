@@ -13,16 +13,19 @@ own routes into ``ROUTE_POLICY``, one table to read, review and test.
 
 from __future__ import annotations
 
-from spmis.auth.role_sets import ANY_STAFF, DECIDE, READ_AUDIT, REVEAL
+from spmis.auth.role_sets import ANY_STAFF, DECIDE, READ_AUDIT, READ_METRICS, REVEAL
 from spmis.auth.roles import PUBLIC
 from spmis.manifest import Rule, access_rules, field_access_rules
 
 __all__ = ["ANY_STAFF", "DECIDE", "FIELD_POLICY", "PLATFORM_POLICY", "READ_AUDIT", "REVEAL",
            "ROUTE_POLICY", "Rule", "allows", "decide", "restricted_fields"]
 
-#: the platform's own routes (not a capability's): liveness and the API's description
+#: the platform's own routes (not a capability's): liveness, readiness, metrics and the API's
+#: description
 PLATFORM_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/health"): PUBLIC,
+    ("GET", "/health/ready"): PUBLIC,
+    ("GET", "/metrics"): READ_METRICS,
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
 }

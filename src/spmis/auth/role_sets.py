@@ -13,6 +13,7 @@ FIN = Role.FINANCE_OFFICER
 FUND = Role.FUND_OFFICER
 GRV = Role.GRIEVANCE_OFFICER
 AUD = Role.AUDITOR
+MET = Role.METRICS
 
 
 def roles(*items: Role) -> frozenset[str]:
@@ -20,8 +21,9 @@ def roles(*items: Role) -> frozenset[str]:
     return frozenset(r.value for r in items)
 
 
-#: every staff role (any authenticated user or client)
-ANY_STAFF = roles(*Role)
+#: every staff role (any authenticated user or client) but the monitoring client's, which reads
+#: /metrics and nothing else
+ANY_STAFF = roles(*(r for r in Role if r is not MET))
 #: read the registry (masked identifiers): every staff role
 READ_REGISTRY = ANY_STAFF
 #: change households and people
@@ -36,6 +38,9 @@ WRITE_CONSENT = roles(A, REG, GRV)
 READ_AUDIT = roles(A, AUD)
 #: decide maker-checker requests (never admin: the checker must be a designated approver)
 DECIDE = roles(APR)
+
+#: read the Prometheus metrics at /metrics (a monitoring client, or an administrator)
+READ_METRICS = roles(MET, A)
 
 #: the prefix of every API route
 API = "/api/v1"

@@ -18,6 +18,7 @@ class Role(StrEnum):
     FUND_OFFICER = "fund_officer"
     GRIEVANCE_OFFICER = "grievance_officer"
     AUDITOR = "auditor"
+    METRICS = "metrics"
 
 
 PUBLIC = "public"
@@ -35,6 +36,7 @@ ROLE_HELP: dict[Role, str] = {
     Role.FUND_OFFICER: "social security fund: enterprises, workers, contributions, claims",
     Role.GRIEVANCE_OFFICER: "takes in, routes and resolves complaints and appeals",
     Role.AUDITOR: "reads everything, including the audit trail; changes nothing",
+    Role.METRICS: "a monitoring client (Prometheus): reads /metrics and nothing else",
 }
 
 

@@ -10,6 +10,9 @@
   (identifier values) are kept only encrypted in ``payload_enc``.
 - ``access_log``: every unmasked read of personal data (who, what, when, why).
 - ``consent``: consent events per person and purpose (given / withdrawn); the latest event wins.
+- ``public_rate_bucket``: the token bucket of each client address on the public endpoints, shared
+  by every worker and server (``spmis.auth.ratelimit``); rows idle long enough to be full again
+  are pruned.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -155,4 +159,14 @@ PAYLOAD_CONTEXT = "approval_payload"
 ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
     EncryptedColumn(staff_user, "totp_secret_enc", TOTP_CONTEXT),
     EncryptedColumn(approval_request, "payload_enc", PAYLOAD_CONTEXT),
+)
+
+public_rate_bucket = Table(
+    "public_rate_bucket",
+    metadata,
+    Column("client_key", String(64), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("touched", Float, nullable=False),  # seconds since the epoch (UTC) of the last take
+    Column("granted", Integer, nullable=False),  # 1 when the last take got a token
+    Index("ix_public_rate_bucket_touched", "touched"),
 )

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request, Response
 
 from spmis.auth.deps import authorize
-from spmis.auth.ratelimit import TokenBucket
+from spmis.auth.ratelimit import SharedTokenBucket
 from spmis.config import Environment
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -113,8 +113,9 @@ def install_security(app: FastAPI) -> None:
     """Authorise every route (call before routers are included), add security headers, rate
     limit public routes, and redact logs."""
     settings = app.state.ctx.settings
-    app.state.rate_limiter = TokenBucket(settings.public_rate_per_minute,
-                                         settings.public_rate_burst)
+    app.state.rate_limiter = SharedTokenBucket(app.state.ctx.engine,
+                                               settings.public_rate_per_minute,
+                                               settings.public_rate_burst)
     app.router.dependencies.append(Depends(authorize))
     production_like = settings.env != Environment.DEVELOPMENT
 

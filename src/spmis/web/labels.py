@@ -34,6 +34,7 @@ ROLE_LABELS = {
     "fund_officer": N_("Social security fund officer"),
     "grievance_officer": N_("Grievance officer"),
     "auditor": N_("Auditor"),
+    "metrics": N_("Monitoring client (metrics only)"),
 }
 STATUS_LABELS = {
     "pending": N_("Waiting for a decision"),

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from spmis.app import create_app
-from spmis.auth.ratelimit import TokenBucket
+from spmis.auth.ratelimit import SharedTokenBucket, TokenBucket
 from spmis.config import Settings
 from spmis.context import AppContext
 
@@ -82,3 +83,36 @@ def test_api_docs_are_served_from_spmis_itself(client: TestClient) -> None:
     assert client.get("/static/vendor/swagger-ui.LICENSE.txt").status_code == 200
     assert client.get("/redoc").status_code == 404  # removed rather than left on a CDN
     assert client.get("/openapi.json").status_code == 200
+
+
+def test_public_limit_holds_across_two_app_instances(settings: Settings) -> None:
+    """Issue 18: the buckets were kept in each process's memory, so N workers (or servers) let
+    an address through N times the limit. Two applications with their own engines on one
+    database - as two workers or two servers - now share one bucket per address."""
+    limited = settings.model_copy(update={"public_rate_per_minute": 1, "public_rate_burst": 3})
+    ctx_a, ctx_b = AppContext.create(limited), AppContext.create(limited)
+    try:
+        a = TestClient(create_app(ctx=ctx_a))
+        b = TestClient(create_app(ctx=ctx_b))
+        codes = [c.get("/api/v1/reference/provinces").status_code for c in (a, b, a, b, a)]
+        assert codes == [200, 200, 200, 429, 429]
+        assert int(b.get("/health").headers["retry-after"]) >= 1
+        other = TestClient(create_app(ctx=ctx_b), client=("203.0.113.9", 50000))
+        assert other.get("/api/v1/reference/provinces").status_code == 200
+    finally:
+        ctx_a.engine.dispose()
+        ctx_b.engine.dispose()
+
+
+def test_shared_bucket_refills_with_time(ctx: AppContext) -> None:
+    now = [1_000_000.0]
+    bucket = SharedTokenBucket(ctx.engine, per_minute=60, burst=2, clock=lambda: now[0])
+    assert bucket.take("a") == 0 and bucket.take("a") == 0
+    assert bucket.take("a") == pytest.approx(1.0)
+    assert bucket.take("b") == 0
+    now[0] += 1.0
+    assert bucket.take("a") == 0
+    assert bucket.take("a") == pytest.approx(1.0)
+    now[0] += 3600  # a long pause refills to the burst, never beyond it
+    assert [bucket.take("a") for _ in range(3)][:2] == [0, 0]
+    assert bucket.take("a") > 0

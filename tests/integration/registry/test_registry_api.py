@@ -60,8 +60,8 @@ def count(ctx: AppContext, table: Any) -> int:
 
 
 def test_health_reports_schema_version(api: TestClient) -> None:
-    body = api.get("/health").json()
-    assert body["status"] == "ok"
+    body = api.get("/health/ready").json()
+    assert body["status"] == "ready"
     assert body["schema_version"] == body["schema_head"]
 
 
