@@ -8,7 +8,8 @@
      ├── Forbidden          authenticated, but not allowed                  -> HTTP 403
      ├── TooLarge           a request body over the route's size limit      -> HTTP 413
      ├── RateLimited        too many requests from one address              -> HTTP 429
-     └── Unavailable        the database cannot be reached just now         -> HTTP 503
+     ├── Unavailable        the database cannot be reached just now         -> HTTP 503
+     └── StorageFull        a file could not be written (disk full, limit)  -> HTTP 507
 
 Messages meant for people carry English and Khmer text.
 """
@@ -110,3 +111,18 @@ class Unavailable(SpmisError):
     def __init__(self, retry_after: int = 5) -> None:
         super().__init__()
         self.retry_after = retry_after
+
+
+class StorageFull(SpmisError):
+    """A file could not be written to the end (the disk is full, a file-size limit, an I/O
+    error); nothing was left under its name."""
+
+    def __init__(self, path: object, cause: OSError) -> None:
+        reason = cause.strerror or type(cause).__name__
+        super().__init__(
+            f"{path} could not be written ({reason}): is the disk full? Nothing was left under "
+            "that name; free some space and try again",
+            f"មិនអាចសរសេរឯកសារ {path} បានទេ ({reason}): ថាសពេញឬ? គ្មានឯកសារណាមួយត្រូវបានទុកក្រោម"
+            "ឈ្មោះនោះទេ សូមបង្កើនទំហំទំនេរ ហើយព្យាយាមម្តងទៀត",
+        )
+        self.path = path

@@ -25,6 +25,7 @@ from spmis.errors import (
     NotFound,
     RateLimited,
     SpmisError,
+    StorageFull,
     TooLarge,
     Unavailable,
 )
@@ -47,6 +48,7 @@ STATUS = {
     TooLarge: 413,
     RateLimited: 429,
     Unavailable: 503,
+    StorageFull: 507,
 }
 
 #: plain English and Khmer for pydantic's error types; ``{name}`` is a value of the error's

@@ -152,6 +152,47 @@ def _metrics_folder(workers: int) -> Iterator[None]:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+@app.command("backup")
+def backup_command(
+    dump: Annotated[Path, typer.Argument(help="the backup file to write (must not exist)")],
+    keys_out: Annotated[Path, typer.Option(
+        "--keys-out", help="where to write the keys that read it: a file in ANOTHER folder, "
+                           "owner-only (must not exist)")],
+) -> None:
+    """Back up the database (PostgreSQL: pg_dump custom format; SQLite: online backup) and,
+    apart from it, the keys that read its encrypted identifiers."""
+    from spmis.backup import BackupError, backup
+
+    try:
+        result = backup(get_settings(), dump, keys_out)
+    except BackupError as exc:
+        console.print(f"[red]backup failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"{result.engine} backup written: {result.dump} ({result.bytes:,} bytes)")
+    console.print(f"keys written apart: {result.keys} (owner-only); keep it in the secret store, "
+                  "away from the backups")
+
+
+@app.command("restore")
+def restore_command(
+    dump: Annotated[Path, typer.Argument(help="a file written by `spmis backup`")],
+    force: Annotated[bool, typer.Option(
+        "--force", help="replace the tables of a database that is not empty")] = False,
+) -> None:
+    """Restore a backup into the database named by SPMIS_DATABASE_URL (an empty one, unless
+    --force). Stop the servers and workers first. Set SPMIS_ENCRYPTION_KEYS and
+    SPMIS_BLIND_INDEX_KEY from the backup's keys file to read it."""
+    from spmis.backup import BackupError, restore
+
+    try:
+        kind = restore(get_settings().database_url, dump, force=force)
+    except BackupError as exc:
+        console.print(f"[red]restore refused:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"{kind} backup restored from {dump}; run `spmis db upgrade` if this release "
+                  "is newer than the backup")
+
+
 @app.command("settings")
 def show_settings() -> None:
     """List every setting with its default and help text."""

@@ -125,7 +125,7 @@ def export_households_cmd(
     scope: ScopeOption = "",
 ) -> None:
     """Export households and their members in the import format, streaming."""
-    from spmis.errors import InvalidInput
+    from spmis.errors import InvalidInput, StorageFull
     from spmis.registry.exporter import export_households
 
     _export_target(out)
@@ -134,6 +134,8 @@ def export_households_cmd(
                                     include_identifiers=include_identifiers, reason=reason)
     except InvalidInput as exc:
         raise _fail(f"--{exc.errors[0].field}: {exc.errors[0].msg}") from None
+    except StorageFull as exc:
+        raise _fail(exc.msg) from None
     console.print(str(summary), soft_wrap=True)
 
 
@@ -145,7 +147,7 @@ def export_enterprises_cmd(
     scope: ScopeOption = "",
 ) -> None:
     """Export enterprises in the import format."""
-    from spmis.errors import InvalidInput
+    from spmis.errors import InvalidInput, StorageFull
     from spmis.registry.exporter import export_enterprises
 
     _export_target(out)
@@ -153,4 +155,6 @@ def export_enterprises_cmd(
         summary = export_enterprises(_ctx(), out, _actor(scope), area=area)
     except InvalidInput as exc:
         raise _fail(f"--area: {exc.errors[0].msg}") from None
+    except StorageFull as exc:
+        raise _fail(exc.msg) from None
     console.print(str(summary), soft_wrap=True)

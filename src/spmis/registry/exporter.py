@@ -13,6 +13,9 @@ be imported again: its rows would differ from the stored ones and be reported as
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +30,7 @@ from spmis.auth.model import Actor
 from spmis.auth.store import access_log
 from spmis.context import AppContext
 from spmis.db.base import utcnow
-from spmis.errors import InvalidInput
+from spmis.errors import InvalidInput, StorageFull
 from spmis.formula_guard import guard_row, write_csv
 from spmis.registry.fileformat import ENTERPRISE_COLUMNS, HOUSEHOLD_COLUMNS, check_suffix
 from spmis.registry.model import ENCRYPTED_IDENTIFIERS, IdentifierType
@@ -61,25 +64,38 @@ class ExportSummary:
 
 
 class _Sink:
-    """Writes frames to a CSV or XLSX file, header first, text cells guarded."""
+    """Writes frames to a CSV or XLSX file, header first, text cells guarded.
+
+    The rows go to a temporary owner-only file beside ``out`` (``.NAME.XXXX.partial``), renamed
+    to ``out`` by ``commit`` only once everything is written: a write that fails (a full disk, a
+    file-size limit) leaves no file that looks complete, and ``abort`` removes the partial one (it
+    may hold identifiers in clear). An earlier file at ``out`` stays as it was until the rename.
+    """
 
     def __init__(self, out: Path, columns: tuple[str, ...]) -> None:
         self.suffix = check_suffix(out)
         self.out = out
         self.columns = columns
         out.parent.mkdir(parents=True, exist_ok=True)
+        self.partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}.partial")
+        fd = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._csv: IO[bytes] | None = None
         self._wb: Any = None
-        if self.suffix == ".csv":
-            self._csv = out.open("wb")
-            write_csv(pl.DataFrame(schema=dict.fromkeys(columns, pl.String)), self._csv)
-        else:
-            from openpyxl import Workbook
+        try:
+            if self.suffix == ".csv":
+                self._csv = os.fdopen(fd, "wb")
+                write_csv(pl.DataFrame(schema=dict.fromkeys(columns, pl.String)), self._csv)
+            else:
+                os.close(fd)
+                from openpyxl import Workbook
 
-            self._wb = Workbook(write_only=True)
-            self._ws = self._wb.create_sheet("households" if "person_key" in columns
-                                             else "enterprises")
-            self._ws.append(list(columns))
+                self._wb = Workbook(write_only=True)
+                self._ws = self._wb.create_sheet("households" if "person_key" in columns
+                                                 else "enterprises")
+                self._ws.append(list(columns))
+        except BaseException:
+            self.abort()
+            raise
 
     def write(self, frame: pl.DataFrame) -> None:
         frame = frame.select([pl.col(c).cast(pl.String) for c in self.columns])
@@ -89,11 +105,43 @@ class _Sink:
             for row in frame.iter_rows():
                 self._ws.append(guard_row(row))
 
-    def close(self) -> None:
+    def commit(self) -> None:
+        """Finish the file and give it its name."""
         if self._csv is not None:
+            self._csv.flush()
+            os.fsync(self._csv.fileno())
             self._csv.close()
         if self._wb is not None:
-            self._wb.save(self.out)
+            self._wb.save(self.partial)
+        os.replace(self.partial, self.out)
+
+    def abort(self) -> None:
+        """Drop the partial file (and openpyxl's temporary copy of the sheet, which holds the
+        same rows, at once rather than when the process exits)."""
+        if self._csv is not None:
+            with contextlib.suppress(OSError):  # closing flushes: the disk may still be full
+                self._csv.close()
+        writer = getattr(getattr(self, "_ws", None), "_writer", None)
+        if writer is not None:
+            with contextlib.suppress(Exception):  # its stream may have failed already
+                writer.xf.close()
+            with contextlib.suppress(Exception):
+                writer.cleanup()
+        self.partial.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[_Sink]:
+        """``commit`` when the block succeeds; otherwise ``abort``, and a write that failed for
+        lack of room (or any other OS error) becomes ``StorageFull`` naming the file."""
+        try:
+            yield self
+            self.commit()
+        except OSError as exc:
+            self.abort()
+            raise StorageFull(self.out, exc) from exc
+        except BaseException:
+            self.abort()
+            raise
 
 
 def _pages(conn: Connection, table: Any, conditions: list[Any]) -> Iterator[list[RowMapping]]:
@@ -144,20 +192,16 @@ def export_households(
     started = time.perf_counter()
     conditions = [household.c.status == "active",
                   *area_conditions(ctx, actor, area, household.c.village_code)]
-    sink = _Sink(out, HOUSEHOLD_COLUMNS)
     summary = ExportSummary("households", out, identifiers_included=include_identifiers)
-    try:
-        with ctx.engine.connect() as conn:
-            for hh in _pages(conn, household, conditions):
-                reads: dict[int, set[str]] = {}
-                frame = _household_page(ctx, conn, hh, include_identifiers, reads)
-                if include_identifiers:
-                    _log_clear_reads(ctx, actor, reads, reason or "")
-                sink.write(frame)
-                summary.households += len(hh)
-                summary.rows += frame.height
-    finally:
-        sink.close()
+    with _Sink(out, HOUSEHOLD_COLUMNS).writing() as sink, ctx.engine.connect() as conn:
+        for hh in _pages(conn, household, conditions):
+            reads: dict[int, set[str]] = {}
+            frame = _household_page(ctx, conn, hh, include_identifiers, reads)
+            if include_identifiers:
+                _log_clear_reads(ctx, actor, reads, reason or "")
+            sink.write(frame)
+            summary.households += len(hh)
+            summary.rows += frame.height
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -209,16 +253,12 @@ def export_enterprises(ctx: AppContext, out: Path, actor: Actor,
     started = time.perf_counter()
     conditions = [enterprise.c.status == "active",
                   *area_conditions(ctx, actor, area, enterprise.c.village_code)]
-    sink = _Sink(out, ENTERPRISE_COLUMNS)
     summary = ExportSummary("enterprises", out, identifiers_included=True)
-    try:
-        with ctx.engine.connect() as conn:
-            for rows in _pages(conn, enterprise, conditions):
-                frame = pl.DataFrame([dict(r) for r in rows], infer_schema_length=None).rename(
-                    {"external_key": "enterprise_key"})
-                sink.write(frame)
-                summary.rows += frame.height
-    finally:
-        sink.close()
+    with _Sink(out, ENTERPRISE_COLUMNS).writing() as sink, ctx.engine.connect() as conn:
+        for rows in _pages(conn, enterprise, conditions):
+            frame = pl.DataFrame([dict(r) for r in rows], infer_schema_length=None).rename(
+                {"external_key": "enterprise_key"})
+            sink.write(frame)
+            summary.rows += frame.height
     summary.seconds = time.perf_counter() - started
     return summary

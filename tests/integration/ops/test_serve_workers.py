@@ -5,6 +5,7 @@ requests, every response carries a request id, and the log is JSON lines."""
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -51,11 +52,21 @@ def test_several_workers_share_limits_and_metrics(settings: Settings, ctx: AppCo
                 if len(_processes(log, seen)) >= 2:
                     break
         assert len(_processes(log, seen)) == 2, "both workers answered"
-        text = http.get("/metrics", headers=bearer).text
-    # the metrics, whichever worker answered the scrape, add up both workers' answers
-    line = next(ln for ln in text.splitlines() if ln.startswith(
+        # the metrics, whichever worker answers the scrape, add up both workers' answers (a
+        # request is counted just after its answer is sent: allow a moment)
+        counted = 0.0
+        for _ in range(50):
+            counted = _count(http.get("/metrics", headers=bearer).text)
+            if counted >= len(seen):
+                break
+            time.sleep(0.2)
+        assert counted == len(seen)
+
+
+def _count(metrics_text: str) -> float:
+    line = next(ln for ln in metrics_text.splitlines() if ln.startswith(
         'spmis_http_requests_total{method="GET",route="/api/v1/auth/me",status="200"}'))
-    assert float(line.split()[-1]) == len(seen)
+    return float(line.split()[-1])
 
 
 def _processes(log: Path, request_ids: dict[str, int]) -> set[int]:
