@@ -6,7 +6,9 @@
   never the concrete path, so the number of series stays bounded); an address no route serves is
   counted as ``route="<unmatched>"``.
 - Figures kept in the database (``DATABASE_GAUGES``) are read when the metrics are scraped, so
-  they are the same whichever worker or server answers.
+  they are the same whichever worker or server answers: ``spmis_jobs{kind,state}`` (background
+  jobs) and ``spmis_jobs_oldest_queued_seconds``; ``spmis_database_up`` says whether they could
+  be read.
 
 Who may read them: the authorisation table's ``READ_METRICS`` (an API client with the ``metrics``
 role, which may read nothing else, or an administrator); anonymous callers get 401, other staff
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import (
@@ -50,8 +53,30 @@ REQUEST_SECONDS = Histogram(
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0))
 
+def jobs_gauges(engine: Engine) -> Iterator[Metric]:
+    """Background jobs by kind and state, and how long the oldest queued one has waited."""
+    from spmis.jobs import JobState
+    from spmis.jobs.queries import counts_by_kind_and_state, oldest_waiting_since
+
+    counts = counts_by_kind_and_state(engine)
+    by_state = GaugeMetricFamily("spmis_jobs", "Background jobs by kind and state.",
+                                 labels=["kind", "state"])
+    kinds = {kind for kind, _state in counts} or {"import"}
+    for kind in sorted(kinds):
+        for state in JobState:
+            by_state.add_metric([kind, state.value], float(counts.get((kind, state.value), 0)))
+    yield by_state
+    since = oldest_waiting_since(engine)
+    waiting = GaugeMetricFamily("spmis_jobs_oldest_queued_seconds",
+                                "How long the oldest queued job has waited (0: none waits); a "
+                                "figure that grows means no worker is taking jobs.")
+    waiting.add_metric([], max(0.0, (datetime.now(UTC) - since).total_seconds()) if since
+                       else 0.0)
+    yield waiting
+
+
 #: functions that read figures from the database at scrape time: each yields metric families
-DATABASE_GAUGES: list[Callable[[Engine], Iterable[Metric]]] = []
+DATABASE_GAUGES: list[Callable[[Engine], Iterable[Metric]]] = [jobs_gauges]
 
 
 def observe(method: str, route: str, status: int, seconds: float) -> None:

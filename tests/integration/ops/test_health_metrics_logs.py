@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +17,8 @@ from spmis.auth.accounts import AccountService
 from spmis.auth.model import SYSTEM
 from spmis.context import AppContext
 from spmis.db.migrate import head_revision
+from spmis.jobs import JobKind, JobService, JobWork, register
+from spmis.jobs.worker import JobWorker
 from spmis.logs import JsonFormatter
 from tests.conftest import make_settings
 
@@ -127,3 +130,28 @@ def test_access_log_is_json_with_request_id_and_no_query(auth_client,  # type: i
     assert entry["method"] == "GET" and entry["duration_ms"] >= 0
     assert "Sok" not in lines[-1] and "1002003" not in lines[-1]
     assert "Bearer" not in lines[-1]
+
+
+def _ops_metrics_job(work: JobWork) -> dict[str, Any]:
+    return {"done": True}
+
+
+register(JobKind("test.ops_metrics", "Metrics test", "សាកល្បងរង្វាស់", run=_ops_metrics_job))
+
+
+def test_metrics_count_jobs_by_state(app, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]
+    service = JobService(ctx)
+    for _ in range(3):
+        service.submit(SYSTEM, "test.ops_metrics", {}, check_roles=False)
+    with _metrics_client(ctx, app) as prometheus:
+        text = prometheus.get("/metrics").text
+        assert 'spmis_jobs{kind="test.ops_metrics",state="queued"} 3.0' in text
+        assert 'spmis_jobs{kind="test.ops_metrics",state="succeeded"} 0.0' in text
+        waited = next(ln for ln in text.splitlines()
+                      if ln.startswith("spmis_jobs_oldest_queued_seconds "))
+        assert 0.0 < float(waited.split()[-1]) < 600
+        JobWorker(ctx).drain()
+        text = prometheus.get("/metrics").text
+    assert 'spmis_jobs{kind="test.ops_metrics",state="succeeded"} 3.0' in text
+    assert 'spmis_jobs{kind="test.ops_metrics",state="queued"} 0.0' in text
+    assert "spmis_jobs_oldest_queued_seconds 0.0" in text
