@@ -1,0 +1,282 @@
+"""Load test (issue 18): SPMIS served by ``spmis serve --workers 4`` on 127.0.0.1 over its own
+PostgreSQL database with demo data, driven by locust (headless, a subprocess per phase), bounded
+in time, and everything stopped at the end.
+
+Phases, one after the other, each ``--duration`` seconds at an offered load of users x rate:
+
+- public: the screener ("am I eligible?", POST /api/v1/screener) and the programme catalogue;
+- office: signed-in registrars: household search by area (GET /office/households) and a
+  household's page;
+- dci: another registry's client: signed DCI sync searches (POST /registry/sync/search).
+
+Prints, per route: requests a second, p50, p95, p99 (ms) and errors, with the machine's load
+average while it ran (the machine is shared: note it with the figures). Targets of issue 18: the
+screener 300 a second with p95 < 100 ms and no error, the office search 100 a second with
+p95 < 200 ms. Figures go in docs/operations.md; no test times anything.
+
+    .venv/bin/python bench/load.py [--duration 60] [--households 2000] [--profile]
+
+``--profile`` records the first worker with py-spy during the public phase (an SVG flame graph
+in the output folder). Needs the PostgreSQL server of SPMIS_TEST_POSTGRES_URL (a database is
+created and dropped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from spmis.auth.accounts import AccountService
+from spmis.auth.model import SYSTEM
+from spmis.config import Settings
+from spmis.context import AppContext
+from spmis.db.engine import normalise_url
+from spmis.db.migrate import upgrade
+from spmis.interop.service import DciService, new_id
+from spmis.ops_cli import _demo
+from spmis.registry.store import household
+
+BIN = Path(sys.executable).parent
+POSTGRES_URL = os.environ.get("SPMIS_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test")
+USERS_FILE = Path(__file__).with_name("load_users.py")
+CLIENT_SENDER = "load.client"
+TARGETS = {"POST /api/v1/screener": (300, 100), "GET /office/households (search)": (100, 200)}
+
+
+def _key() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+def _settings(url: str, var: Path, sender: str = "spmis.load") -> Settings:
+    return Settings(env="test", database_url=url, var_dir=var,
+                    secret_key=base64.b64encode(os.urandom(48)).decode(),
+                    encryption_keys=f"l1:{_key()}", blind_index_key=_key(),
+                    public_rate_per_minute=1_000_000, public_rate_burst=1_000_000,
+                    token_minutes=120, dci_sender_id=sender)
+
+
+def _env(s: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPMIS_")}
+    env.update({f"SPMIS_{k.upper()}": str(getattr(s, k).value if k == "env" else getattr(s, k))
+                for k in ("env", "database_url", "var_dir", "secret_key", "encryption_keys",
+                          "blind_index_key", "public_rate_per_minute", "public_rate_burst",
+                          "token_minutes", "dci_sender_id")})
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _prepare(ctx: AppContext, households: int, out: Path) -> dict[str, Any]:
+    """Demo data, signed-in registrars, and a DCI peer registry with its client."""
+    _demo(ctx, if_empty=False, households=households, seed=18)
+    accounts = AccountService(ctx)
+    accounts.create_user("load-registrar", "registrar", "", SYSTEM,
+                         password="correct horse battery staple")
+    sessions = [accounts.open_session("load-registrar").token for _ in range(20)]
+    with ctx.engine.connect() as conn:
+        ids = conn.execute(select(household.c.id).order_by(func.random()).limit(500)).scalars()
+        areas = conn.execute(select(func.substr(household.c.village_code, 1, 6)).distinct()
+                             .limit(60)).scalars().all()
+        ids = list(ids)
+    return {"sessions": sessions, "household_ids": ids, "areas": areas}
+
+
+def _dci_peer(ctx: AppContext, tmp: Path, base: str) -> tuple[DciService, str, str]:
+    """Registry B (a SQLite file) known to the served registry A: B's key trusted, an API client
+    for it. Returns B's service, A's sender id and a bearer token for B at A."""
+    b_url = f"sqlite:///{tmp / 'peer.db'}"
+    upgrade(b_url)
+    b_ctx = AppContext.create(_settings(b_url, tmp / "peer-var", CLIENT_SENDER))
+    a, b = DciService(ctx), DciService(b_ctx)
+    accounts = AccountService(ctx)
+    cid, secret = accounts.create_client("DCI load client", "programme_officer", "", SYSTEM)
+    a.keys.add_peer(CLIENT_SENDER, "http://127.0.0.1:9", "load", inbound_client=cid)
+    for jwk in b.keys.jwks()["keys"]:
+        a.keys.add_peer_key(CLIENT_SENDER, jwk, "load")
+    b.keys.add_peer(ctx.settings.dci_sender_id, base, "load", cid, secret)
+    return b, ctx.settings.dci_sender_id, accounts.client_token(cid, secret).token
+
+
+def _envelopes(b: DciService, a_sender: str, count: int, areas: list[str]) -> list[Any]:
+    out = []
+    for i in range(count):
+        criteria = {"version": "1.0.0", "query_type": "predicate", "response_entity": "household",
+                    "query": [{"seq_num": 1, "expression1": {
+                        "attribute_name": "commune_code", "operator": "eq",
+                        "attribute_value": areas[i % len(areas)]}}],
+                    "pagination": {"page_size": 20, "page_number": 1}}
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        message = {"transaction_id": new_id("txn"), "search_request": [
+            {"reference_id": new_id("ref"), "timestamp": now, "search_criteria": criteria}]}
+        out.append(b.seal(b.request_header("search", a_sender, 1, None), message))
+    return out
+
+
+def _serve(s: Settings, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [str(BIN / "spmis"), "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers)], env=_env(s), stdout=log.open("wb"),
+        stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server stopped: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("the server did not start in 180 s")
+
+
+def _workers(server: subprocess.Popen[bytes]) -> list[int]:
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    return [int(p) for p in children.read_text().split()] if children.exists() else []
+
+
+def _phase(name: str, users: int, rate: float, duration: int, base: str, data: Path,
+           out: Path, profile_pid: int | None) -> tuple[list[dict[str, str]], tuple[float, float]]:
+    classes = {"public": "PublicVisitor", "office": "OfficeUser", "dci": "DciClient"}
+    prefix = out / name
+    env = {**os.environ, "LOAD_DATA": str(data), "LOAD_RATE": str(rate), "LOAD_PHASE": name}
+    spy = None
+    if profile_pid:
+        spy = subprocess.Popen(
+            [str(BIN / "py-spy"), "record", "--pid", str(profile_pid), "--duration",
+             str(min(duration, 30)), "--rate", "50", "--subprocesses", "--nonblocking",
+             "-o", str(out / f"{name}-profile.svg")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    load_before = os.getloadavg()[0]
+    done = subprocess.run(
+        [str(BIN / "locust"), "-f", str(USERS_FILE), "--headless", "--users", str(users),
+         "--spawn-rate", str(max(1, users // 2)), "--run-time", f"{duration}s",
+         "--stop-timeout", "5", "--host", base, "--csv", str(prefix), "--only-summary",
+         "--loglevel", "WARNING", classes[name]],
+        env=env, capture_output=True, text=True, timeout=duration + 120, check=False)
+    load_after = os.getloadavg()[0]
+    if spy is not None:
+        spy.wait(timeout=120)
+    stats = prefix.with_name(f"{name}_stats.csv")
+    if not stats.exists():
+        raise SystemExit(f"locust wrote no figures: {done.stderr[-2000:]}")
+    with stats.open() as f:
+        rows = [r for r in csv.DictReader(f) if r["Name"] != "Aggregated"]
+    return rows, (load_before, load_after)
+
+
+def _report(phases: list[tuple[str, int, float, list[dict[str, str]], tuple[float, float]]],
+            duration: int, workers: int) -> str:
+    lines = [f"SPMIS load test: {workers} workers, PostgreSQL, {duration} s a phase, "
+             f"{os.cpu_count()} cores; load average (1 min) at the start and end of each phase",
+             "", "| route | offered/s | req/s | p50 ms | p95 ms | p99 ms | errors | load avg |",
+             "|---|---|---|---|---|---|---|---|"]
+    for _name, users, rate, rows, (before, after) in phases:
+        for r in rows:
+            lines.append(
+                f"| {r['Name']} | {users * rate:.0f} | {float(r['Requests/s']):.1f} | "
+                f"{r['50%']} | {r['95%']} | {r['99%']} | {r['Failure Count']} of "
+                f"{r['Request Count']} | {before:.1f} -> {after:.1f} |")
+    lines.append("")
+    for route, (rps, p95) in TARGETS.items():
+        row = next((r for _n, _u, _r, rows, _l in phases for r in rows if r["Name"] == route),
+                   None)
+        if row:
+            met = float(row["Requests/s"]) >= rps * 0.95 and float(row["95%"]) < p95 \
+                and row["Failure Count"] == "0"
+            lines.append(f"target {route}: {rps}/s with p95 < {p95} ms: "
+                         f"{'MET' if met else 'NOT MET'}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--duration", type=int, default=60, help="seconds a phase (max 300)")
+    ap.add_argument("--households", type=int, default=2000)
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--public-users", type=int, default=60)
+    ap.add_argument("--public-rate", type=float, default=5.0)
+    ap.add_argument("--office-users", type=int, default=50)
+    ap.add_argument("--office-rate", type=float, default=2.4)
+    ap.add_argument("--dci-users", type=int, default=5)
+    ap.add_argument("--dci-rate", type=float, default=2.0)
+    ap.add_argument("--phases", default="public,office,dci")
+    ap.add_argument("--profile", action="store_true", help="py-spy flame graphs of one worker")
+    ap.add_argument("--out", type=Path, default=None, help="folder for figures (a temp folder)")
+    args = ap.parse_args()
+    duration = max(5, min(args.duration, 300))
+    out = args.out or Path(tempfile.mkdtemp(prefix="spmis-load-"))
+    out.mkdir(parents=True, exist_ok=True)
+    db = f"spmis_load_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{db}"'))
+    url = make_url(POSTGRES_URL).set(database=db).render_as_string(hide_password=False)
+    server = None
+    try:
+        upgrade(url)
+        settings = _settings(url, out / "var")
+        ctx = AppContext.create(settings)
+        print(f"loading {args.households} demo households ...", flush=True)
+        data = _prepare(ctx, args.households, out)
+        server, base = _serve(settings, args.workers, out / "server.log")
+        b, a_sender, token = _dci_peer(ctx, out, base)
+        data["dci_token"] = token
+        phases = []
+        for name in args.phases.split(","):
+            users, rate = {"public": (args.public_users, args.public_rate),
+                           "office": (args.office_users, args.office_rate),
+                           "dci": (args.dci_users, args.dci_rate)}[name]
+            if name == "dci":  # signed just before use: a signature lives 5 minutes
+                envelopes = out / "envelopes.json"
+                count = int(users * rate * duration * 1.3) + 10
+                envelopes.write_text(json.dumps(_envelopes(b, a_sender, count, data["areas"])))
+                data["envelopes"] = str(envelopes)
+            data_file = out / "data.json"
+            data_file.write_text(json.dumps(data))
+            workers = _workers(server)
+            print(f"phase {name}: {users} users x {rate}/s for {duration} s ...", flush=True)
+            rows, loads = _phase(name, users, rate, duration, base, data_file, out,
+                                 workers[0] if args.profile and workers else None)
+            phases.append((name, users, rate, rows, loads))
+        ctx.engine.dispose()
+        report = _report(phases, duration, args.workers)
+        print(report)
+        (out / "report.md").write_text(report + "\n")
+        print(f"\nfigures, server log and profiles in {out}")
+    finally:
+        if server is not None and server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
