@@ -36,9 +36,9 @@ from spmis.context import AppContext
 from spmis.db.engine import normalise_url
 from spmis.db.migrate import upgrade
 from spmis.linkage.registry_dedupe import run_registry_dedupe
-from spmis.linkage.store import link_merge, link_review
+from spmis.linkage.store import link_review
 from spmis.registry.importer import import_enterprises, import_households
-from spmis.registry.store import household, person
+from spmis.registry.store import household, link_merge, person
 from spmis.synth.generator import generate
 
 Pair = tuple[str, str]

@@ -71,12 +71,12 @@ def _demo(ctx: AppContext, if_empty: bool, households: int, seed: int) -> None:
     from sqlalchemy import func, select
 
     from spmis.auth.model import SYSTEM
+    from spmis.registry import queries
     from spmis.registry.importer import import_enterprises, import_households
-    from spmis.registry.store import household
     from spmis.synth.generator import generate
 
     with ctx.engine.connect() as conn:
-        existing = conn.execute(select(func.count()).select_from(household)).scalar_one()
+        existing = conn.execute(select(func.count()).select_from(queries.households())).scalar_one()
     if if_empty and existing:
         console.print(f"demo data not loaded: the registry already holds {existing} households")
         return

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Select, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from spmis.auth import messages, scope
@@ -299,3 +299,24 @@ def pending_for(conn: Connection, entity_type: str, entity_id: int) -> list[int]
     return list(conn.execute(select(approval_request.c.id).where(
         approval_request.c.entity_type == entity_type, approval_request.c.entity_id == entity_id,
         approval_request.c.status == PENDING).order_by(approval_request.c.id)).scalars())
+
+
+def filed_request(conn: Connection, request_id: int) -> ApprovalOut:
+    """A request as just filed (``file_request``) in the caller's transaction, to return it."""
+    return approval_out(conn.execute(select(approval_request).where(
+        approval_request.c.id == request_id)).mappings().one())
+
+
+def requests_of(kind: str, statuses: tuple[str, ...]) -> Select[Any]:
+    """Ids of the requests of ``kind`` in one of ``statuses``, as a sub-select (so a capability
+    can react to its requests' decisions in one statement)."""
+    return select(approval_request.c.id).where(approval_request.c.kind == kind,
+                                               approval_request.c.status.in_(statuses))
+
+
+def pending_of(conn: Connection, kind: str, entity_id: int) -> int | None:
+    """The id of a pending request of ``kind`` about record ``entity_id``, if any."""
+    found: int | None = conn.execute(select(approval_request.c.id).where(
+        approval_request.c.kind == kind, approval_request.c.entity_id == entity_id,
+        approval_request.c.status == PENDING).order_by(approval_request.c.id)).scalar()
+    return found

@@ -1,14 +1,11 @@
 """Manifest of the access-control capability: accounts, sign-in, maker-checker approvals,
-personal-data reads (reveal, consent, access log) and key rotation."""
+the access log and key rotation."""
 
 from spmis.auth.role_sets import (
     ANY_STAFF,
     API,
     DECIDE,
     READ_AUDIT,
-    READ_REGISTRY,
-    REVEAL,
-    WRITE_CONSENT,
     A,
     roles,
 )
@@ -20,7 +17,7 @@ CAPABILITY = Capability(
     routers=(
         "spmis.auth.api:router",
         "spmis.auth.approvals_api:router",
-        "spmis.auth.personal_api:router",
+        "spmis.auth.access_api:router",
     ),
     commands=(
         Command("spmis.auth.cli:user_app", "user"),
@@ -41,10 +38,7 @@ CAPABILITY = Capability(
         ("PATCH", f"{API}/users/{{user_id}}"): roles(A),
         ("GET", f"{API}/users/{{user_id}}/history"): READ_AUDIT,
         ("GET", f"{API}/login-attempts"): READ_AUDIT,
-        # personal data: reveal, consent, the access log
-        ("POST", f"{API}/persons/{{person_id}}/reveal"): REVEAL,
-        ("GET", f"{API}/persons/{{person_id}}/consents"): READ_REGISTRY,
-        ("POST", f"{API}/persons/{{person_id}}/consents"): WRITE_CONSENT,
+        # the access log (reads of personal data)
         ("GET", f"{API}/access-log"): READ_AUDIT,
         # maker-checker
         ("GET", f"{API}/approvals"): ANY_STAFF,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from spmis.auth.roles import Role
-from spmis.registry.model import IdentifierType
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 Scope = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(\d{2}){0,3}$")]
@@ -116,18 +115,6 @@ class DecisionIn(_In):
     reason: Reason
 
 
-class RevealIn(_In):
-    reason: Reason = Field(description="why the clear value is needed; kept in the access log")
-    fields: list[IdentifierType] | None = Field(
-        None, min_length=1, max_length=5, description="which identifiers; all by default")
-
-
-class RevealOut(BaseModel):
-    person_id: int
-    identifiers: dict[str, str]
-    access_log_id: int
-
-
 class AccessLogOut(BaseModel):
     id: int
     at: datetime
@@ -137,27 +124,3 @@ class AccessLogOut(BaseModel):
     fields: str
     reason: str
     client_address: str | None
-
-
-class ConsentIn(_In):
-    purpose: Literal["registration", "data_sharing", "contact", "research"]
-    status: Literal["given", "withdrawn"]
-    effective_on: date
-    note: Annotated[str, StringConstraints(max_length=500)] | None = None
-
-
-class ConsentOut(BaseModel):
-    id: int
-    person_id: int
-    purpose: str
-    status: str
-    effective_on: date
-    note: str | None
-    recorded_at: datetime
-    recorded_by: str
-
-
-class ConsentsOut(BaseModel):
-    person_id: int
-    current: dict[str, ConsentOut] = Field(description="the latest event per purpose")
-    history: list[ConsentOut]

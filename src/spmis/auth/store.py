@@ -9,7 +9,6 @@
 - ``approval_request``: maker-checker requests of any kind; sensitive parts of the payload
   (identifier values) are kept only encrypted in ``payload_enc``.
 - ``access_log``: every unmasked read of personal data (who, what, when, why).
-- ``consent``: consent events per person and purpose (given / withdrawn); the latest event wins.
 - ``public_rate_bucket``: the token bucket of each client address on the public endpoints, shared
   by every worker and server (``spmis.auth.ratelimit``); rows idle long enough to be full again
   are pruned.
@@ -21,7 +20,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
-    Date,
     Float,
     ForeignKey,
     Index,
@@ -135,21 +133,6 @@ access_log = Table(
     Index("ix_access_log_entity", "entity_type", "entity_id"),
     Index("ix_access_log_actor_at", "actor", "at"),
 )
-
-consent = Table(
-    "consent",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("person_id", Id, ForeignKey("person.id"), nullable=False),
-    Column("purpose", String(48), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("effective_on", Date, nullable=False),
-    Column("note", Text),
-    Column("recorded_at", UTCDateTime(), nullable=False),
-    Column("recorded_by", String(64), nullable=False),
-    Index("ix_consent_person_purpose", "person_id", "purpose", "id"),
-)
-
 
 # ------------------------------------------------------------------ encrypted columns
 #: encryption contexts (bound as associated data) of this capability's encrypted columns

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from spmis.auth import access
 from spmis.auth.model import Actor
-from spmis.auth.store import access_log
 from spmis.interop import model as m
 from spmis.interop import signing
 from spmis.interop.envelope import (
@@ -97,10 +97,8 @@ class Inbox(Envelopes):
             rows = uow.conn.execute(query).all()
             if rows:
                 now = self.now()
-                uow.conn.execute(insert(access_log), [
-                    {"at": now, "actor": reader[:64], "entity_type": "dci_inbox",
-                     "entity_id": r.id, "fields": "message", "reason": reason}
-                    for r in rows])
+                access.log_reads(uow.conn, reader, "dci_inbox",
+                                 {r.id: "message" for r in rows}, reason, at=now)
                 uow.commit()
         return [{"id": r.id, "peer": r.peer, "action": r.action,
                  "transaction_id": r.transaction_id, "received_at": m.iso(r.received_at),

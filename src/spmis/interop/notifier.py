@@ -29,7 +29,10 @@ from spmis.interop.records import Disclosure
 from spmis.interop.service import REG_TYPE, DciService, new_id
 from spmis.interop.store import CRITERIA_CONTEXT, dci_subscription, dci_transaction
 from spmis.interop.transport import DeliveryError
-from spmis.registry.store import person
+from spmis.registry import queries
+
+#: the registry's person table, read-only (``spmis.registry.queries``)
+person = queries.people()
 
 #: the most records one subscription contributes to one run; the rest follow in the next run
 MAX_RECORDS_PER_RUN = 1000

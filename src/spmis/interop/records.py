@@ -17,13 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
+from spmis.auth import access
 from spmis.auth.crypto import FieldCipher
-from spmis.auth.store import access_log
-from spmis.db.base import utcnow
 from spmis.interop.model import DCI_ID_CODES
-from spmis.registry.store import household, person, person_identifier
+from spmis.registry import queries
+
+#: the registry's tables, read-only (``spmis.registry.queries``)
+person, household, person_identifier = queries.people(), queries.households(), queries.identifiers()
 
 DISCLOSED_IDENTIFIERS = ("national_id", "idpoor_card", "nssf_member", "birth_certificate")
 _SEX = {"F": "female", "M": "male"}
@@ -68,12 +70,9 @@ def _identifiers(conn: Connection, cipher: FieldCipher, ids: Sequence[int],
             {"@type": "Identifier", "identifier_type": DCI_ID_CODES[row.id_type],
              "identifier_value": value})
     if decrypted:
-        now = utcnow()
-        conn.execute(insert(access_log), [
-            {"at": now, "actor": disclosure.actor[:64], "entity_type": "person",
-             "entity_id": pid, "fields": "national_id", "reason": disclosure.reason,
-             "client_address": (disclosure.client_address or "")[:64] or None}
-            for pid in decrypted])
+        access.log_reads(conn, disclosure.actor, "person",
+                         dict.fromkeys(decrypted, "national_id"), disclosure.reason,
+                         disclosure.client_address)
     return out
 
 

@@ -26,9 +26,12 @@ from spmis.interop.store import (
     identifier_values,
     person_filter,
 )
+from spmis.registry import queries
 from spmis.registry.identifiers import normalise
 from spmis.registry.model import IdentifierType
-from spmis.registry.store import household, person
+
+#: the registry's tables, read-only (``spmis.registry.queries``)
+person, household = queries.people(), queries.households()
 
 
 class Searches(Envelopes):

@@ -44,11 +44,14 @@ from sqlalchemy import (
 
 from spmis.auth.scope import condition as scope_condition
 from spmis.auth.scope import prefix_condition
-from spmis.auth.store import consent
 from spmis.db.base import Id, UTCDateTime, metadata
 from spmis.db.encrypted import EncryptedColumn
 from spmis.interop.model import And, Cond, Expr, Not, Or
-from spmis.registry.store import household, identifier_match, person, person_identifier
+from spmis.registry import queries
+from spmis.registry.queries import identifier_match
+
+#: the registry's tables, read-only (``spmis.registry.queries``)
+person, household, person_identifier = queries.people(), queries.households(), queries.identifiers()
 
 dci_signing_key = Table(
     "dci_signing_key",
@@ -211,7 +214,7 @@ def household_size(purpose: str, on: date) -> ColumnElement[Any]:
     member = person.alias("sized_member")
     return select(func.count()).select_from(member).where(
         member.c.household_id == household.c.id, member.c.status == "active",
-        consented(purpose, on, member.c.id)).scalar_subquery()
+        queries.consented(purpose, on, member.c.id)).scalar_subquery()
 
 
 def compile_condition(cond: Cond, hashes: dict[tuple[str, str], str | None],
@@ -281,28 +284,12 @@ def identifier_values(expr: Expr) -> list[tuple[str, str]]:
     return [pair for part in expr.parts for pair in identifier_values(part)]
 
 
-def consented(purpose: str, on: date, person_id: Any = None) -> ColumnElement[bool]:
-    """Persons whose latest consent event for ``purpose`` (effective by ``on``) is 'given'
-    (``person_id``: the person id column to test, ``person.id`` by default)."""
-    later = consent.alias("later")
-    latest = select(consent.c.person_id).where(
-        consent.c.purpose == purpose, consent.c.status == "given",
-        consent.c.effective_on <= on,
-        ~select(later.c.id).where(
-            later.c.person_id == consent.c.person_id, later.c.purpose == purpose,
-            later.c.effective_on <= on,
-            or_(later.c.effective_on > consent.c.effective_on,
-                and_(later.c.effective_on == consent.c.effective_on,
-                     later.c.id > consent.c.id))).exists())
-    return (person.c.id if person_id is None else person_id).in_(latest)
-
-
 def person_filter(where: ColumnElement[bool], scope: str, purpose: str,
                   on: date) -> ColumnElement[bool]:
     """Active persons matching ``where`` inside ``scope`` who consented to ``purpose``."""
     return and_(person.c.status == "active", household.c.status == "active",
                 scope_condition(scope, household.c.village_code),
-                consented(purpose, on), where)
+                queries.consented(purpose, on), where)
 
 
 def persons_select(condition: ColumnElement[bool]) -> Select[Any]:

@@ -21,7 +21,7 @@ Decisions per pair (``link_candidate.decision``):
 
 All batch work is set-based: people load in one streamed query, pairs are scored, explained and
 decided in DuckDB, stored with bulk inserts, queued with one INSERT ... SELECT, and merged in
-batches of set-based statements (``spmis.linkage.merge``).
+batches of set-based statements (``spmis.registry.merges``).
 """
 
 from __future__ import annotations
@@ -43,11 +43,11 @@ from spmis.db.base import utcnow
 from spmis.db.uow import UnitOfWork
 from spmis.errors import Conflict, InvalidInput
 from spmis.linkage import engine
-from spmis.linkage.merge import MergeItem, merge_people
 from spmis.linkage.reasons import reasons_sql
 from spmis.linkage.registry_source import CONFLICT_TYPES, load_people, registry_source_sql
 from spmis.linkage.store import PENDING, link_candidate, link_review, link_run
-from spmis.registry.store import household, person
+from spmis.registry import queries
+from spmis.registry.merges import MergeItem, merge_people
 
 __all__ = ["REVIEW_THRESHOLD", "DedupeSummary", "run_registry_dedupe"]
 
@@ -291,17 +291,15 @@ def _persist(ctx: AppContext, con: duckdb.DuckDBPyConnection, run_id: int,
 
 def _queue(conn: Connection, run_id: int) -> int:
     c, r = link_candidate, link_review
-    pl, pr = person.alias("pl"), person.alias("pr")
-    hl, hr = household.alias("hl"), household.alias("hr")
+    vl = queries.person_village_codes().subquery("vl")
+    vr = queries.person_village_codes().subquery("vr")
     now = utcnow()
     new = (
         select(c.c.person_id_l, c.c.person_id_r, literal(run_id), literal(run_id),
-               c.c.match_probability, c.c.reasons, c.c.conflicts, hl.c.village_code,
-               hr.c.village_code, literal(PENDING), literal(now, r.c.created_at.type))
-        .select_from(c.join(pl, pl.c.id == c.c.person_id_l)
-                     .join(hl, hl.c.id == pl.c.household_id)
-                     .join(pr, pr.c.id == c.c.person_id_r)
-                     .join(hr, hr.c.id == pr.c.household_id))
+               c.c.match_probability, c.c.reasons, c.c.conflicts, vl.c.village_code,
+               vr.c.village_code, literal(PENDING), literal(now, r.c.created_at.type))
+        .select_from(c.join(vl, vl.c.person_id == c.c.person_id_l)
+                     .join(vr, vr.c.person_id == c.c.person_id_r))
         .where(c.c.run_id == run_id, c.c.decision.in_(("review", "conflict")),
                ~exists().where(r.c.person_id_l == c.c.person_id_l,
                                r.c.person_id_r == c.c.person_id_r))

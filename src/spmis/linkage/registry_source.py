@@ -1,4 +1,5 @@
-"""Load the registry's active people into DuckDB for linkage: one SQL query, streamed in batches
+"""Load the registry's active people into DuckDB for linkage: one SQL query
+(``spmis.registry.queries.people_for_linkage``), streamed in batches
 of columns (Arrow), so memory stays bounded by the batch size on the Python side and by DuckDB's
 memory limit (it spills to disk) on the other.
 
@@ -13,15 +14,12 @@ derived from the hash (``pseudo_phone_sql``), the same on both sides, so equal p
 
 from __future__ import annotations
 
-from typing import Any
-
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection
 
-from spmis.auth.scope import conditions as scope_conditions
+from spmis.registry import queries
 from spmis.registry.model import IdentifierType
-from spmis.registry.store import household, person, person_identifier
 
 __all__ = ["ID_TYPES", "load_people", "pseudo_phone_sql", "registry_source_sql"]
 
@@ -39,27 +37,6 @@ _SCHEMA = pa.schema([
     ("province_code", pa.string()), ("employment_type", pa.string()),
     *((t, pa.string()) for t in ID_TYPES),
 ])
-
-
-def _query(scope: str, employment_types: tuple[str, ...] | None) -> Any:
-    aliases = {t: person_identifier.alias(f"id_{t}") for t in ID_TYPES}
-    cols = [
-        person.c.id, person.c.household_id,
-        person.c.family_name_latin, person.c.family_name_km,
-        person.c.given_name_latin, person.c.given_name_km,
-        person.c.sex, person.c.date_of_birth, person.c.dob_estimated,
-        household.c.village_code, household.c.province_code, person.c.employment_type,
-        *(aliases[t].c.value_hash.label(t) for t in ID_TYPES),
-    ]
-    source: Any = person.join(household, household.c.id == person.c.household_id)
-    for t, alias in aliases.items():
-        source = source.outerjoin(alias, and_(alias.c.person_id == person.c.id,
-                                              alias.c.id_type == t))
-    query = select(*cols).select_from(source).where(
-        person.c.status == "active", *scope_conditions(scope, household.c.village_code))
-    if employment_types is not None:
-        query = query.where(person.c.employment_type.in_(employment_types))
-    return query.order_by(person.c.id)
 
 
 def load_people(
@@ -82,7 +59,7 @@ def load_people(
     con.execute(f"create table {table} as select * from __spmis_batch")
     con.unregister("__spmis_batch")
     result = conn.execution_options(yield_per=batch_rows).execute(
-        _query(scope, employment_types))
+        queries.people_for_linkage(scope, ID_TYPES, employment_types))
     for rows in result.partitions():
         cols = list(zip(*rows, strict=True))
         fam = [lat if lat else km for lat, km in zip(cols[2], cols[3], strict=True)]

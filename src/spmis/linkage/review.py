@@ -21,33 +21,33 @@ from spmis.auth import scope
 from spmis.auth.approvals import (
     ApprovalKind,
     ApprovalRecord,
-    approval_out,
     file_request,
+    filed_request,
+    pending_of,
     register_kind,
+    requests_of,
 )
 from spmis.auth.model import Actor
 from spmis.auth.schemas import ApprovalOut
-from spmis.auth.store import approval_request
 from spmis.context import AppContext
 from spmis.db.base import utcnow
 from spmis.db.uow import UnitOfWork
 from spmis.errors import Conflict, InvalidInput, NotFound
 from spmis.linkage import schemas as s
-from spmis.linkage.merge import MERGED as MERGE_DONE
-from spmis.linkage.merge import MergeItem, merge_people, merge_row, undo_merge
+from spmis.linkage.merge import undo_merge
 from spmis.linkage.store import (
     AWAITING,
     MERGED,
     PENDING,
     REJECTED,
     REVIEW_STATUSES,
-    link_merge,
     link_review,
     link_run,
 )
+from spmis.registry import queries
+from spmis.registry.merges import MERGED as MERGE_DONE
+from spmis.registry.merges import MergeItem, merge_people
 from spmis.registry.queries import PersonCard, person_cards
-from spmis.registry.service import RegistryService
-from spmis.registry.store import household, person, person_identifier
 
 PERSON_MERGE = "person_merge"
 PERSON_UNMERGE = "person_unmerge"
@@ -84,9 +84,7 @@ class ReviewService:
     @staticmethod
     def _reopen_refused(conn: Connection) -> None:
         """Pairs whose merge request was rejected or cancelled go back to the queue."""
-        refused = select(approval_request.c.id).where(
-            approval_request.c.kind == PERSON_MERGE,
-            approval_request.c.status.in_(("rejected", "cancelled")))
+        refused = requests_of(PERSON_MERGE, ("rejected", "cancelled"))
         conn.execute(update(link_review).where(
             link_review.c.status == AWAITING, link_review.c.approval_request_id.in_(refused),
         ).values(status=PENDING, approval_request_id=None, version=link_review.c.version + 1))
@@ -147,25 +145,20 @@ class ReviewService:
                                    right=right, fields=fields)
 
     def _side(self, conn: Connection, pid: int) -> s.PersonSide:
-        row = conn.execute(select(person, household.c.village_code)
-                           .join(household, household.c.id == person.c.household_id)
-                           .where(person.c.id == pid)).mappings().one()
+        row = queries.person_with_village(conn, pid)
+        if row is None:
+            raise NotFound(f"person {pid} not found", f"រកមិនឃើញបុគ្គលលេខ {pid}")
         gaz = self.ctx.gazetteer
         area = [unit.name_en for code in gaz.ancestors(row["village_code"]).values()
                 if (unit := gaz.get(code)) is not None]
-        masked = RegistryService(self.ctx)._masked_identifiers(conn, [pid])[pid]
+        masked = queries.masked_identifiers(conn, self.ctx.cipher, [pid])[pid]
         return s.PersonSide(**{k: row[k] for k in s.PersonSide.model_fields
                                if k not in ("area", "identifiers")},
                             area=area, identifiers=masked)
 
     @staticmethod
     def _identifier_comparison(conn: Connection, a: int, b: int) -> list[s.FieldComparison]:
-        i = person_identifier
-        hashes: dict[int, dict[str, str]] = {a: {}, b: {}}
-        for pid, id_type, digest in conn.execute(
-                select(i.c.person_id, i.c.id_type, i.c.value_hash)
-                .where(i.c.person_id.in_((a, b)))):
-            hashes[pid][id_type] = digest
+        hashes = queries.identifier_hashes(conn, (a, b))
         out = []
         for id_type in sorted(set(hashes[a]) | set(hashes[b])):
             ha, hb = hashes[a].get(id_type), hashes[b].get(id_type)
@@ -209,8 +202,7 @@ class ReviewService:
                 decided_by=actor.username, decision_reason=cmd.reason,
                 version=link_review.c.version + 1))
             uow.commit()
-            return approval_out(conn.execute(select(approval_request).where(
-                approval_request.c.id == request_id)).mappings().one())
+            return filed_request(conn, request_id)
 
     def reject(self, review_id: int, reason: str, actor: Actor) -> s.ReviewItemOut:
         """Not the same person: recorded; the pair is never merged automatically."""
@@ -229,10 +221,7 @@ class ReviewService:
 
     # ------------------------------------------------------------------ merges
     def _merge_in_scope(self, conn: Connection, m: dict[str, Any], actor: Actor) -> str:
-        villages = dict(conn.execute(
-            select(person.c.id, household.c.village_code)
-            .join(household, household.c.id == person.c.household_id)
-            .where(person.c.id.in_((m["survivor_id"], m["merged_id"])))).all())
+        villages = queries.person_villages(conn, (m["survivor_id"], m["merged_id"]))
         if not all(scope.covers(actor.scope, v) for v in villages.values()):  # as if missing
             raise NotFound(f"merge {m['id']} not found", f"រកមិនឃើញការបញ្ចូលលេខ {m['id']}")
         return _common_area(villages[m["survivor_id"]], villages[m["merged_id"]])
@@ -240,34 +229,21 @@ class ReviewService:
     def merges(self, actor: Actor, person_id: int | None = None,
                limit: int = 100) -> list[s.MergeOut]:
         """Merges, newest first (of one person, as survivor or merged, when given)."""
-        query = select(link_merge).order_by(link_merge.c.id.desc()).limit(limit)
-        if person_id is not None:
-            query = query.where((link_merge.c.survivor_id == person_id)
-                                | (link_merge.c.merged_id == person_id))
-        if actor.scope:
-            in_scope = select(person.c.id).join(
-                household, household.c.id == person.c.household_id).where(
-                *scope.conditions(actor.scope, household.c.village_code))
-            query = query.where(link_merge.c.survivor_id.in_(in_scope),
-                                link_merge.c.merged_id.in_(in_scope))
         with self._uow() as uow:
-            rows = uow.conn.execute(query).mappings().all()
+            rows = queries.merges(uow.conn, scope=actor.scope, person_id=person_id, limit=limit)
             return [s.MergeOut.model_validate(dict(r)) for r in rows]
 
     def request_undo(self, merge_id: int, reason: str, actor: Actor) -> ApprovalOut:
         """The maker's half of an undo: files a ``person_unmerge`` request (dry run first)."""
         with self._uow() as uow:
             conn = uow.conn
-            m = merge_row(conn, merge_id)
+            m = queries.merge_record(conn, merge_id)
             area = self._merge_in_scope(conn, m, actor)
             if m["status"] != MERGE_DONE:
                 raise Conflict("this merge was already undone", "ការបញ្ចូលនេះត្រូវបានលុបចោលរួចហើយ")
-            pending = conn.execute(select(approval_request.c.id).where(
-                approval_request.c.kind == PERSON_UNMERGE,
-                approval_request.c.entity_id == m["merged_id"],
-                approval_request.c.status == "pending")).first()
+            pending = pending_of(conn, PERSON_UNMERGE, m["merged_id"])
             if pending is not None:
-                raise Conflict(f"an undo of this merge awaits approval (request {pending[0]})",
+                raise Conflict(f"an undo of this merge awaits approval (request {pending})",
                                "ការលុបចោលនេះកំពុងរង់ចាំការអនុម័ត")
             undo_merge(conn, merge_id, actor, reason)
             uow.rollback()
@@ -277,8 +253,7 @@ class ReviewService:
                          "merged_id": m["merged_id"]},
                 entity_type="person", entity_id=m["merged_id"], area_code=area)
             uow.commit()
-            return approval_out(conn.execute(select(approval_request).where(
-                approval_request.c.id == request_id)).mappings().one())
+            return filed_request(conn, request_id)
 
     def runs(self, actor: Actor, limit: int = 20) -> list[s.RunOut]:
         query = select(link_run).order_by(link_run.c.id.desc()).limit(limit)

@@ -12,10 +12,10 @@ queue, and merges (with the identifiers each merge moved, so a merge can be undo
   ``awaiting_approval`` (a clerk accepted; an approver must approve: maker-checker) ->
   ``merged``; or ``rejected`` (not the same person; also set when a merge is undone, so the
   pair is not merged again automatically).
-- ``link_merge``: one row per merge (never deleted): survivor, merged person, how (``auto`` or
-  ``clerical``), the pre-merge snapshot of both people, and ``undone_*`` when undone.
-- ``link_merge_identifier``: the identifier rows a merge moved from the merged person to the
-  survivor (with their hash), moved back on undo.
+
+Merges themselves (``link_merge``, ``link_merge_identifier``) are registry records: the registry
+performs and undoes them (``spmis.registry.merges``); linkage reads them through
+``spmis.registry.queries``.
 """
 
 from __future__ import annotations
@@ -97,39 +97,6 @@ link_review = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     Index("uq_link_review_pair", "person_id_l", "person_id_r", unique=True),
     Index("ix_link_review_status", "status", "area_code_l"),
-)
-
-link_merge = Table(
-    "link_merge",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("batch_key", String(36), nullable=False, index=True),
-    Column("survivor_id", Id, ForeignKey("person.id"), nullable=False, index=True),
-    Column("merged_id", Id, ForeignKey("person.id"), nullable=False, index=True),
-    Column("method", String(16), nullable=False),
-    Column("run_id", Id, ForeignKey("link_run.id")),
-    Column("review_id", Id, ForeignKey("link_review.id")),
-    Column("match_probability", Float),
-    Column("status", String(16), nullable=False, server_default=text("'merged'")),
-    Column("merged_at", UTCDateTime(), nullable=False),
-    Column("merged_by", String(64), nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("snapshot", JSON, nullable=False),
-    Column("undone_at", UTCDateTime()),
-    Column("undone_by", String(64)),
-    Column("undo_reason", Text),
-)
-
-link_merge_identifier = Table(
-    "link_merge_identifier",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("merge_id", Id, ForeignKey("link_merge.id"), nullable=False, index=True),
-    Column("identifier_id", Id, ForeignKey("person_identifier.id"), nullable=False),
-    Column("id_type", String(24), nullable=False),
-    Column("value_hash", String(64), nullable=False),
-    Column("from_person_id", Id, ForeignKey("person.id"), nullable=False),
-    Column("to_person_id", Id, ForeignKey("person.id"), nullable=False),
 )
 
 #: review statuses

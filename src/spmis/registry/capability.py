@@ -1,11 +1,19 @@
-"""Manifest of the registry capability: households, people and enterprises."""
+"""Manifest of the registry capability: households, people and enterprises, their personal data
+(reveal, consent) and merges."""
 
-from spmis.auth.role_sets import API, READ_REGISTRY, WRITE_ENTERPRISES, WRITE_HOUSEHOLDS
+from spmis.auth.role_sets import (
+    API,
+    READ_REGISTRY,
+    REVEAL,
+    WRITE_CONSENT,
+    WRITE_ENTERPRISES,
+    WRITE_HOUSEHOLDS,
+)
 from spmis.manifest import Capability, Command
 
 CAPABILITY = Capability(
     name="registry",
-    routers=("spmis.registry.api:router",),
+    routers=("spmis.registry.api:router", "spmis.registry.personal_api:router"),
     commands=(Command("spmis.registry.cli:app"),),
     tables=("spmis.registry.store",),
     approval_kinds=("spmis.registry.service",),
@@ -27,6 +35,10 @@ CAPABILITY = Capability(
         ("GET", f"{API}/persons/{{person_id}}"): READ_REGISTRY,
         ("PATCH", f"{API}/persons/{{person_id}}"): WRITE_HOUSEHOLDS,
         ("GET", f"{API}/persons/{{person_id}}/history"): READ_REGISTRY,
+        # personal data: reveal (logged), consent
+        ("POST", f"{API}/persons/{{person_id}}/reveal"): REVEAL,
+        ("GET", f"{API}/persons/{{person_id}}/consents"): READ_REGISTRY,
+        ("POST", f"{API}/persons/{{person_id}}/consents"): WRITE_CONSENT,
         # enterprises
         ("POST", f"{API}/enterprises"): WRITE_ENTERPRISES,
         ("GET", f"{API}/enterprises"): READ_REGISTRY,

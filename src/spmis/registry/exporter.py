@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import IO, Any
 
 import polars as pl
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 from sqlalchemy.engine import RowMapping
 
+from spmis.auth import access
 from spmis.auth.model import Actor
-from spmis.auth.store import access_log
 from spmis.context import AppContext
-from spmis.db.base import utcnow
 from spmis.errors import InvalidInput, StorageFull
 from spmis.formula_guard import guard_row, write_csv
 from spmis.registry.fileformat import ENTERPRISE_COLUMNS, HOUSEHOLD_COLUMNS, check_suffix
@@ -164,14 +163,10 @@ def _log_clear_reads(ctx: AppContext, actor: Actor, reads: dict[int, set[str]],
     person, committed before the page is written."""
     if not reads:
         return
-    now = utcnow()
     with ctx.engine.begin() as conn:
-        conn.execute(insert(access_log), [
-            {"at": now, "actor": actor.username[:64], "entity_type": "person", "entity_id": pid,
-             "fields": ",".join(sorted(fields)), "reason": reason,
-             "client_address": "export"}
-            for pid, fields in reads.items()
-        ])
+        access.log_reads(conn, actor.username, "person",
+                         {pid: ",".join(sorted(fields)) for pid, fields in reads.items()},
+                         reason, "export")
 
 
 def _bool_text(col: str) -> pl.Expr:

@@ -9,13 +9,9 @@ from rapidfuzz import fuzz
 from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.engine import RowMapping
 
-from spmis.auth.approvals import (
-    approval_out,
-    file_request,
-)
+from spmis.auth.approvals import file_request, filed_request
 from spmis.auth.model import Actor
 from spmis.auth.schemas import ApprovalOut
-from spmis.auth.store import approval_request
 from spmis.db.history import update_versioned
 from spmis.errors import Forbidden, InvalidInput
 from spmis.registry import identifiers as ids
@@ -91,11 +87,7 @@ class PersonUseCases(RegistryBase):
             uow.rollback()
             rid = self._file_person_request(conn, pid, patch, idents, row["version"], actor)
             self._commit(uow)
-            return approval_out(
-                conn.execute(select(approval_request).where(approval_request.c.id == rid))
-                .mappings()
-                .one()
-            )
+            return filed_request(conn, rid)
 
     def correct_person(self, pid: int, patch: s.PersonUpdate, actor: Actor) -> s.PersonCorrection:
         """A correction as a registrar makes it: the fields are saved at once and the new

@@ -4,7 +4,7 @@ field); rules across fields live in ``model.py`` and are applied by the service.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -275,3 +275,40 @@ class Page(BaseModel, Generic[T]):
     page: int
     page_size: int
     total: int | None = Field(None, description="number of matches (None when not counted)")
+
+
+# ---------------------------------------------------------------- personal data
+class RevealIn(_In):
+    reason: Reason = Field(description="why the clear value is needed; kept in the access log")
+    fields: list[IdentifierType] | None = Field(
+        None, min_length=1, max_length=5, description="which identifiers; all by default")
+
+
+class RevealOut(BaseModel):
+    person_id: int
+    identifiers: dict[str, str]
+    access_log_id: int
+
+
+class ConsentIn(_In):
+    purpose: Literal["registration", "data_sharing", "contact", "research"]
+    status: Literal["given", "withdrawn"]
+    effective_on: date
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class ConsentOut(BaseModel):
+    id: int
+    person_id: int
+    purpose: str
+    status: str
+    effective_on: date
+    note: str | None
+    recorded_at: datetime
+    recorded_by: str
+
+
+class ConsentsOut(BaseModel):
+    person_id: int
+    current: dict[str, ConsentOut] = Field(description="the latest event per purpose")
+    history: list[ConsentOut]

@@ -32,6 +32,7 @@ from spmis.registry.model import (
     validate_person,
 )
 from spmis.registry.names import person_name_keys
+from spmis.registry.queries import masked_identifiers
 from spmis.registry.store import (
     DERIVED_AREA_CODES,
     PERSON_FIELDS,
@@ -181,19 +182,7 @@ class RegistryBase:
     def _masked_identifiers(
         self, conn: Connection, person_ids: list[int]
     ) -> dict[int, dict[str, str]]:
-        out: dict[int, dict[str, str]] = {pid: {} for pid in person_ids}
-        if not person_ids:
-            return out
-        rows = conn.execute(
-            select(person_identifier).where(person_identifier.c.person_id.in_(person_ids))
-        ).mappings()
-        for row in rows:
-            if row["value_enc"] is not None:
-                clear = self.ctx.cipher.decrypt(row["value_enc"], row["id_type"])
-            else:
-                clear = row["value_clear"]
-            out[row["person_id"]][row["id_type"]] = ids.mask(clear)
-        return out
+        return masked_identifiers(conn, self.ctx.cipher, person_ids)
 
     def _person_values(self, data: s.PersonFields) -> dict[str, Any]:
         values = {f: getattr(data, f) for f in PERSON_FIELDS}

@@ -9,6 +9,10 @@ Design notes:
   with the codes of its commune, district and province. On PostgreSQL the column has collation
   "C", so that one btree index serves both equality and prefix search whatever the database's
   collation; no index on the derived codes.
+- ``consent``: consent events per person and purpose (given / withdrawn); the latest event
+  wins (``queries.consented``).
+- ``link_merge`` and ``link_merge_identifier``: merges of duplicate people and the identifiers
+  each moved, so a merge can be undone exactly (``merges``).
 - Identifiers live in ``person_identifier``: national ID and phone only as AES-GCM ciphertext plus a
   keyed hash (``value_hash``) for exact look-up; the others also keep their clear value.
 """
@@ -18,10 +22,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     ColumnElement,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -29,6 +35,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
     and_,
     bindparam,
     text,
@@ -166,6 +173,56 @@ def identifier_match(id_type: str, hashes: str | Sequence[str]) -> ColumnElement
     return and_(person_identifier.c.id_type == kind,
                 person_identifier.c.value_hash.in_(list(hashes)))
 
+
+consent = Table(
+    "consent",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("person_id", Id, ForeignKey("person.id"), nullable=False),
+    Column("purpose", String(48), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("effective_on", Date, nullable=False),
+    Column("note", Text),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Index("ix_consent_person_purpose", "person_id", "purpose", "id"),
+)
+
+#: merges of duplicate people (``spmis.registry.merges``). The tables keep the names they had
+#: when record linkage owned them; ``run_id`` and ``review_id`` say which deduplication run or
+#: review proposed the merge.
+link_merge = Table(
+    "link_merge",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("batch_key", String(36), nullable=False, index=True),
+    Column("survivor_id", Id, ForeignKey("person.id"), nullable=False, index=True),
+    Column("merged_id", Id, ForeignKey("person.id"), nullable=False, index=True),
+    Column("method", String(16), nullable=False),
+    Column("run_id", Id, ForeignKey("link_run.id")),
+    Column("review_id", Id, ForeignKey("link_review.id")),
+    Column("match_probability", Float),
+    Column("status", String(16), nullable=False, server_default=text("'merged'")),
+    Column("merged_at", UTCDateTime(), nullable=False),
+    Column("merged_by", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("snapshot", JSON, nullable=False),
+    Column("undone_at", UTCDateTime()),
+    Column("undone_by", String(64)),
+    Column("undo_reason", Text),
+)
+
+link_merge_identifier = Table(
+    "link_merge_identifier",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("merge_id", Id, ForeignKey("link_merge.id"), nullable=False, index=True),
+    Column("identifier_id", Id, ForeignKey("person_identifier.id"), nullable=False),
+    Column("id_type", String(24), nullable=False),
+    Column("value_hash", String(64), nullable=False),
+    Column("from_person_id", Id, ForeignKey("person.id"), nullable=False),
+    Column("to_person_id", Id, ForeignKey("person.id"), nullable=False),
+)
 
 import_batch = Table(
     "import_batch",

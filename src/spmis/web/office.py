@@ -13,10 +13,10 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from spmis.auth.deps import client_address
-from spmis.auth.personal import PersonalDataService
 from spmis.errors import InvalidInput
 from spmis.reference.places import find_places
 from spmis.registry import schemas as s
+from spmis.registry.personal import PersonalDataService
 from spmis.registry.service import RegistryService
 from spmis.web import forms
 from spmis.web.eligibility import household_eligibility

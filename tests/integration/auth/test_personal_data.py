@@ -12,9 +12,9 @@ from spmis.auth.accounts import AccountService
 from spmis.auth.approvals import ApprovalService
 from spmis.auth.keys import count_by_key, rotate
 from spmis.auth.model import Actor
-from spmis.auth.personal import PersonalDataService
 from spmis.context import AppContext
 from spmis.db.tables import metadata
+from spmis.registry.personal import PersonalDataService
 from spmis.registry.service import RegistryService
 
 NID, PHONE = "100200300", "012345678"

@@ -21,7 +21,6 @@ from fastapi.testclient import TestClient
 
 from spmis.auth.approvals import ApprovalService
 from spmis.auth.model import SYSTEM, Actor
-from spmis.auth.personal import PersonalDataService
 from spmis.context import AppContext
 from spmis.interop import model as dci
 from spmis.interop.client import search_criteria
@@ -34,6 +33,7 @@ from spmis.registry import schemas as rs
 from spmis.registry.exporter import export_enterprises, export_households
 from spmis.registry.fileformat import ENTERPRISE_COLUMNS, HOUSEHOLD_COLUMNS
 from spmis.registry.importer import import_enterprises, import_households
+from spmis.registry.personal import PersonalDataService
 from spmis.registry.service import RegistryService
 
 DISTRICT, OTHER_DISTRICT = "1201", "1202"  # Chamkar Mon and Doun Penh, both Phnom Penh

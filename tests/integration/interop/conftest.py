@@ -28,13 +28,13 @@ from referencing.jsonschema import DRAFT7
 from spmis.app import create_app
 from spmis.auth.accounts import AccountService
 from spmis.auth.model import SYSTEM
-from spmis.auth.personal import PersonalDataService
 from spmis.config import Settings
 from spmis.context import AppContext
 from spmis.db.migrate import upgrade
 from spmis.interop.service import DciService
 from spmis.interop.transport import Transport
 from spmis.registry import schemas as rs
+from spmis.registry.personal import PersonalDataService
 from spmis.registry.service import RegistryService
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "dci"

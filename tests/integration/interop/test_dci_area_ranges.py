@@ -15,6 +15,7 @@ from spmis.db.migrate import upgrade
 from spmis.interop.model import Cond
 from spmis.interop.store import compile_condition
 from spmis.reference.gazetteer import gazetteer
+from spmis.registry import queries
 from spmis.registry.store import household
 
 LEVELS = {"province_code": 2, "district_code": 4, "commune_code": 6}
@@ -48,7 +49,7 @@ def test_ranges_on_derived_codes_match_the_stored_codes(villages: tuple[Any, lis
             for code in (codes[0], codes[len(codes) // 2], codes[-1]):
                 for op in ("lt", "le", "gt", "ge"):
                     found = set(conn.execute(
-                        select(household.c.village_code).where(
+                        select(queries.households().c.village_code).where(
                             compile_condition(Cond(attr, op, code), {}))).scalars())
                     stored = set(conn.execute(
                         select(household.c.village_code).where(

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from spmis.auth.model import SYSTEM
-from spmis.auth.personal import PersonalDataService
+from spmis.registry.personal import PersonalDataService
 
 from .conftest import FIXTURES, Pair, add_household, member
 

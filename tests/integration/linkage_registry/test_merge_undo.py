@@ -15,8 +15,10 @@ from spmis.auth.model import SYSTEM
 from spmis.context import AppContext
 from spmis.db.uow import UnitOfWork
 from spmis.errors import Conflict
-from spmis.linkage.merge import MergeItem, merge_people, undo_merge
-from spmis.linkage.store import REJECTED, link_merge_identifier, link_review
+from spmis.linkage.merge import undo_merge
+from spmis.linkage.store import REJECTED, link_review
+from spmis.registry.merges import MergeItem, merge_people
+from spmis.registry.store import link_merge_identifier
 
 from .helpers import (
     MOVING,

@@ -91,7 +91,7 @@ def test_human_decisions_stop_later_automatic_merges(ctx: AppContext) -> None:
     from spmis.db.uow import UnitOfWork
     from spmis.linkage.merge import undo_merge
     from spmis.linkage.review import ReviewService
-    from spmis.linkage.store import link_merge
+    from spmis.registry.store import link_merge
 
     # an automatic merge that a person undoes is not redone by the next run
     [a] = add_household(ctx, member())

@@ -18,9 +18,9 @@ from spmis.context import AppContext
 from spmis.db.migrate import upgrade
 from spmis.interop.model import Cond
 from spmis.interop.store import compile_condition
+from spmis.registry import queries
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
-from spmis.registry.store import household
 from tests.conftest import empty_database, make_settings
 
 pytestmark = pytest.mark.postgres
@@ -149,7 +149,8 @@ def test_dci_ranges_on_derived_codes_use_the_village_code_index(pg_ctx: AppConte
              ("district_code", "gt", "2400"), ("commune_code", "ge", "240000")]
     with pg_ctx.engine.connect() as conn:
         for attr, op, code in cases:
-            query = select(household.c.id).where(compile_condition(Cond(attr, op, code), {}))
+            view = queries.households()
+            query = select(view.c.id).where(compile_condition(Cond(attr, op, code), {}))
             assert conn.execute(query).first() is not None, (attr, op, code)
             sql = str(query.compile(conn.engine, compile_kwargs={"literal_binds": True}))
             plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + sql).scalars())

@@ -1,5 +1,6 @@
-"""Personal data protection use cases: revealing identifiers in clear (with a reason, logged in
-``access_log``), reading that log, and consent records per person and purpose.
+"""Personal data protection use cases on registry people: revealing identifiers in clear (with a
+reason, logged in the access log, ``spmis.auth.access``) and consent records per person and
+purpose.
 
 Identifiers are masked in every ordinary response; a caller whose role needs a clear value asks
 for it with a reason, and the read is logged in the same transaction (no log, no data).
@@ -8,24 +9,25 @@ for it with a reason, and the read is logged in the same transaction (no log, no
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from sqlalchemy import insert, select
 
+from spmis.auth import access
 from spmis.auth.model import Actor
-from spmis.auth.schemas import AccessLogOut, ConsentOut, ConsentsOut, RevealOut
-from spmis.auth.store import access_log, consent
 from spmis.context import AppContext
 from spmis.db.base import utcnow
 from spmis.db.uow import UnitOfWork
 from spmis.errors import NotFound
 from spmis.registry.model import IdentifierType
+from spmis.registry.schemas import ConsentOut, ConsentsOut, RevealOut
 from spmis.registry.service import RegistryService
-from spmis.registry.store import person_identifier
+from spmis.registry.store import consent, person_identifier
+
+__all__ = ["PersonalDataService"]
 
 
 class PersonalDataService:
-    """Reveal identifiers (logged), read the access log, record and read consent."""
+    """Reveal identifiers (logged), record and read consent."""
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
@@ -58,30 +60,10 @@ class PersonalDataService:
             if not clear:
                 raise NotFound("this person has none of these identifiers",
                                "បុគ្គលនេះគ្មានលេខសម្គាល់ទាំងនេះទេ")
-            log_id: int = conn.execute(insert(access_log).values(
-                at=utcnow(), actor=actor.username[:64], entity_type="person", entity_id=pid,
-                fields=",".join(sorted(clear))[:255], reason=reason,
-                client_address=(client_address or "")[:64] or None,
-            ).returning(access_log.c.id)).scalar_one()
+            log_id = access.log_read(conn, actor.username, "person", pid, ",".join(sorted(clear)),
+                                     reason, client_address)
             uow.commit()
         return RevealOut(person_id=pid, identifiers=clear, access_log_id=log_id)
-
-    def access_log(self, *, actor: str | None = None, entity_type: str | None = None,
-                   entity_id: int | None = None, limit: int = 100,
-                   offset: int = 0) -> list[AccessLogOut]:
-        """Unmasked reads, newest first, filtered by who or which record."""
-        conditions: list[Any] = []
-        if actor:
-            conditions.append(access_log.c.actor == actor)
-        if entity_type:
-            conditions.append(access_log.c.entity_type == entity_type)
-        if entity_id is not None:
-            conditions.append(access_log.c.entity_id == entity_id)
-        with self._uow() as uow:
-            rows = uow.conn.execute(select(access_log).where(*conditions)
-                                    .order_by(access_log.c.id.desc())
-                                    .limit(limit).offset(offset)).mappings().all()
-            return [AccessLogOut(**{k: r[k] for k in AccessLogOut.model_fields}) for r in rows]
 
     def record_consent(self, pid: int, actor: Actor, purpose: str, status: str,
                        effective_on: date, note: str | None = None) -> ConsentsOut:
