@@ -153,8 +153,11 @@ def _serve(s: Settings, workers: int, log: Path) -> tuple[subprocess.Popen[bytes
 
 
 def _workers(server: subprocess.Popen[bytes]) -> list[int]:
+    """The server's worker processes (not multiprocessing's resource tracker)."""
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
-    return [int(p) for p in children.read_text().split()] if children.exists() else []
+    pids = [int(p) for p in children.read_text().split()] if children.exists() else []
+    return [p for p in pids
+            if b"resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes()]
 
 
 def _phase(name: str, users: int, rate: float, duration: int, base: str, data: Path,
@@ -191,7 +194,8 @@ def _report(phases: list[tuple[str, int, float, list[dict[str, str]], tuple[floa
             duration: int, workers: int) -> str:
     lines = [f"SPMIS load test: {workers} workers, PostgreSQL, {duration} s a phase, "
              f"{os.cpu_count()} cores; load average (1 min) at the start and end of each phase",
-             "", "| route | offered/s | req/s | p50 ms | p95 ms | p99 ms | errors | load avg |",
+             "",
+             "| route | phase offered/s | req/s | p50 ms | p95 ms | p99 ms | errors | load avg |",
              "|---|---|---|---|---|---|---|---|"]
     for _name, users, rate, rows, (before, after) in phases:
         for r in rows:

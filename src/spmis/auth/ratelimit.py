@@ -5,9 +5,11 @@ Each address may burst ``burst`` requests and then ``per_minute`` a minute.
 - ``SharedTokenBucket`` (what the application uses) keeps the buckets in the database
   (``public_rate_bucket``): one atomic upsert per request refills and takes a token, so the limit
   holds across every worker process and every application server that share the database. A
-  bucket idle long enough to be full again is deleted now and then. When the database cannot be
-  reached the request is let through (logged): the limiter must not turn a database restart into
-  refusals of ``/health``, and whatever the request does next meets the same database.
+  bucket idle long enough to be full again is deleted now and then. On PostgreSQL the commit does
+  not wait for the disk (``synchronous_commit`` off for that transaction only). When the database
+  cannot be reached the request is let through (logged): the limiter must not turn a database
+  restart into refusals of ``/health``, and whatever the request does next meets the same
+  database.
 - ``TokenBucket`` keeps them in this process's memory: for one process only (tests, tools).
 
 Behind a reverse proxy the client address is the one the proxy forwards
@@ -105,6 +107,10 @@ class SharedTokenBucket:
         now = self.clock()
         try:
             with self.engine.begin() as conn:
+                if self.engine.dialect.name == "postgresql":
+                    # a bucket lost in a crash is harmless: do not wait for the WAL to reach the
+                    # disk (the commit's fsync was most of a public request's time under load)
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
                 tokens, granted = conn.execute(self._upsert(key[:64], now)).one()
                 if secrets.randbelow(PRUNE_ONE_IN) == 0:
                     conn.execute(delete(bucket_table).where(

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from openfisca_core.periods import Period
+from openfisca_core.periods import period as make_period
 from openfisca_core.simulations import Simulation, SimulationBuilder
 from openfisca_core.taxbenefitsystems import TaxBenefitSystem
 
@@ -142,16 +144,21 @@ def build_simulation(
     # the public setter copies through a Python list; this is the same array, built in numpy
     households._members_role = np.array(roles, dtype=object)[role_index]
     simulation = builder.build(system)
+    month = make_period(period)  # parsed once: OpenFisca parses a period string at every call
     for name, values in population.household.items():
-        _set_input(simulation, name, period, values)
+        _set_input(simulation, name, month, values)
     for name, values in population.person.items():
-        _set_input(simulation, name, period, values)
+        _set_input(simulation, name, month, values)
     return simulation
 
 
-def _set_input(simulation: Simulation, name: str, period: str, values: npt.NDArray[Any]) -> None:
+ETERNITY = make_period("ETERNITY")
+
+
+def _set_input(simulation: Simulation, name: str, period: Period,
+               values: npt.NDArray[Any]) -> None:
     variable = simulation.tax_benefit_system.get_variable(name, check_existence=True)
-    at = "ETERNITY" if variable.definition_period == "eternity" else period
+    at = ETERNITY if variable.definition_period == "eternity" else period
     if values.dtype == object and variable.value_type is not date:
         values = values.astype(str)  # pandas/polars hand strings over as objects
     elif variable.value_type is date and values.dtype != "datetime64[D]":
@@ -176,11 +183,12 @@ def evaluate(
             f"មិនស្គាល់កម្មវិធី {', '.join(unknown)}",
         )
     sim = simulation or build_simulation(population, period, system)
+    month = make_period(period)
     out: dict[str, ProgrammeResult] = {}
     for prog in chosen:
-        amount = np.asarray(sim.calculate(prog.variable, period), dtype=np.int64)
+        amount = np.asarray(sim.calculate(prog.variable, month), dtype=np.int64)
         if prog.eligible:
-            eligible = np.asarray(sim.calculate(prog.eligible, period), dtype=bool) | (amount > 0)
+            eligible = np.asarray(sim.calculate(prog.eligible, month), dtype=bool) | (amount > 0)
         else:
             eligible = amount > 0
         ids = population.household_ids if prog.entity == "household" else population.person_ids

@@ -380,7 +380,7 @@ def parameter_value(path: str, period: str) -> Any:
     """The value of the parameter ``path`` in force on the first day of ``period``; a scale's
     brackets are ``<scale>.amounts.<i>`` / ``<scale>.thresholds.<i>``. None when the parameter
     does not exist in that month."""
-    node: Any = tax_benefit_system().parameters(make_period(period).start)
+    node: Any = tax_benefit_system().get_parameters_at_instant(make_period(period).start)
     try:
         for part in path.split("."):
             node = node[int(part)] if part.isdigit() else getattr(node, part)

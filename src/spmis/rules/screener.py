@@ -207,7 +207,7 @@ def _birth_dates(request: ScreenerRequest, period: str) -> np.ndarray[Any, Any]:
 
 def _parameters(period: str) -> Any:
     """The rules' parameters in force at the start of ``period``."""
-    return tax_benefit_system().parameters(make_period(period).start)
+    return tax_benefit_system().get_parameters_at_instant(make_period(period).start)
 
 
 def _pension_reference_wages(wages: npt.NDArray[np.int64], period: str) -> npt.NDArray[np.int64]:
