@@ -10,7 +10,7 @@ PORT ?= 8000
 SPMIS_TEST_POSTGRES_URL ?= postgresql://root@127.0.0.1:5432/test
 export SPMIS_TEST_POSTGRES_URL
 
-.PHONY: run test install lint typecheck unit clean assets messages
+.PHONY: run test install lint typecheck contracts unit clean assets messages
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "SPMIS needs Python 3.11 or newer")'
@@ -38,10 +38,15 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-## make test: set up and run ruff, mypy and every test, on SQLite and on PostgreSQL
+contracts: install
+	$(BIN)/lint-imports
+
+## make test: set up and run ruff, mypy, the architecture contracts (import-linter, .importlinter)
+## and every test, on SQLite and on PostgreSQL
 test: install
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 ## make assets: refresh the front-end files SPMIS serves (htmx, the Khmer web font, Swagger UI for
@@ -71,4 +76,4 @@ messages: install
 	  --width 100
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

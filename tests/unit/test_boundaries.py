@@ -2,14 +2,13 @@
 
 - no package imports, or reaches through an imported name, another package's private
   (``_underscore``) names;
-- no package imports another package's ``store`` (its tables): others read through its
-  ``queries`` and write through its services;
 - the foundations (``db``, ``auth``) import no capability, and the registry nothing built on it
   (the auth <-> registry cycle is gone); the remaining cycles of the import graph are listed;
 - every package declares its public names (``__all__`` in ``__init__.py``).
 
 ``python tests/unit/test_boundaries.py`` prints every violation (a listing for review); the
-tests fail on any. import-linter contracts may replace these later."""
+tests fail on any. What import-linter can check (stores, models, cycles) is in the contracts of
+``.importlinter`` (tests/unit/test_contracts.py)."""
 
 from __future__ import annotations
 
@@ -101,18 +100,6 @@ def private_imports(sources: Iterable[Source] | None = None) -> list[str]:
     return out
 
 
-def store_imports(sources: Iterable[Source] | None = None) -> list[str]:
-    """Imports of another package's ``store`` module (or names from it)."""
-    out = []
-    for module, _path, tree in sources or _sources():
-        for imp in _imports(module, tree):
-            is_store = (imp.target.endswith(".store") or imp.name == "store")
-            if is_store and _cross_package(imp):
-                out.append(f"{module}:{imp.line} imports {imp.target}"
-                           f"{'.' + imp.name if imp.name else ''}")
-    return out
-
-
 def _node(module: str) -> str:
     """A package, or a top-level module (``spmis.context``): the nodes of the import graph."""
     return _package(module) or module.removeprefix("spmis.")
@@ -199,10 +186,6 @@ def test_no_package_imports_another_packages_private_names() -> None:
     assert private_imports() == []
 
 
-def test_no_package_imports_another_packages_store() -> None:
-    assert store_imports() == []
-
-
 #: what each foundation package may import among the packages: nothing above it. Shared
 #: mechanisms (history, scope, access log, approvals) live in them, and capabilities plug into
 #: them (manifests, registered kinds), never the other way round.
@@ -253,15 +236,12 @@ def test_the_checks_see_violations() -> None:
     assert private_imports(sources) == [
         "spmis.linkage.example:1 imports spmis.registry.service_base._csv_list",
         "spmis.linkage.example:5 reaches RegistryService..._masked_identifiers"]
-    assert store_imports(sources) == [
-        "spmis.linkage.example:2 imports spmis.registry.store.person",
-        "spmis.linkage.example:3 imports spmis.registry.store"]
     own = [("spmis.registry.example", Path("example.py"), bad)]
-    assert private_imports(own) == store_imports(own) == []
+    assert private_imports(own) == []
 
 
 if __name__ == "__main__":
-    for title, found in (("private names", private_imports()), ("stores", store_imports()),
+    for title, found in (("private names", private_imports()),
                          ("cycles (listed, not yet enforced)", package_cycles()),
                          ("no __all__", packages_without_all()),
                          ("not in __all__", non_public_imports())):
