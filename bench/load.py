@@ -49,7 +49,7 @@ from spmis.context import AppContext
 from spmis.db.engine import normalise_url
 from spmis.db.migrate import upgrade
 from spmis.interop.service import DciService, new_id
-from spmis.ops_cli import _demo
+from spmis.ops_cli import load_demo
 from spmis.registry.store import household
 
 BIN = Path(sys.executable).parent
@@ -88,7 +88,7 @@ def _free_port() -> int:
 
 def _prepare(ctx: AppContext, households: int, out: Path) -> dict[str, Any]:
     """Demo data, signed-in registrars, and a DCI peer registry with its client."""
-    _demo(ctx, if_empty=False, households=households, seed=18)
+    load_demo(ctx, if_empty=False, households=households, seed=18)
     accounts = AccountService(ctx)
     accounts.create_user("load-registrar", "registrar", "", SYSTEM,
                          password="correct horse battery staple")

@@ -62,12 +62,14 @@ def demo(
 
     ctx = AppContext.create(get_settings())
     try:
-        _demo(ctx, if_empty, households, seed)
+        load_demo(ctx, if_empty, households, seed)
     finally:
         ctx.engine.dispose()
 
 
-def _demo(ctx: AppContext, if_empty: bool, households: int, seed: int) -> None:
+def load_demo(ctx: AppContext, if_empty: bool, households: int, seed: int) -> None:
+    """Load ``households`` synthetic households (seed ``seed``) into ``ctx``'s registry
+    (nothing when ``if_empty`` and the registry has households); tests and benchmarks use it."""
     from sqlalchemy import func, select
 
     from spmis.auth.model import SYSTEM

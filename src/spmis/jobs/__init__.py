@@ -22,5 +22,6 @@ __all__ = [
     "JobState",
     "JobWork",
     "files",
+    "queries",
     "register",
 ]

@@ -25,7 +25,8 @@ from tests.conftest import TEST_PASSWORD, make_settings
 from tests.integration.ops.own_postgres import own_postgres
 from tests.integration.ops.server import running_server
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+# real processes on a shared machine: more than the suite's 300 s when it is busy
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(900)]
 
 CLIENTS = 4
 

@@ -18,7 +18,8 @@ from spmis.config import Settings
 from spmis.context import AppContext
 from tests.integration.ops.server import running_server
 
-pytestmark = pytest.mark.slow
+# real processes on a shared machine: more than the suite's 300 s when it is busy
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 MAX_ROUNDS = 25
 
