@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
+from importlib.metadata import packages_distributions
 from pathlib import Path
+
+import grimp
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "spmis"
 CONFIG = ROOT / ".importlinter"
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+STDLIB = sys.stdlib_module_names
 
 
 def contracts() -> dict[str, configparser.SectionProxy]:
@@ -29,9 +35,9 @@ def listed(section: configparser.SectionProxy, key: str) -> list[str]:
     return section.get(key, "").split()
 
 
-def lint(src_root: Path) -> dict[str, str]:
+def lint(src_root: Path) -> tuple[dict[str, str], str]:
     """Run ``lint-imports`` on the ``spmis`` package found in ``src_root``: each contract's
-    name -> ``KEPT`` or ``BROKEN``."""
+    name -> ``KEPT`` or ``BROKEN``, and the report."""
     env = {**os.environ, "PYTHONPATH": str(src_root)}
     done = subprocess.run(
         [str(LINT_IMPORTS), "--config", str(CONFIG), "--no-cache"],
@@ -44,7 +50,7 @@ def lint(src_root: Path) -> dict[str, str]:
             out[name] = verdict
     assert set(out) == names, done.stdout + done.stderr
     assert done.returncode == (1 if "BROKEN" in out.values() else 0), done.stdout + done.stderr
-    return out
+    return out, done.stdout
 
 
 def test_every_store_has_its_contract() -> None:
@@ -58,26 +64,65 @@ def test_every_store_has_its_contract() -> None:
         assert protected.get((f"{package}.store",)) == [package], f"{package}.store"
 
 
-#: one bad import per contract: (file under src/spmis, the line appended to it)
-BAD_IMPORTS = {
-    "registry-store": ("linkage/review.py", "from spmis.registry.store import person"),
-    "pages": ("jobs/pages.py", "from spmis.jobs import store"),
-}
+#: the modules that may import only the standard library and each other
+PURE = {"spmis.errors", "spmis.names"}
+
+
+def test_models_are_forbidden_every_other_package() -> None:
+    """The models contract lists every third-party package SPMIS depends on (pyproject.toml)
+    or imports, and every module of spmis but the pure ones."""
+    models = contracts()["models"]
+    assert set(listed(models, "source_modules")) == {"spmis.*.model", *PURE}
+    forbidden = set(listed(models, "forbidden_modules"))
+
+    graph = grimp.build_graph("spmis", include_external_packages=True, cache_dir=None)
+    imported = {m for m in graph.modules if m.split(".")[0] not in {"spmis", *STDLIB}}
+    assert imported - forbidden == set()
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    by_distribution = packages_distributions()
+    dependencies = {re.split(r"[\[<>=!~ ;]", d)[0].lower().replace("_", "-")
+                    for d in declared["dependencies"]}
+    modules_of: dict[str, set[str]] = {}
+    for module, dists in by_distribution.items():
+        for dist in dists:
+            modules_of.setdefault(dist.lower().replace("_", "-"), set()).add(module)
+    assert {d for d in dependencies if not modules_of[d] & forbidden} == set()
+
+    top = {m for m in graph.find_children("spmis") if not graph.find_children(m)}
+    assert top - PURE - forbidden == set()
+    assert "spmis.*.*" in forbidden  # each package's modules, a model's siblings too
+
+
+#: bad imports: (the contract each breaks, the file under src/spmis it is appended to, the
+#: import, the link import-linter must report)
+BAD_IMPORTS = [
+    ("registry-store", "linkage/review.py", "from spmis.registry.store import person",
+     "spmis.linkage.review -> spmis.registry.store"),
+    ("pages", "jobs/pages.py", "from spmis.jobs import store",
+     "spmis.jobs.pages -> spmis.jobs.store"),
+    ("models", "registry/model.py", "import sqlalchemy",
+     "spmis.registry.model -> sqlalchemy"),
+    ("models", "payments/model.py", "from spmis.payments import store",  # its own package too
+     "spmis.payments.model -> spmis.payments.store"),
+    ("models", "names.py", "from spmis.config import Settings",
+     "spmis.names -> spmis.config"),
+]
 
 
 def test_each_contract_is_broken_by_a_bad_import(tmp_path: Path) -> None:
-    """The copy of the sources keeps every contract; with one bad import added per contract,
-    exactly those contracts are broken."""
+    """The copy of the sources keeps every contract; with the bad imports added, exactly their
+    contracts are broken and each bad import is named."""
     copy = tmp_path / "spmis"
     shutil.copytree(SRC, copy, ignore=shutil.ignore_patterns(
         "__pycache__", "static", "translations", "templates", "data", "parameters"))
-    assert set(lint(tmp_path).values()) == {"KEPT"}
+    assert set(lint(tmp_path)[0].values()) == {"KEPT"}
 
-    for path, line in BAD_IMPORTS.values():
+    for _cid, path, line, _link in BAD_IMPORTS:
         with (copy / path).open("a", encoding="utf-8") as f:
             f.write(f"\n{line}\n")
-    verdicts = lint(tmp_path)
+    verdicts, report = lint(tmp_path)
     by_id = contracts()
-    broken = {by_id[cid]["name"] for cid in BAD_IMPORTS}
+    broken = {by_id[cid]["name"] for cid, *_ in BAD_IMPORTS}
     assert {n for n, v in verdicts.items() if v == "BROKEN"} == broken
-
+    for _cid, _path, _line, link in BAD_IMPORTS:
+        assert f"{link} (l." in report, link

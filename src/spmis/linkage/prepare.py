@@ -7,7 +7,7 @@ derived columns (only those whose roles are mapped):
 ==============  ======================================================================
 column          meaning
 ==============  ======================================================================
-fn_key, gn_key  family / given name key: ``spmis.registry.names.name_key`` (Latin
+fn_key, gn_key  family / given name key: ``spmis.names.name_key`` (Latin
                 transliteration variants folded, Khmer Unicode normalised)
 name_key        fn_key || gn_key (so "Chan Dara" and "Chandara" meet)
 name_sorted     the two keys in alphabetical order (family/given order swapped)
@@ -40,7 +40,7 @@ import duckdb
 import pyarrow as pa
 
 from spmis.linkage.roles import SECOND_NAME_ROLES
-from spmis.registry.names import name_key
+from spmis.names import name_key
 
 __all__ = ["PrepareReport", "prepare"]
 
@@ -212,7 +212,7 @@ def prepare(
     final = ["unique_id", "record_id"]
     final_joins = []
     if name_cols:
-        # skeleton (spmis.registry.names.skeleton) works letter by letter, so it is SQL here
+        # skeleton (spmis.names.skeleton) works letter by letter, so it is SQL here
         final += ["fn_key", "gn_key", "name_key", "name_sorted",
                   "nullif(regexp_replace(name_key, '[aeiou]', '', 'g'), '') as name_skel",
                   *(["name2_key"] if second_cols else [])]

@@ -1,6 +1,6 @@
 """Find administrative units by name, as people type them: Khmer or Latin, with or without the
 word for the level ("ខេត្ត", "Srok", "Phum"...), with the spelling variants names have
-(``registry.names``: Sok/Sokh for Latin, a left-out diacritic sign for Khmer), optionally
+(``spmis.names``: Sok/Sokh for Latin, a left-out diacritic sign for Khmer), optionally
 narrowed by the names of the units above it ("Phum Muoy, Tonle Basak").
 
 A name may fit several units (158 villages are called ថ្មី): the answer lists them all, so a page
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from spmis.auth.scope import overlaps
+from spmis.names import is_khmer_char, khmer_loose_key, latin_key
 from spmis.reference.gazetteer import LEVEL_BY_LENGTH, AdminUnit, Gazetteer
-from spmis.registry.names import is_khmer_char, khmer_loose_key, latin_key
 
 __all__ = ["PlaceSearch", "find_places", "is_code", "place_key"]
 

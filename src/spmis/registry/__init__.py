@@ -16,7 +16,6 @@ __all__ = [
     "importer",
     "merges",
     "model",
-    "names",
     "personal",
     "queries",
     "schemas",

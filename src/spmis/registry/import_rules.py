@@ -18,6 +18,7 @@ import polars as pl
 
 from spmis.auth.scope import polars_covers
 from spmis.errors import NUL_CHARACTER
+from spmis.names import is_khmer_text, is_latin_name, person_name_keys
 from spmis.registry.fileformat import HOUSEHOLD_COLUMNS
 from spmis.registry.identifier_columns import normalise_column
 from spmis.registry.model import (
@@ -30,7 +31,6 @@ from spmis.registry.model import (
     Relationship,
     Sex,
 )
-from spmis.registry.names import is_khmer_text, is_latin_name, person_name_keys
 from spmis.registry.store import enterprise, household, person
 
 SEP = "\x1f"

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from spmis.errors import FieldError
-from spmis.registry.names import is_khmer_text, is_latin_name
+from spmis.names import is_khmer_text, is_latin_name
 
 Loc = tuple[str | int, ...]
 

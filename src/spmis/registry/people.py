@@ -14,19 +14,19 @@ from spmis.auth.model import Actor
 from spmis.auth.schemas import ApprovalOut
 from spmis.db.history import update_versioned
 from spmis.errors import Forbidden, InvalidInput
-from spmis.registry import identifiers as ids
-from spmis.registry import schemas as s
-from spmis.registry.model import (
-    IdentifierType,
-    identifier_error,
-)
-from spmis.registry.names import (
+from spmis.names import (
     khmer_loose_key,
     khmer_skeleton,
     latin_key,
     latin_tokens,
     name_likeness,
     skeleton,
+)
+from spmis.registry import identifiers as ids
+from spmis.registry import schemas as s
+from spmis.registry.model import (
+    IdentifierType,
+    identifier_error,
 )
 from spmis.registry.service_base import RegistryBase
 from spmis.registry.store import (

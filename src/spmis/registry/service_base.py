@@ -19,6 +19,7 @@ from spmis.db.base import utcnow
 from spmis.db.history import audit_values, log_change
 from spmis.db.uow import UnitOfWork
 from spmis.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from spmis.names import person_name_keys
 from spmis.registry import identifiers as ids
 from spmis.registry import schemas as s
 from spmis.registry.model import (
@@ -31,7 +32,6 @@ from spmis.registry.model import (
     identifier_error,
     validate_person,
 )
-from spmis.registry.names import person_name_keys
 from spmis.registry.queries import masked_identifiers
 from spmis.registry.store import (
     DERIVED_AREA_CODES,

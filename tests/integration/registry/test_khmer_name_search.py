@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 
 from spmis.db.engine import make_engine
 from spmis.db.migrate import upgrade
-from spmis.registry.names import khmer_key, khmer_loose_key
+from spmis.names import khmer_key, khmer_loose_key
 from spmis.registry.store import household, person
 
 VILLAGE = "12010101"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spmis.registry.names import (
+from spmis.names import (
     KHMER_LOOSE_FOLDS,
     KHMER_LOOSE_SIGNS,
     is_khmer_text,
@@ -121,7 +121,7 @@ def test_khmer_skeleton_is_the_consonants() -> None:
 
 
 def test_name_likeness() -> None:
-    from spmis.registry.names import name_likeness
+    from spmis.names import name_likeness
 
     assert name_likeness(("Sokh", "Dara", None, None), ("Sok", "Dara", "សុខ", "តារា")) == "same"
     assert name_likeness(("Dara", "Sok", None, None), ("Sok", "Dara", None, None)) == "same"

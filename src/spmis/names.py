@@ -1,4 +1,6 @@
-"""Name normalisation for search and record linkage. Pure: standard library only.
+"""Names of people and places, compared across spellings and scripts: the keys the registry
+searches by, place search (``spmis.reference.places``) and record linkage use. Pure: standard
+library only (a foundation below every capability, checked by the models contract).
 
 Cambodian names are written in Khmer script and in Latin transliterations that vary
 (Sok / Sokh, Chan Dara / Chandara, Chea / Chia, Srey / Srei), family name first. Three keys:
