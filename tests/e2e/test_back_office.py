@@ -174,3 +174,91 @@ def test_the_duplicate_warning_in_khmer_and_no_warning_for_someone_new(new_page,
     expect(page.locator("#members-0-duplicates .likely-duplicates")).to_have_count(0)
     page.click("button[value=save]")
     page.wait_for_url("**/office/households/*?created=1")
+
+
+def _pending_pair(a: int, b: int) -> int:
+    """A pair for the review queue, as a deduplication run leaves it."""
+    from sqlalchemy import create_engine, insert
+
+    from spmis.db.base import utcnow
+    from spmis.linkage.store import link_review
+
+    engine = create_engine(STATE["settings"].database_url)
+    try:
+        with engine.begin() as conn:
+            return int(conn.execute(insert(link_review).values(
+                person_id_l=a, person_id_r=b, match_probability=0.91, reasons=["name=same"],
+                conflicts=[], area_code_l="12010101", area_code_r="12010101",
+                status="pending", created_at=utcnow(),
+            ).returning(link_review.c.id)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def _head(hid: int) -> int:
+    ctx = AppContext.create(STATE["settings"])
+    try:
+        return RegistryService(ctx).get_household(hid, SYSTEM).members[0].id
+    finally:
+        ctx.engine.dispose()
+
+
+def _run_waiting_jobs() -> None:
+    """What the worker does (the e2e server runs none)."""
+    from spmis.jobs.worker import JobWorker
+
+    ctx = AppContext.create(STATE["settings"])
+    try:
+        JobWorker(ctx).drain()
+    finally:
+        ctx.engine.dispose()
+
+
+def test_an_administrator_starts_a_deduplication_run_from_the_page(new_page, shot,  # type: ignore[no-untyped-def]
+                                                                   households) -> None:
+    """Item 16: the run starts from a button (a background job), and the administrator, who may
+    not compare records, is told which roles may."""
+    twin = register("12010101", "ហ៊ុន", "សុភាព", "Hun", "Sopheap")  # the same man, twice
+    rid = _pending_pair(_head(households["tonle_basak"]), _head(twin))
+    for lang, button, finished in (("en", "Find possible duplicates in my area", "Finished"),
+                                   ("km", "ស្វែងរកកំណត់ត្រាដែលអាចស្ទួនក្នុងតំបន់ខ្ញុំ", "បានបញ្ចប់")):
+        page = new_page(lang=lang)
+        sign_in(page, "admin1")
+        page.click('.menu a[href="/office/linkage"]')
+        page.get_by_role("button", name=button).click()
+        page.wait_for_url("**/office/jobs/*")
+        shot(page, f"dedupe-run-started-{lang}")
+        _run_waiting_jobs()
+        page.reload()
+        expect(page.locator("#job-status")).to_contain_text(finished)
+        expect(page.locator(".job-result")).to_be_visible()
+        shot(page, f"dedupe-run-finished-{lang}")
+        page.goto("/office/linkage")
+        expect(page.locator("tr[data-run]").first).to_contain_text(finished)
+
+        response = page.goto(f"/office/linkage/{rid}")  # comparing records is casework
+        assert response is not None and response.status == 403
+        main = page.locator("main").inner_text()
+        if lang == "en":
+            assert "This page is for: Approver, Auditor, Registrar" in main, main
+            assert "Your roles: Administrator" in main
+        else:
+            assert "ទំព័រនេះសម្រាប់៖" in main and "អ្នកគ្រប់គ្រង" in main, main
+        shot(page, f"role-needed-403-{lang}")
+
+
+def test_accepting_a_pair_says_an_approver_must_approve_the_merge(new_page, shot,  # type: ignore[no-untyped-def]
+                                                                  households) -> None:
+    twin = register("12010101", "ហ៊ុន", "សុភាព", "Hun", "Sopheap")
+    rid = _pending_pair(_head(households["tonle_basak"]), _head(twin))
+    page = new_page(lang="en")
+    sign_in(page, "reg-chamkarmon")
+    page.goto(f"/office/linkage/{rid}")
+    page.fill("#reason", "same man, registered twice")
+    page.get_by_role("button", name="Same person: ask to merge").click()
+    status = page.locator("[role=status]")
+    expect(status).to_contain_text("is filed. An approver must approve it before the two records "
+                                   "are merged.")
+    shot(page, "linkage-accepted-en")
+    page.get_by_role("link", name="Approvals").first.click()
+    expect(page.locator("li[data-request]").first).to_contain_text("Merge")

@@ -98,7 +98,8 @@ async def authorize(request: Request) -> None:
         return
     actor = await authenticate(request)
     if not policy.allows(rule, actor.roles):
-        raise messages.role_not_allowed()
+        raise messages.role_not_allowed(rule if isinstance(rule, frozenset) else None,
+                                        actor.roles)
     fields = policy.restricted_fields(request.method, route_path(request))
     if fields:
         await _check_restricted_fields(request, fields, actor)

@@ -40,7 +40,26 @@ def session_expired() -> NotAuthenticated:
                             "វគ្គរបស់អ្នកបានបញ្ចប់ សូមចូលម្តងទៀត")
 
 
-def role_not_allowed() -> Forbidden:
+class RoleRequired(Forbidden):
+    """403 because the caller holds none of the roles a route needs: ``needed`` names them (a
+    page lists them in words, with the caller's own roles)."""
+
+    def __init__(self, needed: frozenset[str], held: frozenset[str]) -> None:
+        names = ", ".join(sorted(needed))
+        super().__init__(f"your role does not allow this action; it needs one of these roles: "
+                         f"{names}",
+                         f"តួនាទីរបស់អ្នកមិនអនុញ្ញាតសកម្មភាពនេះទេ ត្រូវការតួនាទីមួយក្នុងចំណោម៖ "
+                         f"{names}")
+        self.needed = needed
+        self.held = held
+
+
+def role_not_allowed(needed: frozenset[str] | None = None,
+                     held: frozenset[str] | None = None) -> Forbidden:
+    """The caller's roles do not allow the route; with ``needed``, the answer names the roles
+    that would."""
+    if needed:
+        return RoleRequired(needed, held or frozenset())
     return Forbidden("your role does not allow this action",
                      "តួនាទីរបស់អ្នកមិនអនុញ្ញាតសកម្មភាពនេះទេ")
 

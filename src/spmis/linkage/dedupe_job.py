@@ -49,13 +49,28 @@ def check_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
             "memory_limit": memory}
 
 
+#: the steps a run reports, in order, with their Khmer text (the job's page shows the reader's)
+STEPS: dict[str, str] = {
+    "loading people from the registry": "កំពុងផ្ទុកបុគ្គលពីបញ្ជីឈ្មោះ",
+    "standardising names, dates and codes": "កំពុងធ្វើស្តង់ដារឈ្មោះ កាលបរិច្ឆេទ និងលេខកូដ",
+    "estimating u probabilities by random sampling": "កំពុងប៉ាន់ស្មានប្រូបាប៊ីលីតេ u ដោយគំរូចៃដន្យ",
+    "estimating m probabilities (expectation maximisation)":
+        "កំពុងប៉ាន់ស្មានប្រូបាប៊ីលីតេ m (expectation maximisation)",
+    "scoring candidate pairs": "កំពុងដាក់ពិន្ទុគូបេក្ខភាព",
+    "clustering": "កំពុងដាក់ជាក្រុម",
+    "deciding: automatic merge, review queue, or conflict":
+        "កំពុងសម្រេច៖ បញ្ចូលគ្នាដោយស្វ័យប្រវត្តិ ជួរពិនិត្យ ឬមានភាពផ្ទុយគ្នា",
+    "merging automatically": "កំពុងបញ្ចូលគ្នាដោយស្វ័យប្រវត្តិ",
+}
+
+
 def run_dedupe(work: JobWork) -> dict[str, Any]:
-    steps = 0
+    steps = list(STEPS)
 
     def report(message: str) -> None:
-        nonlocal steps
-        steps += 1
-        work.progress(steps, None, message, message)
+        done = steps.index(message) + 1 if message in STEPS else None
+        work.progress(done or 0, len(steps) if done else None, message,
+                      STEPS.get(message, "កំពុងដំណើរការ"))
 
     p = work.parameters
     s = run_registry_dedupe(work.ctx, work.actor, auto_merge_threshold=p.get(

@@ -19,6 +19,8 @@ from spmis.manifest import Capability, MenuItem
 from spmis.web.programme_info import N_
 
 REVIEWERS = roles(REG, APR, AUD)
+#: start a deduplication run of one's area (as ``POST /api/v1/linkage/runs``)
+DEDUPE = roles(A, REG)
 
 CAPABILITY = Capability(
     name="web",
@@ -42,7 +44,7 @@ CAPABILITY = Capability(
                  WRITE_HOUSEHOLDS),
         MenuItem(35, "office", "/office/imports", N_("Import a file"), WRITE_HOUSEHOLDS),
         MenuItem(40, "office", "/office/people", N_("Find a person")),
-        MenuItem(45, "office", "/office/linkage", N_("Possible duplicates"), REVIEWERS),
+        MenuItem(45, "office", "/office/linkage", N_("Possible duplicates"), REVIEWERS | DEDUPE),
         MenuItem(50, "office", "/office/approvals", N_("Approvals")),
         MenuItem(90, "office", "/office/users", N_("Staff accounts"), roles(A)),
     ),
@@ -75,7 +77,8 @@ CAPABILITY = Capability(
         ("POST", "/office/people/{person_id}/edit"): WRITE_HOUSEHOLDS,
         ("GET", "/office/imports"): WRITE_HOUSEHOLDS,
         ("POST", "/office/imports"): WRITE_HOUSEHOLDS,
-        ("GET", "/office/linkage"): REVIEWERS,
+        ("GET", "/office/linkage"): REVIEWERS | DEDUPE,
+        ("POST", "/office/linkage/runs"): DEDUPE,
         ("GET", "/office/linkage/{review_id}"): REVIEWERS,
         ("POST", "/office/linkage/{review_id}/{decision}"): roles(REG),
         ("GET", "/office/approvals"): ANY_STAFF,

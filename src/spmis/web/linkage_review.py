@@ -1,6 +1,8 @@
 """The linkage review queue: pairs of records that may be the same person (from a deduplication
 run), shown side by side field by field. A registrar accepts (which files a merge request for an
-approver: maker-checker) or rejects (never merged automatically) with a reason."""
+approver: maker-checker; the page says so) or rejects (never merged automatically) with a
+reason. Registrars and administrators start a deduplication run of their area from the page (a
+background job)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from spmis.errors import InvalidInput
+from spmis.jobs import JobService
 from spmis.linkage import schemas as ls
+from spmis.linkage.dedupe_job import KIND as DEDUPE_JOB
 from spmis.linkage.review import ReviewService
 from spmis.web import forms
 from spmis.web.i18n import Formatter
@@ -82,13 +86,47 @@ def field_label(name: str) -> str:
     return FIELD_LABELS.get(name, name)
 
 
+RUN_STATUS_LABELS = {
+    "running": N_("Running"),
+    "finished": N_("Finished"),
+    "failed": N_("Failed"),
+}
+#: recent deduplication runs shown on the page
+RECENT_RUNS = 5
+
+
 @router.get("/office/linkage", response_class=HTMLResponse)
 async def review_queue(request: Request) -> HTMLResponse:
-    """Pairs in the user's area, most likely matches first."""
+    """Pairs in the user's area, most likely matches first (for those who review them); the
+    recent deduplication runs of the area and a button to start one (for those who may)."""
     actor = require_actor(request)
-    page = await run_in_threadpool(lambda: ReviewService(app_ctx(request)).queue(actor))
-    return render(request, "office/linkage_queue.html",
-                  {"page": page, "status_labels": REVIEW_STATUS_LABELS}, area="office")
+    service = ReviewService(app_ctx(request))
+    reviews = may(actor, "GET", "/office/linkage/{review_id}")
+    page = await run_in_threadpool(lambda: service.queue(actor)) if reviews else None
+    runs = await run_in_threadpool(service.runs, actor, RECENT_RUNS)
+    q = request.query_params
+    return render(request, "office/linkage_queue.html", {
+        "page": page, "status_labels": REVIEW_STATUS_LABELS, "runs": runs,
+        "run_status_labels": RUN_STATUS_LABELS,
+        "can_start": may(actor, "POST", "/office/linkage/runs"),
+        "scope_name": area_name(app_ctx(request).gazetteer, actor.scope, request_locale(request)),
+        "done": q.get("done"), "request_id": _int(q.get("request")),
+    }, area="office")
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None
+
+
+@router.post("/office/linkage/runs", response_class=HTMLResponse)
+async def start_run(request: Request) -> Response:
+    """Start a deduplication run over the user's area, as a background job; its page shows how
+    far it got and what it found."""
+    form = await request.form()
+    check_csrf(request, form)
+    actor = require_actor(request)
+    job = await run_in_threadpool(JobService(app_ctx(request)).submit, actor, DEDUPE_JOB, {})
+    return RedirectResponse(f"/office/jobs/{job.id}", status_code=303)
 
 
 async def _compare_page(request: Request, review_id: int, status_code: int = 200,
@@ -121,16 +159,18 @@ async def decide_pair(request: Request, review_id: int, decision: str) -> Respon
         if decision == "accept":
             survivor = forms.integer(form, "survivor_id")
             cmd = ls.AcceptIn.model_validate({"reason": reason, "survivor_id": survivor})
-            await run_in_threadpool(service.accept, review_id, cmd, actor)
+            filed = await run_in_threadpool(service.accept, review_id, cmd, actor)
+            return RedirectResponse(f"/office/linkage?done=accept&request={filed.id}",
+                                    status_code=303)
         elif decision == "reject":
             if len(reason) < 3:
                 raise InvalidInput.one(("reason",), "string_too_short",
                                        "give the reason (at least 3 characters)",
                                        "សូមបញ្ជាក់មូលហេតុ (យ៉ាងតិច ៣ តួអក្សរ)")
             await run_in_threadpool(service.reject, review_id, reason[:500], actor)
+            return RedirectResponse("/office/linkage?done=reject", status_code=303)
         else:
             raise InvalidInput.one(("decision",), "enum", "accept or reject", "ទទួល ឬបដិសេធ")
     except (InvalidInput, ValidationError) as exc:
         errors = forms.FormErrors.of_exception(exc, request_locale(request))
         return await _compare_page(request, review_id, 422, errors)
-    return RedirectResponse("/office/linkage", status_code=303)

@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
+from spmis.auth.messages import RoleRequired
 from spmis.errors import (
     Conflict,
     Forbidden,
@@ -27,6 +28,7 @@ from spmis.errors import (
     SpmisError,
 )
 from spmis.http import error_response
+from spmis.web.labels import ROLE_LABELS
 from spmis.web.templating import render, request_locale
 
 log = logging.getLogger(__name__)
@@ -72,8 +74,12 @@ def error_page(request: Request, exc: Exception) -> Response:
     else:
         assert isinstance(exc, HTTPException)
         status, message = exc.status_code, ""
+    context: dict[str, Any] = {"status": status, "message": message}
+    if isinstance(exc, RoleRequired):
+        context.update(needed_roles=sorted(exc.needed), held_roles=sorted(exc.held),
+                       role_labels=ROLE_LABELS, message="")
     response = render(
-        request, "error.html", {"status": status, "message": message}, status_code=status,
+        request, "error.html", context, status_code=status,
         area="office" if request.url.path.startswith("/office") else "public",
     )
     if isinstance(exc, RateLimited):

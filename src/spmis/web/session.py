@@ -52,7 +52,8 @@ def require_actor(request: Request) -> Actor:
         raise messages.login_required()
     rule = policy.decide(request.method, route_path(request))
     if rule != PUBLIC and not policy.allows(rule, actor.roles):
-        raise messages.role_not_allowed()
+        raise messages.role_not_allowed(rule if isinstance(rule, frozenset) else None,
+                                        actor.roles)
     return actor
 
 

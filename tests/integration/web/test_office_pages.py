@@ -296,3 +296,42 @@ def test_a_likely_duplicate_is_confirmed_before_anything_is_saved(signed_in, ctx
     assert done.status_code == 303 and households() == 2
     check = c.post("/office/households/new/duplicates", data=form | {"row": "0"})
     assert check.status_code == 200 and check.text.count("data-person=") == 2
+
+
+def test_a_refusal_names_the_roles_that_may(signed_in, auth_client) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13, item 16: a 403 says which roles a page (or an API route) needs."""
+    admin = signed_in("admin", "")
+    page = admin.get("/office/linkage/1?lang=en")
+    assert page.status_code == 403
+    assert "This page is for: <strong>Approver, Auditor, Registrar</strong>" in page.text
+    assert "Your roles: Administrator" in page.text
+    km = admin.get("/office/linkage/1?lang=km")
+    assert "ទំព័រនេះសម្រាប់៖ <strong>អ្នកអនុម័ត, សវនករ, អ្នកចុះឈ្មោះ</strong>" in km.text
+    api = auth_client("admin").get("/api/v1/linkage/reviews")
+    assert api.status_code == 403
+    assert api.json()["detail"].endswith("it needs one of these roles: approver, auditor, "
+                                         "registrar")
+    assert admin.get("/office/linkage").status_code == 200  # the runs, and the button to start one
+
+
+def test_a_deduplication_run_is_started_from_the_page_as_a_job(signed_in, ctx) -> None:  # type: ignore[no-untyped-def]
+    from spmis.jobs.worker import JobWorker
+
+    c = signed_in("registrar", "120101")
+    register(c)
+    register(c, **{"members-0-given_name_latin": "Darra",
+                   "members-0-identifiers-national_id": "223456789"})
+    page = c.get("/office/linkage?lang=en")
+    assert "Find possible duplicates in my area" in page.text
+    started = c.post("/office/linkage/runs", data={"csrf_token": csrf(page.text)},
+                     follow_redirects=False)
+    assert started.status_code == 303 and started.headers["location"].startswith("/office/jobs/")
+    JobWorker(ctx).drain()
+    job = c.get(started.headers["location"] + "?lang=en")
+    assert "Finished" in job.text and "People compared" in job.text, job.text
+    runs = c.get("/office/linkage?lang=en")
+    assert 'data-run="' in runs.text and "Finished" in runs.text
+    approver = signed_in("approver", "12")
+    assert approver.post("/office/linkage/runs",
+                         data={"csrf_token": csrf(approver.get("/office/linkage").text)}
+                         ).status_code == 403
