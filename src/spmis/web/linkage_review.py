@@ -109,7 +109,8 @@ async def review_queue(request: Request) -> HTMLResponse:
         "page": page, "status_labels": REVIEW_STATUS_LABELS, "runs": runs,
         "run_status_labels": RUN_STATUS_LABELS,
         "can_start": may(actor, "POST", "/office/linkage/runs"),
-        "scope_name": area_name(app_ctx(request).gazetteer, actor.scope, request_locale(request)),
+        "scope_name": gettext(request, area_name(app_ctx(request).gazetteer, actor.scope,
+                                                 request_locale(request))),
         "done": q.get("done"), "request_id": _int(q.get("request")),
     }, area="office")
 
