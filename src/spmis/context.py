@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from spmis.auth.crypto import FieldCipher
 from spmis.config import Settings, private_dir
+from spmis.crypto import FieldCipher
 from spmis.db.engine import make_engine
-from spmis.reference.gazetteer import Gazetteer, gazetteer
+from spmis.gazetteer import Gazetteer, gazetteer
 
 
 @dataclass

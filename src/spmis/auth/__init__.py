@@ -1,4 +1,5 @@
-"""Access control: actors, roles, geographic scopes, field encryption.
+"""Access control: actors, roles, geographic scopes, accounts, approvals and the access log
+(field encryption is the foundation ``spmis.crypto``).
 
 Other packages import only the modules in ``__all__`` (checked by tests/unit/test_boundaries.py);
 the others, the tables (``store``) above all, are this package's own.
@@ -9,7 +10,6 @@ __all__ = [
     "accounts",
     "approvals",
     "capability",
-    "crypto",
     "deps",
     "messages",
     "model",

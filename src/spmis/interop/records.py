@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from spmis.auth import access
-from spmis.auth.crypto import FieldCipher
+from spmis.crypto import FieldCipher
 from spmis.interop.model import DCI_ID_CODES
 from spmis.registry import queries
 

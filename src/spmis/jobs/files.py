@@ -22,8 +22,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from spmis.auth.crypto import DecryptionError, FieldCipher
 from spmis.config import Settings, private_dir
+from spmis.crypto import DecryptionError, FieldCipher
 
 PRIVATE_FILE = 0o600
 MAGIC = b"SPMIS-ENC1\n"

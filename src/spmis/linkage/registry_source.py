@@ -6,7 +6,7 @@ memory limit (it spills to disk) on the other.
 Identifiers are never decrypted for linkage: each person's identifiers come as their keyed hashes
 (``person_identifier.value_hash``), one column per type. Two records hold the same identifier
 exactly when the hashes are equal, and a list to match is hashed with the same key
-(``spmis.auth.crypto.FieldCipher.blind_index``).
+(``spmis.crypto.FieldCipher.blind_index``).
 
 The engine's ``phone`` role wants 8-9 digits; a phone hash is given to it as a 9-digit number
 derived from the hash (``pseudo_phone_sql``), the same on both sides, so equal phones agree.

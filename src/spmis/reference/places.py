@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from spmis.auth.scope import overlaps
+from spmis.gazetteer import LEVEL_BY_LENGTH, AdminUnit, Gazetteer
 from spmis.names import is_khmer_char, khmer_loose_key, latin_key
-from spmis.reference.gazetteer import LEVEL_BY_LENGTH, AdminUnit, Gazetteer
 
 __all__ = ["PlaceSearch", "find_places", "is_code", "place_key"]
 

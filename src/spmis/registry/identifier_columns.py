@@ -24,7 +24,7 @@ import polars as pl
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from phonenumbers import PhoneMetadata
 
-from spmis.auth.crypto import NONCE_BYTES, FieldCipher
+from spmis.crypto import NONCE_BYTES, FieldCipher
 from spmis.registry.identifiers import parse_cambodian_phone
 from spmis.registry.model import IdentifierType
 

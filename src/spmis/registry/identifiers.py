@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from spmis.auth.crypto import FieldCipher
+from spmis.crypto import FieldCipher
 from spmis.registry.model import ENCRYPTED_IDENTIFIERS, IdentifierType, normalise_identifier
 
 

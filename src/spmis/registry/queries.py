@@ -44,8 +44,8 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from spmis.auth import scope as scopes
-from spmis.auth.crypto import FieldCipher
 from spmis.context import AppContext
+from spmis.crypto import FieldCipher
 from spmis.registry import identifiers as ids
 from spmis.registry import store
 from spmis.registry.merges import merge_row

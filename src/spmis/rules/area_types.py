@@ -45,7 +45,7 @@ DERIVED_SOURCE = (
 
 def derive_initial_table() -> list[tuple[str, str, str]]:
     """(commune_code, area_type, source) for every commune of the gazetteer, by the rule above."""
-    from spmis.reference.gazetteer import gazetteer
+    from spmis.gazetteer import gazetteer
 
     rows = []
     for unit in gazetteer().list("commune"):

@@ -49,7 +49,7 @@ import numpy as np
 import polars as pl
 
 from spmis.formula_guard import write_csv
-from spmis.reference.gazetteer import gazetteer
+from spmis.gazetteer import gazetteer
 from spmis.registry.fileformat import ENTERPRISE_COLUMNS, HOUSEHOLD_COLUMNS
 from spmis.synth.names_data import FAMILY_NAMES, GIVEN_NAMES
 

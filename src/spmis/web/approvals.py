@@ -19,8 +19,8 @@ from spmis.auth.approvals import PENDING, STATUSES, ApprovalService, StaleReques
 from spmis.auth.model import Actor
 from spmis.auth.schemas import ApprovalOut
 from spmis.errors import Conflict, InvalidInput
+from spmis.gazetteer import Gazetteer
 from spmis.linkage.review import MergeView
-from spmis.reference.gazetteer import Gazetteer
 from spmis.registry.queries import PersonCard, PersonChangeView
 from spmis.web import forms
 from spmis.web.labels import (

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from spmis.auth.scope import overlaps
-from spmis.reference.gazetteer import Gazetteer
+from spmis.gazetteer import Gazetteer
 
 Level = Literal["commune", "village"]
 LEVELS: tuple[str, ...] = ("province", "district", "commune", "village")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spmis.reference.gazetteer import Gazetteer
+from spmis.gazetteer import Gazetteer
 from spmis.web.programme_info import N_
 
 RELATIONSHIP_LABELS = {

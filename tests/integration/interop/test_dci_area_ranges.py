@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import create_engine, insert, select
 
 from spmis.db.migrate import upgrade
+from spmis.gazetteer import gazetteer
 from spmis.interop.model import Cond
 from spmis.interop.store import compile_condition
-from spmis.reference.gazetteer import gazetteer
 from spmis.registry import queries
 from spmis.registry.store import household
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from spmis.auth.crypto import FieldCipher
 from spmis.auth.keys import rotate
 from spmis.context import AppContext
+from spmis.crypto import FieldCipher
 from spmis.db.tables import metadata
 from spmis.interop.client import DciClient, search_criteria
 from spmis.interop.notifier import Notifier

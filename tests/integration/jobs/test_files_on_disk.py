@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from spmis.auth.crypto import DecryptionError
 from spmis.auth.model import Actor
 from spmis.context import AppContext
+from spmis.crypto import DecryptionError
 from spmis.db.base import utcnow
 from spmis.jobs import JobService, JobState
 from spmis.jobs import files as job_files

@@ -18,12 +18,12 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from spmis.auth.accounts import AccountService
-from spmis.auth.crypto import FieldCipher
 from spmis.auth.keys import encrypted_columns
 from spmis.auth.model import SYSTEM
 from spmis.backup import BackupError, backup, read_keys, restore
 from spmis.config import Settings
 from spmis.context import AppContext
+from spmis.crypto import FieldCipher
 from spmis.db.engine import make_engine, normalise_url
 from spmis.db.migrate import upgrade
 from spmis.db.tables import metadata

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spmis.reference.gazetteer import gazetteer
+from spmis.gazetteer import gazetteer
 from spmis.reference.places import find_places, is_code, place_key
 
 

@@ -9,7 +9,7 @@ import random
 import polars as pl
 import pytest
 
-from spmis.auth.crypto import FieldCipher
+from spmis.crypto import FieldCipher
 from spmis.registry.identifier_columns import (
     blind_index_many,
     encrypt_many,

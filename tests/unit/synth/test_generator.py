@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from spmis.gazetteer import gazetteer
 from spmis.names import is_khmer_text, is_latin_name
-from spmis.reference.gazetteer import gazetteer
 from spmis.registry.fileformat import ENTERPRISE_COLUMNS, HOUSEHOLD_COLUMNS
 from spmis.registry.identifiers import parse_cambodian_phone
 from spmis.synth.generator import PEOPLE_COLUMNS, generate

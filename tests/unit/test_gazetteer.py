@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from spmis.reference.gazetteer import gazetteer
+from spmis.gazetteer import gazetteer
 
 
 def test_counts_match_the_2025_list() -> None:
