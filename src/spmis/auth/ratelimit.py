@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, case, delete, literal
+from sqlalchemy import Engine, Integer, case, cast, delete, func, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -36,6 +36,11 @@ from spmis.auth.store import public_rate_bucket as bucket_table
 MAX_TRACKED = 50_000
 #: one take in this many also deletes the buckets that are full again
 PRUNE_ONE_IN = 1000
+#: an address asking again within this many seconds is busy: it takes tokens a lease at a time
+HOT_SECONDS = 1.0
+#: how long leased tokens may be spent before they are dropped
+LEASE_SECONDS = 1.0
+MAX_LEASE = 50
 log = logging.getLogger(__name__)
 
 
@@ -78,7 +83,16 @@ class TokenBucket:
 
 
 class SharedTokenBucket:
-    """Token buckets in the database, shared by every process using ``engine``."""
+    """Token buckets in the database, shared by every process using ``engine``.
+
+    A busy address (one that came back within ``HOT_SECONDS``) takes up to ``lease`` tokens at a
+    time (a tenth of the burst, at most ``MAX_LEASE``) and spends them here for up to
+    ``LEASE_SECONDS``; what is not spent by then is dropped, never given back. The limit still
+    holds across processes (every token comes out of the shared row), and the row is written
+    once per lease instead of once per request: a load from one address no longer queues every
+    worker on one row lock. A quiet address takes one token at a time, as before. A refusal is
+    remembered until a token can have grown back (no process can get one sooner), so a flood
+    from one address is refused without writing the row each time."""
 
     def __init__(self, engine: Engine, per_minute: int, burst: int,
                  clock: Callable[[], float] = time.time) -> None:
@@ -86,32 +100,57 @@ class SharedTokenBucket:
         self.rate = per_minute / 60.0
         self.burst = float(burst)
         self.clock = clock
+        self.lease = max(1, min(MAX_LEASE, burst // 10))
+        #: key -> (tokens leased here, usable until, last time the database was asked, the
+        #: shared bucket known empty until)
+        self._leases: dict[str, tuple[int, float, float, float]] = {}
+        self._lock = threading.Lock()
 
-    def _upsert(self, key: str, now: float) -> Any:
+    def _upsert(self, key: str, now: float, want: int) -> Any:
         t = bucket_table
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         elapsed = case((t.c.touched < now, literal(now) - t.c.touched), else_=0.0)
         grown = t.c.tokens + elapsed * self.rate
         refilled = case((grown > self.burst, self.burst), else_=grown)
-        stmt = dialect.insert(t).values(client_key=key, tokens=self.burst - 1.0, touched=now,
-                                        granted=1)
+        # whole tokens handed out: ``want`` when there are that many, else all the whole ones
+        whole = (func.floor(refilled) if dialect is postgresql  # PostgreSQL's cast rounds
+                 else cast(refilled, Integer))  # SQLite's truncates
+        given = case((refilled >= want, literal(want)), (refilled >= 1.0, whole), else_=0)
+        first = min(float(want), self.burst)
+        stmt = dialect.insert(t).values(client_key=key, tokens=self.burst - int(first),
+                                        touched=now, granted=int(first))
         return stmt.on_conflict_do_update(
             index_elements=[t.c.client_key],
-            set_={"tokens": case((refilled >= 1.0, refilled - 1.0), else_=refilled),
-                  "granted": case((refilled >= 1.0, 1), else_=0),
-                  "touched": now},
+            set_={"tokens": refilled - given, "granted": given, "touched": now},
         ).returning(t.c.tokens, t.c.granted)
+
+    def _local(self, key: str, now: float) -> tuple[float | None, int]:
+        """Answer from this process when it can: a leased token (0.0), or a refusal while the
+        shared bucket is known to be empty (seconds to wait: no token can appear sooner). Else
+        None, with how many tokens to ask the database for."""
+        with self._lock:
+            left, until, asked, empty_until = self._leases.get(key, (0, 0.0, -99.0, 0.0))
+            if now < empty_until:
+                return empty_until - now, 0
+            if left > 0 and now <= until:
+                self._leases[key] = (left - 1, until, asked, 0.0)
+                return 0.0, 0
+            return None, self.lease if now - asked < HOT_SECONDS else 1
 
     def take(self, key: str) -> float:
         """Take one token for ``key``: 0.0 when allowed, else seconds to wait before retrying."""
+        key = key[:64]
         now = self.clock()
+        answer, want = self._local(key, now)
+        if answer is not None:
+            return answer
         try:
             with self.engine.begin() as conn:
                 if self.engine.dialect.name == "postgresql":
                     # a bucket lost in a crash is harmless: do not wait for the WAL to reach the
                     # disk (the commit's fsync was most of a public request's time under load)
                     conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-                tokens, granted = conn.execute(self._upsert(key[:64], now)).one()
+                tokens, granted = conn.execute(self._upsert(key, now, want)).one()
                 if secrets.randbelow(PRUNE_ONE_IN) == 0:
                     conn.execute(delete(bucket_table).where(
                         bucket_table.c.touched < now - self.burst / self.rate))
@@ -119,7 +158,12 @@ class SharedTokenBucket:
             log.warning("rate limiter skipped: the database is unavailable (%s)",
                         type(exc).__name__)
             return 0.0
-        return 0.0 if granted else (1.0 - float(tokens)) / self.rate
+        wait = 0.0 if granted else (1.0 - float(tokens)) / self.rate
+        with self._lock:
+            if len(self._leases) > MAX_TRACKED:
+                self._leases.clear()
+            self._leases[key] = (max(0, int(granted) - 1), now + LEASE_SECONDS, now, now + wait)
+        return wait
 
 
 def retry_after_seconds(wait: float) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from spmis.app import create_app
 from spmis.auth.ratelimit import SharedTokenBucket, TokenBucket
@@ -116,3 +117,30 @@ def test_shared_bucket_refills_with_time(ctx: AppContext) -> None:
     now[0] += 3600  # a long pause refills to the burst, never beyond it
     assert [bucket.take("a") for _ in range(3)][:2] == [0, 0]
     assert bucket.take("a") > 0
+
+
+def test_a_busy_address_takes_tokens_a_lease_at_a_time(ctx: AppContext) -> None:
+    """Under load from one address every public request wrote the same row, so all workers
+    queued on its lock. A busy address now takes a lease of tokens per write; across two
+    processes the limit still holds, and no more tokens are ever handed out than the bucket had."""
+    now = [2_000_000.0]
+    a = SharedTokenBucket(ctx.engine, per_minute=60, burst=200, clock=lambda: now[0])
+    b = SharedTokenBucket(ctx.engine, per_minute=60, burst=200, clock=lambda: now[0])
+    assert a.lease == 20
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if "public_rate_bucket" in statement:
+            statements.append(statement)
+
+    event.listen(ctx.engine, "before_cursor_execute", count)
+    try:
+        allowed = sum(1 for i in range(400) if (a if i % 2 else b).take("198.51.100.7") == 0)
+    finally:
+        event.remove(ctx.engine, "before_cursor_execute", count)
+    assert 200 - 2 * a.lease <= allowed <= 200
+    assert len(statements) < 60, len(statements)  # not one write per request
+    # a lease unspent for longer than LEASE_SECONDS is dropped; the bucket refills with time
+    now[0] += 30
+    assert a.take("198.51.100.7") == 0
+    assert sum(1 for _ in range(100) if a.take("198.51.100.7") == 0) <= 30
