@@ -8,6 +8,7 @@ the others, the tables (``store``) above all, are this package's own.
 
 __all__ = [
     "capability",
+    "dedupe_job",
     "engine",
     "review",
     "schemas",
