@@ -117,8 +117,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium under Playwright's sync API, one per test module: while Playwright runs, its
+    event loop counts as running in this thread, so a later test of the same xdist worker that
+    starts its own loop (the job worker's ``asyncio.run``) would fail. Module scope closes it when
+    the worker moves on (tests/e2e has no __init__.py, so package scope would last the session)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
