@@ -16,8 +16,8 @@ from spmis.health import router as health_router
 from spmis.http import install_error_handlers, install_input_guard
 from spmis.manifest import each, resolve
 from spmis.metrics import router as metrics_router
+from spmis.pagekit.routing import install_not_found_page
 from spmis.telemetry import Telemetry
-from spmis.web.routing import install_not_found_page
 
 
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:

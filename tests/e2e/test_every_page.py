@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, insert
 
 from spmis.db.base import utcnow
 from spmis.linkage.store import link_review
-from spmis.web.i18n import po_path
+from spmis.pagekit.i18n import po_path
 from tests.e2e.conftest import BROWSER, STATE, choose_area, sign_in
 from tests.e2e.test_journeys import register_household
 

@@ -2,7 +2,7 @@
 
 from spmis.auth.role_sets import ANY_STAFF, API
 from spmis.manifest import Capability, Command, MenuItem
-from spmis.web.programme_info import N_
+from spmis.pagekit.texts import N_
 
 CAPABILITY = Capability(
     name="jobs",

@@ -11,10 +11,10 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from spmis.jobs import kinds
 from spmis.jobs.model import FINAL_STATES, Job, JobState
 from spmis.jobs.service import JobService
-from spmis.web.programme_info import N_
-from spmis.web.routing import PageRoute
-from spmis.web.session import app_ctx, check_csrf, require_actor
-from spmis.web.templating import render, request_locale
+from spmis.pagekit.routing import PageRoute
+from spmis.pagekit.session import app_ctx, check_csrf, require_actor
+from spmis.pagekit.templating import render, request_locale
+from spmis.pagekit.texts import N_
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

@@ -1,32 +1,24 @@
 """Web pages: the public portal (no login) and the back office (staff login), server-rendered with
-Jinja2 and htmx, in Khmer and English.
+Jinja2 and htmx, in Khmer and English. The machinery they use (rendering, the session, the page
+route class, forms, catalogues) is ``spmis.pagekit``, below every capability; this package is
+above them: its page modules call the capabilities' services and queries.
 
 Layout::
 
-    i18n.py        catalogues (compiled from the .po files at startup), locale choice, formatting
-    templating.py  one Jinja2 environment per language; ``render`` builds a page response
-    nav.py         the navigation registry: each area adds its menu entries here
-    session.py     who is looking at a page (the staff session), CSRF token, role checks
-    routing.py     ``PageRoute``: domain errors become HTML pages (login redirect, 403, 404...)
-    forms.py       form fields <-> FieldError locations, so a message sits next to its field
-    public.py      home, programme catalogue, "am I eligible?"
-    backoffice.py  login, registry search, household and person pages, registration, corrections
-    ...            approvals.py, admin.py, imports.py: one module per back-office area
+    public.py      home, programme catalogue, "am I eligible?" (with screener_*.py)
+    signin.py      sign-in and sign-out
+    registration.py, office.py   registration, registry search, household and person pages
+    ...            approvals.py, admin.py, imports.py, linkage_review.py: one module per area
     mount.py       ``router``: every capability's pages and the static files (for spmis.app)
+    templates/, translations/, static/   the files of every package's pages
 
-Later capabilities add a page module with an ``APIRouter(route_class=PageRoute)`` and list it,
-its menu entries and its access rules in their ``capability.py`` (``Capability.pages``,
-``menu``, ``access``); ``mount.py`` and ``nav.py`` read the manifests.
-
-Other packages import only the modules in ``__all__`` (checked by tests/unit/test_boundaries.py);
-the others, the tables (``store``) above all, are this package's own.
+Later capabilities add a ``pages.py`` with an ``APIRouter(route_class=PageRoute)`` (from
+``spmis.pagekit.routing``) and list it, its menu entries and its access rules in their
+``capability.py`` (``Capability.pages``, ``menu``, ``access``); ``mount.py`` and
+``spmis.pagekit.nav`` read the manifests. No other package imports ``spmis.web``.
 """
 
 __all__ = [
     "capability",
     "mount",
-    "programme_info",
-    "routing",
-    "session",
-    "templating",
 ]

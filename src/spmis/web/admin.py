@@ -13,11 +13,11 @@ from starlette.datastructures import FormData
 from spmis.auth.accounts import AccountService
 from spmis.auth.roles import ALL_ROLES
 from spmis.errors import InvalidInput
-from spmis.web import forms
-from spmis.web.labels import ROLE_LABELS
-from spmis.web.routing import PageRoute
-from spmis.web.session import app_ctx, check_csrf, require_actor
-from spmis.web.templating import render, request_locale
+from spmis.pagekit import forms
+from spmis.pagekit.labels import ROLE_LABELS
+from spmis.pagekit.routing import PageRoute
+from spmis.pagekit.session import app_ctx, check_csrf, require_actor
+from spmis.pagekit.templating import render, request_locale
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

@@ -21,9 +21,8 @@ from spmis.auth.schemas import ApprovalOut
 from spmis.errors import Conflict, InvalidInput
 from spmis.gazetteer import Gazetteer
 from spmis.linkage.review import MergeView
-from spmis.registry.queries import PersonCard, PersonChangeView
-from spmis.web import forms
-from spmis.web.labels import (
+from spmis.pagekit import forms
+from spmis.pagekit.labels import (
     IDENTIFIER_LABELS,
     RELATIONSHIP_LABELS,
     SEX_LABELS,
@@ -31,10 +30,11 @@ from spmis.web.labels import (
     area_name,
     field_label,
 )
-from spmis.web.programme_info import N_
-from spmis.web.routing import PageRoute
-from spmis.web.session import app_ctx, check_csrf, may, require_actor
-from spmis.web.templating import render, request_locale
+from spmis.pagekit.routing import PageRoute
+from spmis.pagekit.session import app_ctx, check_csrf, may, require_actor
+from spmis.pagekit.templating import render, request_locale
+from spmis.pagekit.texts import N_
+from spmis.registry.queries import PersonCard, PersonChangeView
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

@@ -16,7 +16,7 @@ from spmis.auth.role_sets import (
 )
 from spmis.auth.roles import PUBLIC
 from spmis.manifest import Capability, MenuItem
-from spmis.web.programme_info import N_
+from spmis.pagekit.texts import N_
 
 REVIEWERS = roles(REG, APR, AUD)
 #: start a deduplication run of one's area (as ``POST /api/v1/linkage/runs``)

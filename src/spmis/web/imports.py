@@ -24,6 +24,9 @@ from spmis.auth.model import Actor
 from spmis.errors import Forbidden, InvalidInput
 from spmis.jobs import JobService
 from spmis.jobs.files import create_private
+from spmis.pagekit.routing import PageRoute
+from spmis.pagekit.session import app_ctx, csrf_token, require_actor
+from spmis.pagekit.templating import render, request_locale
 from spmis.registry.fileformat import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_REQUIRED,
@@ -33,9 +36,6 @@ from spmis.registry.fileformat import (
     read_header,
 )
 from spmis.registry.import_job import KIND
-from spmis.web.routing import PageRoute
-from spmis.web.session import app_ctx, csrf_token, require_actor
-from spmis.web.templating import render, request_locale
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

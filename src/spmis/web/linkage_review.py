@@ -18,13 +18,13 @@ from spmis.jobs import JobService
 from spmis.linkage import schemas as ls
 from spmis.linkage.dedupe_job import KIND as DEDUPE_JOB
 from spmis.linkage.review import ReviewService
-from spmis.web import forms
-from spmis.web.i18n import Formatter
-from spmis.web.labels import IDENTIFIER_LABELS, RELATIONSHIP_LABELS, SEX_LABELS, area_name
-from spmis.web.programme_info import N_
-from spmis.web.routing import PageRoute
-from spmis.web.session import app_ctx, check_csrf, may, require_actor
-from spmis.web.templating import gettext, render, request_locale
+from spmis.pagekit import forms
+from spmis.pagekit.i18n import Formatter
+from spmis.pagekit.labels import IDENTIFIER_LABELS, RELATIONSHIP_LABELS, SEX_LABELS, area_name
+from spmis.pagekit.routing import PageRoute
+from spmis.pagekit.session import app_ctx, check_csrf, may, require_actor
+from spmis.pagekit.templating import gettext, render, request_locale
+from spmis.pagekit.texts import N_
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

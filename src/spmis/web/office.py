@@ -14,13 +14,8 @@ from starlette.concurrency import run_in_threadpool
 
 from spmis.auth.deps import client_address
 from spmis.errors import InvalidInput
-from spmis.reference.places import find_places
-from spmis.registry import schemas as s
-from spmis.registry.personal import PersonalDataService
-from spmis.registry.service import RegistryService
-from spmis.web import forms
-from spmis.web.eligibility import household_eligibility
-from spmis.web.labels import (
+from spmis.pagekit import forms
+from spmis.pagekit.labels import (
     ACTION_LABELS,
     FIELD_LABELS,
     IDENTIFIER_LABELS,
@@ -28,10 +23,15 @@ from spmis.web.labels import (
     RELATIONSHIP_LABELS,
     area_name,
 )
-from spmis.web.programme_info import N_
-from spmis.web.routing import PageRoute
-from spmis.web.session import app_ctx, check_csrf, may, require_actor
-from spmis.web.templating import gettext, render, request_locale
+from spmis.pagekit.routing import PageRoute
+from spmis.pagekit.session import app_ctx, check_csrf, may, require_actor
+from spmis.pagekit.templating import gettext, render, request_locale
+from spmis.pagekit.texts import N_
+from spmis.reference.places import find_places
+from spmis.registry import schemas as s
+from spmis.registry.personal import PersonalDataService
+from spmis.registry.service import RegistryService
+from spmis.web.eligibility import household_eligibility
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
+from spmis.pagekit.i18n import Formatter, translations
+from spmis.pagekit.texts import N_
 from spmis.rules.explain import parameter_value
 from spmis.rules.parameter_listing import list_parameters
-from spmis.web.i18n import Formatter, translations
-from spmis.web.programme_info import N_
 
 Kind = Literal["money", "percent", "number", "next_day", "pension_rate"]
 SA = "social_assistance."

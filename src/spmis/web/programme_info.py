@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-def N_(message: str) -> str:
-    """Mark ``message`` for the catalogue without translating it here."""
-    return message
+from spmis.pagekit.texts import N_
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,18 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from spmis.errors import InvalidInput, NotFound
+from spmis.pagekit import forms
+from spmis.pagekit.routing import PageRoute
+from spmis.pagekit.session import app_ctx
+from spmis.pagekit.templating import render, request_locale
+from spmis.pagekit.texts import N_
 from spmis.rules.catalogue import Programme, programmes
 from spmis.rules.explain import programme_span
 from spmis.rules.screener import current_period
-from spmis.web import forms, programme_amounts, screener_form
+from spmis.web import programme_amounts, screener_form
 from spmis.web.areas import Level, chosen_code, picker
-from spmis.web.programme_info import KIND_LABELS, N_, PAYMENT_LABELS, info
-from spmis.web.routing import PageRoute
+from spmis.web.programme_info import KIND_LABELS, PAYMENT_LABELS, info
 from spmis.web.screener_answer import answer_view
-from spmis.web.session import app_ctx
-from spmis.web.templating import render, request_locale
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -193,7 +195,7 @@ async def eligibility_check(request: Request) -> HTMLResponse:
 @router.get("/areas/picker", response_class=HTMLResponse)
 def area_picker(request: Request, level: str = "commune") -> HTMLResponse:
     """The area selects for the current choices (htmx swaps them into the form)."""
-    from spmis.web.session import known_actor
+    from spmis.pagekit.session import known_actor
 
     actor = known_actor(request)
     depth: Level = "village" if level == "village" else "commune"

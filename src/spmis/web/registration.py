@@ -15,14 +15,14 @@ from starlette.datastructures import FormData
 
 from spmis.auth.model import Actor
 from spmis.errors import FieldError, InvalidInput
+from spmis.pagekit import forms
+from spmis.pagekit.labels import RELATIONSHIP_LABELS, SEX_LABELS, area_name
+from spmis.pagekit.routing import PageRoute
+from spmis.pagekit.session import app_ctx, check_csrf, require_actor
+from spmis.pagekit.templating import render, request_locale
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
-from spmis.web import forms
 from spmis.web.areas import chosen_code, picker
-from spmis.web.labels import RELATIONSHIP_LABELS, SEX_LABELS, area_name
-from spmis.web.routing import PageRoute
-from spmis.web.session import app_ctx, check_csrf, require_actor
-from spmis.web.templating import render, request_locale
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

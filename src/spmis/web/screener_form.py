@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from spmis.errors import FieldError, InvalidInput
+from spmis.pagekit import forms
+from spmis.pagekit.texts import N_
 from spmis.rules.screener import ScreenerRequest, current_period, validate
-from spmis.web import forms
-from spmis.web.programme_info import N_
 
 #: the most people the form takes (the screener itself takes 40); said next to "Add a person"
 MOST_PEOPLE = 20

@@ -14,10 +14,10 @@ from spmis.auth.accounts import AccountService
 from spmis.auth.deps import SESSION_COOKIE, client_address
 from spmis.config import Environment
 from spmis.errors import Forbidden, NotAuthenticated
-from spmis.web import forms
-from spmis.web.routing import PageRoute, wants_html
-from spmis.web.session import app_ctx, check_csrf
-from spmis.web.templating import render, request_locale
+from spmis.pagekit import forms
+from spmis.pagekit.routing import PageRoute, wants_html
+from spmis.pagekit.session import app_ctx, check_csrf
+from spmis.pagekit.templating import render, request_locale
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

@@ -12,9 +12,9 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from spmis.pagekit.i18n import Formatter
 from spmis.rules.explain import parameter_value
 from spmis.rules.screener import current_period
-from spmis.web.i18n import Formatter
 
 HTML = {"Accept": "text/html"}
 HTMX = {**HTML, "HX-Request": "true"}

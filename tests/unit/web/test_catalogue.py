@@ -8,7 +8,7 @@ from pathlib import Path
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
-from spmis.web.i18n import Formatter, choose_locale, po_path, translations
+from spmis.pagekit.i18n import Formatter, choose_locale, po_path, translations
 
 SRC = Path(__file__).resolve().parents[3] / "src" / "spmis"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from spmis.pagekit.forms import FormErrors
+from spmis.pagekit.labels import field_label
 from spmis.registry import schemas as s
-from spmis.web.forms import FormErrors
-from spmis.web.labels import field_label
 
 SCHEMAS = (s.HouseholdCreate, s.HouseholdUpdate, s.MemberIn, s.PersonUpdate)
 

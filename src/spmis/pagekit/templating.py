@@ -11,9 +11,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from spmis.web import nav
-from spmis.web.forms import FormErrors
-from spmis.web.i18n import (
+from spmis.pagekit import nav
+from spmis.pagekit.forms import FormErrors
+from spmis.pagekit.i18n import (
     LANG_COOKIE,
     LANG_PARAM,
     LANGUAGE_NAMES,
@@ -23,7 +23,8 @@ from spmis.web.i18n import (
     translations,
 )
 
-TEMPLATES_DIR = Path(__file__).parent / "templates"
+#: every package's page templates (files, kept beside the web pages)
+TEMPLATES_DIR = Path(__file__).parents[1] / "web" / "templates"
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
 
 
@@ -85,7 +86,7 @@ def render(
     area: nav.Area = "public",
 ) -> HTMLResponse:
     """Render ``template`` for this reader; remembers a language chosen with ``?lang=``."""
-    from spmis.web.session import csrf_token, known_actor
+    from spmis.pagekit.session import csrf_token, known_actor
 
     locale = request_locale(request)
     actor = known_actor(request)

@@ -28,8 +28,8 @@ from spmis.errors import (
     SpmisError,
 )
 from spmis.http import error_response
-from spmis.web.labels import ROLE_LABELS
-from spmis.web.templating import render, request_locale
+from spmis.pagekit.labels import ROLE_LABELS
+from spmis.pagekit.templating import render, request_locale
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import Translations
 
-TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+#: the one catalogue of every package's pages (files, kept beside the web pages)
+TRANSLATIONS_DIR = Path(__file__).parents[1] / "web" / "translations"
 LOCALES: tuple[str, ...] = ("km", "en")
 DEFAULT_LOCALE = "km"
 LANG_COOKIE = "spmis_lang"

@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 
 from spmis.errors import FieldError, InvalidInput
 from spmis.http import validation_errors
-from spmis.web.labels import field_label
+from spmis.pagekit.labels import field_label
 
 SEP = "-"
 #: location parts that name the request, not a field

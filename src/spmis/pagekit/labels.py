@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from spmis.gazetteer import Gazetteer
-from spmis.web.programme_info import N_
+from spmis.pagekit.texts import N_
 
 RELATIONSHIP_LABELS = {
     "head": N_("Head of household"),

@@ -1,0 +1,29 @@
+"""The machinery every page module uses, whichever package it is in (``spmis.web``'s pages,
+``spmis.jobs.pages`` and each later capability's ``pages.py``): a foundation below them all, so
+that no capability imports ``spmis.web`` and ``spmis.web`` may import every capability.
+
+Layout::
+
+    texts.py       ``N_``: marks an English msgid (menu entries, labels) for the catalogue
+    i18n.py        catalogues (compiled from the .po files at startup), locale choice, formatting
+    templating.py  one Jinja2 environment per language; ``render`` builds a page response
+    nav.py         the menus, built from the capabilities' manifests (``Capability.menu``)
+    session.py     who is looking at a page (the staff session), CSRF token, role checks
+    routing.py     ``PageRoute``: domain errors become HTML pages (login redirect, 403, 404...)
+    forms.py       form fields <-> FieldError locations, so a message sits next to its field
+    labels.py      people-facing names of codes (relationships, roles, identifiers, fields)
+
+The files it serves stay beside the pages in ``src/spmis/web``: the templates
+(``web/templates``), the catalogues (``web/translations``) and the static files.
+"""
+
+__all__ = [
+    "forms",
+    "i18n",
+    "labels",
+    "nav",
+    "routing",
+    "session",
+    "templating",
+    "texts",
+]
