@@ -35,6 +35,7 @@ KIND_MODULES: list[str] = [
     "spmis.registry.import_job",
     "spmis.rules.evaluate_job",
     "spmis.linkage.dedupe_job",
+    "spmis.payments.cycle_job",
 ]
 
 

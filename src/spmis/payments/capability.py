@@ -6,4 +6,5 @@ from spmis.manifest import Capability
 CAPABILITY = Capability(
     name="payments",
     tables=("spmis.payments.store",),
+    approval_kinds=("spmis.payments.exits",),
 )

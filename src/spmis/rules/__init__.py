@@ -19,6 +19,7 @@ __all__ = [
     "catalogue",
     "explain",
     "parameter_listing",
+    "queries",
     "screener",
     "service",
     "tax_benefit_system",

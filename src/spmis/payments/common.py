@@ -1,0 +1,109 @@
+"""What the payments use cases share: who may do what, finding a programme, and set-based
+history (one ``INSERT ... SELECT`` into ``change_log`` for every row a statement changes)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
+
+from spmis.auth.model import Actor
+from spmis.db.history import change_log, jsonable
+from spmis.errors import Forbidden, InvalidInput, NotFound
+from spmis.payments import store
+
+__all__ = [
+    "insert_ignoring_duplicates",
+    "log_set",
+    "national",
+    "programme_by_code",
+    "programme_row",
+    "require_role",
+]
+
+
+def require_role(actor: Actor, *roles: str) -> None:
+    """``Forbidden`` (403, naming the roles) unless the actor holds one of ``roles``."""
+    if not actor.has_role(*roles):
+        names = ", ".join(roles)
+        raise Forbidden(f"this needs one of the roles: {names}",
+                        f"សកម្មភាពនេះត្រូវការតួនាទីមួយក្នុងចំណោម៖ {names}")
+
+
+def national(actor: Actor) -> None:
+    """Enrolment runs, cycles and shocks cover the whole country: a national scope."""
+    if actor.scope:
+        raise Forbidden("this covers the whole country; it needs a national scope",
+                        "សកម្មភាពនេះគ្របដណ្ដប់ទូទាំងប្រទេស ត្រូវការសិទ្ធិថ្នាក់ជាតិ")
+
+
+def _unknown(code: str, loc: tuple[str | int, ...] | None) -> Exception:
+    en = f"there is no programme '{code}'"
+    km = f"មិនមានកម្មវិធី '{code}' ទេ"
+    if loc is None:
+        return NotFound(en, km)
+    return InvalidInput.one(loc, "unknown_programme", en, km)
+
+
+def programme_by_code(conn: Connection, code: str,
+                      loc: tuple[str | int, ...] | None = ("programme",)) -> RowMapping:
+    """The programme ``code``: an unknown one is bad input naming ``loc`` (a 404 when None)."""
+    row = conn.execute(select(store.programme).where(store.programme.c.code == code)
+                       ).mappings().first()
+    if row is None:
+        raise _unknown(code, loc)
+    return row
+
+
+def programme_row(conn: Connection, programme_id: int) -> RowMapping:
+    row = conn.execute(select(store.programme).where(store.programme.c.id == programme_id)
+                       ).mappings().first()
+    if row is None:
+        raise _unknown(str(programme_id), None)
+    return row
+
+
+def insert_ignoring_duplicates(conn: Connection, table: Table, columns: Sequence[str],
+                               rows: Select[Any]) -> int:
+    """``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` on either engine: a row whose unique key
+    exists is left as it is (how a second run of a cycle creates nothing). Returns the number
+    of rows inserted."""
+    if conn.dialect.name == "postgresql":  # psycopg gives no row count here: count RETURNING
+        inserted = (postgresql.insert(table).from_select(list(columns), rows)
+                    .on_conflict_do_nothing().returning(literal(1)).cte("inserted"))
+        return int(conn.execute(select(func.count()).select_from(inserted)).scalar_one())
+    # SQLite needs a WHERE before ON CONFLICT to parse an INSERT ... SELECT
+    statement = sqlite.insert(table).from_select(list(columns), rows.where(true()))
+    return int(conn.execute(statement.on_conflict_do_nothing()).rowcount)
+
+
+def log_set(conn: Connection, table: Table, entity_type: str, where: Sequence[ColumnElement[bool]],
+            *, action: str, by: str, reason: str | None, changes: Mapping[str, Any],
+            at: datetime, version_offset: int = 1) -> None:
+    """One ``change_log`` entry for every row of ``table`` matching ``where``, set-based, at
+    version ``version + version_offset`` (called before the ``UPDATE`` that bumps it, with the
+    same ``where``; 0 after an insert)."""
+    values = {k: jsonable(v) for k, v in changes.items()}
+    rows = select(
+        literal(entity_type), table.c.id, table.c.version + version_offset, literal(action),
+        literal(at, change_log.c.changed_at.type), literal(by), literal(reason),
+        literal(values, JSON),
+    ).where(*where)
+    conn.execute(insert(change_log).from_select(
+        ["entity_type", "entity_id", "version", "action", "changed_at", "changed_by", "reason",
+         "changes"], rows))
