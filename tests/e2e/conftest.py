@@ -214,3 +214,11 @@ def save_registration(page, button: str = "button[value=save]") -> None:  # type
         with page.expect_navigation():
             page.click("button[value=save-anyway]")
     page.wait_for_url(re.compile(r".*/office/households/\d+\?created=1"))
+
+
+def fill_date(page, name: str, iso: str) -> None:  # type: ignore[no-untyped-def]
+    """Fill the date field ``name`` (day, month by name, year; issue 13, item 18) with ``iso``."""
+    year, month, day = iso.split("-")
+    page.fill(f"#{name}", str(int(day)))
+    page.select_option(f"#{name}-month", str(int(month)))
+    page.fill(f"#{name}-year", year)

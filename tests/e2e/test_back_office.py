@@ -13,7 +13,7 @@ from spmis.auth.model import SYSTEM
 from spmis.context import AppContext
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
-from tests.e2e.conftest import BROWSER, HTMX_BUSY, STATE, sign_in
+from tests.e2e.conftest import BROWSER, HTMX_BUSY, STATE, fill_date, sign_in
 
 pytestmark = BROWSER
 
@@ -117,8 +117,8 @@ def _fill_person(page, village: str, family_km: str, given_km: str, family: str,
     page.fill("#members-0-family_name_latin", family)
     page.fill("#members-0-given_name_latin", given)
     page.select_option("#members-0-sex", "M")
-    page.fill("#members-0-date_of_birth", born)
-    page.locator("#members-0-date_of_birth").blur()  # the change htmx listens to
+    fill_date(page, "members-0-date_of_birth", born)
+    page.locator("#members-0-date_of_birth-year").blur()  # the change htmx listens to
 
 
 def test_registering_someone_already_in_the_commune_warns_first(new_page, shot, households) -> None:  # type: ignore[no-untyped-def]

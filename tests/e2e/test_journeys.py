@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.conftest import BROWSER, choose_area, save_registration, sign_in
+from tests.e2e.conftest import BROWSER, choose_area, fill_date, save_registration, sign_in
 
 HOME_VILLAGE = "12010101"
 
@@ -24,7 +24,7 @@ def register_household(page, shot=None, *, national_id: str = "123456789") -> in
     page.fill("#members-0-family_name_latin", "Sok")
     page.fill("#members-0-given_name_latin", "Dara")
     page.select_option("#members-0-sex", "F")
-    page.fill("#members-0-date_of_birth", "2090-04-12")  # a date in the future: a mistake
+    fill_date(page, "members-0-date_of_birth", "2090-04-12")  # a date in the future: a mistake
     page.fill("#members-0-identifiers-national_id", national_id)
     page.click("button[value=save]")
     error = page.locator("#members-0-date_of_birth-error")
@@ -33,7 +33,7 @@ def register_household(page, shot=None, *, national_id: str = "123456789") -> in
         shot(page, "register-validation-error")
     assert page.get_attribute("#members-0-date_of_birth", "aria-invalid") == "true"
     assert page.input_value("#members-0-family_name_latin") == "Sok"  # nothing typed is lost
-    page.fill("#members-0-date_of_birth", "1950-04-12")
+    fill_date(page, "members-0-date_of_birth", "1950-04-12")
     save_registration(page)
     return int(re.search(r"/households/(\d+)", page.url).group(1))  # type: ignore[union-attr]
 

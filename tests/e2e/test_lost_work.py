@@ -21,7 +21,7 @@ from spmis.linkage.schemas import AcceptIn
 from spmis.linkage.store import link_review
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
-from tests.e2e.conftest import BROWSER, STATE, save_registration, sign_in
+from tests.e2e.conftest import BROWSER, STATE, fill_date, save_registration, sign_in
 
 HOME_VILLAGE = "12010101"
 
@@ -37,7 +37,7 @@ def _fill_woman(page, *, family: str = "ចាន់", given: str = "ស្រ�
     page.fill("#members-0-family_name_latin", latin[0])
     page.fill("#members-0-given_name_latin", latin[1])
     page.select_option("#members-0-sex", "F")
-    page.fill("#members-0-date_of_birth", born)
+    fill_date(page, "members-0-date_of_birth", born)
 
 
 def test_a_pregnant_woman_is_registered_with_her_expected_delivery_date(new_page, shot) -> None:  # type: ignore[no-untyped-def]
@@ -46,7 +46,7 @@ def test_a_pregnant_woman_is_registered_with_her_expected_delivery_date(new_page
     _fill_woman(page)
     due = date.today() + timedelta(days=120)
     page.check("#members-0-pregnant")
-    page.fill("#members-0-expected_delivery_date", due.isoformat())
+    fill_date(page, "members-0-expected_delivery_date", due.isoformat())
     shot(page, "register-pregnant-en")
     save_registration(page)
     page.click('a[href^="/office/people/"]')
@@ -101,7 +101,7 @@ def test_a_correction_with_a_new_phone_keeps_its_other_edits(new_page, shot) -> 
         page.click(f'a[href="/office/people/{pid}/edit"]')
         page.fill("#given_name_latin", "Sreymum")
         page.check("#pregnant")
-        page.fill("#expected_delivery_date", (date.today() + timedelta(days=100)).isoformat())
+        fill_date(page, "expected_delivery_date", (date.today() + timedelta(days=100)).isoformat())
         page.fill("#identifiers-phone", "012 345 678")
         page.fill("#reason", "name as on the new ID card; pregnancy seen at the health centre")
         shot(page, f"correct-name-pregnancy-phone-{lang}")

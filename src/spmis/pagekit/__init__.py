@@ -11,6 +11,7 @@ Layout::
     session.py     who is looking at a page (the staff session), CSRF token, role checks
     routing.py     ``PageRoute``: domain errors become HTML pages (login redirect, 403, 404...)
     forms.py       form fields <-> FieldError locations, so a message sits next to its field
+    dates.py       the one date input (day, month by name, year) read into an ISO date
     labels.py      people-facing names of codes (relationships, roles, identifiers, fields)
 
 The files it serves stay beside the pages in ``src/spmis/web``: the templates
@@ -18,6 +19,7 @@ The files it serves stay beside the pages in ``src/spmis/web``: the templates
 """
 
 __all__ = [
+    "dates",
     "forms",
     "i18n",
     "labels",

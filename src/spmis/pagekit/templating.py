@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from spmis.pagekit import nav
+from spmis.pagekit import dates, nav
 from spmis.pagekit.forms import FormErrors
 from spmis.pagekit.i18n import (
     LANG_COOKIE,
@@ -42,6 +42,8 @@ def environment(locale: str) -> Environment:
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.globals["fmt"] = Formatter(locale)
     env.globals["locale"] = locale
+    env.globals["date_parts"] = dates.parts
+    env.globals["month_names"] = dates.month_names
     return env
 
 

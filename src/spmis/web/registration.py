@@ -4,6 +4,7 @@ shown next to the field it is about."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,7 +16,7 @@ from starlette.datastructures import FormData
 
 from spmis.auth.model import Actor
 from spmis.errors import FieldError, InvalidInput
-from spmis.pagekit import forms
+from spmis.pagekit import dates, forms
 from spmis.pagekit.labels import RELATIONSHIP_LABELS, SEX_LABELS, area_name
 from spmis.pagekit.routing import PageRoute
 from spmis.pagekit.session import app_ctx, check_csrf, require_actor
@@ -51,7 +52,7 @@ def _register_context(request: Request, actor: Actor, form: FormData | dict[str,
     }
 
 
-def household_input(form: FormData, village: str | None) -> dict[str, Any]:
+def household_input(form: Mapping[str, Any], village: str | None) -> dict[str, Any]:
     """The ``HouseholdCreate`` the form describes (empty fields left out)."""
     members = []
     for i in range(forms.rows(form)):
@@ -135,7 +136,8 @@ async def duplicates_check(request: Request) -> HTMLResponse:
     selects = picker(app_ctx(request).gazetteer, form, request_locale(request),
                      level="village", scope=actor.scope)
     village = chosen_code(selects, "village")
-    dups = await run_in_threadpool(_duplicates, request, actor, form, village,
+    data, _ = dates.read(form)
+    dups = await run_in_threadpool(_duplicates, request, actor, data, village,
                                    range(row, row + 1))
     return render(request, "office/likely_duplicates.html", {"dups": dups, "row": row},
                   area="office")
@@ -164,16 +166,19 @@ async def register(request: Request) -> Response:
                       area="office")
     context = _register_context(request, actor, form)
     village = chosen_code(context["selects"], "village")
+    data, date_errors = dates.read(form)
     errors: list[FieldError] = []
     if village is None:
         errors.append(FieldError(("village",), "missing", "choose the village",
                                  "សូមជ្រើសរើសភូមិ"))
+    errors.extend(date_errors)
     try:
-        body = s.HouseholdCreate.model_validate(household_input(form, village or "00000000"))
+        body = s.HouseholdCreate.model_validate(household_input(data, village or "00000000"))
     except ValidationError as exc:
-        errors.extend(e for e in forms.pydantic_errors(exc) if e.loc != ("village_code",))
+        errors.extend(dates.without_fields(
+            [e for e in forms.pydantic_errors(exc) if e.loc != ("village_code",)], date_errors))
     if not errors:
-        dups = await run_in_threadpool(_duplicates, request, actor, form, village,
+        dups = await run_in_threadpool(_duplicates, request, actor, data, village,
                                        range(forms.rows(form)))
         shown = {d["p"].id for d in dups}
         if dups and not (action == "save-anyway" and shown <= _seen(form)):
@@ -193,6 +198,13 @@ async def register(request: Request) -> Response:
 
 
 # ---------------------------------------------------------------- person correction
+def _errors(exc: InvalidInput | ValidationError, date_errors: list[FieldError], locale: str
+            ) -> forms.FormErrors:
+    """The form's messages: each date the form could not read, then the rest."""
+    found = exc.errors if isinstance(exc, InvalidInput) else forms.pydantic_errors(exc)
+    return forms.FormErrors.of([*date_errors, *dates.without_fields(found, date_errors)], locale)
+
+
 def _person_form(p: s.PersonOut) -> dict[str, Any]:
     out: dict[str, Any] = {name: getattr(p, name) or "" for name in MEMBER_TEXT}
     out["date_of_birth"] = p.date_of_birth.isoformat()
@@ -204,7 +216,7 @@ def _person_form(p: s.PersonOut) -> dict[str, Any]:
     return out
 
 
-def person_patch(form: FormData, current: s.PersonOut) -> dict[str, Any]:
+def person_patch(form: Mapping[str, Any], current: s.PersonOut) -> dict[str, Any]:
     """The fields the user changed, as a ``PersonUpdate`` body (with reason and version)."""
     before = _person_form(current)
     patch: dict[str, Any] = {}
@@ -248,8 +260,11 @@ async def correct(request: Request, person_id: int) -> Response:
     service = RegistryService(app_ctx(request))
     current = await run_in_threadpool(service.get_person, person_id, actor)
     context = {"p": current, "form": form, "errors": {}, "sex_choices": _choices(SEX_LABELS)}
+    data, date_errors = dates.read(form)
     try:
-        patch = s.PersonUpdate.model_validate(person_patch(form, current))
+        patch = s.PersonUpdate.model_validate(person_patch(data, current))
+        if date_errors:
+            raise InvalidInput(date_errors)
         done = await run_in_threadpool(service.correct_person, person_id, patch, actor)
         query = {"saved": ",".join(done.saved) or "none"}
         if done.request_id is not None:
@@ -258,7 +273,7 @@ async def correct(request: Request, person_id: int) -> Response:
         return RedirectResponse(f"/office/people/{person_id}?{urlencode(query)}",
                                 status_code=303)
     except (InvalidInput, ValidationError) as exc:
-        context["errors"] = forms.FormErrors.of_exception(exc, request_locale(request))
+        context["errors"] = _errors(exc, date_errors, request_locale(request))
         return render(request, "office/correct_person.html", context, status_code=422,
                       area="office")
 
@@ -278,7 +293,7 @@ def _household_form(hh: s.HouseholdOut) -> dict[str, Any]:
     return out
 
 
-def household_patch(form: FormData, current: s.HouseholdOut) -> dict[str, Any]:
+def household_patch(form: Mapping[str, Any], current: s.HouseholdOut) -> dict[str, Any]:
     """The household fields the user changed, as a ``HouseholdUpdate`` body."""
     before = _household_form(current)
     patch: dict[str, Any] = {}
@@ -317,11 +332,14 @@ async def correct_household(request: Request, household_id: int) -> Response:
     actor = require_actor(request)
     service = RegistryService(app_ctx(request))
     hh = await run_in_threadpool(service.get_household, household_id, actor)
+    data, date_errors = dates.read(form)
     try:
-        patch = s.HouseholdUpdate.model_validate(household_patch(form, hh))
+        patch = s.HouseholdUpdate.model_validate(household_patch(data, hh))
+        if date_errors:
+            raise InvalidInput(date_errors)
         await run_in_threadpool(service.update_household, household_id, patch, actor)
     except (InvalidInput, ValidationError) as exc:
-        errors = forms.FormErrors.of_exception(exc, request_locale(request))
+        errors = _errors(exc, date_errors, request_locale(request))
         return render(request, "office/correct_household.html",
                       _household_edit_context(hh, form, errors), status_code=422, area="office")
     return RedirectResponse(f"/office/households/{household_id}?saved=1", status_code=303)
