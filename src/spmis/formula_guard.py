@@ -14,13 +14,15 @@ results, simulation tables) passes its text cells through this one module:
 
 The importer (``spmis.registry.fileformat``) unguards every cell, so a re-import of SPMIS's own
 export gives back exactly the stored values. Polars frames are written with ``write_csv``
-(``guard_frame``), DuckDB results with ``copy_csv``, openpyxl rows with ``guard_row``.
+(``guard_frame``), DuckDB results with ``copy_csv``, openpyxl rows with ``guard_row``,
+rows written one at a time with ``csv_row_writer``.
 """
 
 from __future__ import annotations
 
+import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +33,7 @@ __all__ = [
     "GUARD",
     "TRIGGERS",
     "copy_csv",
+    "csv_row_writer",
     "guard",
     "guard_frame",
     "guard_row",
@@ -94,6 +97,13 @@ def guard_row(values: Iterable[Any]) -> list[Any]:
     """A row for openpyxl: text cells guarded, so none starts with ``=`` (openpyxl would store
     such a string as a formula) or another trigger; other values unchanged."""
     return [guard(v) if isinstance(v, str) else v for v in values]
+
+
+def csv_row_writer(target: IO[str], delimiter: str = ",") -> Callable[[Iterable[Any]], Any]:
+    """A function writing one CSV row to ``target`` (a text stream) with its text cells
+    guarded; for files written row by row in a layout of their own (a provider's payroll)."""
+    writer = csv.writer(target, delimiter=delimiter, lineterminator="\r\n")
+    return lambda row: writer.writerow(guard_row(row))
 
 
 def copy_csv(con: duckdb.DuckDBPyConnection, query: str, target: Path, *,

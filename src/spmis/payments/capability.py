@@ -5,6 +5,7 @@ from spmis.manifest import Capability
 
 CAPABILITY = Capability(
     name="payments",
-    tables=("spmis.payments.store",),
+    tables=("spmis.payments.store", "spmis.payments.delivery_store"),
     approval_kinds=("spmis.payments.exits",),
+    encrypted_columns=("spmis.payments.delivery_store:ENCRYPTED_COLUMNS",),
 )
