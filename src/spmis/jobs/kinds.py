@@ -36,6 +36,7 @@ KIND_MODULES: list[str] = [
     "spmis.rules.evaluate_job",
     "spmis.linkage.dedupe_job",
     "spmis.payments.cycle_job",
+    "spmis.payments.reconcile_job",
 ]
 
 
