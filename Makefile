@@ -27,7 +27,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/spmis db upgrade
 	$(BIN)/spmis demo --if-empty
-	$(BIN)/spmis user ensure-demo-admin
+	$(BIN)/spmis demo-accounts
 	@$(BIN)/spmis worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/spmis serve --host $(HOST) --port $(PORT)

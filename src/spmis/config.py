@@ -280,6 +280,24 @@ def _secret_problems(s: Settings) -> list[str]:
     return problems
 
 
+def dev_secret(settings: Settings, name: str, create: bool = True) -> str | None:
+    """A development-only value kept in ``var/dev-secrets.json`` (made once, random, and kept
+    for the next run), such as the demo accounts' password; None outside development, or when
+    missing and ``create`` is false."""
+    if settings.env != Environment.DEVELOPMENT:
+        return None
+    path = settings.var_dir / "dev-secrets.json"
+    stored: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    if name in stored or not create:
+        return stored.get(name)
+    stored[name] = "spmis-" + secrets.token_urlsafe(9)
+    private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(json.dumps(stored, indent=2))
+    return str(stored[name])
+
+
 def private_dir(path: Path) -> Path:
     """``path`` as a folder only its owner may enter (0700), created with its parents if
     missing. SPMIS keeps the SQLite file, development keys and job files under ``var_dir``."""

@@ -67,6 +67,41 @@ def demo(
         ctx.engine.dispose()
 
 
+@app.command("demo-accounts")
+def demo_accounts() -> None:
+    """Development only: one demo staff account per role (the registrar in the district with
+    the most households), all with the demo password, which is printed and shown on the
+    sign-in page."""
+    from spmis.auth.demo import ensure_demo_accounts
+    from spmis.context import AppContext
+
+    ctx = AppContext.create(get_settings())
+    try:
+        done = ensure_demo_accounts(ctx, busiest_district(ctx))
+    finally:
+        ctx.engine.dispose()
+    if done is None:
+        console.print("not in development: no demo account is created")
+        return
+    password, created = done
+    console.print(f"demo accounts, one per role ({len(created)} created), listed on /login")
+    console.print(f"password of each: {password}")
+
+
+def busiest_district(ctx: AppContext) -> str:
+    """The district with the most households (Chamkar Mon, 1201, in an empty registry)."""
+    from sqlalchemy import func, select
+
+    from spmis.registry import queries
+
+    h = queries.households()
+    with ctx.engine.connect() as conn:
+        code = conn.execute(
+            select(h.c.district_code).group_by(h.c.district_code)
+            .order_by(func.count().desc(), h.c.district_code).limit(1)).scalar()
+    return code or "1201"
+
+
 def load_demo(ctx: AppContext, if_empty: bool, households: int, seed: int) -> None:
     """Load ``households`` synthetic households (seed ``seed``) into ``ctx``'s registry
     (nothing when ``if_empty`` and the registry has households); tests and benchmarks use it."""

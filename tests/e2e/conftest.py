@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for name, (role, scope) in STAFF.items():
         accounts.create_user(name, role, scope, SYSTEM, password=PASSWORD)
     ctx.engine.dispose()
+    with run_server(env, tmp) as base:
+        yield base
+
+
+@contextmanager
+def run_server(env: dict[str, str], tmp: Path) -> Iterator[str]:
+    """uvicorn serving SPMIS with ``env`` on a free port (its log in ``tmp``); the base URL."""
     port = _free_port()
     log = (tmp / "server.log").open("wb")
     proc = subprocess.Popen(

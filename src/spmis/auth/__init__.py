@@ -10,6 +10,7 @@ __all__ = [
     "accounts",
     "approvals",
     "capability",
+    "demo",
     "deps",
     "messages",
     "model",

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pyotp
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from spmis.auth import messages, throttle, tokens
@@ -31,7 +31,7 @@ from spmis.auth.passwords import (
     password_problem,
     verify_secret,
 )
-from spmis.auth.roles import Role, format_roles, parse_roles
+from spmis.auth.roles import format_roles, parse_roles
 from spmis.auth.scope import conditions as scope_conditions
 from spmis.auth.scope import covers
 from spmis.auth.store import TOTP_CONTEXT, api_client, auth_session, staff_user
@@ -43,7 +43,6 @@ from spmis.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, No
 
 USER_PREFIX = "user:"
 CLIENT_PREFIX = "client:"
-DEMO_ADMIN = "admin"
 USER_ENTITY = "staff_user"
 CLIENT_ENTITY = "api_client"
 USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -263,17 +262,6 @@ class AccountService:
         if row is None:
             raise NotFound(f"user {username} not found", f"រកមិនឃើញអ្នកប្រើ {username}")
         return row
-
-    def ensure_demo_admin(self) -> str | None:
-        """Create the demo administrator when no staff user exists; returns its password once."""
-        with self._uow() as uow:
-            count = uow.conn.execute(select(func.count()).select_from(staff_user)).scalar_one()
-        if count:
-            return None
-        system = Actor("system", frozenset({Role.ADMIN.value}), "")
-        _user, password = self.create_user(DEMO_ADMIN, [Role.ADMIN.value], "", system,
-                                           full_name="Demo administrator")
-        return password
 
     # ------------------------------------------------------------ login / throttling
     def _record(self, conn: Connection, principal: str, kind: str, ok: bool, outcome: str,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from spmis.config import Environment, get_settings, new_key_b64
+from spmis.config import get_settings, new_key_b64
 
 if TYPE_CHECKING:
     from spmis.context import AppContext
@@ -73,25 +73,6 @@ def user_create(
                   f"scope={user.scope or 'country'}")
     if generated:
         console.print(f"password (shown once): {generated}")
-
-
-@user_app.command("ensure-demo-admin")
-def ensure_demo_admin() -> None:
-    """Development only: create the demo administrator when there is no staff user yet and print
-    its password once."""
-    from spmis.auth.accounts import DEMO_ADMIN, AccountService
-
-    settings = get_settings()
-    if settings.env != Environment.DEVELOPMENT:
-        console.print("not in development: no demo administrator is created")
-        return
-    with _ctx() as ctx:
-        password = AccountService(ctx).ensure_demo_admin()
-    if password is None:
-        console.print("staff users exist: no demo administrator created")
-        return
-    console.print(f"demo administrator created — user: {DEMO_ADMIN}  password (shown once): "
-                  f"{password}")
 
 
 @user_app.command("enable-totp")

@@ -11,10 +11,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from spmis.auth.accounts import AccountService
+from spmis.auth.demo import listed_demo_accounts
 from spmis.auth.deps import SESSION_COOKIE, client_address
 from spmis.config import Environment
 from spmis.errors import Forbidden, NotAuthenticated
 from spmis.pagekit import forms
+from spmis.pagekit.labels import ROLE_LABELS, area_name
 from spmis.pagekit.routing import PageRoute, wants_html
 from spmis.pagekit.session import app_ctx, check_csrf
 from spmis.pagekit.templating import render, request_locale
@@ -37,9 +39,14 @@ def _login_page(request: Request, target: str, status_code: int = 200,
     """The sign-in form with a fresh login token (double-submit: cookie and hidden field), so
     another site cannot sign a browser in under an account of its choosing."""
     token = secrets.token_urlsafe(24)
+    ctx = app_ctx(request)
+    demo = listed_demo_accounts(ctx)  # development only: None elsewhere
+    locale = request_locale(request)
     response = render(request, "office/login.html", {
         "next": target, "form": {"username": username}, "message": message,
-        "login_token": token}, status_code=status_code, area="office")
+        "login_token": token, "demo_password": demo[0] if demo else None,
+        "demo_accounts": [(a, area_name(ctx.gazetteer, a.scope, locale)) for a in demo[1]]
+        if demo else [], "role_labels": ROLE_LABELS}, status_code=status_code, area="office")
     response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
                         path="/login", secure=request.url.scheme == "https")
     return response

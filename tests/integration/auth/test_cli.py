@@ -1,5 +1,6 @@
-"""``spmis user``, ``spmis client`` and ``spmis keys`` on the command line; the demo admin is
-created once, in development only, and its password printed once."""
+"""``spmis user``, ``spmis client`` and ``spmis keys`` on the command line; ``spmis
+demo-accounts`` makes one demo account per role, in development only, and the sign-in page lists
+them there and nowhere else (issue 13, item 21)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from spmis.app import create_app
+from spmis.auth.accounts import AccountService
+from spmis.auth.model import SYSTEM
 from spmis.cli import app as cli
 from spmis.config import get_settings
 from spmis.context import AppContext
+from spmis.ops_cli import busiest_district
 
 
 @pytest.fixture
@@ -35,11 +39,53 @@ def run(*args: str) -> str:
     return result.output
 
 
-def test_demo_admin_then_users_and_clients(cli_env) -> None:  # type: ignore[no-untyped-def]
-    first = run("user", "ensure-demo-admin")
-    password = re.search(r"password \(shown once\): (\S+)", first)
-    assert password, first
-    assert "no demo administrator created" in run("user", "ensure-demo-admin")
+def _login(http: TestClient, username: str, password: str) -> int:
+    return http.post("/api/v1/auth/login",
+                     json={"username": username, "password": password}).status_code
+
+
+def test_demo_accounts_one_per_role_listed_on_the_sign_in_page(cli_env) -> None:  # type: ignore[no-untyped-def]
+    from spmis.auth.demo import DEMO_ACCOUNTS
+    from spmis.ops_cli import load_demo
+
+    ctx = AppContext.create(get_settings())
+    try:
+        load_demo(ctx, False, 40, 7)
+        district = busiest_district(ctx)
+    finally:
+        ctx.engine.dispose()
+    first = run("demo-accounts")
+    found = re.search(r"\((\d+) created\).*\npassword of each: (\S+)", first)
+    assert found and found.group(1) == str(len(DEMO_ACCOUNTS)), first
+    password = found.group(2)
+    again = run("demo-accounts")  # nothing new, the same password
+    assert "(0 created)" in again and password in again
+    ctx = AppContext.create(get_settings())
+    try:
+        users = {u.username: u for u in AccountService(ctx).list_users(SYSTEM)}
+        roles = {tuple(u.roles) for n, u in users.items() if n.startswith("demo.")}
+        assert roles == {(a.role.value,) for a in DEMO_ACCOUNTS}  # one account per role
+        assert users["demo.registrar"].scope == district and len(district) == 4
+        assert users["demo.approver"].scope == ""
+        AccountService(ctx).set_password("demo.approver", "somebody changed it")
+        assert "(0 created)" in run("demo-accounts")  # ...and make run gives it back
+        with TestClient(create_app(ctx=ctx)) as http:
+            for account in DEMO_ACCOUNTS:
+                assert _login(http, account.username, password) == 200, account.username
+            http.cookies.set("spmis_lang", "en")
+            page = http.get("/login").text
+            assert "Demo accounts (development only)" in page and password in page
+            for account in DEMO_ACCOUNTS:
+                assert f'data-demo="{account.username}"' in page
+            assert ctx.gazetteer.get(district).name_en in page  # the registrar's district
+            http.cookies.set("spmis_lang", "km")
+            khmer = http.get("/login").text
+            assert "គណនីសាកល្បង" in khmer and password in khmer
+    finally:
+        ctx.engine.dispose()
+
+
+def test_users_and_clients(cli_env) -> None:  # type: ignore[no-untyped-def]
     out = run("user", "create", "reg.pp", "--role", "registrar", "--scope", "120101")
     assert "scope=120101" in out and "password (shown once)" in out
     bad = CliRunner().invoke(cli, ["user", "create", "x", "--role", "king"])
@@ -51,9 +97,6 @@ def test_demo_admin_then_users_and_clients(cli_env) -> None:  # type: ignore[no-
     ctx = AppContext.create(get_settings())
     try:
         with TestClient(create_app(ctx=ctx)) as http:
-            login = http.post("/api/v1/auth/login",
-                              json={"username": "admin", "password": password.group(1)})
-            assert login.status_code == 200, login.text
             tok = http.post("/api/v1/auth/token", data={
                 "grant_type": "client_credentials", "client_id": cid.group(1),
                 "client_secret": secret.group(1)})
@@ -64,10 +107,22 @@ def test_demo_admin_then_users_and_clients(cli_env) -> None:  # type: ignore[no-
     assert re.fullmatch(r"k9:[A-Za-z0-9+/=]{44}\n", run("keys", "new", "--key-id", "k9"))
 
 
-def test_no_demo_admin_outside_development(cli_env) -> None:  # type: ignore[no-untyped-def]
-    cli_env.setenv("SPMIS_ENV", "production")
+@pytest.mark.parametrize("env", ["production", "test"])
+def test_no_demo_account_outside_development(cli_env, env: str) -> None:  # type: ignore[no-untyped-def]
+    """Outside development the command creates nothing and the sign-in page lists nothing, even
+    with a demo password left in var/dev-secrets.json and accounts named demo.*."""
+    run("demo-accounts")  # development first: accounts and a kept password exist
+    cli_env.setenv("SPMIS_ENV", env)
     cli_env.setenv("SPMIS_SECRET_KEY", base64.b64encode(os.urandom(48)).decode())
     cli_env.setenv("SPMIS_ENCRYPTION_KEYS", "p1:" + base64.b64encode(os.urandom(32)).decode())
     cli_env.setenv("SPMIS_BLIND_INDEX_KEY", base64.b64encode(os.urandom(32)).decode())
     get_settings.cache_clear()
-    assert "no demo administrator is created" in run("user", "ensure-demo-admin")
+    assert "not in development: no demo account is created" in run("demo-accounts")
+    ctx = AppContext.create(get_settings())
+    try:
+        with TestClient(create_app(ctx=ctx)) as http:
+            page = http.get("/login").text
+        assert "demo." not in page and "Demo accounts" not in page
+        assert "spmis-" not in page  # the demo password is not shown
+    finally:
+        ctx.engine.dispose()
