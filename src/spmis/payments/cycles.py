@@ -20,7 +20,7 @@ from spmis.auth.model import Actor
 from spmis.db.base import utcnow
 from spmis.db.history import audit_values, log_change
 from spmis.errors import Conflict, FieldError, InvalidInput, NotFound
-from spmis.payments import exits, shocks, store
+from spmis.payments import conditions, exits, shocks, store
 from spmis.payments.common import insert_ignoring_duplicates, programme_by_code, programme_row
 from spmis.payments.enrolment import recipient_sex
 from spmis.payments.model import (
@@ -135,7 +135,8 @@ def _line_source(cycle: Any, prog: Any) -> Any:
                      .join(h, h.c.id == b.c.household_id))
         .where(r.c.run_id == cycle["evaluation_run_id"],
                r.c.programme == prog["rules_programme"], r.c.eligible, r.c.amount > 0,
-               b.c.state == BeneficiaryState.ENROLLED)
+               b.c.state == BeneficiaryState.ENROLLED,
+               b.c.id.not_in(conditions.withheld(prog, cycle["period"])))
     )
 
 

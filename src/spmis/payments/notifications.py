@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, String, case, cast, insert, literal, select, update
+from sqlalchemy import Connection, String, case, cast, func, insert, literal, select, update
 from sqlalchemy.sql import ColumnElement
 
 from spmis.context import AppContext
@@ -96,7 +96,10 @@ def _channel(person_id: ColumnElement[Any]) -> ColumnElement[str]:
 def _insert(conn: Connection, event: str, query: Any) -> int:
     cols = ["event", "channel", "household_id", "beneficiary_id", "programme_id", "text_en",
             "text_km", "state", "created_at", "attempts"]
-    return int(conn.execute(insert(notification_outbox).from_select(cols, query)).rowcount or 0)
+    done = conn.execute(insert(notification_outbox).from_select(cols, query)).rowcount
+    if done is None or done < 0:  # a driver that does not count an INSERT ... SELECT
+        done = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    return int(done)
 
 
 def queue_for_reconciliation(conn: Connection, rec_id: int) -> int:
