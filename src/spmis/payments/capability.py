@@ -1,11 +1,67 @@
 """Manifest of the payments capability: programmes as data, enrolment, payment cycles and their
 entitlements, the ledger, exits and shock response."""
 
-from spmis.manifest import Capability
+from spmis.auth.role_sets import API, APR, AUD, FIN, PO, A, roles
+from spmis.manifest import Capability, Command, MenuItem
+from spmis.pagekit.texts import N_
+
+#: who reads programmes, runs, cycles and the ledger
+READ = roles(A, PO, APR, FIN, AUD)
+#: who keeps programmes, lists candidates, declares shocks and asks for exits
+MAKE = roles(A, PO)
+#: who opens and runs a cycle
+RUN = roles(A, PO, FIN)
+P = f"{API}/payments"
+O = "/office/payments"
 
 CAPABILITY = Capability(
     name="payments",
+    routers=("spmis.payments.api:router",),
+    pages=("spmis.payments.pages",),
+    menu=(MenuItem(40, "office", O, N_("Payments"), roles=READ),),
+    commands=(Command("spmis.payments.cli:app", "payments"),),
     tables=("spmis.payments.store", "spmis.payments.delivery_store"),
     approval_kinds=("spmis.payments.exits",),
     encrypted_columns=("spmis.payments.delivery_store:ENCRYPTED_COLUMNS",),
+    access={
+        ("GET", f"{P}/programmes"): READ,
+        ("POST", f"{P}/programmes/seed"): MAKE,
+        ("GET", f"{P}/programmes/{{code}}"): READ,
+        ("POST", f"{P}/programmes/{{code}}/state"): MAKE,
+        ("PUT", f"{P}/programmes/{{code}}/budgets/{{year}}"): roles(A, PO, FIN),
+        ("GET", f"{P}/enrolment-runs"): READ,
+        ("POST", f"{P}/enrolment-runs"): MAKE,
+        ("GET", f"{P}/enrolment-runs/{{run_id}}"): READ,
+        ("POST", f"{P}/enrolment-runs/{{run_id}}/decision"): roles(APR),
+        ("POST", f"{P}/applications"): MAKE,
+        ("GET", f"{P}/cycles"): READ,
+        ("POST", f"{P}/cycles"): RUN,
+        ("GET", f"{P}/cycles/{{cycle_id}}"): READ,
+        ("POST", f"{P}/cycles/{{cycle_id}}/approve"): roles(FIN),
+        ("POST", f"{P}/cycles/{{cycle_id}}/lines"): RUN,
+        ("GET", f"{P}/ledger/{{code}}/{{year}}"): READ,
+        ("GET", f"{P}/households/{{household_id}}"): READ,
+        ("POST", f"{P}/beneficiaries/{{beneficiary_id}}/exit"): MAKE,
+        ("GET", f"{P}/shocks"): READ,
+        ("POST", f"{P}/shocks"): MAKE,
+        ("GET", f"{P}/shocks/{{shock_id}}"): READ,
+        ("POST", f"{P}/shocks/{{shock_id}}/decision"): roles(APR),
+        ("GET", O): READ,
+        ("POST", f"{O}/seed"): MAKE,
+        ("GET", f"{O}/programmes/{{code}}"): READ,
+        ("POST", f"{O}/programmes/{{code}}/state"): MAKE,
+        ("POST", f"{O}/programmes/{{code}}/budget"): roles(A, PO, FIN),
+        ("POST", f"{O}/programmes/{{code}}/enrolment-runs"): MAKE,
+        ("POST", f"{O}/programmes/{{code}}/cycles"): RUN,
+        ("GET", f"{O}/enrolment-runs/{{run_id}}"): READ,
+        ("POST", f"{O}/enrolment-runs/{{run_id}}/decision"): roles(APR),
+        ("GET", f"{O}/cycles/{{cycle_id}}"): READ,
+        ("POST", f"{O}/cycles/{{cycle_id}}/approve"): roles(FIN),
+        ("GET", f"{O}/ledger/{{code}}"): READ,
+        ("GET", f"{O}/shocks"): READ,
+        ("POST", f"{O}/shocks"): MAKE,
+        ("GET", f"{O}/shocks/{{shock_id}}"): READ,
+        ("POST", f"{O}/shocks/{{shock_id}}/decision"): roles(APR),
+        ("GET", "/office/households/{household_id}/payments"): READ,
+    },
 )
