@@ -251,7 +251,7 @@ async def declare_shock(request: Request) -> Response:
             "name_en": forms.text(form, "name_en") or "", "name_km": forms.text(form, "name_km")
             or "", "kind": forms.text(form, "kind") or "",
             "programme_code": forms.text(form, "programme") or "",
-            "communes": [c for c in (forms.text(form, "communes") or "").replace(",", " ").split()],
+            "communes": (forms.text(form, "communes") or "").replace(",", " ").split(),
             "start_date": _day(form, "start_date"), "end_date": _day(form, "end_date"),
             "amount": amount if isinstance(amount, int) else None,
             "legal_reference": forms.text(form, "legal_reference") or "",
