@@ -94,34 +94,40 @@ def automatic(conn: Connection, actor: Actor, prog: Any, run_id: int, period: st
     """Exits of beneficiaries the pinned run no longer finds eligible, and re-entries of those
     that left automatically and are eligible again (see the module)."""
     r = rules.results()
+    # the primary key of the results leads with (run, household): the lookup is an index probe
     eligible = exists(select(r.c.entity_id).where(
-        r.c.run_id == run_id, r.c.programme == prog["rules_programme"], r.c.eligible,
-        r.c.entity_id == b.c.entity_id))
+        r.c.run_id == run_id, r.c.household_id == b.c.household_id,
+        r.c.programme == prog["rules_programme"], r.c.entity_id == b.c.entity_id,
+        r.c.eligible))
     now = utcnow()
     mine = b.c.programme_id == prog["id"]
-    exited = 0
-    for reason, holds in _reasons(prog, period):
-        where = [mine, b.c.state.in_([BeneficiaryState.ENROLLED, BeneficiaryState.SUSPENDED]),
-                 b.c.shock_id.is_(None), not_(eligible), holds]
-        log_set(conn, b, ENTITY, where, action="exit", by=actor.username,
-                reason=EXIT_REASON_TEXT[reason][0],
-                changes={"state": ["enrolled", BeneficiaryState.EXITED],
-                         "state_reason": [None, reason]}, at=now)
-        exited += bump_versions(conn, b, where, {
-            "state": BeneficiaryState.EXITED, "state_reason": reason, "exited_on": today,
-        }, actor.username, now)
-        queue_notices(conn, [mine, b.c.state == BeneficiaryState.EXITED,
-                             b.c.state_reason == reason, b.c.updated_at == now],
-                      "exit", EXIT_REASON_TEXT[reason])
+    leaving = [mine, b.c.state.in_([BeneficiaryState.ENROLLED, BeneficiaryState.SUSPENDED]),
+               b.c.shock_id.is_(None), not_(eligible)]
+    exited = reentered = 0
+    if conn.execute(select(b.c.id).where(*leaving).limit(1)).first() is not None:
+        for reason, holds in _reasons(prog, period):
+            where = [*leaving, holds]
+            log_set(conn, b, ENTITY, where, action="exit", by=actor.username,
+                    reason=EXIT_REASON_TEXT[reason][0],
+                    changes={"state": ["enrolled", BeneficiaryState.EXITED],
+                             "state_reason": [None, reason]}, at=now)
+            exited += bump_versions(conn, b, where, {
+                "state": BeneficiaryState.EXITED, "state_reason": reason, "exited_on": today,
+            }, actor.username, now)
+            queue_notices(conn, [mine, b.c.state == BeneficiaryState.EXITED,
+                                 b.c.state_reason == reason, b.c.updated_at == now],
+                          "exit", EXIT_REASON_TEXT[reason])
     back = [mine, b.c.state == BeneficiaryState.EXITED,
             b.c.state_reason.in_([str(x) for x in AUTO_EXIT_REASONS]), eligible,
             b.c.shock_id.is_(None)]
-    log_set(conn, b, ENTITY, back, action="re-entry", by=actor.username,
-            reason="the programme's rule holds again",
-            changes={"state": [BeneficiaryState.EXITED, BeneficiaryState.ENROLLED]}, at=now)
-    reentered = bump_versions(conn, b, back, {
-        "state": BeneficiaryState.ENROLLED, "state_reason": None, "exited_on": None,
-        "enrolled_on": today}, actor.username, now)
+    if conn.execute(select(b.c.id).where(*back).limit(1)).first() is not None:
+        log_set(conn, b, ENTITY, back, action="re-entry", by=actor.username,
+                reason="the programme's rule holds again",
+                changes={"state": [BeneficiaryState.EXITED, BeneficiaryState.ENROLLED]},
+                at=now)
+        reentered = bump_versions(conn, b, back, {
+            "state": BeneficiaryState.ENROLLED, "state_reason": None, "exited_on": None,
+            "enrolled_on": today}, actor.username, now)
     return {"exited": exited, "reentered": reentered}
 
 
