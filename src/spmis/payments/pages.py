@@ -21,7 +21,7 @@ from spmis.pagekit.templating import render, request_locale
 from spmis.pagekit.texts import N_
 from spmis.payments.cycle_job import KIND as CYCLE_KIND
 from spmis.payments.model import EXIT_REASON_TEXT
-from spmis.payments.service import PaymentsService, today
+from spmis.payments.service import READERS, PaymentsService, today
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -33,6 +33,9 @@ STATE_LABELS = {
     "candidate": N_("Candidate"), "enrolled": N_("Enrolled"), "exited": N_("Exited"),
     "paid": N_("Paid"), "failed": N_("Failed"), "returned": N_("Returned"),
 }
+FREQUENCY_LABELS = {"monthly": N_("Every month"), "one_off": N_("Once"),
+                    "per_visit": N_("For each health visit")}
+ACTION_LABELS = {"create": N_("Opened"), "run": N_("Computed"), "approve": N_("Approved")}
 SEX_LABELS = {"F": N_("Women"), "M": N_("Men"), "U": N_("Not recorded")}
 
 
@@ -42,7 +45,8 @@ def _service(request: Request) -> PaymentsService:
 
 def _common(request: Request) -> dict[str, Any]:
     locale = request_locale(request)
-    return {"state_labels": STATE_LABELS, "sex_labels": SEX_LABELS,
+    return {"state_labels": STATE_LABELS, "sex_labels": SEX_LABELS, "action_labels": ACTION_LABELS,
+            "frequency_labels": FREQUENCY_LABELS,
             "exit_reasons": {k: v[1] if locale == "km" else v[0]
                              for k, v in EXIT_REASON_TEXT.items()},
             "geo": app_ctx(request).gazetteer}
@@ -302,6 +306,8 @@ async def household_payments(request: Request, household_id: int) -> HTMLRespons
     """A household's programmes, their history and its payments (loaded into the household
     page)."""
     actor = require_actor(request)
+    if not actor.has_role(*READERS):
+        return HTMLResponse('<section id="household-payments"></section>')
     found = await run_in_threadpool(_service(request).household_payments, actor, household_id)
     return render(request, "office/payments_household.html", {**_common(request), **found},
                   area="office")

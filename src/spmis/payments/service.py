@@ -25,7 +25,7 @@ from spmis.payments.common import national, programme_by_code, programme_row, re
 from spmis.payments.model import check_period, period_of
 from spmis.registry import queries as registry
 
-__all__ = ["MAKERS", "PaymentsService", "today"]
+__all__ = ["MAKERS", "READERS", "PaymentsService", "today"]
 
 A, PO, APR, FIN, AUD = "admin", "programme_officer", "approver", "finance_officer", "auditor"
 MAKERS = (A, PO)

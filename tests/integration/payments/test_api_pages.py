@@ -81,5 +81,7 @@ def test_pages_show_the_programme_run_cycle_and_ledger(ctx: AppContext, auth_cli
         page = officer.get(path, headers=html)
         assert page.status_code == 200, (path, page.text[:300])
         assert expect in page.text, path
+    registrar = auth_client("registrar").get("/office/households/1/payments", headers=html)
+    assert registrar.status_code == 200 and "Programmes and payments" not in registrar.text
     khmer = officer.get("/office/payments", headers={"accept": "text/html"})
     assert "ការឧបត្ថម្ភសាច់ប្រាក់" in khmer.text and 'lang="km"' in khmer.text

@@ -1,0 +1,185 @@
+"""Issue 14 in Chromium: one payment cycle end to end, as the people who do it. A programme
+officer lists the candidates of an evaluation run (counts by province, commune and sex), an
+approver enrols them, a finance officer runs the month's cycle (a background job) and another
+approves its payroll, the payroll file is downloaded, the bank's result file uploaded and
+reconciled, and the ledger shows the money paid; the household page shows its payments."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from spmis.auth.accounts import AccountService
+from spmis.auth.model import SYSTEM
+from spmis.context import AppContext
+from spmis.jobs.worker import JobWorker
+from spmis.payments.accounts import set_account
+from spmis.payments.providers import install_examples
+from spmis.payments.service import PaymentsService
+from spmis.registry import schemas as s
+from spmis.registry.service import RegistryService
+from spmis.rules.service import RulesService
+from tests.e2e.conftest import ARTIFACTS, BROWSER, PASSWORD, ROOT, STATE, sign_in
+
+pytestmark = BROWSER
+CODE = "covid19_cash_transfer"
+PERIOD = "2024-03"
+VILLAGE = "17010101"  # Prasat, Char Chhuk (Siem Reap): no other browser test registers here
+STAFF = {"po-pay": "programme_officer", "apr-pay": "approver", "fin-pay-1": "finance_officer",
+         "fin-pay-2": "finance_officer"}
+PEOPLE = [("Sok", "Dara", "F"), ("Chan", "Vanna", "M"), ("Keo", "Sophea", "F")]
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """A screenshot in test-artifacts/, and in docs/img/ (docs/payments.md, the user guide)
+    when SPMIS_UPDATE_DOCS=1."""
+    folders = [ARTIFACTS]
+    if os.environ.get("SPMIS_UPDATE_DOCS") == "1":
+        folders.append(ROOT / "docs" / "img")
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def _ctx() -> AppContext:
+    return AppContext.create(STATE["settings"])
+
+
+@pytest.fixture(scope="module")
+def prepared(server: str) -> dict[str, object]:
+    """Staff, three IDPoor households in one commune, the programme records, an example bank
+    and the evaluation of the month (the rules' own pages are tested elsewhere)."""
+    ctx = _ctx()
+    try:
+        accounts = AccountService(ctx)
+        for name, role in STAFF.items():
+            accounts.create_user(name, role, "", SYSTEM, password=PASSWORD)
+        households = []
+        for family, given, sex in PEOPLE:
+            body = s.HouseholdCreate.model_validate({
+                "village_code": VILLAGE, "idpoor_level": 1, "idpoor_card_number": f"C-{given}",
+                "idpoor_valid_from": "2020-01-01", "idpoor_valid_to": "2030-12-31",
+                "members": [{"relationship": "head", "family_name_latin": family,
+                             "given_name_latin": given, "sex": sex,
+                             "date_of_birth": "1980-05-05"}]})
+            households.append(RegistryService(ctx).create_household(body, SYSTEM).id)
+        PaymentsService(ctx).seed_programmes(SYSTEM)
+        install_examples(ctx, SYSTEM)
+        run = RulesService(ctx).evaluate(SYSTEM, PERIOD, [CODE])
+        return {"households": households, "run_id": run.run_id}
+    finally:
+        ctx.engine.dispose()
+
+
+def _drain() -> None:
+    ctx = _ctx()
+    try:
+        JobWorker(ctx).drain()
+    finally:
+        ctx.engine.dispose()
+
+
+def _accounts(households: list[int]) -> None:
+    """The beneficiaries' bank accounts (recorded by the delivery part, tested there)."""
+    ctx = _ctx()
+    try:
+        pay = PaymentsService(ctx)
+        for i, hid in enumerate(households):
+            found = pay.household_payments(SYSTEM, hid)["beneficiaries"]
+            head = RegistryService(ctx).get_household(hid, SYSTEM).members[0].id
+            set_account(ctx, SYSTEM, found[0]["id"], "example_bank", f"00012345{i}", head)
+    finally:
+        ctx.engine.dispose()
+
+
+def test_one_cycle_from_enrolment_to_the_ledger(new_page, prepared,  # type: ignore[no-untyped-def]
+                                                tmp_path: Path) -> None:
+    households = prepared["households"]
+    assert isinstance(households, list)
+    page = new_page(lang="en")
+    sign_in(page, "po-pay")
+    page.click('.menu a[href="/office/payments"]')
+    page.click(f'tr[data-programme="{CODE}"] a[href="/office/payments/programmes/{CODE}"]')
+    page.get_by_role("button", name="Activate the programme").click()
+    page.fill("#evaluation_run_id", str(prepared["run_id"]))
+    page.get_by_role("button", name="List the candidates").click()
+    page.wait_for_url(re.compile(r".*/office/payments/enrolment-runs/\d+"))
+    expect(page.locator("#run-state")).to_have_text("Waiting for a decision")
+    expect(page.locator("#candidates")).to_have_text("3")
+    expect(page.locator("table", has_text="Commune")).to_contain_text("Char Chhuk")
+    expect(page.locator("table", has_text="Sex of the head")).to_contain_text("Women")
+    shot(page, "payments-enrolment-run-en")
+    enrolment_url = page.url
+
+    page = new_page(lang="km")
+    sign_in(page, "apr-pay")
+    page.goto(enrolment_url)
+    page.fill("#reason", "checked against the commune list")
+    page.get_by_role("button", name="ចុះឈ្មោះបេក្ខជន").click()
+    expect(page.locator("#run-state")).to_have_text("បានអនុម័ត")
+    shot(page, "payments-enrolment-approved-km")
+    _accounts(households)
+
+    page = new_page(lang="en")
+    sign_in(page, "fin-pay-1")
+    page.goto(f"/office/payments/programmes/{CODE}")
+    page.fill("#period", "2024-13")  # a month that does not exist: named, nothing queued
+    page.get_by_role("button", name="Run the cycle").click()
+    expect(page.locator("#period-error")).to_contain_text("YYYY-MM")
+    page.fill("#period", PERIOD)
+    page.get_by_role("button", name="Run the cycle").click()
+    page.wait_for_url(re.compile(r".*/office/payments/cycles/\d+\?job=\d+"))
+    cycle_url = page.url.split("?")[0]
+    _drain()
+    page.goto(cycle_url)
+    expect(page.locator("#cycle-state")).to_have_text("Waiting for approval")
+    expect(page.locator("#cycle-lines")).to_have_text("3")
+    expect(page.locator("table", has_text="By province")).to_contain_text("Siem Reap")
+    expect(page.locator("table", has_text="By sex of the recipient")).to_contain_text("Women")
+    expect(page.get_by_role("button", name="Approve the payroll")).to_have_count(0)  # the maker
+    shot(page, "payments-cycle-waiting-en")
+
+    page = new_page(lang="en")
+    sign_in(page, "fin-pay-2")
+    page.goto(cycle_url)
+    page.get_by_role("button", name="Approve the payroll").click()
+    expect(page.locator("#cycle-state")).to_have_text("Approved")
+    shot(page, "payments-cycle-approved-en")
+    cycle_id = int(cycle_url.rsplit("/", 1)[1])
+
+    page.goto(f"/office/payments/cycles/{cycle_id}/payroll")
+    with page.expect_download() as info:
+        page.click("#payroll-counts a[href*='format=csv']")
+    rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
+    assert len(rows) == 1 + 3
+    refs = [r[4] for r in rows[1:]]
+    result = tmp_path / "bank-result.csv"
+    result.write_text("Reference,Status,Date,Reason\n" + "".join(
+        f"{ref},SUCCESS,05/03/2024,\n" for ref in refs), encoding="utf-8")
+    page.select_option("#provider", "example_bank")
+    page.set_input_files("#file", str(result))
+    with page.expect_navigation():
+        page.click("main form[enctype] button[type=submit]")
+    page.wait_for_url(re.compile(r".*/office/jobs/\d+"))
+    _drain()
+    page.reload()
+    shot(page, "payments-reconciliation-en")
+
+    page.goto(f"/office/payments/ledger/{CODE}?year=2024")
+    total = page.locator("#ledger-total")
+    paid = total.locator("[data-k=paid]").inner_text()
+    assert paid == total.locator("[data-k=committed]").inner_text() and paid != "0 ៛"
+    expect(total.locator("[data-k=pending]")).to_contain_text("0")
+    shot(page, "payments-ledger-en")
+
+    page.goto(f"/office/households/{households[0]}")
+    history = page.locator("#household-payments")
+    expect(history).to_contain_text("Payment history")
+    expect(history).to_contain_text("Paid")
+    shot(page, "payments-household-en")
