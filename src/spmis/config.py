@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     token_minutes: int = Field(
         15, ge=1, le=1440, description="Lifetime of an API bearer token, in minutes."
     )
+    activation_hours: int = Field(
+        72, ge=1, le=720,
+        description="Lifetime of the one-time link with which a new staff user (or one whose "
+        "password was reset) sets their own password, in hours.",
+    )
     lockout_threshold: int = Field(
         5, ge=1, le=100,
         description="Failed logins of one account from one client address, within "

@@ -19,4 +19,5 @@ __all__ = [
     "roles",
     "schemas",
     "scope",
+    "staff",
 ]

@@ -23,9 +23,9 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from spmis.auth import messages, throttle, tokens
+from spmis.auth.activation import UNUSABLE_PASSWORD
 from spmis.auth.model import SYSTEM, Actor
 from spmis.auth.passwords import (
-    generate_password,
     hash_secret,
     needs_rehash,
     password_problem,
@@ -39,7 +39,7 @@ from spmis.context import AppContext
 from spmis.db import history
 from spmis.db.base import utcnow
 from spmis.db.uow import UnitOfWork
-from spmis.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from spmis.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 
 USER_PREFIX = "user:"
 CLIENT_PREFIX = "client:"
@@ -59,12 +59,15 @@ class UserView:
     totp_enabled: bool
     locked_until: datetime | None
     last_login_at: datetime | None
+    #: no password yet: the person has not opened their activation link
+    awaiting_activation: bool = False
 
     @classmethod
     def of(cls, row: RowMapping) -> UserView:
         return cls(row["id"], row["username"], row["full_name"], sorted(row["roles"].split(",")),
                    row["scope"], row["is_active"], row["totp_secret_enc"] is not None,
-                   row["locked_until"], row["last_login_at"])
+                   row["locked_until"], row["last_login_at"],
+                   row["password_hash"] == UNUSABLE_PASSWORD)
 
 
 @dataclass(frozen=True)
@@ -135,38 +138,56 @@ class AccountService:
                                        "changes")} for r in rows]
 
     # ------------------------------------------------------------ staff users
-    def create_user(self, username: str, roles: Any, scope: str, by: Actor,
-                    password: str | None = None, full_name: str | None = None,
-                    ) -> tuple[UserView, str | None]:
-        """Create a staff user; returns the user and the generated password (None if given)."""
-        username = username.strip().lower()
+    def _new_user(self, username: str, roles: Any, scope: str, by: Actor,
+                  ) -> tuple[str, frozenset[str], str]:
+        """The checked (user name, roles, scope) of a new account."""
+        username = (username or "").strip().lower()
         if not USERNAME_RE.fullmatch(username):
             raise InvalidInput.one(("username",), "invalid", "use 1-64 letters, digits, . _ -",
                                    "ប្រើអក្សរ លេខ . _ - ចំនួន ១ ដល់ ៦៤")
-        role_set = self._roles(roles)
-        scope = self._check_scope_value(scope, by)
-        generated = None
-        if password is None:
-            password = generated = generate_password()
-        problem = password_problem(password, username)
-        if problem:
-            raise InvalidInput.one(("password",), "weak_password", problem,
-                                   "ពាក្យសម្ងាត់មិនរឹងមាំគ្រប់គ្រាន់")
+        return username, self._roles(roles), self._check_scope_value(scope, by)
+
+    @staticmethod
+    def _name_free(conn: Connection, username: str) -> None:
+        if conn.execute(select(staff_user.c.id).where(
+                staff_user.c.username == username)).scalar() is not None:
+            raise Conflict(f"user {username} already exists", f"អ្នកប្រើ {username} មានរួចហើយ")
+
+    def _insert_user(self, conn: Connection, username: str, role_set: frozenset[str],
+                     scope: str, full_name: str | None, password_hash: str, by: Actor,
+                     extra: dict[str, Any] | None = None) -> int:
+        """Insert a checked account and its history entry; returns its id."""
+        self._name_free(conn, username)
         now = utcnow()
+        uid: int = conn.execute(insert(staff_user).values(
+            username=username, full_name=full_name, password_hash=password_hash,
+            roles=format_roles(role_set), scope=scope, is_active=True, failed_logins=0,
+            password_changed_at=now, created_at=now, created_by=by.username[:64],
+        ).returning(staff_user.c.id)).scalar_one()
+        self._audit(conn, USER_ENTITY, uid, "create", by,
+                    {"username": username, "roles": format_roles(role_set), "scope": scope,
+                     **(extra or {})})
+        return uid
+
+    def create_user(self, username: str, roles: Any, scope: str, by: Actor,
+                    password: str | None = None, full_name: str | None = None) -> UserView:
+        """Create a staff user directly, as the operator of the server does (``spmis user
+        create``, tests). Without ``password`` the account has none that works until its person
+        sets one through an activation link. Administrators create accounts through
+        ``spmis.auth.staff`` (activation links, and a second administrator for sensitive
+        rights)."""
+        username, role_set, scope = self._new_user(username, roles, scope, by)
+        stored = UNUSABLE_PASSWORD
+        if password is not None:
+            problem = password_problem(password, username)
+            if problem:
+                raise InvalidInput.one(("password",), "weak_password", problem,
+                                       "ពាក្យសម្ងាត់មិនរឹងមាំគ្រប់គ្រាន់")
+            stored = hash_secret(password)
         with self._uow() as uow:
-            if uow.conn.execute(select(staff_user.c.id).where(
-                    staff_user.c.username == username)).scalar() is not None:
-                raise Conflict(f"user {username} already exists",
-                               f"អ្នកប្រើ {username} មានរួចហើយ")
-            uid = uow.conn.execute(insert(staff_user).values(
-                username=username, full_name=full_name, password_hash=hash_secret(password),
-                roles=format_roles(role_set), scope=scope, is_active=True, failed_logins=0,
-                password_changed_at=now, created_at=now, created_by=by.username,
-            ).returning(staff_user.c.id)).scalar_one()
-            self._audit(uow.conn, USER_ENTITY, uid, "create", by,
-                        {"username": username, "roles": format_roles(role_set), "scope": scope})
+            uid = self._insert_user(uow.conn, username, role_set, scope, full_name, stored, by)
             uow.commit()
-            return self._user(uow.conn, uid, by), generated
+            return self._user(uow.conn, uid, by)
 
     def _user(self, conn: Connection, uid: int, by: Actor) -> UserView:
         row = conn.execute(select(staff_user).where(staff_user.c.id == uid)).mappings().first()
@@ -183,44 +204,6 @@ class AccountService:
             query = select(staff_user).order_by(staff_user.c.username)
             query = query.where(*scope_conditions(by.scope, staff_user.c.scope))
             return [UserView.of(r) for r in uow.conn.execute(query).mappings()]
-
-    def update_user(self, uid: int, by: Actor, *, roles: Any = None, scope: str | None = None,
-                    is_active: bool | None = None, full_name: str | None = None,
-                    unlock: bool = False) -> UserView:
-        values: dict[str, Any] = {}
-        if roles is not None:
-            values["roles"] = format_roles(self._roles(roles))
-        if scope is not None:
-            values["scope"] = self._check_scope_value(scope, by)
-        if is_active is not None:
-            values["is_active"] = is_active
-        if full_name is not None:
-            values["full_name"] = full_name
-        if unlock:
-            values.update(failed_logins=0, locked_until=None)
-        with self._uow() as uow:
-            before = self._user(uow.conn, uid, by)
-            if unlock:
-                throttle.unlock(uow.conn, before.username, "password", utcnow())
-            powers = {"roles", "scope", "is_active"} & set(values)
-            if before.username == by.username and powers:
-                raise Forbidden("you cannot change your own roles, scope or active state; ask "
-                                "another administrator",
-                                "អ្នកមិនអាចកែតួនាទី តំបន់ ឬស្ថានភាពរបស់ខ្លួនឯងបានទេ "
-                                "សូមសុំអ្នកគ្រប់គ្រងម្នាក់ទៀត")
-            if values:
-                uow.conn.execute(update(staff_user).where(staff_user.c.id == uid).values(**values))
-                if powers:
-                    self._revoke_sessions(uow.conn, uid)
-                old = {"roles": format_roles(frozenset(before.roles)), "scope": before.scope,
-                       "is_active": before.is_active, "full_name": before.full_name}
-                changes: dict[str, Any] = {k: [old[k], values[k]] for k in old
-                                           if k in values and old[k] != values[k]}
-                if unlock:
-                    changes["unlocked"] = True
-                self._audit(uow.conn, USER_ENTITY, uid, "update", by, changes)
-                uow.commit()
-            return self._user(uow.conn, uid, by)
 
     def set_password(self, username: str, password: str) -> None:
         problem = password_problem(password, username)

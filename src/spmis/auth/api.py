@@ -8,16 +8,22 @@ import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from spmis.auth import messages
 from spmis.auth.accounts import AccountService, UserView
+from spmis.auth.activation import ActivationLink
 from spmis.auth.deps import SESSION_COOKIE, Ctx, CurrentActor, client_address
 from spmis.auth.schemas import (
     AccountChangeOut,
+    ActivateIn,
+    ActivationOut,
+    ApprovalOut,
     LoginAttemptOut,
     LoginIn,
     MeOut,
+    ResetIn,
     SessionOut,
     TokenOut,
     UserCreate,
@@ -25,6 +31,7 @@ from spmis.auth.schemas import (
     UserOut,
     UserUpdate,
 )
+from spmis.auth.staff import StaffOutcome, StaffService
 from spmis.auth.store import login_attempt
 from spmis.config import Environment
 from spmis.errors import InvalidInput
@@ -110,12 +117,33 @@ def list_users(ctx: Ctx, actor: CurrentActor) -> list[UserOut]:
     return [_user_out(u) for u in AccountService(ctx).list_users(actor)]
 
 
-@router.post("/users", response_model=UserCreated, status_code=201)
-def create_user(body: UserCreate, ctx: Ctx, actor: CurrentActor) -> UserCreated:
-    view, password = AccountService(ctx).create_user(
-        body.username, [r.value for r in body.roles], body.scope, actor,
-        password=body.password, full_name=body.full_name)
-    return UserCreated(**view.__dict__, password=password)
+def _activation_out(link: ActivationLink, request: Request) -> ActivationOut:
+    base = str(request.base_url).rstrip("/")
+    return ActivationOut(username=link.username, activation_path=link.path,
+                         activation_url=base + link.path, purpose=link.purpose,
+                         expires_at=link.expires_at)
+
+
+def _filed(outcome: StaffOutcome) -> JSONResponse:
+    assert outcome.request is not None
+    return JSONResponse(status_code=202, content=outcome.request.model_dump(mode="json"))
+
+
+@router.post("/users", response_model=UserCreated, status_code=201,
+             responses={202: {"model": ApprovalOut,
+                              "description": "filed for a second administrator"}})
+def create_user(body: UserCreate, request: Request, ctx: Ctx,
+                actor: CurrentActor) -> UserCreated | JSONResponse:
+    """A new staff account, with no password: the answer holds a one-time activation link,
+    shown this once, to hand to the person, who chooses their password with it. An account with
+    rights to administer, approve or see identifiers is a request (202) that another
+    administrator approves; the link then goes to that administrator."""
+    outcome = StaffService(ctx).create(body.username, [r.value for r in body.roles], body.scope,
+                                       actor, full_name=body.full_name, reason=body.reason)
+    if outcome.request is not None:
+        return _filed(outcome)
+    assert outcome.user is not None and outcome.link is not None
+    return UserCreated(**outcome.user.__dict__, activation=_activation_out(outcome.link, request))
 
 
 @router.get("/users/{user_id}", response_model=UserOut)
@@ -123,14 +151,46 @@ def get_user(user_id: UserId, ctx: Ctx, actor: CurrentActor) -> UserOut:
     return _user_out(AccountService(ctx).get_user(user_id, actor))
 
 
-@router.patch("/users/{user_id}", response_model=UserOut)
-def update_user(user_id: UserId, body: UserUpdate, ctx: Ctx, actor: CurrentActor) -> UserOut:
+@router.patch("/users/{user_id}", response_model=UserOut,
+              responses={202: {"model": ApprovalOut,
+                               "description": "new rights filed for a second administrator"}})
+def update_user(user_id: UserId, body: UserUpdate, ctx: Ctx,
+                actor: CurrentActor) -> UserOut | JSONResponse:
     """Change roles, scope, active flag or name; ``unlock`` ends the throttling of the account's
-    failed logins. Changing roles, scope or deactivating ends the user's sessions."""
-    view = AccountService(ctx).update_user(
+    failed logins. Changing roles, scope or deactivating ends the user's sessions. Giving rights
+    to administer, approve or see identifiers (or a wider area with them) is a request (202)
+    that another administrator approves; the other changes are made at once."""
+    outcome = StaffService(ctx).change(
         user_id, actor, roles=[r.value for r in body.roles] if body.roles else None,
-        scope=body.scope, is_active=body.is_active, full_name=body.full_name, unlock=body.unlock)
-    return _user_out(view)
+        scope=body.scope, is_active=body.is_active, full_name=body.full_name, unlock=body.unlock,
+        reason=body.reason)
+    if outcome.request is not None:
+        return _filed(outcome)
+    assert outcome.user is not None
+    return _user_out(outcome.user)
+
+
+@router.post("/users/{user_id}/reset-password", response_model=ActivationOut,
+             responses={202: {"model": ApprovalOut,
+                              "description": "filed for a second administrator"}})
+def reset_password(user_id: UserId, request: Request, ctx: Ctx, actor: CurrentActor,
+                   body: ResetIn | None = None) -> ActivationOut | JSONResponse:
+    """End the account's password and sessions and issue a new one-time activation link
+    (shown this once, to hand to the person). For an account with rights to administer,
+    approve or see identifiers, a request (202) another administrator approves."""
+    outcome = StaffService(ctx).reset_password(user_id, actor, body.reason if body else None)
+    if outcome.request is not None:
+        return _filed(outcome)
+    assert outcome.link is not None
+    return _activation_out(outcome.link, request)
+
+
+@router.post("/auth/activate", response_model=MeOut)
+def activate(body: ActivateIn, ctx: Ctx) -> MeOut:
+    """The person chooses their password with their one-time link's token (a new account, or
+    after a reset); then they log in as usual."""
+    who = StaffService(ctx).activate(body.token, body.password)
+    return MeOut(username=who.username, roles=sorted(who.roles), scope=who.scope)
 
 
 @router.get("/users/{user_id}/history", response_model=list[AccountChangeOut])

@@ -42,6 +42,9 @@ PENDING, APPROVED, REJECTED, CANCELLED = "pending", "approved", "rejected", "can
 STATUSES = (PENDING, APPROVED, REJECTED, CANCELLED)
 #: roles that see every request in their scope (others see only the requests they made)
 OVERSIGHT_ROLES = (Role.APPROVER.value, Role.AUDITOR.value, Role.ADMIN.value)
+#: the key of a handler's result that goes to the checker once and is never stored (an
+#: activation link for the person a staff account is for)
+ONCE = "once"
 
 
 
@@ -81,6 +84,8 @@ class ApprovalKind:
     rebase: Rebaser | None = None
     #: shows both sides of the change (old and new) and the records it is about
     describe: Describer | None = None
+    #: the roles one of which the checker must hold (staff-account requests: administrators)
+    checkers: frozenset[str] = frozenset({Role.APPROVER.value})
 
 
 class StaleRequest(Conflict):
@@ -137,7 +142,13 @@ def file_request(
 
 
 def approval_out(row: RowMapping) -> ApprovalOut:
-    return ApprovalOut(**{k: row[k] for k in ApprovalOut.model_fields})
+    return ApprovalOut(**{k: row[k] for k in ApprovalOut.model_fields if k != ONCE})
+
+
+def may_decide(actor: Actor, kind: str) -> bool:
+    """Whether ``actor`` holds a role that decides requests of ``kind`` (scope and "not the
+    maker" are checked on the request itself)."""
+    return actor.has_role(*get_kind(kind).checkers)
 
 
 class ApprovalService:
@@ -213,12 +224,15 @@ class ApprovalService:
             return approval_out(self._row(uow.conn, request_id, actor))
 
     def _check_checker(self, row: RowMapping, checker: Actor) -> None:
+        if not may_decide(checker, row["kind"]):
+            if get_kind(row["kind"]).checkers == frozenset({Role.APPROVER.value}):
+                raise Forbidden("only an approver can decide this request",
+                                "មានតែអ្នកអនុម័តប៉ុណ្ណោះដែលអាចសម្រេចសំណើនេះ")
+            raise Forbidden("only another administrator can decide this request",
+                            "មានតែអ្នកគ្រប់គ្រងម្នាក់ទៀតប៉ុណ្ណោះដែលអាចសម្រេចសំណើនេះ")
         if row["status"] != PENDING:
             raise Conflict(f"this request is already {row['status']}",
                            "សំណើនេះត្រូវបានសម្រេចរួចហើយ")
-        if not checker.has_role(Role.APPROVER.value):
-            raise Forbidden("only an approver can decide this request",
-                            "មានតែអ្នកអនុម័តប៉ុណ្ណោះដែលអាចសម្រេចសំណើនេះ")
         if row["maker"] == checker.username:
             raise Forbidden("you made this request; another approver must decide it",
                             "អ្នកបានធ្វើសំណើនេះ អ្នកអនុម័តម្នាក់ទៀតត្រូវសម្រេច")
@@ -267,9 +281,11 @@ class ApprovalService:
                     moved = {"rebased_from": record.payload}
                     record = replace(record, payload=payload)
             result = {**kind.apply(self.ctx, conn, record, secret, checker), **moved}
+            once = result.pop(ONCE, None)
             self._decide(conn, row, APPROVED, checker, reason, result)
             uow.commit()
-            return approval_out(self._row(conn, request_id, checker))
+            out = approval_out(self._row(conn, request_id, checker))
+            return out.model_copy(update={"once": once}) if once else out
 
     def reject(self, request_id: int, checker: Actor, reason: str) -> ApprovalOut:
         with self._uow() as uow:

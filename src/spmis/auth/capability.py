@@ -25,6 +25,7 @@ CAPABILITY = Capability(
         Command("spmis.auth.cli:keys_app", "keys"),
     ),
     tables=("spmis.auth.store",),
+    approval_kinds=("spmis.auth.staff",),
     encrypted_columns=("spmis.auth.store:ENCRYPTED_COLUMNS",),
     access={
         # sign-in and accounts
@@ -36,6 +37,8 @@ CAPABILITY = Capability(
         ("POST", f"{API}/users"): roles(A),
         ("GET", f"{API}/users/{{user_id}}"): roles(A),
         ("PATCH", f"{API}/users/{{user_id}}"): roles(A),
+        ("POST", f"{API}/users/{{user_id}}/reset-password"): roles(A),
+        ("POST", f"{API}/auth/activate"): PUBLIC,
         ("GET", f"{API}/users/{{user_id}}/history"): READ_AUDIT,
         ("GET", f"{API}/login-attempts"): READ_AUDIT,
         # the access log (reads of personal data)
@@ -43,8 +46,10 @@ CAPABILITY = Capability(
         # maker-checker
         ("GET", f"{API}/approvals"): ANY_STAFF,
         ("GET", f"{API}/approvals/{{request_id}}"): ANY_STAFF,
-        ("POST", f"{API}/approvals/{{request_id}}/approve"): DECIDE,
-        ("POST", f"{API}/approvals/{{request_id}}/reject"): DECIDE,
+        # approvers decide casework requests, administrators staff-account requests (each
+        # kind names its deciders: spmis.auth.approvals.ApprovalKind.checkers)
+        ("POST", f"{API}/approvals/{{request_id}}/approve"): DECIDE | roles(A),
+        ("POST", f"{API}/approvals/{{request_id}}/reject"): DECIDE | roles(A),
         ("POST", f"{API}/approvals/{{request_id}}/cancel"): ANY_STAFF,
     },
 )

@@ -1,7 +1,9 @@
 """Access-control commands: ``spmis user ...``, ``spmis client ...``, ``spmis keys ...``.
 
-The command line runs as the operator (the system actor); secrets it creates (passwords, client
-secrets, TOTP URIs) are printed once and never logged.
+The command line runs as the operator of the server (the system actor), who holds the database
+and its keys: its account changes are made at once, without a second administrator, and are
+recorded in each account's history as made by "system". Secrets it creates (activation links,
+client secrets, TOTP URIs) are printed once and never logged.
 """
 
 from __future__ import annotations
@@ -48,31 +50,125 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(1)
 
 
+def _print_link(link: object) -> None:
+    from spmis.auth.activation import ActivationLink
+
+    assert isinstance(link, ActivationLink)
+    console.print(f"activation link for {link.username} (shown once; hand it to the person, who "
+                  f"chooses their password with it; valid until {link.expires_at:%Y-%m-%d %H:%M} "
+                  f"UTC): <this server's address>{link.path}")
+
+
 @user_app.command("create")
 def user_create(
     username: str, roles: RolesOpt, scope: ScopeOpt = "",
     full_name: Annotated[str | None, typer.Option(help="the person's name")] = None,
     prompt_password: Annotated[bool, typer.Option(
-        "--prompt-password", help="type the password instead of having one generated")] = False,
+        "--prompt-password", help="type the password (the person at the keyboard) instead of "
+        "issuing an activation link")] = False,
 ) -> None:
-    """Create a staff user. Without --prompt-password a password is generated and shown once."""
+    """Create a staff user, as the operator of the server. Without --prompt-password the account
+    gets a one-time activation link (printed once) with which its person chooses a password."""
     from spmis.auth.accounts import AccountService
     from spmis.auth.model import SYSTEM
+    from spmis.auth.staff import StaffService
     from spmis.errors import SpmisError
 
     password = typer.prompt("password", hide_input=True,
                             confirmation_prompt=True) if prompt_password else None
     try:
         with _ctx() as ctx:
-            user, generated = AccountService(ctx).create_user(
-                username, roles, scope, SYSTEM, password=password, full_name=full_name)
+            if password is not None:
+                user = AccountService(ctx).create_user(username, roles, scope, SYSTEM,
+                                                       password=password, full_name=full_name)
+                link = None
+            else:
+                outcome = StaffService(ctx).create(username, roles, scope, SYSTEM,
+                                                   full_name=full_name, direct=True)
+                assert outcome.user is not None
+                user, link = outcome.user, outcome.link
     except SpmisError as exc:
         _fail(exc)
         return
     console.print(f"created user {user.username} roles={','.join(user.roles)} "
                   f"scope={user.scope or 'country'}")
-    if generated:
-        console.print(f"password (shown once): {generated}")
+    if link is not None:
+        _print_link(link)
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """Every staff account: roles, area, state."""
+    from spmis.auth.accounts import AccountService
+    from spmis.auth.model import SYSTEM
+
+    with _ctx() as ctx:
+        users = AccountService(ctx).list_users(SYSTEM)
+    for u in users:
+        state = ("disabled" if not u.is_active else
+                 "awaiting activation" if u.awaiting_activation else "active")
+        console.print(f"{u.username}  {','.join(u.roles)}  {u.scope or 'country'}  {state}")
+
+
+def _change(username: str, **changes: object) -> None:
+    from spmis.auth.model import SYSTEM
+    from spmis.auth.staff import StaffService
+    from spmis.errors import SpmisError
+
+    try:
+        with _ctx() as ctx:
+            svc = StaffService(ctx)
+            outcome = svc.change(svc.user_id(username), SYSTEM, direct=True,
+                                 **changes)  # type: ignore[arg-type]
+    except SpmisError as exc:
+        _fail(exc)
+        return
+    u = outcome.user
+    assert u is not None
+    console.print(f"{u.username} roles={','.join(u.roles)} scope={u.scope or 'country'} "
+                  f"{'active' if u.is_active else 'disabled'}")
+
+
+@user_app.command("edit")
+def user_edit(
+    username: str,
+    roles: Annotated[str | None, typer.Option("--roles", "--role",
+                                              help="comma-separated roles")] = None,
+    scope: Annotated[str | None, typer.Option(help="'' (country) or an area code")] = None,
+    full_name: Annotated[str | None, typer.Option(help="the person's name")] = None,
+) -> None:
+    """Change an account's roles, area or name (as the operator: at once, recorded in its
+    history). Its sessions end when its roles or area change."""
+    _change(username, roles=roles, scope=scope, full_name=full_name)
+
+
+@user_app.command("disable")
+def user_disable(username: str) -> None:
+    """Disable an account: it cannot sign in; its sessions and activation links end."""
+    _change(username, is_active=False)
+
+
+@user_app.command("enable")
+def user_enable(username: str) -> None:
+    """Enable a disabled account again."""
+    _change(username, is_active=True)
+
+
+@user_app.command("reset-password")
+def user_reset_password(username: str) -> None:
+    """End an account's password and sessions; print a new one-time activation link (once)."""
+    from spmis.auth.model import SYSTEM
+    from spmis.auth.staff import StaffService
+    from spmis.errors import SpmisError
+
+    try:
+        with _ctx() as ctx:
+            svc = StaffService(ctx)
+            outcome = svc.reset_password(svc.user_id(username), SYSTEM, direct=True)
+    except SpmisError as exc:
+        _fail(exc)
+        return
+    _print_link(outcome.link)
 
 
 @user_app.command("enable-totp")

@@ -44,3 +44,9 @@ READ_METRICS = roles(MET, A)
 
 #: the prefix of every API route
 API = "/api/v1"
+
+#: rights an administrator cannot give alone: an account holding any of them is created, or
+#: gains them (or a wider area with them), only when another administrator approves; so is a
+#: password reset of such an account (spmis.auth.staff). Administrator accounts are in it: a second
+#: administrator account held by the same person would approve its maker's own requests.
+SECOND_ADMIN = roles(A) | DECIDE | REVEAL

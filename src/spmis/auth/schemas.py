@@ -45,12 +45,14 @@ class MeOut(BaseModel):
 
 
 class UserCreate(_In):
+    """A new account. No password: the person chooses theirs through the activation link."""
+
     username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     full_name: Annotated[str, StringConstraints(max_length=200)] | None = None
     roles: list[Role] = Field(min_length=1, max_length=8)
     scope: Scope = ""
-    password: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = Field(
-        None, description="leave out to have one generated and returned once")
+    reason: Reason | None = Field(None, description="why (for the second administrator when the "
+                                                    "account needs one)")
 
 
 class UserUpdate(_In):
@@ -59,6 +61,26 @@ class UserUpdate(_In):
     scope: Scope | None = None
     is_active: bool | None = None
     unlock: bool = False
+    reason: Reason | None = None
+
+
+class ResetIn(_In):
+    reason: Reason | None = None
+
+
+class ActivateIn(_In):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class ActivationOut(BaseModel):
+    """A one-time link for the person an account is for: shown this once; hand it to them."""
+
+    username: str
+    activation_path: str
+    activation_url: str
+    purpose: str
+    expires_at: datetime
 
 
 class UserOut(BaseModel):
@@ -71,10 +93,11 @@ class UserOut(BaseModel):
     totp_enabled: bool
     locked_until: datetime | None
     last_login_at: datetime | None
+    awaiting_activation: bool = False
 
 
 class UserCreated(UserOut):
-    password: str | None = Field(None, description="the generated password, shown this once")
+    activation: ActivationOut
 
 
 class AccountChangeOut(BaseModel):
@@ -109,6 +132,9 @@ class ApprovalOut(BaseModel):
     decided_at: datetime | None
     decision_reason: str | None
     result: dict[str, Any] | None
+    once: dict[str, Any] | None = Field(
+        None, description="shown to the checker this once and never stored: the activation "
+        "link of a staff account whose creation or new rights were just approved")
 
 
 class DecisionIn(_In):

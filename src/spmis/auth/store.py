@@ -4,6 +4,8 @@
   secret (AES-GCM encrypted with the field-encryption key ring), lockout counters.
 - ``api_client``: machine clients (OAuth2 client credentials); only an argon2 hash of the secret.
 - ``auth_session``: page login sessions; only a SHA-256 of the session token is stored.
+- ``account_activation``: one-time links with which a staff user sets their own password (a new
+  account, or after a reset); only a SHA-256 of the token is kept; single use, expiring.
 - ``login_attempt``: every login and token attempt: the audit trail, and the shared state of
   login throttling (failures per account and client address, and per client address).
 - ``approval_request``: maker-checker requests of any kind; sensitive parts of the payload
@@ -81,6 +83,20 @@ auth_session = Table(
     Column("last_seen_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime()),
     Column("client_address", String(64)),
+)
+
+account_activation = Table(
+    "account_activation",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Id, ForeignKey("staff_user.id"), nullable=False, index=True),
+    Column("purpose", String(16), nullable=False),  # 'activate' (new account) or 'reset'
+    Column("issued_at", UTCDateTime(), nullable=False),
+    Column("issued_by", String(64), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime()),
+    Column("revoked_at", UTCDateTime()),
 )
 
 login_attempt = Table(

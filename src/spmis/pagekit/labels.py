@@ -106,6 +106,8 @@ FIELD_LABELS = {
     "full_name": N_("Full name"),
     "scope": N_("Area code"),
     "roles": N_("Roles"),
+    "password": N_("New password"),
+    "password_again": N_("The same password again"),
     "file": N_("File"),
     "age": N_("Age in years"),
     "school_level": N_("School"),

@@ -9,13 +9,21 @@ or reject it; its maker may cancel it."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from spmis.auth.approvals import PENDING, STATUSES, ApprovalService, StaleRequest, get_kind
+from spmis.auth.approvals import (
+    PENDING,
+    STATUSES,
+    ApprovalService,
+    StaleRequest,
+    get_kind,
+    may_decide,
+)
 from spmis.auth.model import Actor
 from spmis.auth.schemas import ApprovalOut
 from spmis.errors import Conflict, InvalidInput
@@ -25,6 +33,7 @@ from spmis.pagekit import forms
 from spmis.pagekit.labels import (
     IDENTIFIER_LABELS,
     RELATIONSHIP_LABELS,
+    ROLE_LABELS,
     SEX_LABELS,
     STATUS_LABELS,
     area_name,
@@ -35,6 +44,7 @@ from spmis.pagekit.session import app_ctx, check_csrf, may, require_actor
 from spmis.pagekit.templating import render, request_locale
 from spmis.pagekit.texts import N_
 from spmis.registry.queries import PersonCard, PersonChangeView
+from spmis.web.admin import link_url
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -43,6 +53,9 @@ KIND_LABELS = {
     "identifier_change": N_("Change of identifiers"),
     "person_merge": N_("Merge of two records of one person"),
     "person_unmerge": N_("Undo of a merge"),
+    "staff_account_create": N_("New staff account with sensitive rights"),
+    "staff_account_change": N_("Sensitive rights for a staff account"),
+    "staff_account_reset": N_("Password reset of an account with sensitive rights"),
 }
 #: requests on one page, newest first
 PAGE = 100
@@ -58,6 +71,13 @@ def _reason(form: Any) -> str:
                                "give the reason (at least 3 characters)",
                                "សូមបញ្ជាក់មូលហេតុ (យ៉ាងតិច ៣ តួអក្សរ)")
     return reason[:500]
+
+
+def _may_decide(actor: Actor, kind: str) -> bool:
+    try:
+        return may_decide(actor, kind)
+    except Conflict:
+        return False
 
 
 def _rebase_possible(kind: str) -> bool:
@@ -91,7 +111,8 @@ def _cards(view: object) -> list[PersonCard]:
 
 async def _queue(request: Request, actor: Actor, *, status: str = PENDING,
                  errors: forms.FormErrors | None = None,
-                 problem: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
+                 problem: dict[str, Any] | None = None, status_code: int = 200,
+                 once: dict[str, Any] | None = None) -> HTMLResponse:
     service = ApprovalService(app_ctx(request))
 
     def load() -> tuple[list[ApprovalOut], dict[int, object]]:
@@ -103,11 +124,13 @@ async def _queue(request: Request, actor: Actor, *, status: str = PENDING,
     locale = request_locale(request)
     return render(request, "office/approvals.html", {
         "items": items, "views": views, "status": status, "statuses": STATUSES,
-        "status_labels": STATUS_LABELS, "kind_labels": KIND_LABELS,
+        "status_labels": STATUS_LABELS, "kind_labels": KIND_LABELS, "role_labels": ROLE_LABELS,
         "identifier_labels": IDENTIFIER_LABELS, "sex_labels": SEX_LABELS,
         "relationship_labels": RELATIONSHIP_LABELS, "label": _label,
         "places": _places(app_ctx(request).gazetteer, views, locale),
-        "can_decide": may(actor, "POST", "/office/approvals/{request_id}/{decision}"),
+        "decidable": {r.id for r in items if _may_decide(actor, r.kind)},
+        "once": once, "once_url": link_url(request, once["activation_path"]) if once else None,
+        "once_expires": datetime.fromisoformat(once["expires_at"]) if once else None,
         "can_reveal": may(actor, "POST", "/office/people/{person_id}/reveal"),
         "done": done if done in DONE else None, "errors": errors or forms.FormErrors(),
         "problem": problem or {},
@@ -167,8 +190,10 @@ async def decide(request: Request, request_id: int, decision: str) -> Response:
         if decision == "reject":
             await run_in_threadpool(service.reject, request_id, actor, reason)
         else:
-            await run_in_threadpool(lambda: service.approve(
+            decided = await run_in_threadpool(lambda: service.approve(
                 request_id, actor, reason, rebase=decision == "rebase"))
+            if decided.once:  # an activation link: shown now, once, never by a redirect
+                return await _queue(request, actor, once=decided.once)
     except InvalidInput as exc:
         errors = forms.FormErrors.of(exc.errors, request_locale(request),
                                      {"reason": f"reason-{request_id}"})

@@ -33,6 +33,7 @@ CAPABILITY = Capability(
         "spmis.web.approvals",
         "spmis.web.linkage_review",
         "spmis.web.admin",
+        "spmis.web.activate",
     ),
     menu=(
         MenuItem(10, "public", "/", N_("Home")),
@@ -83,8 +84,14 @@ CAPABILITY = Capability(
         ("POST", "/office/linkage/{review_id}/{decision}"): roles(REG),
         ("GET", "/office/approvals"): ANY_STAFF,
         ("POST", "/office/approvals/{request_id}/cancel"): ANY_STAFF,
-        ("POST", "/office/approvals/{request_id}/{decision}"): DECIDE,
+        # approvers decide casework, administrators staff-account requests (per kind)
+        ("POST", "/office/approvals/{request_id}/{decision}"): DECIDE | roles(A),
         ("GET", "/office/users"): roles(A),
         ("POST", "/office/users"): roles(A),
+        ("GET", "/office/users/{user_id}"): roles(A),
+        ("POST", "/office/users/{user_id}/{action}"): roles(A),
+        # a staff user choosing their password with their one-time link
+        ("GET", "/activate"): PUBLIC,
+        ("POST", "/activate"): PUBLIC,
     },
 )

@@ -87,7 +87,18 @@ def test_demo_accounts_one_per_role_listed_on_the_sign_in_page(cli_env) -> None:
 
 def test_users_and_clients(cli_env) -> None:  # type: ignore[no-untyped-def]
     out = run("user", "create", "reg.pp", "--role", "registrar", "--scope", "120101")
-    assert "scope=120101" in out and "password (shown once)" in out
+    assert "scope=120101" in out and "password (shown once)" not in out
+    link = re.search(r"activation link for reg\.pp .*: <this server's address>(/activate\?token="
+                     r"\S+)", out)
+    assert link, out
+    assert re.search(r"reg\.pp\s+registrar\s+120101\s+awaiting activation", run("user", "list"))
+    assert "roles=approver,registrar scope=1201" in run(
+        "user", "edit", "reg.pp", "--roles", "registrar,approver", "--scope", "1201")
+    assert "disabled" in run("user", "disable", "reg.pp")
+    assert "active" in run("user", "enable", "reg.pp")
+    reset = run("user", "reset-password", "reg.pp")
+    new_link = re.search(r"(/activate\?token=\S+)", reset)
+    assert new_link and new_link.group(1) != link.group(1)
     bad = CliRunner().invoke(cli, ["user", "create", "x", "--role", "king"])
     assert bad.exit_code == 1 and "unknown role" in bad.output
     client_out = run("client", "create", "Health ministry", "--roles", "auditor")
@@ -97,6 +108,14 @@ def test_users_and_clients(cli_env) -> None:  # type: ignore[no-untyped-def]
     ctx = AppContext.create(get_settings())
     try:
         with TestClient(create_app(ctx=ctx)) as http:
+            token = new_link.group(1).split("=", 1)[1]
+            assert http.post("/api/v1/auth/activate", json={
+                "token": token, "password": "rice fields at dawn"}).status_code == 200
+            assert _login(http, "reg.pp", "rice fields at dawn") == 200
+            accounts = AccountService(ctx)
+            uid = next(u.id for u in accounts.list_users(SYSTEM) if u.username == "reg.pp")
+            assert [h["action"] for h in accounts.history(uid, SYSTEM)] == [
+                "create", "update", "update", "update", "password_reset", "password_set"]
             tok = http.post("/api/v1/auth/token", data={
                 "grant_type": "client_credentials", "client_id": cid.group(1),
                 "client_secret": secret.group(1)})

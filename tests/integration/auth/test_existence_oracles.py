@@ -24,7 +24,7 @@ from .conftest import HOME_COMMUNE, HOME_VILLAGE, OTHER_VILLAGE, person
 
 MISSING = 987_654_321
 #: path parameters that are not ids of records kept per area (public reference data, choices)
-NOT_RECORDS = {"code", "programme_id", "decision",
+NOT_RECORDS = {"code", "programme_id", "decision", "action",
                "run_id"}  # eligibility runs cover the whole country; results are scope-filtered
 #: ids whose records this test makes in another area, and the routes it sends them to
 RECORD_PARAMS = {"household_id", "person_id", "enterprise_id", "request_id", "review_id",
@@ -73,7 +73,7 @@ def test_outside_the_area_answers_as_missing(app: FastAPI, ctx: AppContext, auth
             conflicts=[], area_code_l=OTHER_VILLAGE, area_code_r=OTHER_VILLAGE,
             created_at=datetime.now(UTC)).returning(link_review.c.id)).scalar_one()
     far_user = admin.post("/api/v1/users", json={"username": "far-away-clerk",
-                                                 "roles": ["registrar"], "scope": "01"})
+                                                 "roles": ["finance_officer"], "scope": "01"})
     assert far_user.status_code == 201, far_user.text
     outside = {"household_id": other["id"], "person_id": other_pid,
                "enterprise_id": enterprise.json()["id"], "request_id": filed.json()["id"],
@@ -84,7 +84,7 @@ def test_outside_the_area_answers_as_missing(app: FastAPI, ctx: AppContext, auth
     for method, path, params in _id_routes(app):
         if not params & set(outside) or params - NOT_RECORDS - set(outside):
             continue  # merges and imports: their own tests (linkage, import)
-        fill = {"decision": "approve", "code": "12"}
+        fill = {"decision": "approve", "code": "12", "action": "disable"}
         there = path.format(**fill, **{p: outside[p] for p in params & set(outside)})
         nowhere = path.format(**fill, **dict.fromkeys(params & set(outside), MISSING))
         for role, caller in callers.items():

@@ -152,8 +152,23 @@ def test_admin_creates_an_account(signed_in) -> None:  # type: ignore[no-untyped
     page = admin.get("/office/users")
     assert page.status_code == 200
     r = admin.post("/office/users", data={"csrf_token": csrf(page.text), "username": "sokha",
-                                          "scope": "120101", "roles": ["registrar"]})
+                                          "scope": "120101", "roles": ["finance_officer"]})
     assert r.status_code == 200 and "sokha" in r.text
+    assert re.search(r'<code class="activation-link">[^<]*/activate\?token=', r.text)
+    # a registrar may see identifiers: a second administrator decides (issue 12 #4)
+    r = admin.post("/office/users", data={"csrf_token": csrf(page.text), "username": "sokha2",
+                                          "scope": "120101", "roles": ["registrar"]})
+    assert r.status_code == 200 and "data-filed" in r.text and "activation-link" not in r.text
+    queue = admin.get("/office/approvals")
+    assert queue.status_code == 200 and "sokha2" in queue.text
+    assert "/approve" not in queue.text  # its maker cannot decide it
+    other = signed_in("admin")
+    queue = other.get("/office/approvals")
+    rid = re.search(r'action="/office/approvals/(\d+)/approve"', queue.text)
+    assert rid, queue.text
+    done = other.post(f"/office/approvals/{rid.group(1)}/approve",
+                      data={"csrf_token": csrf(queue.text), "reason": "checked with the office"})
+    assert done.status_code == 200 and 'class="activation-link"' in done.text
     registrar = signed_in("registrar", "120101")
     assert registrar.get("/office/users").status_code == 403
 
