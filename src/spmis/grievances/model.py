@@ -164,7 +164,8 @@ def intake_problems(intake: Intake) -> list[FieldError]:
                              f"at most {DESCRIPTION_MAX} characters",
                              f"យ៉ាងច្រើន {DESCRIPTION_MAX} តួអក្សរ"))
     if not (intake.area_code.isdigit() and len(intake.area_code) in (6, 8)):
-        errors.append(_error("commune", "area_required", "choose the commune the complaint is about",
+        errors.append(_error("commune", "area_required",
+                             "choose the commune the complaint is about",
                              "សូមជ្រើសរើសឃុំ/សង្កាត់ដែលបណ្តឹងពាក់ព័ន្ធ"))
     if intake.channel not in {c.value for c in Channel}:
         errors.append(_error("channel", "unknown_channel", "choose how the complaint came in",

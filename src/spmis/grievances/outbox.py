@@ -70,7 +70,8 @@ def queue(conn: Connection, items: Sequence[tuple[int, str, str, str]],
     conn.execute(insert(grievance_message), rows)
 
 
-def deliver(conn: Connection, cipher: FieldCipher, sender: Sender, limit: int = 500) -> dict[str, int]:
+def deliver(conn: Connection, cipher: FieldCipher, sender: Sender,
+            limit: int = 500) -> dict[str, int]:
     """Hand up to ``limit`` queued messages to ``sender``; returns how many ended in each
     state."""
     m, g = grievance_message, grievance
@@ -80,7 +81,8 @@ def deliver(conn: Connection, cipher: FieldCipher, sender: Sender, limit: int = 
         .join(g, g.c.id == m.c.grievance_id)
         .where(m.c.state.in_(("queued", "failed")), m.c.attempts < 5)
         .order_by(m.c.id).limit(limit)).mappings().all()
-    now, results, counts = utcnow(), [], {}
+    now, results = utcnow(), []
+    counts: dict[str, int] = {}
     for r in rows:
         phone = cipher.decrypt(r["phone_enc"], "grievance.phone") if r["phone_enc"] else None
         message = Message(r["id"], r["ticket"], r["event"], r["text_en"], r["text_km"], phone)

@@ -19,6 +19,8 @@ Later capabilities add a ``pages.py`` with an ``APIRouter(route_class=PageRoute)
 """
 
 __all__ = [
+    "areas",
     "capability",
+    "forms",
     "mount",
 ]
