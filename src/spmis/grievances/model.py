@@ -282,7 +282,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "received": ("SPMIS: your complaint {ticket} was received. Follow it with your ticket number "
                  "and PIN.",
                  "SPMIS៖ បណ្តឹងរបស់អ្នក {ticket} ត្រូវបានទទួល។ តាមដានវាដោយប្រើលេខសំបុត្រ "
-                 "និងលេខសម្ងាត់ PIN របស់អ្នក។"),
+                 "និងលេខសម្ងាត់ របស់អ្នក។"),
     "in_review": ("SPMIS: your complaint {ticket} is being reviewed.",
                   "SPMIS៖ បណ្តឹងរបស់អ្នក {ticket} កំពុងត្រូវបានពិនិត្យ។"),
     "escalated": ("SPMIS: your complaint {ticket} was passed to the office above, which now has "

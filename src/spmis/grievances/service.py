@@ -74,7 +74,7 @@ def _not_found() -> NotFound:
 
 def _no_match() -> NotFound:
     return NotFound("no ticket matches this number and PIN",
-                    "គ្មានសំបុត្រណាត្រូវនឹងលេខ និងលេខសម្ងាត់ PIN នេះទេ")
+                    "គ្មានសំបុត្រណាត្រូវនឹងលេខ និងលេខសម្ងាត់ នេះទេ")
 
 
 def _grievance(row: RowMapping) -> Grievance:
@@ -179,7 +179,7 @@ class GrievanceService:
                                      "លេខសំបុត្រមាន ៨ ខ្ទង់ ឧ. ១២៣៤-៥៦៧៨"))
         if not PIN_PATTERN.match(pin):
             errors.append(FieldError(("pin",), "bad_pin", "a PIN has 6 digits",
-                                     "លេខសម្ងាត់ PIN មាន ៦ ខ្ទង់"))
+                                     "លេខសម្ងាត់ មាន ៦ ខ្ទង់"))
         if errors:
             raise InvalidInput(errors)
         addr = (address or "")[:64] or None

@@ -114,6 +114,21 @@ FIELD_LABELS = {
     "employment": N_("Work"),
     "monthly_wage_khr": N_("Monthly wage in riel"),
     "nssf_contribution_months": N_("Months of NSSF pension contributions"),
+    # grievances
+    "category": N_("What is the complaint about?"),
+    "description": N_("Tell us what happened"),
+    "name": N_("Name"),
+    "phone": N_("Phone number"),
+    "ticket": N_("Ticket number"),
+    "pin": N_("PIN"),
+    "kind": N_("Is it an appeal against a decision?"),
+    "channel": N_("How did it come in?"),
+    "decision_kind": N_("Which decision?"),
+    "decision_ref": N_("Reference of the decision"),
+    "decided_by": N_("Decided by"),
+    "outcome": N_("Outcome of the appeal"),
+    "satisfaction": N_("Your answer"),
+    "contact_reason": N_("Reason"),
 }
 
 
