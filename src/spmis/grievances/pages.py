@@ -87,7 +87,14 @@ SATISFACTION_LABELS = {
 }
 OUTCOME_LABELS = {Outcome.UPHELD.value: N_("The decision stands"),
                   Outcome.CHANGED.value: N_("The decision was changed")}
-LABELS = {"category_labels": CATEGORY_LABELS, "status_labels": STATUS_LABELS,
+MESSAGE_STATE_LABELS = {
+    "queued": N_("waiting for the sender"),
+    "logged": N_("written to the log, not sent (no SMS gateway)"),
+    "sent": N_("sent"),
+    "failed": N_("failed, will be tried again"),
+    "no_contact": N_("no contact: shown on the follow-up page only"),
+}
+LABELS = {"message_state_labels": MESSAGE_STATE_LABELS, "category_labels": CATEGORY_LABELS, "status_labels": STATUS_LABELS,
           "event_labels": EVENT_LABELS, "kind_labels": KIND_LABELS,
           "decision_labels": DECISION_LABELS, "channel_labels": CHANNEL_LABELS,
           "satisfaction_labels": SATISFACTION_LABELS, "outcome_labels": OUTCOME_LABELS}
