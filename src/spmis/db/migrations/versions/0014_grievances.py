@@ -1,8 +1,8 @@
 """grievances: complaints and appeals with a ticket and a hashed PIN, their PIN tries and the
 complainants' outbox
 
-Revision ID: 0013_grievances
-Revises: 0012_public_rate_bucket
+Revision ID: 0014_grievances
+Revises: 0013_payment_delivery
 Create Date: 2026-12-06 01:00:00
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0013_grievances'
-down_revision = '0012_public_rate_bucket'
+revision = '0014_grievances'
+down_revision = '0013_payment_delivery'
 branch_labels = None
 depends_on = None
 
