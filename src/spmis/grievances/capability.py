@@ -4,7 +4,7 @@ command and the encrypted contact columns."""
 from spmis.auth.role_sets import API, AUD, FUND, GRV, PO, REG, A, roles
 from spmis.auth.roles import PUBLIC
 from spmis.manifest import Capability, Command, MenuItem
-from spmis.web.programme_info import N_
+from spmis.pagekit.texts import N_
 
 #: take a grievance in for someone who phoned, came or wrote
 TAKE_IN = roles(A, GRV, REG)

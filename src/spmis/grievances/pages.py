@@ -33,12 +33,12 @@ from spmis.grievances.model import (
 )
 from spmis.grievances.parameters import all_deadlines
 from spmis.grievances.service import GrievanceService
-from spmis.web import forms
-from spmis.web.areas import chosen_code, picker
-from spmis.web.programme_info import N_
-from spmis.web.routing import PageRoute, wants_html
-from spmis.web.session import app_ctx, check_csrf, require_actor
-from spmis.web.templating import render, request_locale
+from spmis.pagekit import forms
+from spmis.pagekit.areas import chosen_code, picker
+from spmis.pagekit.routing import PageRoute, wants_html
+from spmis.pagekit.session import app_ctx, check_csrf, require_actor
+from spmis.pagekit.templating import render, request_locale
+from spmis.pagekit.texts import N_
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -94,14 +94,15 @@ MESSAGE_STATE_LABELS = {
     "failed": N_("failed, will be tried again"),
     "no_contact": N_("no contact: shown on the follow-up page only"),
 }
-LABELS = {"message_state_labels": MESSAGE_STATE_LABELS, "category_labels": CATEGORY_LABELS, "status_labels": STATUS_LABELS,
+LABELS = {"message_state_labels": MESSAGE_STATE_LABELS, "category_labels": CATEGORY_LABELS,
+          "status_labels": STATUS_LABELS,
           "event_labels": EVENT_LABELS, "kind_labels": KIND_LABELS,
           "decision_labels": DECISION_LABELS, "channel_labels": CHANNEL_LABELS,
           "satisfaction_labels": SATISFACTION_LABELS, "outcome_labels": OUTCOME_LABELS}
 
 
 def _office_name(request: Request, office: str | None) -> str:
-    from spmis.web.templating import gettext
+    from spmis.pagekit.templating import gettext
 
     if not office:
         return gettext(request, "National office")

@@ -13,12 +13,14 @@ Layout::
     forms.py       form fields <-> FieldError locations, so a message sits next to its field
     dates.py       the one date input (day, month by name, year) read into an ISO date
     labels.py      people-facing names of codes (relationships, roles, identifiers, fields)
+    areas.py       the area picker (province, district, commune, village) within a scope
 
 The files it serves stay beside the pages in ``src/spmis/web``: the templates
 (``web/templates``), the catalogues (``web/translations``) and the static files.
 """
 
 __all__ = [
+    "areas",
     "dates",
     "forms",
     "i18n",

@@ -19,8 +19,6 @@ Later capabilities add a ``pages.py`` with an ``APIRouter(route_class=PageRoute)
 """
 
 __all__ = [
-    "areas",
     "capability",
-    "forms",
     "mount",
 ]

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from spmis.errors import InvalidInput, NotFound
 from spmis.pagekit import forms
+from spmis.pagekit.areas import Level, chosen_code, picker
 from spmis.pagekit.routing import PageRoute
 from spmis.pagekit.session import app_ctx
 from spmis.pagekit.templating import render, request_locale
@@ -22,7 +23,6 @@ from spmis.rules.catalogue import Programme, programmes
 from spmis.rules.explain import programme_span
 from spmis.rules.screener import current_period
 from spmis.web import programme_amounts, screener_form
-from spmis.web.areas import Level, chosen_code, picker
 from spmis.web.programme_info import KIND_LABELS, PAYMENT_LABELS, info
 from spmis.web.screener_answer import answer_view
 

@@ -17,13 +17,13 @@ from starlette.datastructures import FormData
 from spmis.auth.model import Actor
 from spmis.errors import FieldError, InvalidInput
 from spmis.pagekit import dates, forms
+from spmis.pagekit.areas import chosen_code, picker
 from spmis.pagekit.labels import RELATIONSHIP_LABELS, SEX_LABELS, area_name
 from spmis.pagekit.routing import PageRoute
 from spmis.pagekit.session import app_ctx, check_csrf, require_actor
 from spmis.pagekit.templating import render, request_locale
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
-from spmis.web.areas import chosen_code, picker
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
