@@ -89,7 +89,10 @@ def test_complain_follow_and_answer_on_a_phone(new_page, officer: str, shot,  # 
     staff.click(f"tr[data-ticket='{ticket}'] a")
     staff.click("#start-review")
     staff.locator("[role=status]").wait_for()
-    staff.fill("#reason", "The payment was sent again on 3 December to your Wing account.")
+    # the officer answers in the complainant's language
+    answer = {"km": "ប្រាក់ត្រូវបានផ្ញើម្តងទៀតនៅថ្ងៃទី ៣ ធ្នូ ទៅគណនី Wing របស់អ្នក។",
+              "en": "The payment was sent again on 3 December to your Wing account."}[lang]
+    staff.fill("#reason", answer)
     staff.click("#resolve")
     staff.locator("[role=status]").wait_for()
     assert staff.inner_text("#status") == "Resolved"
@@ -100,7 +103,7 @@ def test_complain_follow_and_answer_on_a_phone(new_page, officer: str, shot,  # 
     _follow(person, ticket, pin)
     assert person.locator("#status.state-resolved").count() == 1
     assert person.locator("#timeline li").count() == 3
-    assert "3 December" in person.inner_text("#resolution")
+    assert person.inner_text("#resolution") == answer
     look(person, "status-resolved")
     person.check("#satisfaction-satisfied")
     person.click("main form[action$=satisfaction] button[type=submit]")
