@@ -1,8 +1,8 @@
 """grievances: complaints and appeals with a ticket and a hashed PIN, their PIN tries and the
 complainants' outbox
 
-Revision ID: 0014_grievances
-Revises: 0013_payment_delivery
+Revision ID: 0015_grievances
+Revises: 0014_account_activation
 Create Date: 2026-12-06 01:00:00
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0014_grievances'
-down_revision = '0013_payment_delivery'
+revision = '0015_grievances'
+down_revision = '0014_account_activation'
 branch_labels = None
 depends_on = None
 
