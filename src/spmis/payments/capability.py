@@ -1,9 +1,11 @@
 """Manifest of the payments capability: programmes as data, enrolment, payment cycles and their
-entitlements, the ledger, exits and shock response."""
+entitlements, the ledger, exits and shock response; payment delivery (providers, payroll files,
+reconciliation, conditions, notifications)."""
 
 from spmis.auth.role_sets import ANY_STAFF, API, APR, AUD, FIN, PO, A, roles
 from spmis.manifest import Capability, Command, MenuItem
 from spmis.pagekit.texts import N_
+from spmis.payments.delivery_access import DELIVERY_ACCESS
 
 #: who reads programmes, runs, cycles and the ledger
 READ = roles(A, PO, APR, FIN, AUD)
@@ -16,10 +18,11 @@ OFFICE = "/office/payments"
 
 CAPABILITY = Capability(
     name="payments",
-    routers=("spmis.payments.api:router",),
-    pages=("spmis.payments.pages",),
+    routers=("spmis.payments.api:router", "spmis.payments.delivery_api:router"),
+    pages=("spmis.payments.pages", "spmis.payments.delivery_pages"),
     menu=(MenuItem(40, "office", OFFICE, N_("Payments"), roles=READ),),
-    commands=(Command("spmis.payments.cli:app", "payments"),),
+    commands=(Command("spmis.payments.cli:app", "payments"),
+              Command("spmis.payments.delivery_cli:app", "payroll")),
     tables=("spmis.payments.store", "spmis.payments.delivery_store"),
     approval_kinds=("spmis.payments.exits",),
     encrypted_columns=("spmis.payments.delivery_store:ENCRYPTED_COLUMNS",),
@@ -65,5 +68,6 @@ CAPABILITY = Capability(
         # loaded into the household page of every staff member: empty for those who may not
         # read payments (so the page asks nothing it would be refused)
         ("GET", "/office/households/{household_id}/payments"): ANY_STAFF,
+        **DELIVERY_ACCESS,
     },
 )

@@ -36,6 +36,7 @@ __all__ = [
     "OutboxItem",
     "Sender",
     "deliver",
+    "outbox",
     "queue_enrolled",
     "queue_exit",
     "queue_for_reconciliation",
@@ -219,3 +220,12 @@ def deliver(ctx: AppContext, sender: Sender, limit: int = 500) -> dict[str, int]
                 notification_outbox.c.state == "queued").values(**values))
     return out
 
+
+
+def outbox(ctx: AppContext, state: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Outbox items, newest first (``state``: queued, logged, sent, failed)."""
+    q = select(notification_outbox).order_by(notification_outbox.c.id.desc()).limit(limit)
+    if state:
+        q = q.where(notification_outbox.c.state == state)
+    with ctx.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(q).mappings()]
