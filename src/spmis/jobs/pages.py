@@ -43,6 +43,10 @@ RESULT_LABELS = {
     "auto_merged": N_("Merged automatically"),
     "queued": N_("Queued for review"),
     "blocked": N_("Blocked by a conflicting identifier"),
+    "lines": N_("Lines read"),
+    "paid": N_("Paid"),
+    "failed": N_("Failed"),
+    "problem_count": N_("Problems"),
 }
 
 

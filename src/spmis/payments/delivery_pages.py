@@ -29,7 +29,7 @@ def _page(request: Request, cycle_id: int, errors: dict[str, str] | None = None,
           status_code: int = 200) -> HTMLResponse:
     actor = require_actor(request)
     data = delivery.payroll_page(app_ctx(request), actor, cycle_id)
-    path = f"/office/payments/cycles/{cycle_id}"
+    path = "/office/payments/cycles/{cycle_id}"
     return render(request, "office/payments_payroll.html", {
         **data, "errors": errors or {}, "rec_states": REC_STATES,
         "account_types": ACCOUNT_TYPES,

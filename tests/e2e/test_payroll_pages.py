@@ -1,0 +1,100 @@
+"""Issue 14 in Chromium: a finance officer opens an approved cycle's payroll, downloads the bank's
+file, uploads a result file with a mistake and reads the report (nothing applied, in English
+and Khmer), then uploads the corrected file and sees it applied."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from spmis.auth.accounts import AccountService
+from spmis.auth.model import SYSTEM
+from spmis.context import AppContext
+from spmis.jobs.worker import JobWorker
+from tests.e2e.conftest import BROWSER, PASSWORD, STATE, sign_in
+from tests.integration.payments.delivery_fixtures import approved_cycle, line_states
+
+pytestmark = BROWSER
+FINANCE = "fin-payroll"
+
+
+@pytest.fixture
+def cycle(server: str):  # type: ignore[no-untyped-def]
+    ctx = AppContext.create(STATE["settings"])
+    try:
+        AccountService(ctx).create_user(FINANCE, "finance_officer", "", SYSTEM,
+                                        password=PASSWORD)
+        yield ctx, approved_cycle(ctx, 3)
+    finally:
+        ctx.engine.dispose()
+
+
+def _upload(page, cycle_id: int, path: Path) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"/office/payments/cycles/{cycle_id}/payroll")
+    page.select_option("#provider", "example_bank")
+    page.set_input_files("#file", str(path))
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r".*/office/jobs/\d+"))
+
+
+def test_payroll_download_and_reconciliation_upload(new_page, shot, cycle,  # type: ignore[no-untyped-def]
+                                                    tmp_path: Path) -> None:
+    ctx, c = cycle
+    page = new_page(lang="en")
+    sign_in(page, FINANCE)
+    page.goto(f"/office/payments/cycles/{c.cycle_id}/payroll")
+    expect(page.locator("#payroll-counts")).to_contain_text("Example bank")
+    expect(page.locator("#payroll-counts")).to_contain_text("240,000")
+    shot(page, "payments-payroll-en")
+
+    with page.expect_download() as info:
+        page.click("#payroll-counts a[href*='format=csv']")
+    download = info.value
+    assert download.suggested_filename.endswith("-example_bank.csv")
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert rows[0][0] == "Account Number" and len(rows) == 4
+    refs = [r[4] for r in rows[1:]]
+
+    bad = tmp_path / "bank-result.csv"
+    bad.write_text("Reference,Status,Date,Reason\n"
+                   f"{refs[0]},SUCCESS,02/12/2026,\n{refs[1]},FAILED,02/12/2026,\n"
+                   f"{refs[2]},SUCCESS,02/12/2026,\n{refs[2]},SUCCESS,02/12/2026,\n",
+                   encoding="utf-8")
+    _upload(page, c.cycle_id, bad)
+    JobWorker(ctx).drain()
+    page.reload()
+    expect(page.locator("#reconcile-outcome")).to_contain_text("refused, nothing applied")
+    shot(page, "payments-reconciliation-job-en")
+    page.click("text=See the reconciliation")
+    expect(page.locator("#rec-state")).to_contain_text("Refused: nothing applied")
+    expect(page.locator("#problems")).to_contain_text("a failed payment needs its reason")
+    expect(page.locator("#problems")).to_contain_text("appears more than once in the file")
+    shot(page, "payments-reconciliation-refused-en")
+    assert [s["state"] for s in line_states(ctx, c.lines)] == ["approved"] * 3
+
+    km = new_page(lang="km")
+    sign_in(km, FINANCE)
+    km.goto(page.url)
+    expect(km.locator("#problems")).to_contain_text("ការទូទាត់បរាជ័យត្រូវមានហេតុផល")
+    shot(km, "payments-reconciliation-refused-km")
+
+    good = tmp_path / "bank-result-2.csv"
+    good.write_text("Reference,Status,Date,Reason\n"
+                    f"{refs[0]},SUCCESS,02/12/2026,\n{refs[1]},FAILED,02/12/2026,closed\n"
+                    f"{refs[2]},SUCCESS,02/12/2026,\n", encoding="utf-8")
+    _upload(page, c.cycle_id, good)
+    JobWorker(ctx).drain()
+    page.goto(f"/office/payments/cycles/{c.cycle_id}/payroll")
+    expect(page.locator("#reconciliations tbody tr").first).to_contain_text("Applied")
+    shot(page, "payments-payroll-after-en")
+    page.click("#reconciliations tbody tr:first-child a")
+    expect(page.locator("#rec-paid")).to_contain_text("2")
+    expect(page.locator("#rec-failed")).to_contain_text("1")
+    shot(page, "payments-reconciliation-applied-en")
+    assert [s["state"] for s in line_states(ctx, c.lines)] == ["paid", "failed", "paid"]
