@@ -23,7 +23,7 @@ pytestmark = BROWSER
 FINANCE = "fin-payroll"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cycle(server: str):  # type: ignore[no-untyped-def]
     ctx = AppContext.create(STATE["settings"])
     try:
@@ -98,3 +98,24 @@ def test_payroll_download_and_reconciliation_upload(new_page, shot, cycle,  # ty
     expect(page.locator("#rec-failed")).to_contain_text("1")
     shot(page, "payments-reconciliation-applied-en")
     assert [s["state"] for s in line_states(ctx, c.lines)] == ["paid", "failed", "paid"]
+
+
+def test_payroll_pages_are_accessible_on_a_phone_in_khmer(new_page, cycle) -> None:  # type: ignore[no-untyped-def]
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.e2e.test_every_page import check_page, english_msgids, untranslated
+
+    ctx, c = cycle
+    page = new_page(lang="km", bypass_csp=True)
+    sign_in(page, FINANCE)
+    axe, problems, msgids = Axe(), [], english_msgids()
+    from spmis.payments.reconciliation import list_reconciliations
+
+    recs = [f"/office/payments/reconciliations/{r['id']}"
+            for r in list_reconciliations(ctx, c.cycle_id)]
+    assert len(recs) == 2  # the refused and the applied one of the walk above
+    for path in [f"/office/payments/cycles/{c.cycle_id}/payroll", *recs]:
+        page.goto(path)
+        problems += check_page(page, axe, path)
+        problems += [f"{path}: {t!r}" for t in untranslated(page.inner_text("main"), msgids)]
+    assert not problems, "\n".join(problems)

@@ -34,6 +34,7 @@ def _page(request: Request, cycle_id: int, errors: dict[str, str] | None = None,
         **data, "errors": errors or {}, "rec_states": REC_STATES,
         "account_types": ACCOUNT_TYPES,
         "payable": data["cycle"]["state"] in PAYABLE_CYCLES,
+        "open_lines": sum(r["lines"] for r in data["counts"]),
         "can_download": may(actor, "GET", f"{path}/payroll/file"),
         "can_upload": may(actor, "POST", f"{path}/reconciliations"),
     }, status_code=status_code, area="office")
