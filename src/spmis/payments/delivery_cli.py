@@ -4,6 +4,8 @@ every account read for a payroll file is logged under ``--as``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +25,16 @@ def _ctx() -> Any:
     from spmis.context import AppContext
 
     return AppContext.create(get_settings())
+
+
+@contextmanager
+def _opened() -> Iterator[Any]:
+    """The context for one command; its database connections are closed afterwards."""
+    ctx = _ctx()
+    try:
+        yield ctx
+    finally:
+        ctx.engine.dispose()
 
 
 def _actor(name: str) -> Any:
@@ -48,16 +60,16 @@ def providers_cmd(
     from spmis.auth.model import SYSTEM
     from spmis.payments.providers import install_examples, list_providers
 
-    ctx = _ctx()
-    if examples:
-        for code in install_examples(ctx, SYSTEM):
-            console.print(f"added {code}")
-    with ctx.engine.connect() as conn:
-        for p in list_providers(conn):
-            khqr = ", KHQR" if p.layout.takes_khqr else ""
-            console.print(f"{p.code}: {p.name_en} ({p.layout.account_type}{khqr}; "
-                          f"{p.layout.encoding}, '{p.layout.delimiter}', "
-                          f"{p.layout.date_format})")
+    with _opened() as ctx:
+        if examples:
+            for code in install_examples(ctx, SYSTEM):
+                console.print(f"added {code}")
+        with ctx.engine.connect() as conn:
+            found = list_providers(conn)
+    for p in found:
+        khqr = ", KHQR" if p.layout.takes_khqr else ""
+        console.print(f"{p.code}: {p.name_en} ({p.layout.account_type}{khqr}; "
+                      f"{p.layout.encoding}, '{p.layout.delimiter}', {p.layout.date_format})")
 
 
 @app.command("export")
@@ -71,8 +83,9 @@ def export_cmd(
     from spmis.payments.payroll_files import open_payroll
 
     try:
-        pf = open_payroll(_ctx(), _actor(as_user), cycle, provider, out.suffix.lstrip("."))
-        pf.write(out)
+        with _opened() as ctx:
+            pf = open_payroll(ctx, _actor(as_user), cycle, provider, out.suffix.lstrip("."))
+            pf.write(out)
     except SpmisError as exc:
         raise _fail(exc) from None
     console.print(f"{pf.lines:,} payments, {pf.amount:,} {pf.cycle['currency']} written to "
@@ -91,7 +104,8 @@ def reconcile_cmd(
     from spmis.payments.reconciliation import reconcile, write_report
 
     try:
-        result = reconcile(_ctx(), _actor(as_user), cycle, provider, file, file.name)
+        with _opened() as ctx:
+            result = reconcile(ctx, _actor(as_user), cycle, provider, file, file.name)
     except SpmisError as exc:
         raise _fail(exc) from None
     console.print(result.summary()[0])
@@ -110,7 +124,8 @@ def retry_cmd(from_cycle: int, to_cycle: int,
     from spmis.payments.reconciliation import retry_failed
 
     try:
-        n = retry_failed(_ctx(), _actor(as_user), from_cycle, to_cycle)
+        with _opened() as ctx:
+            n = retry_failed(ctx, _actor(as_user), from_cycle, to_cycle)
     except SpmisError as exc:
         raise _fail(exc) from None
     console.print(f"{n:,} failed payments moved to cycle {to_cycle}")
@@ -124,7 +139,8 @@ def cancel_cmd(cycle: int, line_ids: Annotated[list[int], typer.Argument()],
     from spmis.payments.reconciliation import cancel_failed
 
     try:
-        n = cancel_failed(_ctx(), _actor(as_user), cycle, line_ids, reason)
+        with _opened() as ctx:
+            n = cancel_failed(ctx, _actor(as_user), cycle, line_ids, reason)
     except SpmisError as exc:
         raise _fail(exc) from None
     console.print(f"{n:,} failed payments cancelled")
@@ -138,7 +154,8 @@ def condition_cmd(programme: str, event_kind: str,
     from spmis.payments.conditions import set_condition
 
     try:
-        set_condition(_ctx(), SYSTEM, programme, event_kind, legal_reference)
+        with _opened() as ctx:
+            set_condition(ctx, SYSTEM, programme, event_kind, legal_reference)
     except SpmisError as exc:
         raise _fail(exc) from None
     console.print(f"{programme}: paid once {event_kind} is recorded")
@@ -153,7 +170,8 @@ def import_events_cmd(
     from spmis.payments.conditions import import_events
 
     try:
-        result = import_events(_ctx(), _actor(as_user), file, today=date.today())
+        with _opened() as ctx:
+            result = import_events(ctx, _actor(as_user), file, today=date.today())
     except SpmisError as exc:
         raise _fail(exc) from None
     for p in result.problems[:50]:
@@ -170,5 +188,6 @@ def notify_cmd(limit: Annotated[int, typer.Option(min=1, max=100_000)] = 500) ->
     them 'logged': nothing is sent)."""
     from spmis.payments.notifications import LogSender, deliver
 
-    counts = deliver(_ctx(), LogSender(), limit)
+    with _opened() as ctx:
+        counts = deliver(ctx, LogSender(), limit)
     console.print(", ".join(f"{k}: {v:,}" for k, v in counts.items()))
