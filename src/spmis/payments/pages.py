@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from spmis.errors import InvalidInput
 from spmis.jobs import JobService
-from spmis.pagekit import forms
+from spmis.pagekit import dates, forms
 from spmis.pagekit.routing import PageRoute
 from spmis.pagekit.session import app_ctx, check_csrf, may, require_actor
 from spmis.pagekit.templating import render, request_locale
@@ -249,20 +249,23 @@ async def declare_shock(request: Request) -> Response:
     """Declare a shock; the next page previews its households and cost."""
     form = await request.form()
     check_csrf(request, form)
-    amount = forms.integer(form, "amount")
+    values, date_errors = dates.read(form)
+    amount = forms.integer(values, "amount")
     try:
-        fields: dict[str, Any] = {
-            "name_en": forms.text(form, "name_en") or "", "name_km": forms.text(form, "name_km")
-            or "", "kind": forms.text(form, "kind") or "",
-            "programme_code": forms.text(form, "programme") or "",
-            "communes": (forms.text(form, "communes") or "").replace(",", " ").split(),
-            "start_date": _day(form, "start_date"), "end_date": _day(form, "end_date"),
-            "amount": amount if isinstance(amount, int) else None,
-            "legal_reference": forms.text(form, "legal_reference") or "",
-        }
+        if date_errors:
+            raise InvalidInput(date_errors)
         if isinstance(amount, str):
             raise InvalidInput.one(("amount",), "int_parsing", "give a whole number",
                                    "សូមបញ្ចូលលេខគត់")
+        fields: dict[str, Any] = {
+            "name_en": forms.text(values, "name_en") or "",
+            "name_km": forms.text(values, "name_km") or "",
+            "kind": forms.text(values, "kind") or "",
+            "programme_code": forms.text(values, "programme") or "",
+            "communes": (forms.text(values, "communes") or "").replace(",", " ").split(),
+            "start_date": _day(values, "start_date"), "end_date": _day(values, "end_date"),
+            "amount": amount, "legal_reference": forms.text(values, "legal_reference") or "",
+        }
         shock = await run_in_threadpool(_service(request).declare_shock,
                                         require_actor(request), **fields)
     except InvalidInput as exc:
@@ -271,12 +274,11 @@ async def declare_shock(request: Request) -> Response:
 
 
 def _day(form: Any, name: str) -> date:
-    raw = forms.text(form, name) or ""
     try:
-        return date.fromisoformat(raw)
+        return date.fromisoformat(str(form.get(name) or ""))
     except ValueError:
-        raise InvalidInput.one((name,), "date_format", "give a date as YYYY-MM-DD",
-                               "សូមបញ្ចូលកាលបរិច្ឆេទជាទម្រង់ YYYY-MM-DD") from None
+        raise InvalidInput.one((name,), "date_incomplete", "give the day, the month and the year",
+                               "សូមបំពេញថ្ងៃ ខែ និងឆ្នាំ") from None
 
 
 @router.get("/office/payments/shocks/{shock_id}", response_class=HTMLResponse)
