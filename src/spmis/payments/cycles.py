@@ -21,7 +21,12 @@ from spmis.db.base import utcnow
 from spmis.db.history import audit_values, log_change
 from spmis.errors import Conflict, FieldError, InvalidInput, NotFound
 from spmis.payments import conditions, exits, shocks, store
-from spmis.payments.common import insert_ignoring_duplicates, programme_by_code, programme_row
+from spmis.payments.common import (
+    analyze,
+    insert_ignoring_duplicates,
+    programme_by_code,
+    programme_row,
+)
 from spmis.payments.enrolment import recipient_sex
 from spmis.payments.model import (
     BeneficiaryState,
@@ -176,6 +181,7 @@ def run(conn: Connection, actor: Actor, cycle_id: int, today: date,
     for shock in shocks.topups_for(conn, prog["id"], cycle["period"]):
         new += insert_ignoring_duplicates(conn, e, LINE_COLUMNS,
                                           _topup_source(cycle, prog, shock))
+    analyze(conn, e)
     report("totals", "សរុប", 0.9)
     lines, amount = conn.execute(select(func.count(), func.coalesce(func.sum(e.c.amount), 0))
                                  .where(e.c.payroll_cycle_id == cycle_id)).one()

@@ -18,7 +18,7 @@ from spmis.db.base import utcnow
 from spmis.db.history import audit_values, bump_versions, log_change
 from spmis.errors import Conflict, InvalidInput, NotFound
 from spmis.payments import store
-from spmis.payments.common import insert_ignoring_duplicates, log_set, programme_by_code
+from spmis.payments.common import analyze, insert_ignoring_duplicates, log_set, programme_by_code
 from spmis.payments.model import (
     BeneficiaryState,
     DecisionState,
@@ -114,6 +114,7 @@ def _list_candidates(conn: Connection, actor: Actor, prog: Any, enrolment_id: in
     log_set(conn, b, ENTITY, fresh, action="candidate", by=actor.username,
             reason=f"enrolment run {enrolment_id}",
             changes={"state": [None, BeneficiaryState.CANDIDATE]}, at=now, version_offset=0)
+    analyze(conn, b)
 
 
 def summary(conn: Connection, enrolment_id: int, evaluation_run_id: int | None,
@@ -245,6 +246,7 @@ def decide(conn: Connection, actor: Actor, enrolment_id: int, approve: bool, rea
             reason=reason, changes={"state": [BeneficiaryState.CANDIDATE, values["state"]]},
             at=now)
     bump_versions(conn, b, where, values, actor.username, now)
+    analyze(conn, b)
     return str(new)
 
 

@@ -22,7 +22,7 @@ from spmis.db.history import audit_values, bump_versions, log_change
 from spmis.errors import Conflict, FieldError, InvalidInput, NotFound
 from spmis.gazetteer import gazetteer
 from spmis.payments import store
-from spmis.payments.common import insert_ignoring_duplicates, log_set, programme_by_code
+from spmis.payments.common import analyze, insert_ignoring_duplicates, log_set, programme_by_code
 from spmis.payments.model import (
     BeneficiaryState,
     DecisionState,
@@ -201,6 +201,7 @@ def decide(conn: Connection, actor: Actor, shock_id: int, approve: bool, reason:
         log_set(conn, b, "beneficiary", [b.c.shock_id == shock_id, b.c.version == 1],
                 action="enrolled", by=actor.username, reason=f"shock {shock_id}",
                 changes={"state": [None, BeneficiaryState.ENROLLED]}, at=now, version_offset=0)
+        analyze(conn, b)
     return str(new)
 
 
