@@ -34,6 +34,7 @@ run: install
 
 lint: install
 	$(BIN)/ruff check src tests bench examples
+	$(BIN)/vulture
 
 typecheck: install
 	$(BIN)/mypy
@@ -41,12 +42,14 @@ typecheck: install
 contracts: install
 	$(BIN)/lint-imports
 
-## make test: set up and run ruff, mypy, the architecture contracts (import-linter, .importlinter)
-## and every test, on SQLite and on PostgreSQL
+## make test: set up and run ruff, mypy, the architecture contracts (import-linter, .importlinter),
+## the dead-code check (vulture, [tool.vulture] in pyproject.toml) and every test, on SQLite and on
+## PostgreSQL
 test: install
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/vulture
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 ## make assets: refresh the front-end files SPMIS serves (htmx, the Khmer web font, Swagger UI for

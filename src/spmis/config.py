@@ -253,11 +253,6 @@ class Settings(BaseSettings):
             return self.log_format
         return "text" if self.env == Environment.DEVELOPMENT else "json"
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-
 def _decode_key(text: str) -> bytes | None:
     try:
         return base64.b64decode(text, validate=True)

@@ -28,7 +28,6 @@ class AdminUnit:
 class Gazetteer:
     units: dict[str, AdminUnit]
     children: dict[str | None, tuple[str, ...]]
-    data_year: str
 
     def get(self, code: str) -> AdminUnit | None:
         return self.units.get(code)
@@ -86,5 +85,4 @@ def gazetteer() -> Gazetteer:
     return Gazetteer(
         units=units,
         children={k: tuple(sorted(v)) for k, v in children.items()},
-        data_year=str(kh.DATA_YEAR),
     )

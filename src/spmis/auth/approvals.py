@@ -310,13 +310,6 @@ class ApprovalService:
             return approval_out(self._row(uow.conn, request_id, maker))
 
 
-def pending_for(conn: Connection, entity_type: str, entity_id: int) -> list[int]:
-    """Ids of pending requests about one record (to show 'change awaiting approval')."""
-    return list(conn.execute(select(approval_request.c.id).where(
-        approval_request.c.entity_type == entity_type, approval_request.c.entity_id == entity_id,
-        approval_request.c.status == PENDING).order_by(approval_request.c.id)).scalars())
-
-
 def filed_request(conn: Connection, request_id: int) -> ApprovalOut:
     """A request as just filed (``file_request``) in the caller's transaction, to return it."""
     return approval_out(conn.execute(select(approval_request).where(

@@ -1,18 +1,17 @@
-"""DCI envelopes shared by every use case (see ``spmis.interop.service`` for the use cases).
+"""What every DCI use case shares (``Envelopes``; the use cases are in ``spmis.interop.service``
+and the modules it names): this registry's identity and signing keys, the transport to peers,
+and the envelope of every message.
 
-DCI use cases on the registry side: search (sync and async), subscribe, unsubscribe,
-transaction status; and on the caller side, receiving callbacks (on-search, notify, ...).
-
-Every request goes through ``open_request``: the header is checked against the spec, the
-signature verified with the sender's registered key, the sender bound to the API client that
-authenticated, and the message_id recorded so a replay is refused. Results are ``Reply`` objects
-(HTTP status + JSON body) in the spec's shapes:
-
-- sync endpoints answer with a signed envelope ``{signature, header, message}`` whose header is
-  a ``MsgCallbackHeader`` (status ``succ``, or ``rjct`` with a ``MsgHeaderStatusReasonCode``);
-- async endpoints answer with the acknowledgement ``{"message": {ack_status, timestamp,
-  correlation_id[, error]}}`` and deliver the result later to the caller (``Delivery``);
-- a bad signature gets HTTP 401 ``{"errors": [{code: err.signature.*, message}]}``.
+- ``request_header`` / ``callback_header`` and ``seal`` build a signed envelope
+  ``{signature, header, message}``; ``verify`` checks one against the sender's registered key;
+- ``open_request`` admits a request: header checked against the spec, signature verified, the
+  sender bound to the API client that authenticated, and the ``message_id`` recorded so that a
+  replay is refused (``Opened``, or ``model.EnvelopeError``);
+- ``ack`` / ``ack_error`` / ``sync_reject`` / ``http_error`` are the answers (``Reply``: HTTP
+  status and JSON body): an acknowledgement, a ``MsgCallbackHeader`` rejection with a
+  ``MsgHeaderStatusReasonCode`` (``MSG_HEADER_CODES``), or HTTP 401 for a bad signature;
+- ``callback_url`` and ``deliver`` post an asynchronous result to the caller (``Delivery``) and
+  record the outcome on its transaction (``dci_transaction``).
 """
 
 from __future__ import annotations

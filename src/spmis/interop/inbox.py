@@ -24,7 +24,6 @@ from spmis.interop.store import (
     dci_inbox,
     dci_transaction,
 )
-from spmis.interop.transport import Peer
 
 
 class Inbox(Envelopes):
@@ -114,6 +113,3 @@ class Inbox(Envelopes):
                 dci_transaction.c.status_reason_message, dci_transaction.c.updated_at,
             ).order_by(dci_transaction.c.id.desc()).limit(limit)).mappings().all()
         return [dict(r) for r in rows]
-
-    def peer_for(self, sender_id: str) -> Peer:
-        return self.keys.peer(sender_id)

@@ -690,10 +690,6 @@ def consent_purpose(consent: Any, where: str) -> str:
     return str(code)
 
 
-def page_count(total: int, page_size: int) -> int:
-    return (total + page_size - 1) // page_size
-
-
 def unsubscribe_codes(message: Mapping[str, Any]) -> Sequence[str]:
     """Subscription codes of an unsubscribe message (the spec's required list is spelt
     ``sunscription_codes``; either spelling is read)."""

@@ -60,14 +60,6 @@ class KeyRing:
             uow.commit()
         return key
 
-    def retire(self, kid: str) -> None:
-        with self._uow() as uow:
-            done = uow.conn.execute(update(dci_signing_key).where(dci_signing_key.c.kid == kid)
-                                    .values(active=False)).rowcount
-            uow.commit()
-        if not done:
-            raise NotFound(f"no signing key {kid!r}")
-
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         """The public keys to publish at /.well-known/jwks.json."""
         self.signing_key()
@@ -118,15 +110,6 @@ class KeyRing:
                                  .values(revoked_at=None))
             uow.commit()
         return kid
-
-    def revoke_peer_key(self, sender_id: str, kid: str) -> None:
-        with self._uow() as uow:
-            done = uow.conn.execute(update(dci_peer_key).where(
-                dci_peer_key.c.sender_id == sender_id, dci_peer_key.c.kid == kid
-            ).values(revoked_at=utcnow())).rowcount
-            uow.commit()
-        if not done:
-            raise NotFound(f"no key {kid!r} for peer {sender_id!r}")
 
     def peer_public_key(self, sender_id: str, kid: str) -> str | None:
         """The public ``x`` of a peer's non-revoked key, or None."""

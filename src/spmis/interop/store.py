@@ -29,7 +29,6 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    Select,
     String,
     Table,
     Text,
@@ -291,7 +290,3 @@ def person_filter(where: ColumnElement[bool], scope: str, purpose: str,
                 scope_condition(scope, household.c.village_code),
                 queries.consented(purpose, on), where)
 
-
-def persons_select(condition: ColumnElement[bool]) -> Select[Any]:
-    return select(person.c.id).select_from(
-        person.join(household, person.c.household_id == household.c.id)).where(condition)

@@ -6,7 +6,6 @@ lost its lease (another worker judged it gone) cannot overwrite what the other d
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -173,15 +172,6 @@ def running(conn: Connection) -> list[RowMapping]:
 def ids_in_state(conn: Connection, state: JobState) -> list[int]:
     return [int(i) for i in conn.execute(
         select(job.c.id).where(job.c.state == state.value).order_by(job.c.id)).scalars()]
-
-
-def final_ids(conn: Connection, ids: Iterable[int]) -> set[int]:
-    """Those of ``ids`` whose job has ended."""
-    wanted = list(ids)
-    if not wanted:
-        return set()
-    return {int(i) for i in conn.execute(select(job.c.id).where(
-        job.c.id.in_(wanted), job.c.state.in_([s.value for s in FINAL_STATES]))).scalars()}
 
 
 def finished_before(conn: Connection, before: datetime) -> list[int]:

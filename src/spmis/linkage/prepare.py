@@ -74,10 +74,6 @@ def _digits(col: str) -> str:
     )
 
 
-def _blank_to_null(col: str) -> str:
-    return f"nullif(trim({col}), '')"
-
-
 def _name_lookup(
     con: duckdb.DuckDBPyConnection, source: str, columns: Sequence[str], name: str
 ) -> str:

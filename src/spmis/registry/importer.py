@@ -37,7 +37,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -113,7 +113,6 @@ class ImportSummary:
     rows_rejected: int = 0
     reject_path: Path | None = None
     seconds: float = 0.0
-    warnings: list[str] = field(default_factory=list)
 
     @property
     def rows_created(self) -> int:
@@ -399,10 +398,6 @@ def _created_json(*fields: str | pl.Expr) -> pl.Expr:
             "{").str.strip_suffix("}")
         members.append(pl.when(expr.is_not_null()).then(member))
     return pl.lit("{") + pl.concat_str(members, separator=",", ignore_nulls=True) + pl.lit("}")
-
-
-def _error_lit(field: str, en: str, km: str) -> pl.Expr:
-    return pl.lit(rules.error_text(field, en, km))
 
 
 class _HouseholdImport:

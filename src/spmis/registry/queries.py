@@ -287,7 +287,6 @@ class PersonChangeView:
 
     person: PersonCard
     changes: tuple[FieldChange, ...]
-    made_on_version: int | None
     later: tuple[LaterChange, ...]
     clashes: tuple[str, ...]
     conflicts: tuple[IdentifierConflict, ...]

@@ -131,7 +131,7 @@ def _describe_identifier_change(
             found = q.person_cards(ctx, conn, [owner], reader.scope).get(owner)
             conflicts.append(q.IdentifierConflict(f"identifiers.{t}", found))
     return q.PersonChangeView(
-        person=card, changes=tuple(changes), made_on_version=made_on,
+        person=card, changes=tuple(changes),
         later=tuple(q.LaterChange(e.version, e.changed_by, e.changed_at, tuple(e.changes))
                     for e in later),
         clashes=tuple(sorted(touched & {k for e in later for k in e.changes})),

@@ -228,7 +228,6 @@ class Pair:
     a: Registry_
     b: Registry_
     clients: dict[str, str]
-    a_http: TestClient
     b_http: TestClient
 
 
@@ -259,7 +258,7 @@ def registry_pair(ctx: AppContext, tmp_path: Path, migrated_sqlite: Path) -> Ite
         a = Registry_(ctx, app_a, "http://testserver")
         b = Registry_(ctx_b, app_b, "http://testserver")
         clients = connect(a, b)
-        yield Pair(a, b, clients, http_a, http_b)
+        yield Pair(a, b, clients, http_b)
     ctx_b.engine.dispose()
 
 

@@ -29,7 +29,7 @@ def _export(settings: Settings, out: Path, limit: int | None) -> subprocess.Comp
 
     # on PostgreSQL with identifiers in clear (the worst file to leave behind); on SQLite the
     # limit would also stop the database's own writes (the access log of the clear reads)
-    clear = ([] if settings.is_sqlite else
+    clear = ([] if settings.database_url.startswith("sqlite") else
              ["--include-identifiers", "--reason", "fault test"])
     return subprocess.run(
         [SPMIS, "export", "households", "--out", str(out), *clear],

@@ -1,0 +1,105 @@
+"""Names that the dead-code check (vulture: `make test`, `make lint`, tests/unit/test_contracts.py)
+cannot see used, because a framework reads or calls them by reflection, or a signature is fixed by
+the caller. Read by vulture only, never imported or run. Rules for whole kinds of name (routes,
+commands, formulas, validators, pytest hooks) are in pyproject.toml, [tool.vulture].
+
+Reviewed: add a name only when it is used this way, with its reason; code that nothing uses is
+deleted, not listed here.
+"""
+
+# ruff: noqa
+_ = object()
+
+# --- Pydantic response fields: FastAPI serialises them into the JSON answer (no Python code
+# --- reads them). src/spmis/*/schemas.py, and the account row they are validated from
+# --- (spmis.auth.accounts, model_validate(from_attributes=True)).
+_.access_token  # auth.schemas.TokenOut
+_.token_type
+_.totp_enabled  # auth.schemas.UserOut, auth.accounts
+_.locked_until
+_.last_login_at
+_.made_at  # auth.schemas.ApprovalOut
+_.decided_at  # auth.schemas.ApprovalOut, linkage.schemas.ReviewItemOut
+_.decided_by
+_.decision_reason
+_.merged_at  # linkage.schemas.MergeOut
+_.merged_by
+_.undone_at
+_.undone_by
+_.undo_reason
+_.started_by  # linkage.schemas.RunOut
+_.moc_registration_number  # registry.schemas: enterprise in and out
+_.tax_id
+_.sector
+_.size_workers
+_.access_log_id  # registry.schemas.RevealOut
+_.recorded_at  # registry.schemas.ConsentOut
+_.recorded_by
+
+# --- Enum members: values arrive as text (a database column, a request, a DCI message) and are
+# --- looked up by value (``Sex("M")``), so a member may never be named in code.
+_.TEST  # config.Environment
+_.MALE  # registry.model.Sex
+_.SEEING  # registry.model.FunctionalDomain (Washington Group)
+_.HEARING
+_.WALKING
+_.REMEMBERING
+_.SELF_CARE
+_.COMMUNICATING
+_.ON_SEARCH  # interop.model.Action: DCI callback actions
+_.ON_SUBSCRIBE
+_.NOTIFY
+_.TXN_ON_STATUS
+_.MONTHLY  # payments.model: Frequency, DecisionState, ShockKind
+_.ONE_OFF
+_.PER_VISIT
+_.ENDED
+_.TOP_UP
+_.EXPANSION
+
+# --- SQLAlchemy: a TypeDecorator's hooks and settings (spmis.db.base).
+_.impl
+_.cache_ok
+_.process_bind_param
+_.process_result_value
+
+# --- OpenFisca reads these (spmis.rules): the system's currency, a variable's declared values,
+# --- and the populations' members that spmis.rules.engine fills in place of its slow setters.
+_.CURRENCY
+_.possible_values
+_.max_length
+_.persons_plural
+_.members_entity_id
+_._members_role
+
+# --- python-multipart calls the parser's callbacks by name (spmis.web.imports).
+_.on_part_begin
+_.on_header_field
+_.on_header_value
+_.on_header_end
+_.on_headers_finished
+_.on_part_data
+_.on_part_end
+
+# --- logging.config.dictConfig builds these from their dotted names (spmis.logs).
+_.RequestIdFilter
+
+# --- Signatures fixed by the caller: ``__exit__`` (spmis.db.uow), Alembic's ``include_name``
+# --- hook (spmis.db.migrate), procrastinate's ``Worker.stop`` (spmis.jobs.queue).
+_.exc_type
+_.tb
+_.parent_names
+_.graceful
+
+# --- uvicorn: a test stops a server it started by setting ``should_exit``.
+_.should_exit
+
+# --- Locust runs the user classes of bench/load_users.py and reads their settings.
+_.PublicVisitor
+_.OfficeUser
+_.wait_time
+_.on_start
+
+# --- The roles' descriptions (spmis.auth.roles): the reference wording for the staff-account
+# --- pages and docs/security.md, read by no code yet.
+_.ROLE_HELP
