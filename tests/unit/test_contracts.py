@@ -95,6 +95,18 @@ def test_models_are_forbidden_every_other_package() -> None:
     assert "spmis.*.*" in forbidden  # each package's modules, a model's siblings too
 
 
+def test_every_package_is_on_a_layer() -> None:
+    """Each package and top-level module of spmis is on one line of the layers contract: a new
+    one is placed on the line of its kind (docs/architecture.md, "Packages and layers")."""
+    lines = [line.split(":") for line in contracts()["layers"]["layers"].strip().splitlines()]
+    placed = [name.strip() for line in lines for name in line]
+    assert len(placed) == len(set(placed))
+    graph = grimp.build_graph("spmis", cache_dir=None)
+    children = {m.removeprefix("spmis.") for m in graph.find_children("spmis")}
+    assert children - set(placed) == set(), "add these to a line of [layers] in .importlinter"
+    assert set(placed) - children == set()
+
+
 #: bad imports: (the contract each breaks, the file under src/spmis it is appended to, the
 #: import, what import-linter's report must say)
 BAD_IMPORTS = [
@@ -113,6 +125,9 @@ BAD_IMPORTS = [
      "- .db -> .registry (1 import)"),
     ("web-top", "backup.py", "from spmis.web import programme_info",
      "spmis.backup -> spmis.web.programme_info (l."),
+    # no cycle (auth imports no health check), but the platform reaching up into auth
+    ("layers", "health.py", "from spmis.auth import scope",
+     "spmis.health -> spmis.auth.scope (l."),
 ]
 
 
