@@ -103,3 +103,13 @@ _.on_start
 # --- The roles' descriptions (spmis.auth.roles): the reference wording for the staff-account
 # --- pages and docs/security.md, read by no code yet.
 _.ROLE_HELP
+
+# --- Payments (issue 14, being built): use cases that its pages and API in progress will call.
+# --- Whoever calls one removes its line; one still uncalled when payments is done is deleted.
+_.events_of  # payments.conditions
+_.media_type  # payments.payroll_files
+_.payroll_counts
+_.list_reconciliations  # payments.reconciliation
+_.SETTLED
+_.enrolment_runs  # payments.service
+_.end_due_shocks
