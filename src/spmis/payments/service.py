@@ -241,7 +241,7 @@ class PaymentsService:
             for f in found:
                 f["history"] = [dict(h) for h in entries(conn, "beneficiary", f["id"])]
             lines = [dict(r) for r in conn.execute(
-                select(e, p.c.code.label("programme"))
+                select(e, p.c.code.label("programme"), p.c.name_en, p.c.name_km)
                 .join_from(e, p, p.c.id == e.c.programme_id)
                 .where(e.c.household_id == household_id)
                 .order_by(e.c.period.desc(), e.c.id.desc())).mappings()]
