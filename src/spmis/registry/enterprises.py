@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, or_, select
 
+from spmis.auth import scope
+from spmis.auth.approvals import file_request
 from spmis.auth.model import Actor
 from spmis.db.history import audit_values, log_change, update_versioned
 from spmis.errors import InvalidInput, NotFound
@@ -20,6 +22,12 @@ from spmis.registry.store import (
     enterprise,
 )
 
+#: numbers no two enterprises share
+UNIQUE_ENTERPRISE_FIELDS = ("external_key", "nssf_employer_number", "moc_registration_number",
+                            "tax_id")
+#: maker-checker kind of enterprise numbers another enterprise, outside the maker's area, holds
+ENTERPRISE_NUMBERS = "enterprise_numbers"
+
 
 class EnterpriseUseCases(RegistryBase):
     """Enterprises (employers)."""
@@ -30,12 +38,14 @@ class EnterpriseUseCases(RegistryBase):
         values = {f: getattr(data, f) for f in ENTERPRISE_FIELDS} | area
         with self._uow() as uow:
             conn = uow.conn
-            self._unique_enterprise_fields(conn, values | {"external_key": data.external_key})
+            held = self._unique_enterprise_fields(
+                conn, values | {"external_key": data.external_key}, actor=actor)
+            values |= dict.fromkeys(set(held) - {"external_key"})
             eid = conn.execute(
                 insert(enterprise)
                 .values(
                     **values,
-                    external_key=data.external_key,
+                    external_key=None if "external_key" in held else data.external_key,
                     status="active",
                     **audit_values(actor.username),
                 )
@@ -43,20 +53,43 @@ class EnterpriseUseCases(RegistryBase):
             ).scalar_one()
             log_change(conn, "enterprise", eid, 1, "create", actor.username, data.reason,
                        self._created(values))
+            if held:
+                self._file_enterprise_numbers(conn, eid, held, actor,
+                                              data.reason or "numbers given at registration")
             self._commit(uow)
             return self._enterprise_out(conn, eid, actor)
 
+    def _file_enterprise_numbers(self, conn: Connection, eid: int, held: dict[str, Any],
+                                 actor: Actor, reason: str) -> int:
+        """Numbers another enterprise outside ``actor``'s area holds, as a request its
+        approver decides (it meets the conflict; the maker is not told, issue 12 #9)."""
+        village = conn.execute(select(enterprise.c.village_code).where(
+            enterprise.c.id == eid)).scalar_one()
+        return file_request(self.ctx, conn, kind=ENTERPRISE_NUMBERS, maker=actor, reason=reason,
+                            payload={"enterprise_id": eid, "fields": sorted(held)},
+                            secret=held, entity_type="enterprise", entity_id=eid,
+                            area_code=village)
+
     def _unique_enterprise_fields(
-        self, conn: Connection, values: Mapping[str, Any], own_id: int | None = None
-    ) -> None:
+        self, conn: Connection, values: Mapping[str, Any], own_id: int | None = None,
+        actor: Actor | None = None,
+    ) -> dict[str, Any]:
+        """``duplicate`` for a number another enterprise holds; with ``actor``, the numbers
+        held by an enterprise outside the actor's area are returned instead, to be filed for an
+        approver (``_file_enterprise_numbers``)."""
         errors = []
-        for f in ("external_key", "nssf_employer_number", "moc_registration_number", "tax_id"):
+        held: dict[str, Any] = {}
+        for f in UNIQUE_ENTERPRISE_FIELDS:
             if values.get(f) is None:
                 continue
             other = conn.execute(
-                select(enterprise.c.id).where(enterprise.c[f] == values[f])
-            ).scalar()
-            if other is not None and other != own_id:
+                select(enterprise.c.id, enterprise.c.village_code).where(
+                    enterprise.c[f] == values[f])
+            ).first()
+            if other is not None and other.id != own_id:
+                if actor is not None and not scope.covers(actor.scope, other.village_code):
+                    held[f] = values[f]
+                    continue
                 errors.append(
                     err(
                         (f,),
@@ -67,6 +100,7 @@ class EnterpriseUseCases(RegistryBase):
                 )
         if errors:
             raise InvalidInput(errors)
+        return held
 
     def _enterprise_out(self, conn: Connection, eid: int, actor: Actor) -> s.EnterpriseOut:
         row = conn.execute(select(enterprise).where(enterprise.c.id == eid)).mappings().first()
@@ -92,12 +126,16 @@ class EnterpriseUseCases(RegistryBase):
             if "village_code" in given:
                 given |= self._area(given["village_code"], ("village_code",))
                 self._check_scope(actor, given["village_code"])
-            self._unique_enterprise_fields(conn, given, own_id=eid)
+            held = self._unique_enterprise_fields(conn, given, own_id=eid, actor=actor)
+            given = {k: v for k, v in given.items() if k not in held}
             changes = {k: [row.get(k), v] for k, v in given.items() if row.get(k) != v}
             if changes:
                 update_versioned(conn, enterprise, "enterprise", eid, current.version, given,
                                  action="update", by=actor.username, reason=patch.reason,
                                  changes=changes)
+            if held:
+                self._file_enterprise_numbers(conn, eid, held, actor, patch.reason)
+            if changes or held:
                 self._commit(uow)
             return self._enterprise_out(conn, eid, actor)
 

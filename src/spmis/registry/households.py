@@ -21,12 +21,15 @@ from spmis.registry.model import (
     validate_idpoor,
     validate_members,
 )
-from spmis.registry.service_base import RegistryBase
+from spmis.registry.service_base import Held, RegistryBase
 from spmis.registry.store import (
     HOUSEHOLD_FIELDS,
     household,
     person,
 )
+
+#: the reason of a request for numbers held back at registration when none was given
+HELD_REASON = "registered with identifiers another record may hold"
 
 
 class HouseholdUseCases(RegistryBase):
@@ -43,9 +46,11 @@ class HouseholdUseCases(RegistryBase):
         with self._uow() as uow:
             conn = uow.conn
             member_idents = []
+            held = [Held(actor) for _ in data.members]
             seen: dict[tuple[IdentifierType, str], int] = {}
             for i, member in enumerate(data.members):
-                idents, person_errors = self._check_person(conn, member, ("members", i))
+                idents, person_errors = self._check_person(conn, member, ("members", i),
+                                                           held=held[i])
                 errors += person_errors
                 for t, v in idents.items():
                     if v and t in UNIQUE_IDENTIFIERS:
@@ -85,8 +90,10 @@ class HouseholdUseCases(RegistryBase):
             ).scalar_one()
             log_change(conn, "household", hid, 1, "create", actor.username, data.reason,
                        self._created(hh_values))
-            for member, idents in zip(data.members, member_idents, strict=True):
-                self._insert_person(conn, member, hid, idents, actor, data.reason)
+            for member, idents, kept in zip(data.members, member_idents, held, strict=True):
+                pid = self._insert_person(conn, member, hid, idents, actor, data.reason)
+                if kept.values:
+                    self._file_held(conn, pid, kept, data.reason or HELD_REASON)
             self._commit(uow)
             return self._household_out(conn, hid)
 
@@ -194,10 +201,13 @@ class HouseholdUseCases(RegistryBase):
                     "គ្រួសារមានមេគ្រួសាររួចហើយ",
                 )
             if cmd.person is not None:
-                idents, errors = self._check_person(conn, cmd.person, ("person",))
+                kept = Held(actor)
+                idents, errors = self._check_person(conn, cmd.person, ("person",), held=kept)
                 if errors:
                     raise InvalidInput(errors)
                 pid = self._insert_person(conn, cmd.person, hid, idents, actor, cmd.reason)
+                if kept.values:
+                    self._file_held(conn, pid, kept, cmd.reason)
             else:
                 assert cmd.person_id is not None
                 row = self._person_row(conn, cmd.person_id, actor)

@@ -28,7 +28,7 @@ from spmis.registry.model import (
     IdentifierType,
     identifier_error,
 )
-from spmis.registry.service_base import RegistryBase
+from spmis.registry.service_base import IDENTIFIER_CHANGE, RegistryBase
 from spmis.registry.store import (
     PERSON_FIELDS,
     household,
@@ -36,9 +36,6 @@ from spmis.registry.store import (
     person,
     person_identifier,
 )
-
-#: maker-checker kind of a person change that includes identifiers
-IDENTIFIER_CHANGE = "identifier_change"
 
 
 class PersonChange(NamedTuple):

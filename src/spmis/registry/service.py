@@ -22,12 +22,13 @@ from spmis.auth.approvals import (
 from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.db import history
+from spmis.db.history import update_versioned
 from spmis.registry import queries as q
 from spmis.registry import schemas as s
-from spmis.registry.enterprises import EnterpriseUseCases
+from spmis.registry.enterprises import ENTERPRISE_NUMBERS, EnterpriseUseCases
 from spmis.registry.households import HouseholdUseCases
 from spmis.registry.people import IDENTIFIER_CHANGE, PersonUseCases
-from spmis.registry.store import person
+from spmis.registry.store import enterprise, person
 
 
 class RegistryService(HouseholdUseCases, PersonUseCases, EnterpriseUseCases):
@@ -138,6 +139,26 @@ def _describe_identifier_change(
         conflicts=tuple(conflicts),
     )
 
+
+def _apply_enterprise_numbers(
+    ctx: AppContext, conn: Connection, req: ApprovalRecord, secret: dict[str, Any], checker: Actor
+) -> dict[str, Any]:
+    """Set enterprise numbers held back at registration or correction (another enterprise held
+    them): refused (422 ``duplicate``) while it still does, for the approver to reject."""
+    assert req.entity_id is not None
+    svc = RegistryService(ctx)
+    svc._unique_enterprise_fields(conn, secret, own_id=req.entity_id)
+    row = conn.execute(select(enterprise).where(enterprise.c.id == req.entity_id)
+                       ).mappings().one()
+    reason = f"{req.reason} [request {req.id} by {req.maker}, approved by {checker.username}]"
+    update_versioned(conn, enterprise, "enterprise", req.entity_id, row["version"], secret,
+                     action="update", by=checker.username, reason=reason,
+                     changes={k: [row[k], v] for k, v in secret.items()})
+    return {"enterprise_id": req.entity_id}
+
+
+register_kind(ApprovalKind(ENTERPRISE_NUMBERS, _apply_enterprise_numbers,
+                           "enterprise numbers another enterprise held"))
 
 register_kind(
     ApprovalKind(

@@ -4,6 +4,7 @@ with a change-log row, identifier sealing and masking, and the row-to-output map
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from spmis.auth import scope
+from spmis.auth.approvals import file_request
 from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.db.base import utcnow
@@ -60,6 +62,20 @@ def area_conditions(ctx: AppContext, actor: Actor, area: str | None,
             )
         conditions.append(scope.area_condition(village_code, area))
     return conditions
+
+
+#: maker-checker kind of a person change that includes identifiers
+IDENTIFIER_CHANGE = "identifier_change"
+
+
+@dataclass
+class Held:
+    """Numbers of a person being registered that a person outside ``actor``'s area holds: not
+    refused at once (that would tell the registrar the number exists elsewhere, issue 12 #9)
+    but filed for an approver (``RegistryBase._file_held``)."""
+
+    actor: Actor
+    values: dict[IdentifierType, str] = field(default_factory=dict)
 
 
 def _csv_list(values: Iterable[str] | None) -> str | None:
@@ -134,7 +150,11 @@ class RegistryBase:
         values: Mapping[IdentifierType, str | None],
         loc: Loc,
         person_id: int | None = None,
+        held: Held | None = None,
     ) -> list[FieldError]:
+        """``identifier_taken`` for each number another person holds; with ``held``, a number
+        held by a person outside ``held.actor``'s area goes in ``held`` instead (issue 12 #9:
+        the answer must not tell a district registrar that the number exists elsewhere)."""
         errors: list[FieldError] = []
         for id_type, value in values.items():
             if value is None or id_type not in UNIQUE_IDENTIFIERS:
@@ -145,6 +165,9 @@ class RegistryBase:
                     identifier_match(id_type.value, digest))
             ).scalar()
             if owner is not None and owner != person_id:
+                if held is not None and not self._owner_visible(conn, owner, held.actor):
+                    held.values[id_type] = value
+                    continue
                 errors.append(
                     err(
                         (*loc, "identifiers", id_type.value),
@@ -154,6 +177,27 @@ class RegistryBase:
                     )
                 )
         return errors
+
+    @staticmethod
+    def _owner_visible(conn: Connection, owner: int, actor: Actor) -> bool:
+        village = conn.execute(
+            select(household.c.village_code).join(person, person.c.household_id == household.c.id)
+            .where(person.c.id == owner)).scalar()
+        return village is not None and scope.covers(actor.scope, village)
+
+    def _file_held(self, conn: Connection, pid: int, held: Held, reason: str) -> int:
+        """The numbers ``held`` back when registering person ``pid``, as an identifier-change
+        request on its first version: its approver meets the conflict, not its maker."""
+        village = conn.execute(
+            select(household.c.village_code).join(person, person.c.household_id == household.c.id)
+            .where(person.c.id == pid)).scalar_one()
+        return file_request(
+            self.ctx, conn, kind=IDENTIFIER_CHANGE, maker=held.actor, reason=reason,
+            payload={"person_id": pid, "patch": {"reason": reason, "expected_version": 1},
+                     "identifiers": {t.value: ids.mask(v) for t, v in held.values.items()}},
+            secret={"identifiers": {t.value: v for t, v in held.values.items()}},
+            entity_type="person", entity_id=pid, area_code=village,
+        )
 
     def _write_identifiers(
         self, conn: Connection, person_id: int, values: Mapping[IdentifierType, str | None]
@@ -203,6 +247,7 @@ class RegistryBase:
         person_id: int | None = None,
         identifiers: Mapping[IdentifierType, str | None] | None = None,
         owners: bool = True,
+        held: Held | None = None,
     ) -> tuple[dict[IdentifierType, str | None], list[FieldError]]:
         """The normalised identifiers and every problem of a person. ``owners=False`` leaves
         out whether another person holds an identifier: a maker-checker request is filed without
@@ -221,7 +266,9 @@ class RegistryBase:
         idents, id_errors = self._normalise_identifiers(dict(given), loc)
         errors += id_errors
         if owners:
-            errors += self._identifier_owner_errors(conn, idents, loc, person_id)
+            errors += self._identifier_owner_errors(conn, idents, loc, person_id, held)
+            for id_type in held.values if held is not None else ():
+                idents.pop(id_type, None)  # never written: a request carries it (``_file_held``)
         if (
             data.enterprise_id is not None
             and conn.execute(

@@ -67,8 +67,10 @@ def _run_not_found(run_id: int) -> NotFound:
                     f"រកមិនឃើញការវាយតម្លៃលេខ {run_id}")
 
 
-def _outside() -> Forbidden:
-    return Forbidden("this record is outside your area", "កំណត់ត្រានេះនៅក្រៅតំបន់របស់អ្នក")
+def _no_household(hid: int) -> NotFound:
+    """A household outside the reader's area answers as a missing one (issue 12 #9): the same
+    404 the registry gives."""
+    return NotFound(f"household {hid} not found", f"រកមិនឃើញគ្រួសារលេខ {hid}")
 
 
 _CURSOR = re.compile(r"([0-9]{1,18}):([a-z0-9_]{1,40}):([0-9]{1,18})")
@@ -183,8 +185,8 @@ class RulesService:
                 raise _run_not_found(run_id)
             if household_id is not None:
                 village = registry.household_village_code(conn, household_id)
-                if village is not None and not scope.covers(actor.scope, village):
-                    raise _outside()
+                if village is None or not scope.covers(actor.scope, village):
+                    raise _no_household(household_id)
             in_scope = registry.household_ids_in_scope(actor.scope) if actor.scope else None
             rows = store.run_results(
                 conn, run_id, household_id=household_id, programme=programme,

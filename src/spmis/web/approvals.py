@@ -53,6 +53,7 @@ KIND_LABELS = {
     "identifier_change": N_("Change of identifiers"),
     "person_merge": N_("Merge of two records of one person"),
     "person_unmerge": N_("Undo of a merge"),
+    "enterprise_numbers": N_("Enterprise numbers another enterprise holds"),
     "staff_account_create": N_("New staff account with sensitive rights"),
     "staff_account_change": N_("Sensitive rights for a staff account"),
     "staff_account_reset": N_("Password reset of an account with sensitive rights"),

@@ -124,3 +124,73 @@ def test_an_identifier_conflict_goes_to_the_approver(auth_client: Any, admin: Te
     rejected = approver.post(f"/api/v1/approvals/{filed.json()['id']}/reject",
                              json={"reason": "the number belongs to someone else"})
     assert rejected.status_code == 200
+
+
+def _pending(client: TestClient, kind: str) -> list[dict[str, Any]]:
+    return [r for r in client.get("/api/v1/approvals", params={"status": "pending"}).json()
+            if r["kind"] == kind]
+
+
+def test_registering_a_number_held_elsewhere_goes_to_the_approver(
+        auth_client: Any, admin: TestClient) -> None:
+    """A district registrar registering a person with a national ID that a person elsewhere
+    holds got ``identifier_taken`` at once (creation and a new member alike)."""
+    admin.post("/api/v1/households", json={"village_code": OTHER_VILLAGE, "members": [
+        person(given_name_latin="Vanna", identifiers={"national_id": "444555666"})]})
+    registrar = auth_client("registrar", HOME_COMMUNE)
+    created = registrar.post("/api/v1/households", json={"village_code": HOME_VILLAGE,
+                                                         "members": [person(identifiers={
+                                                             "national_id": "444555666",
+                                                             "phone": "012345678"})]})
+    assert created.status_code == 201, created.text
+    assert "identifier_taken" not in created.text and "444555666" not in created.text
+    member = created.json()["members"][0]
+    assert "national_id" not in member["identifiers"] and "phone" in member["identifiers"]
+    filed = _pending(registrar, "identifier_change")
+    assert [r["entity_id"] for r in filed] == [member["id"]]
+    approver = auth_client("approver")
+    decided = approver.post(f"/api/v1/approvals/{filed[0]['id']}/approve",
+                            json={"reason": "card checked"})
+    assert decided.status_code == 422 and decided.json()["detail"][0]["type"] == "identifier_taken"
+    added = registrar.post(f"/api/v1/households/{created.json()['id']}/members", json={
+        "person": person(relationship="child", given_name_latin="Mony",
+                         date_of_birth="2015-01-01", identifiers={"national_id": "444555666"}),
+        "reason": "born here"})
+    assert added.status_code == 200, added.text
+    assert len(_pending(registrar, "identifier_change")) == 2
+    # a number held inside the registrar's own area is told at once: they can see its holder
+    again = registrar.post("/api/v1/households", json={"village_code": HOME_VILLAGE, "members": [
+        person(given_name_latin="Dara", identifiers={"phone": "012345678",
+                                                     "national_id": "101202303"})]})
+    assert again.status_code == 201
+    mine = registrar.post("/api/v1/households", json={"village_code": HOME_VILLAGE, "members": [
+        person(given_name_latin="Kosal", identifiers={"national_id": "101202303"})]})
+    assert mine.status_code == 422 and mine.json()["detail"][0]["type"] == "identifier_taken"
+
+
+def test_an_enterprise_number_held_elsewhere_goes_to_the_approver(
+        auth_client: Any, admin: TestClient) -> None:
+    """The enterprise ``duplicate`` answer told a district registrar that an NSSF number is
+    used somewhere in the country."""
+    far = admin.post("/api/v1/enterprises", json={"name_latin": "Far garage",
+                                                  "village_code": OTHER_VILLAGE,
+                                                  "nssf_employer_number": "NSSF-777"})
+    assert far.status_code == 201, far.text
+    registrar = auth_client("registrar", HOME_COMMUNE)
+    mine = registrar.post("/api/v1/enterprises", json={"name_latin": "Home garage",
+                                                       "village_code": HOME_VILLAGE,
+                                                       "nssf_employer_number": "NSSF-777"})
+    assert mine.status_code == 201, mine.text
+    assert "duplicate" not in mine.text and mine.json()["nssf_employer_number"] is None
+    filed = _pending(registrar, "enterprise_numbers")
+    assert [r["entity_id"] for r in filed] == [mine.json()["id"]]
+    assert "NSSF-777" not in str(filed)
+    decided = auth_client("approver").post(f"/api/v1/approvals/{filed[0]['id']}/approve",
+                                           json={"reason": "checked the register"})
+    assert decided.status_code == 422 and decided.json()["detail"][0]["type"] == "duplicate"
+    # a correction likewise
+    fixed = registrar.patch(f"/api/v1/enterprises/{mine.json()['id']}", json={
+        "nssf_employer_number": "NSSF-777", "tax_id": "T-1", "reason": "card seen"})
+    assert fixed.status_code == 200, fixed.text
+    assert fixed.json()["tax_id"] == "T-1" and fixed.json()["nssf_employer_number"] is None
+    assert len(_pending(registrar, "enterprise_numbers")) == 2

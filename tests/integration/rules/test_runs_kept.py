@@ -105,7 +105,12 @@ def test_runs_over_http(ctx: AppContext, auth_client: Any) -> None:
     mine = province.get(f"/api/v1/rules/runs/{first}/results").json()["results"]
     assert mine and {r["household_id"] for r in mine} <= {1, 2, 3}
     other = province.get(f"/api/v1/rules/runs/{first}/results", params={"household_id": 4})
-    assert other.status_code == 403
+    missing = province.get(f"/api/v1/rules/runs/{first}/results",
+                           params={"household_id": 987654})
+    # outside the area answers as missing (issue 12 #9; it was 403, an existence oracle)
+    assert other.status_code == missing.status_code == 404
+    assert other.json()["detail"].replace("4", "N") == missing.json()["detail"].replace(
+        "987654", "N")
 
     # errors name the field, in English and Khmer; a registrar has no access to runs
     bad = officer.get(f"/api/v1/rules/runs/{first}/results", params={"after": "x"})
