@@ -20,7 +20,6 @@ _.locked_until
 _.last_login_at
 _.made_at  # auth.schemas.ApprovalOut
 _.decided_at  # auth.schemas.ApprovalOut, linkage.schemas.ReviewItemOut
-_.decided_by
 _.decision_reason
 _.merged_at  # linkage.schemas.MergeOut
 _.merged_by
@@ -108,13 +107,10 @@ _.on_start
 # --- pages and docs/security.md, read by no code yet.
 _.ROLE_HELP
 
-# --- Payments (issue 14, being built): use cases that its pages and API in progress will call.
+# --- Payments (issue 14, being built): not called yet.
 # --- Whoever calls one removes its line; one still uncalled when payments is done is deleted.
 _.events_of  # payments.conditions
-_.media_type  # payments.payroll_files
-_.payroll_counts
-_.list_reconciliations  # payments.reconciliation
-_.SETTLED
+_.SETTLED  # payments.reconciliation
 
 # --- Staff accounts (issues 12 and 13, being built): no caller since accounts are activated by
 # --- link; its author keeps or deletes it.
