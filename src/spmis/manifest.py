@@ -30,6 +30,7 @@ CAPABILITY_PACKAGES: tuple[str, ...] = (
     "spmis.jobs",
     "spmis.payments",
     "spmis.grievances",
+    "spmis.audit",
     "spmis.web",
 )
 

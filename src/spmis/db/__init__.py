@@ -6,6 +6,7 @@ the others, the tables (``store``) above all, are this package's own.
 
 __all__ = [
     "base",
+    "chain",
     "encrypted",
     "engine",
     "history",

@@ -12,6 +12,9 @@
   its versions with ``bump_versions``); ``next_version`` numbers the entries of a record that has
   no version column (staff accounts).
 
+Every entry is also appended to the tamper-evident audit chain (``spmis.db.chain``) when its
+transaction commits: a capability that records history is covered without calling the chain.
+
 Who acted is a user name (``Actor.username``): this module sits below ``spmis.auth``.
 """
 
@@ -40,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import RowMapping
 
+from spmis.db import chain
 from spmis.db.base import Id, UTCDateTime, metadata, utcnow
 from spmis.errors import Conflict
 
@@ -120,19 +124,27 @@ class Change:
                 "changes": {k: jsonable(v) for k, v in self.changes.items()}}
 
 
+def _chained(row: Mapping[str, Any]) -> chain.Pending:
+    """A ``change_log`` row as its audit chain entry."""
+    return (row["changed_by"], row["entity_type"], int(row["entity_id"]), int(row["version"]),
+            row["action"], chain.payload_text(row["changed_at"], row["reason"], row["changes"]))
+
+
 def log_changes(conn: Connection, changes: Sequence[Change], at: datetime | None = None) -> None:
-    """Write ``changes`` (one statement), all at time ``at`` (now by default)."""
+    """Write ``changes`` (one statement), all at time ``at`` (now by default), and queue them
+    on the audit chain."""
     if changes:
         at = at or utcnow()
-        conn.execute(insert(change_log), [c.row(at) for c in changes])
+        rows = [c.row(at) for c in changes]
+        conn.execute(insert(change_log), rows)
+        chain.defer(conn, (_chained(r) for r in rows))
 
 
 def log_change(conn: Connection, entity_type: str, entity_id: int, version: int, action: str,
                by: str, reason: str | None, changes: Mapping[str, Any],
                at: datetime | None = None) -> None:
     """Write one entry: record ``entity_type`` ``entity_id`` is now at ``version``."""
-    conn.execute(insert(change_log).values(
-        Change(entity_type, entity_id, version, action, by, reason, changes).row(at or utcnow())))
+    log_changes(conn, [Change(entity_type, entity_id, version, action, by, reason, changes)], at)
 
 
 def stale_version() -> Conflict:

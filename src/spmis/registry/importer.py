@@ -31,6 +31,7 @@ How a file is processed:
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 import time
@@ -51,6 +52,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from spmis.auth.model import Actor
 from spmis.context import AppContext
+from spmis.db import chain
 from spmis.db.base import utcnow
 from spmis.db.history import change_log
 from spmis.formula_guard import write_csv
@@ -400,6 +402,16 @@ def _created_json(*fields: str | pl.Expr) -> pl.Expr:
     return pl.lit("{") + pl.concat_str(members, separator=",", ignore_nulls=True) + pl.lit("}")
 
 
+def _chain_log(conn: Connection, log: pl.DataFrame, now: datetime, reason: str) -> None:
+    """Queue the audit chain entries of ``change_log`` rows written in bulk, as
+    ``spmis.db.history`` does for the rows it writes (payload built set-based)."""
+    payload = pl.concat_str([
+        pl.lit('{"at":' + json.dumps(now.isoformat()) + ',"changes":'), pl.col("changes"),
+        pl.lit(',"reason":' + json.dumps(reason, ensure_ascii=False) + "}")])
+    chain.defer(conn, log.select("changed_by", "entity_type", "entity_id", "version", "action",
+                                 payload.alias("payload")).iter_rows())
+
+
 class _HouseholdImport:
     def __init__(self, ctx: AppContext, actor: Actor, batch_id: int, path: Path,
                  today: date) -> None:
@@ -683,7 +695,9 @@ class _HouseholdImport:
             pl.col("_identifiers").alias("identifiers"))
         p_log = people.select(pl.lit("person").alias("entity_type"),
                               pl.col("id").alias("entity_id"), *common, p_changes.alias("changes"))
-        store.insert(change_log, pl.concat([hh_log, p_log]))
+        log = pl.concat([hh_log, p_log])
+        store.insert(change_log, log)
+        _chain_log(store.conn, log, now, self.reason)
 
 
 # ---------------------------------------------------------------------------- enterprises
@@ -824,9 +838,11 @@ def _enterprise_chunk(conn: Connection, rows: pl.DataFrame, villages: pl.Series,
         changes = _created_json("name_latin", "name_km", "nssf_employer_number",
                                 "moc_registration_number", "tax_id", "village_code", "sector",
                                 "size_workers")
-        store.insert(change_log, rows.select(
+        log = rows.select(
             pl.lit("enterprise").alias("entity_type"), pl.col("id").alias("entity_id"),
             pl.lit(1).alias("version"), pl.lit("import").alias("action"),
             pl.lit(log_ts).alias("changed_at"), pl.lit(actor.username).alias("changed_by"),
-            pl.lit(reason).alias("reason"), changes.alias("changes")))
+            pl.lit(reason).alias("reason"), changes.alias("changes"))
+        store.insert(change_log, log)
+        _chain_log(store.conn, log, now, reason)
     return bad, new.height, unchanged

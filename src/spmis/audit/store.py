@@ -1,0 +1,49 @@
+"""Reads of the audit chain's table (``spmis.db.chain.audit_entry``, written only by the history
+core): the chain in order, a day's root, a page of entries. Set-based; the chain is streamed."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.engine import RowMapping
+
+from spmis.db.chain import audit_entry
+
+__all__ = ["chain_rows", "daily_roots", "page"]
+
+_A = audit_entry.c
+
+
+def chain_rows(conn: Connection, batch: int = 20_000) -> Generator[Sequence[Any], None, None]:
+    """Every entry in ``seq`` order, in batches, streamed (a server-side cursor on PostgreSQL):
+    seq, at, actor, entity_type, entity_id, version, action, payload, hash."""
+    with conn.execution_options(stream_results=True, yield_per=batch).execute(
+            select(_A.seq, _A.at, _A.actor, _A.entity_type, _A.entity_id, _A.version,
+                   _A.action, _A.payload, _A.hash).order_by(_A.seq)) as result:
+        yield from result.partitions(batch)
+
+
+def daily_roots(conn: Connection, limit: int = 60) -> list[RowMapping]:
+    """Per UTC day (newest first): entries appended that day, the last one and its hash."""
+    days = (select(_A.day, func.count().label("entries"), func.max(_A.seq).label("last_seq"))
+            .group_by(_A.day).order_by(_A.day.desc()).limit(limit).subquery())
+    return list(conn.execute(
+        select(days.c.day, days.c.entries, days.c.last_seq, _A.hash.label("root_hash"))
+        .join(audit_entry, _A.seq == days.c.last_seq).order_by(days.c.day.desc())).mappings())
+
+
+def page(conn: Connection, *, before: int | None, limit: int, entity_type: str | None = None,
+         entity_id: int | None = None, actor: str | None = None) -> list[RowMapping]:
+    """Entries newest first (those before ``before`` when given), filtered."""
+    query = select(audit_entry).order_by(_A.seq.desc()).limit(limit)
+    if before is not None:
+        query = query.where(_A.seq < before)
+    if entity_type:
+        query = query.where(_A.entity_type == entity_type)
+    if entity_id is not None:
+        query = query.where(_A.entity_id == entity_id)
+    if actor:
+        query = query.where(_A.actor == actor)
+    return list(conn.execute(query).mappings())

@@ -1,0 +1,171 @@
+"""The audit chain (issue 16): every change written through the history core is chained by
+SHA-256 when its transaction commits; ``spmis audit verify`` recomputes the chain and names the
+first entry that does not match; PostgreSQL refuses to change or delete an entry; two writers
+appending at once keep the chain whole."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+from typer.testing import CliRunner
+
+from spmis.audit.model import Fault
+from spmis.audit.service import AuditService
+from spmis.auth.model import SYSTEM
+from spmis.cli import app as cli_app
+from spmis.context import AppContext
+from spmis.db import chain, history
+from spmis.db.chain import audit_entry
+from spmis.registry import schemas as s
+from spmis.registry.service import RegistryService
+
+
+def _household(ctx: AppContext, name: str = "Dara") -> int:
+    return RegistryService(ctx).create_household(s.HouseholdCreate.model_validate({
+        "village_code": "12010101", "reason": "field visit", "members": [{
+            "relationship": "head", "family_name_latin": "Sok", "given_name_latin": name,
+            "sex": "F", "date_of_birth": "1988-04-12"}]}), SYSTEM).id
+
+
+def _count(ctx: AppContext, table=audit_entry) -> int:  # type: ignore[no-untyped-def]
+    with ctx.engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def _tamper(ctx: AppContext, sql: str, **params: object) -> None:
+    """Change the table behind SPMIS's back, as someone with the database's own rights would
+    (on PostgreSQL that needs the triggers off: a superuser's replication role)."""
+    with ctx.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text(sql), params)
+
+
+def test_every_history_entry_is_chained_and_verifies(ctx: AppContext) -> None:
+    for name in ("Dara", "Sophea", "Vanna"):
+        _household(ctx, name)
+    assert _count(ctx) == _count(ctx, history.change_log) == 6  # a household and its head each
+    verdict = AuditService(ctx).verify()
+    assert verdict.ok and verdict.checked == 6 and verdict.head_seq == 6
+    with ctx.engine.connect() as conn:
+        first = conn.execute(select(audit_entry).where(audit_entry.c.seq == 1)).mappings().one()
+    assert (first["entity_type"], first["version"], first["action"]) == ("household", 1, "create")
+    assert '"reason":"field visit"' in first["payload"]
+
+
+def test_a_rolled_back_change_leaves_no_entry(ctx: AppContext) -> None:
+    _household(ctx)
+    with ctx.engine.connect() as conn:
+        history.log_change(conn, "household", 1, 9, "update", "clerk", None, {"x": [1, 2]})
+        assert len(chain.pending(conn)) == 1
+        conn.rollback()  # the use case fails after logging
+        assert chain.pending(conn) == ()
+    assert _count(ctx) == 2
+    assert AuditService(ctx).verify().ok
+
+
+def test_verify_names_the_entry_changed_in_the_database(ctx: AppContext, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    for name in ("Dara", "Sophea", "Vanna", "Kosal"):
+        _household(ctx, name)
+    assert AuditService(ctx).verify().ok
+    _tamper(ctx, "UPDATE audit_entry SET actor = 'nobody' WHERE seq = 5")
+    verdict = AuditService(ctx).verify()
+    assert (verdict.ok, verdict.bad_seq, verdict.fault, verdict.checked) == (
+        False, 5, Fault.ALTERED, 4)
+    assert "entry 5 does not match" in verdict.message()
+    monkeypatch.setattr("spmis.audit.cli._ctx", lambda: AppContext.create(ctx.settings))
+    result = CliRunner().invoke(cli_app, ["audit", "verify"])
+    assert result.exit_code == 1, result.output
+    assert "entry 5 does not match" in result.output
+
+
+def test_verify_names_a_deleted_entry(ctx: AppContext) -> None:
+    for name in ("Dara", "Sophea"):
+        _household(ctx, name)
+    _tamper(ctx, "DELETE FROM audit_entry WHERE seq = 2")
+    verdict = AuditService(ctx).verify()
+    assert (verdict.bad_seq, verdict.fault, verdict.found_seq) == (2, Fault.MISSING, 3)
+
+
+def test_a_payload_rewritten_with_its_own_hash_breaks_the_next_entry(ctx: AppContext) -> None:
+    """Recomputing the hash of a changed entry does not help: the next one no longer chains."""
+    for name in ("Dara", "Sophea"):
+        _household(ctx, name)
+    from spmis.db.chain import entry_hash
+
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(select(audit_entry).order_by(audit_entry.c.seq)).mappings().all()
+    e2 = rows[1]
+    forged = e2["payload"].replace("field visit", "nothing happened")
+    digest = entry_hash(rows[0]["hash"], 2, e2["at"].isoformat(), e2["actor"],
+                        e2["entity_type"], e2["entity_id"], e2["version"], e2["action"], forged)
+    _tamper(ctx, "UPDATE audit_entry SET payload = :p, hash = :h WHERE seq = 2",
+            p=forged, h=digest)
+    assert AuditService(ctx).verify().bad_seq == 3
+
+
+@pytest.mark.parametrize("engine_kind", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_entry SET actor = 'nobody' WHERE seq = 1",
+    "DELETE FROM audit_entry WHERE seq = 1",
+    "TRUNCATE audit_entry",
+])
+def test_postgres_refuses_to_change_or_delete_an_entry(ctx: AppContext, statement: str) -> None:
+    _household(ctx)
+    with pytest.raises(DBAPIError, match="append-only"), ctx.engine.begin() as conn:
+        conn.execute(text(statement))
+    assert _count(ctx) == 2 and AuditService(ctx).verify().ok
+
+
+@pytest.mark.parametrize("engine_kind", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_two_connections_appending_at_once_keep_the_chain(ctx: AppContext) -> None:
+    """Two real connections log changes concurrently (each transaction holds its entries until
+    it commits, then appends under the chain lock): nothing is lost, nothing forks."""
+    rounds, per = 40, 5
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def writer(who: str) -> None:
+        try:
+            barrier.wait()
+            for r in range(rounds):
+                with ctx.engine.begin() as conn:
+                    history.log_changes(conn, [
+                        history.Change("household", r * per + i, 1, "update", who, None,
+                                       {"n": [i, i + 1]}) for i in range(per)])
+                    conn.execute(text("SELECT pg_sleep(0.001)"))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in ("clerk-a", "clerk-b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    verdict = AuditService(ctx).verify()
+    assert verdict.ok and verdict.checked == 2 * rounds * per
+    with ctx.engine.connect() as conn:
+        by_actor = dict(conn.execute(select(audit_entry.c.actor, func.count())
+                                     .group_by(audit_entry.c.actor)).all())
+    assert by_actor == {"clerk-a": rounds * per, "clerk-b": rounds * per}
+
+
+def test_a_bulk_import_is_chained_too(ctx: AppContext, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The importer writes ``change_log`` in bulk (COPY on PostgreSQL); its entries are chained
+    like every other."""
+    from spmis.registry.importer import import_enterprises, import_households
+    from spmis.synth.generator import generate
+
+    generate(households=60, seed=5, out_dir=tmp_path / "synth", duplicate_share=0.0)
+    import_enterprises(ctx, tmp_path / "synth" / "enterprises.csv", SYSTEM, progress=False)
+    import_households(ctx, tmp_path / "synth" / "households.csv", SYSTEM, progress=False)
+    logged = _count(ctx, history.change_log)
+    assert logged > 120 and _count(ctx) == logged
+    verdict = AuditService(ctx).verify()
+    assert verdict.ok and verdict.checked == logged
