@@ -31,6 +31,7 @@ CAPABILITY_PACKAGES: tuple[str, ...] = (
     "spmis.payments",
     "spmis.grievances",
     "spmis.audit",
+    "spmis.indicators",
     "spmis.web",
 )
 

@@ -9,8 +9,7 @@ CAPABILITY = Capability(
     name="audit",
     routers=("spmis.audit.api:router",),
     pages=("spmis.audit.pages",),
-    menu=(MenuItem(60, "public", "/transparency/audit", N_("Audit trail")),
-          MenuItem(62, "office", "/office/audit", N_("Audit trail"), READ_AUDIT)),
+    menu=(MenuItem(62, "office", "/office/audit", N_("Audit trail"), READ_AUDIT),),
     commands=(Command("spmis.audit.cli:app", "audit"),),
     access={
         ("GET", f"{API}/audit/roots"): PUBLIC,

@@ -30,7 +30,7 @@ Cell = tuple[int, int]
 
 def with_margins(table: Sequence[Sequence[int]]) -> list[list[int]]:
     """The table with a total column and a total row appended."""
-    rows = [list(r) + [sum(r)] for r in table]
+    rows = [[*r, sum(r)] for r in table]
     width = len(rows[0]) if rows else 1
     rows.append([sum(r[c] for r in rows) for c in range(width)])
     return rows

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 #: modules that register job kinds (each calls ``register`` when imported)
 KIND_MODULES: list[str] = [
+    "spmis.indicators.refresh_job",
     "spmis.registry.import_job",
     "spmis.rules.evaluate_job",
     "spmis.linkage.dedupe_job",
@@ -73,6 +74,9 @@ class JobKind:
     #: checks the parameters of a submission through the API (``POST /api/v1/jobs``) and returns
     #: them as stored, or raises ``InvalidInput``; None: started only from its own page
     check: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    #: run on a schedule too: the worker submits the kind (as the system, no parameters) when
+    #: no job of it was submitted in the last ``every_seconds`` (None: on demand only)
+    every_seconds: float | None = None
 
 
 _KINDS: dict[str, JobKind] = {}

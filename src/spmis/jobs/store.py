@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     insert,
     select,
     text,
@@ -83,6 +84,13 @@ def create(conn: Connection, kind: str, parameters: dict[str, Any], created_by: 
         kind=kind, state=JobState.QUEUED.value, parameters=parameters, created_by=created_by,
         actor=actor, notes=[], created_at=now,
     ).returning(job.c.id)).scalar_one())
+
+
+def last_submitted(conn: Connection, kind: str) -> datetime | None:
+    """When the newest job of ``kind`` was submitted (None: never)."""
+    value: datetime | None = conn.execute(
+        select(func.max(job.c.created_at)).where(job.c.kind == kind)).scalar_one()
+    return value
 
 
 def get(conn: Connection, job_id: int) -> RowMapping | None:

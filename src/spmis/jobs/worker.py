@@ -28,7 +28,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from spmis.auth.model import Actor
+from spmis.auth.model import SYSTEM, Actor
 from spmis.context import AppContext
 from spmis.db.base import utcnow
 from spmis.errors import InvalidInput, SpmisError
@@ -214,6 +214,7 @@ class JobWorker:
                 if running is not None:
                     self.beat(running)
                 self.recover()
+                self.submit_scheduled()
                 if time.monotonic() - self._last_housekeeping > HOUSEKEEPING_EVERY:
                     self.housekeeping()
             except Exception:  # the database may be restarting: try again at the next beat
@@ -374,6 +375,26 @@ class JobWorker:
             log.warning("job %s: its worker %s is gone; failed", job.id, job.worker)
             self.files.delete_upload(job.parameters.get("upload"))
         return done
+
+    def submit_scheduled(self) -> list[int]:
+        """Submit each scheduled kind (``JobKind.every_seconds``) whose last job is older than
+        its period, as the system; returns the new jobs' ids. Two workers may both submit one:
+        scheduled kinds are idempotent refreshes."""
+        now, submitted = utcnow(), []
+        for kind in kinds.all_kinds():
+            if kind.every_seconds is None:
+                continue
+            with self.ctx.engine.connect() as conn:
+                last = store.last_submitted(conn, kind.name)
+            if last is not None and now - last < timedelta(seconds=kind.every_seconds):
+                continue
+            with self.ctx.engine.begin() as conn:
+                job_id = store.create(conn, kind.name, {}, SYSTEM.username,
+                                      {"roles": sorted(SYSTEM.roles), "scope": SYSTEM.scope},
+                                      now)
+            self.queue.defer(job_id)
+            submitted.append(job_id)
+        return submitted
 
     def housekeeping(self) -> None:
         """Delete job files past their retention period and uploads no job waits for."""
