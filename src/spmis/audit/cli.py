@@ -22,7 +22,10 @@ def _ctx():  # type: ignore[no-untyped-def]
 
 
 @app.command()
-def verify() -> None:
+def verify(
+    local: Annotated[bool, typer.Option(
+        "--local", help="recompute here, entry after entry, rather than in PostgreSQL")] = False,
+) -> None:
     """Recompute the chain from its first entry; exit 1 naming the first entry that does not
     match."""
     from spmis.audit.service import AuditService
@@ -30,7 +33,7 @@ def verify() -> None:
     ctx = _ctx()
     try:
         started = time.perf_counter()
-        verdict = AuditService(ctx).verify()
+        verdict = AuditService(ctx).verify(local)
         seconds = time.perf_counter() - started
     finally:
         ctx.engine.dispose()

@@ -5,7 +5,6 @@ decrypted; payloads hold what ``change_log`` holds, encrypted identifiers only a
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC
 from typing import Any
 
 from spmis.audit import store
@@ -13,7 +12,7 @@ from spmis.audit.model import DailyRoot, Fault, Verdict
 from spmis.auth.model import Actor
 from spmis.auth.role_sets import READ_AUDIT
 from spmis.context import AppContext
-from spmis.db.chain import GENESIS
+from spmis.db.chain import GENESIS, time_text
 from spmis.errors import FieldError, Forbidden, InvalidInput
 
 __all__ = ["AuditService", "verify_rows"]
@@ -25,13 +24,14 @@ def verify_rows(batches: Any) -> Verdict:
     """Recompute the chain over ``batches`` of rows in ``seq`` order (``store.chain_rows``) and
     stop at the first entry that does not match."""
     prev, expected, sha = GENESIS, 1, hashlib.sha256
+    last_at, at_text = None, ""
     for rows in batches:
         for seq, at, actor, etype, eid, version, action, payload, digest in rows:
             if seq != expected:
                 return Verdict(expected - 1, expected - 1, prev, expected, Fault.MISSING, seq)
-            if at.tzinfo is not UTC:
-                at = at.astimezone(UTC)
-            text = (f"{prev}\x1f{seq}\x1f{at.isoformat()}\x1f{actor}\x1f{etype}\x1f{eid}"
+            if at != last_at:  # the entries of one commit share their time
+                last_at, at_text = at, time_text(at)
+            text = (f"{prev}\x1f{seq}\x1f{at_text}\x1f{actor}\x1f{etype}\x1f{eid}"
                     f"\x1f{version}\x1f{action}\x1f{payload}")
             if sha(text.encode()).hexdigest() != digest:
                 return Verdict(expected - 1, expected - 1, prev, seq, Fault.ALTERED, seq)
@@ -43,9 +43,20 @@ class AuditService:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
 
-    def verify(self) -> Verdict:
-        """Recompute the whole chain from its first entry."""
+    def verify(self, local: bool = False) -> Verdict:
+        """Recompute the whole chain from its first entry: on PostgreSQL in the database (one
+        set-based statement; ``local``: here, entry after entry, as on SQLite)."""
         with self.ctx.engine.connect() as conn:
+            if conn.dialect.name == "postgresql" and not local:
+                found = store.first_break(conn)
+                if found is None:
+                    seq, digest = store.head(conn)
+                    return Verdict(seq, seq, digest)
+                seq, prev_seq, prev_hash = found
+                if seq != prev_seq + 1:
+                    return Verdict(prev_seq, prev_seq, prev_hash, prev_seq + 1, Fault.MISSING,
+                                   seq)
+                return Verdict(prev_seq, prev_seq, prev_hash, seq, Fault.ALTERED, seq)
             batches = store.chain_rows(conn)
             try:
                 return verify_rows(batches)

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.engine import RowMapping
 
-from spmis.db.chain import audit_entry
+from spmis.db.chain import GENESIS, TIME_SQL, audit_entry
 
-__all__ = ["chain_rows", "daily_roots", "page"]
+__all__ = ["chain_rows", "daily_roots", "first_break", "head", "page"]
 
 _A = audit_entry.c
 
@@ -47,3 +47,34 @@ def page(conn: Connection, *, before: int | None, limit: int, entity_type: str |
     if actor:
         query = query.where(_A.actor == actor)
     return list(conn.execute(query).mappings())
+
+
+#: the check in PostgreSQL: each entry's hash against SHA-256 of the previous entry's hash and
+#: its own fields (``spmis.db.chain.entry_hash``), and each number against the one before it;
+#: the first entry that fails, or nothing
+FIRST_BREAK = f"""
+WITH c AS (
+    SELECT seq, at, actor, entity_type, entity_id, version, action, payload, hash,
+           lag(seq, 1, CAST(0 AS bigint)) OVER w AS prev_seq,
+           lag(hash, 1, '{GENESIS}') OVER w AS prev_hash
+    FROM audit_entry WINDOW w AS (ORDER BY seq))
+SELECT seq, prev_seq, prev_hash
+FROM c
+WHERE seq <> prev_seq + 1
+   OR hash <> encode(sha256(convert_to(concat_ws(chr(31), prev_hash, seq::text, {TIME_SQL},
+          actor, entity_type, entity_id::text, version::text, action, payload), 'UTF8')), 'hex')
+ORDER BY seq
+LIMIT 1
+"""
+
+
+def first_break(conn: Connection) -> tuple[int, int, str] | None:
+    """PostgreSQL: (seq, previous seq, previous hash) of the first entry that does not chain."""
+    row = conn.exec_driver_sql(FIRST_BREAK).first()
+    return (int(row[0]), int(row[1]), str(row[2])) if row else None
+
+
+def head(conn: Connection) -> tuple[int, str]:
+    """The number and hash of the newest entry ((0, GENESIS) when empty)."""
+    row = conn.execute(select(_A.seq, _A.hash).order_by(_A.seq.desc()).limit(1)).first()
+    return (int(row[0]), str(row[1])) if row else (0, GENESIS)

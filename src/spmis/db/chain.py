@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -43,12 +43,14 @@ from spmis.db.base import Id, UTCDateTime, metadata, utcnow
 
 __all__ = [
     "GENESIS",
+    "TIME_SQL",
     "Pending",
     "audit_entry",
     "defer",
     "entry_hash",
     "flush",
     "payload_text",
+    "time_text",
 ]
 
 #: the "previous hash" of the first entry
@@ -56,6 +58,8 @@ GENESIS = "0" * 64
 #: the PostgreSQL advisory lock that serialises appenders (any constant, SPMIS-wide)
 CHAIN_LOCK = 0x5350_4D49_5341
 _QUEUE = "spmis.audit.pending"
+#: more entries than this are written with COPY on PostgreSQL
+COPY_FROM = 200
 
 audit_entry = Table(
     "audit_entry",
@@ -83,9 +87,19 @@ def payload_text(at: datetime | str, reason: str | None, changes: Mapping[str, A
                       ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
+def time_text(at: datetime) -> str:
+    """An entry's time as hashed: UTC, always six decimals (``2026-12-06T01:02:03.000004Z``);
+    PostgreSQL writes the same with ``TIME_SQL``."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+#: ``time_text`` in PostgreSQL, for the check run in the database
+TIME_SQL = """to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+
+
 def entry_hash(prev: str, seq: int, at: str, actor: str, entity_type: str, entity_id: int,
                version: int, action: str, payload: str) -> str:
-    """SHA-256 (hex) of an entry chained to ``prev``; ``at`` is ISO 8601 text."""
+    """SHA-256 (hex) of an entry chained to ``prev``; ``at`` is its ``time_text``."""
     text = (f"{prev}\x1f{seq}\x1f{at}\x1f{actor}\x1f{entity_type}\x1f{entity_id}\x1f{version}"
             f"\x1f{action}\x1f{payload}")
     return hashlib.sha256(text.encode()).hexdigest()
@@ -109,7 +123,7 @@ def flush(conn: Connection) -> int:
                         .order_by(audit_entry.c.seq.desc()).limit(1)).first()
     seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS)
     at = utcnow()
-    at_text, day = at.isoformat(), at.date().isoformat()
+    at_text, day = time_text(at), at.date().isoformat()
     rows: list[dict[str, Any]] = []
     for actor, etype, eid, version, action, payload in queued:
         seq += 1
@@ -117,8 +131,20 @@ def flush(conn: Connection) -> int:
         rows.append({"seq": seq, "at": at, "day": day, "actor": actor, "entity_type": etype,
                      "entity_id": eid, "version": version, "action": action,
                      "payload": payload, "hash": prev})
-    conn.execute(insert(audit_entry), rows)
+    if conn.dialect.name == "postgresql" and len(rows) > COPY_FROM:
+        _copy(conn, rows)
+    else:
+        conn.execute(insert(audit_entry), rows)
     return len(rows)
+
+
+def _copy(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Many entries at once with COPY (psycopg 3), in the connection's transaction."""
+    names = [c.name for c in audit_entry.columns]
+    cursor: Any = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor, cursor.copy(f"COPY audit_entry ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[n] for n in names])
 
 
 def _drop(conn: Connection) -> None:
