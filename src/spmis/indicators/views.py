@@ -84,8 +84,10 @@ def payments_table(values: list[Published], period: str) -> list[dict[str, Any]]
     """Per programme, in ``period``: beneficiaries paid (F, M, all), amount paid, payments
     failed (national totals)."""
     rows: dict[str, dict[str, Any]] = defaultdict(dict)
+    payments = {Indicator.BENEFICIARIES.value, Indicator.AMOUNT.value, Indicator.FAILED.value}
     for v in values:
-        if v.period != period or v.province_code != ALL:
+        if not period or v.period != period or v.province_code != ALL \
+                or v.indicator not in payments:
             continue
         row = rows[v.programme]
         if v.indicator == Indicator.BENEFICIARIES.value:
