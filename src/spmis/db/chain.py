@@ -14,7 +14,7 @@ An entry is ``seq`` (1, 2, ... without gaps), ``at`` (when it was appended, UTC)
 (``at``'s UTC date, for the daily root), the actor, the record (type, id, version), the action,
 ``payload`` (canonical JSON of the change: its time, reason and ``{field: [old, new]}``) and
 ``hash`` = SHA-256 of the previous hash and those fields (``entry_hash``). The database refuses
-UPDATE, DELETE and TRUNCATE on the table on PostgreSQL (migration 0014).
+UPDATE, DELETE and TRUNCATE on the table on PostgreSQL (migration 0016).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """indicators: each refresh and the cells it computed (issue 16)
 
-Revision ID: 0015_indicators
-Revises: 0014_audit_chain
+Revision ID: 0017_indicators
+Revises: 0016_audit_chain
 Create Date: 2026-12-06 01:10:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0015_indicators'
-down_revision = '0014_audit_chain'
+revision = '0017_indicators'
+down_revision = '0016_audit_chain'
 branch_labels = None
 depends_on = None
 

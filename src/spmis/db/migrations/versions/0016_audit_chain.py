@@ -5,8 +5,8 @@ On PostgreSQL the database itself refuses UPDATE, DELETE and TRUNCATE on it (tri
 asks; SQLite has no roles to refuse with, and ``spmis audit verify`` shows any change there.
 The chain starts empty: changes recorded before this revision stay in ``change_log`` only.
 
-Revision ID: 0014_audit_chain
-Revises: 0013_payment_delivery
+Revision ID: 0016_audit_chain
+Revises: 0015_grievances
 Create Date: 2026-12-06 00:40:00
 """
 
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0014_audit_chain'
-down_revision = '0013_payment_delivery'
+revision = '0016_audit_chain'
+down_revision = '0015_grievances'
 branch_labels = None
 depends_on = None
 
