@@ -23,9 +23,8 @@ TITLES = {
     Indicator.AMOUNT: ("Amount paid", "ទឹកប្រាក់ដែលបានបើក"),
     Indicator.FAILED: ("Payments failed or returned", "ការទូទាត់បរាជ័យ ឬត្រូវបានបង្វិលត្រឡប់"),
 }
-#: indicators that count people (suppressed under the threshold); an amount takes the
+#: every other indicator counts people (suppressed under the threshold); an amount takes the
 #: suppression pattern of the people it was paid to
-COUNTS = (Indicator.PEOPLE, Indicator.HOUSEHOLDS, Indicator.BENEFICIARIES, Indicator.FAILED)
 AMOUNT_OF = {Indicator.AMOUNT: Indicator.BENEFICIARIES}
 #: marks a total in a published row: all provinces, both sexes
 ALL = "all"
