@@ -119,3 +119,58 @@ def test_payroll_pages_are_accessible_on_a_phone_in_khmer(new_page, cycle) -> No
         problems += check_page(page, axe, path)
         problems += [f"{path}: {t!r}" for t in untranslated(page.inner_text("main"), msgids)]
     assert not problems, "\n".join(problems)
+
+
+def test_a_programme_officer_records_a_visit_and_imports_a_health_centre_file(  # type: ignore[no-untyped-def]
+        new_page, shot, cycle, tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from spmis.registry.store import person
+
+    ctx, c = cycle
+    officer = "po-events"
+    AccountService(ctx).create_user(officer, "programme_officer", "", SYSTEM, password=PASSWORD)
+    with ctx.engine.begin() as conn:
+        conn.execute(update(person).where(person.c.id == c.persons[1])
+                     .values(external_key="HC-EVENTS-1"))
+    page = new_page(lang="en")
+    sign_in(page, officer)
+    page.click('.menu a[href="/office/payments/events"]')
+    page.fill("#person_id", str(c.persons[0]))
+    page.select_option("#kind", "antenatal_visit")
+    page.fill("#event_date", "31")
+    page.select_option("#event_date-month", "2")  # 31 February: named, nothing recorded
+    page.fill("#event_date-year", "2026")
+    page.fill("#facility", "Chamkar Mon health centre")
+    page.click("main form.stack button[type=submit]")
+    expect(page.locator("#event_date-error")).to_be_visible()
+    page.select_option("#event_date-month", "3")
+    page.click("main form.stack button[type=submit]")
+    expect(page.locator("#event-recorded")).to_be_visible()
+    shot(page, "payments-event-recorded-en")
+
+    bad = tmp_path / "hc.csv"
+    bad.write_text("person_key,event,date,facility\nHC-EVENTS-1,vaccination,2026-03-02,HC\n"
+                   "NOBODY,vaccination,2026-03-02,HC\n", encoding="utf-8")
+    page.set_input_files("#file", str(bad))
+    page.click("main form[enctype] button[type=submit]")
+    expect(page.locator("#import-problems")).to_contain_text("NOBODY is not in the registry")
+    shot(page, "payments-events-import-refused-en")
+    good = tmp_path / "hc-2.csv"
+    good.write_text("person_key,event,date,facility\nHC-EVENTS-1,vaccination,2026-03-02,HC\n",
+                    encoding="utf-8")
+    page.set_input_files("#file", str(good))
+    page.click("main form[enctype] button[type=submit]")
+    expect(page.locator("#import-done")).to_contain_text("1 events recorded")
+
+    km = new_page(lang="km", bypass_csp=True)
+    sign_in(km, officer)
+    km.goto("/office/payments/events")
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.e2e.test_every_page import check_page, english_msgids, untranslated
+
+    problems = check_page(km, Axe(), "events")
+    problems += untranslated(km.inner_text("main"), english_msgids())
+    shot(km, "payments-events-km")
+    assert not problems, problems

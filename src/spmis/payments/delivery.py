@@ -18,7 +18,7 @@ from spmis.payments.providers import get_provider, list_providers
 from spmis.payments.reconcile_job import KIND as RECONCILE_KIND
 from spmis.payments.reconciliation import get_reconciliation, list_reconciliations
 
-__all__ = ["payroll_page", "reconciliation_view", "submit_result_file"]
+__all__ = ["import_event_file", "payroll_page", "reconciliation_view", "submit_result_file"]
 
 SUFFIXES = (".csv", ".xlsx")
 
@@ -78,3 +78,29 @@ def reconciliation_view(ctx: AppContext, rec_id: int) -> dict[str, Any]:
     with ctx.engine.connect() as conn:
         rec["cycle"] = cycle_row(conn, rec["cycle_id"])
     return rec
+
+
+def import_event_file(ctx: AppContext, actor: Actor, file_name: str,
+                      stream: IO[bytes]) -> Any:
+    """A health centre's uploaded file of events, kept privately while it is read, then
+    deleted; ``conditions.import_events``' result."""
+    from spmis.payments.conditions import import_events
+
+    suffix = Path(file_name or "").suffix.lower()
+    if suffix not in SUFFIXES:
+        raise _bad_file("use a .csv or .xlsx file", "សូមប្រើឯកសារ .csv ឬ .xlsx")
+    files = JobService(ctx).files
+    name, part = files.new_upload(suffix)
+    try:
+        with create_private(part) as out:
+            shutil.copyfileobj(stream, out, 1 << 16)
+        if part.stat().st_size > ctx.settings.import_max_upload_mb * 1_000_000:
+            raise _bad_file("the file is too large", "ឯកសារធំពេក")
+        kept = part.with_name(name)
+        part.replace(kept)
+        try:
+            return import_events(ctx, actor, kept)
+        finally:
+            kept.unlink(missing_ok=True)
+    finally:
+        part.unlink(missing_ok=True)

@@ -30,4 +30,7 @@ DELIVERY_ACCESS = {
     ("GET", f"{OFFICE}/cycles/{{cycle_id}}/payroll/file"): PAY,
     ("POST", f"{OFFICE}/cycles/{{cycle_id}}/reconciliations"): PAY,
     ("GET", f"{OFFICE}/reconciliations/{{rec_id}}"): READ,
+    ("GET", f"{OFFICE}/events"): roles(A, PO),
+    ("POST", f"{OFFICE}/events"): roles(PO),
+    ("POST", f"{OFFICE}/events/import"): roles(PO),
 }

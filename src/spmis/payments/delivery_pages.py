@@ -4,17 +4,21 @@ reconciliation with its report, every problem named in the reader's language."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from spmis.errors import InvalidInput
+from spmis.errors import Conflict, InvalidInput, NotFound
+from spmis.pagekit import dates, forms
 from spmis.pagekit.routing import PageRoute
 from spmis.pagekit.session import app_ctx, check_csrf, may, require_actor
-from spmis.pagekit.templating import render, request_locale
+from spmis.pagekit.templating import gettext, render, request_locale
 from spmis.pagekit.texts import N_
-from spmis.payments import delivery
+from spmis.payments import conditions, delivery
 from spmis.payments.payroll_files import PAYABLE_CYCLES, open_payroll
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -89,3 +93,78 @@ async def reconciliation_page(request: Request, rec_id: int) -> HTMLResponse:
     rec = await run_in_threadpool(delivery.reconciliation_view, app_ctx(request), rec_id)
     return render(request, "office/payments_reconciliation.html", {
         "rec": rec, "rec_states": REC_STATES}, area="office")
+
+
+EVENT_LABELS = {"antenatal_visit": N_("Antenatal visit"), "delivery": N_("Delivery"),
+                "postnatal_visit": N_("Postnatal visit"), "vaccination": N_("Vaccination"),
+                "school_attendance": N_("School attendance")}
+
+
+def _events_page(request: Request, form: dict[str, Any] | None = None,
+                 errors: forms.FormErrors | None = None, imported: Any = None,
+                 status_code: int = 200) -> HTMLResponse:
+    actor = require_actor(request)
+    return render(request, "office/payments_events.html", {
+        "form": form or {}, "errors": errors or forms.FormErrors(), "imported": imported,
+        "kinds": [(k, gettext(request, v)) for k, v in EVENT_LABELS.items()],
+        "recorded": request.query_params.get("recorded"),
+        "can_record": may(actor, "POST", "/office/payments/events"),
+    }, status_code=status_code, area="office")
+
+
+@router.get("/office/payments/events", response_class=HTMLResponse)
+async def events_page(request: Request) -> HTMLResponse:
+    """Record a compliance event, or import a health centre's file of them."""
+    return _events_page(request)
+
+
+@router.post("/office/payments/events", response_class=HTMLResponse)
+async def record_event_page(request: Request) -> Response:
+    form = await request.form()
+    check_csrf(request, form)
+    values, date_errors = dates.read(form)
+    try:
+        if date_errors:
+            raise InvalidInput(date_errors)
+        person = forms.integer(values, "person_id")
+        if not isinstance(person, int):
+            raise InvalidInput.one(("person_id",), "int_parsing", "give the person's number",
+                                   "សូមបញ្ចូលលេខបុគ្គល")
+        try:
+            day = date.fromisoformat(str(values.get("event_date") or ""))
+        except ValueError:
+            raise InvalidInput.one(("event_date",), "date_incomplete",
+                                   "give the day, the month and the year",
+                                   "សូមបំពេញថ្ងៃ ខែ និងឆ្នាំ") from None
+        event_id = await run_in_threadpool(
+            conditions.record_event, app_ctx(request), require_actor(request), person,
+            forms.text(values, "kind") or "", day, forms.text(values, "facility") or "")
+    except InvalidInput as exc:
+        errors = forms.FormErrors.of(exc.errors, request_locale(request))
+        return _events_page(request, dict(form), errors, status_code=422)
+    except (NotFound, Conflict) as exc:  # no such person in the area; recorded already
+        text = exc.msg_km if request_locale(request) == "km" and exc.msg_km else str(exc)
+        field = "person_id" if isinstance(exc, NotFound) else "event_date"
+        return _events_page(request, dict(form), forms.FormErrors({field: text}),
+                            status_code=404 if isinstance(exc, NotFound) else 409)
+    return RedirectResponse(f"/office/payments/events?recorded={event_id}", status_code=303)
+
+
+@router.post("/office/payments/events/import", response_class=HTMLResponse)
+async def import_events_page(request: Request) -> Response:
+    form = await request.form()
+    check_csrf(request, form)
+    upload = form.get("file")
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise InvalidInput.one(("file",), "invalid_file", "choose a file",
+                                   "សូមជ្រើសរើសឯកសារ")
+        result = await run_in_threadpool(delivery.import_event_file, app_ctx(request),
+                                         require_actor(request), upload.filename, upload.file)
+    except InvalidInput as exc:
+        errors = forms.FormErrors.of(exc.errors, request_locale(request))
+        return _events_page(request, {}, errors, status_code=422)
+    finally:
+        await form.close()
+    return _events_page(request, imported=result,
+                        status_code=422 if result.problems else 200)
