@@ -19,6 +19,7 @@ from tests.e2e.test_journeys import register_household
 
 PUBLIC = ["/", "/programmes", "/programmes/family_package_base", "/eligibility", "/login",
           "/transparency", "/transparency/audit",
+          "/grievances", "/grievances/follow",
           "/no-such-page", "/programmes/no-such-programme"]
 OFFICE = ["/office", "/office/households", "/office/households?area=120101",
           "/office/households/new", "/office/households/{hid}",
@@ -26,7 +27,8 @@ OFFICE = ["/office", "/office/households", "/office/households?area=120101",
           "/office/people?name=Sok", "/office/people/{pid}", "/office/people/{pid}/edit",
           "/office/approvals", "/office/approvals?status=approved", "/office/users",
           "/office/imports", "/office/linkage", "/office/linkage/{rid}", "/office/jobs",
-          "/office/jobs/{jid}", "/office/reports", "/office/audit"]
+          "/office/jobs/{jid}", "/office/reports", "/office/audit", "/office/grievances",
+          "/office/grievances/new"]
 SERIOUS = {"serious", "critical"}
 MAX_BYTES = 200_000
 #: bytes of the page and everything it loaded except images (cached files counted too)

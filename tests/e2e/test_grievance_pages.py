@@ -18,15 +18,16 @@ OFFICER = "grv-chamkarmon"
 
 @pytest.fixture(scope="module")
 def officer(server: str) -> str:
-    """A grievance officer of commune 120101 (Chamkar Mon)."""
+    """A grievance officer of commune 120101 (Tonle Basak), and another of its district."""
     from spmis.auth.accounts import AccountService
     from spmis.auth.model import SYSTEM
     from spmis.context import AppContext
 
     ctx = AppContext.create(STATE["settings"])
     try:
-        AccountService(ctx).create_user(OFFICER, "grievance_officer", "120101", SYSTEM,
-                                        password=PASSWORD)
+        for name, scope in ((OFFICER, "120101"), ("grv-second", "1201")):
+            AccountService(ctx).create_user(name, "grievance_officer", scope, SYSTEM,
+                                            password=PASSWORD)
     finally:
         ctx.engine.dispose()
     return OFFICER
@@ -111,3 +112,48 @@ def test_complain_follow_and_answer_on_a_phone(new_page, officer: str, shot,  # 
     look(person, "status-closed")
     assert not problems, "\n".join(problems)
     assert not english, "English text on Khmer pages:\n" + "\n".join(english)
+
+
+def test_staff_take_in_an_appeal_that_only_a_second_reviewer_decides(  # type: ignore[no-untyped-def]
+        new_page, officer: str, shot) -> None:
+    """An officer takes in an appeal for someone who phoned, naming who made the decision; that
+    person is refused the review on the page, another officer reviews and decides it."""
+    axe, problems = Axe(), []
+    staff = new_page(lang="en", bypass_csp=True)
+    sign_in(staff, officer)
+    staff.goto("/office/grievances")
+    staff.click("text=Take in a complaint")
+    staff.select_option("#channel", "phone")
+    staff.check("#category-exclusion")
+    staff.fill("#description", "Caller says her household was dropped from the family package.")
+    choose_area(staff, province="12", district="1201", commune="120101")
+    staff.check("#kind-appeal")
+    staff.select_option("#decision_kind", "enrolment")
+    staff.fill("#decided_by", officer)  # the officer made the enrolment decision
+    problems += check_page(staff, axe, "office grievance new")
+    shot(staff, "grievance-office-new")
+    staff.click("button[value=submit]")
+    staff.locator("#pin").wait_for()
+    ticket = staff.inner_text("#ticket")
+    staff.click("text=Open the complaint")
+    staff.click("#start-review")
+    staff.locator("[role=alert]").wait_for()
+    assert "second reviewer" in staff.inner_text("[role=alert]")
+    problems += check_page(staff, axe, "office appeal refused")
+    shot(staff, "grievance-office-appeal-refused")
+
+    second = new_page(lang="km", bypass_csp=True)
+    sign_in(second, "grv-second")
+    second.goto("/office/grievances")
+    problems += check_page(second, axe, "km office queue")
+    shot(second, "grievance-office-queue-km")
+    second.click(f"tr[data-ticket='{ticket}'] a")
+    second.click("#start-review")
+    second.locator("[role=status]").wait_for()
+    second.fill("#reason", "ពិនិត្យឡើងវិញ៖ គ្រួសារនេះនៅតែមានសិទ្ធិ ហើយត្រូវបានចុះឈ្មោះវិញ។")
+    second.select_option("#outcome", "changed")
+    second.click("#resolve")
+    second.locator("[role=status]").wait_for()
+    problems += check_page(second, axe, "km office appeal resolved")
+    shot(second, "grievance-office-appeal-resolved-km")
+    assert not problems, "\n".join(problems)

@@ -21,6 +21,8 @@ CAPABILITY = Capability(
         MenuItem(40, "public", "/grievances", N_("Make a complaint")),
         MenuItem(45, "public", "/grievances/follow", N_("Follow a complaint")),
         MenuItem(55, "office", "/office/grievances", N_("Complaints and appeals"), READ),
+        # a registrar at the front desk takes complaints in without seeing the queue
+        MenuItem(56, "office", "/office/grievances/new", N_("Take in a complaint"), roles(REG)),
     ),
     commands=(Command("spmis.grievances.cli:app", "grievances"),),
     tables=("spmis.grievances.store",),

@@ -301,8 +301,10 @@ async def staff_submit(request: Request) -> Response:
         context["errors"] = forms.FormErrors.of(exc.errors, request_locale(request))
         return render(request, "office/grievance_new.html", context, status_code=422,
                       area="office")
+    can_read = actor.has_role("admin", "grievance_officer", "auditor", "programme_officer",
+                              "fund_officer")
     return _no_store(render(request, "office/grievance_receipt.html",
-                            {"receipt": receipt}, area="office"))
+                            {"receipt": receipt, "can_read": can_read}, area="office"))
 
 
 def _detail(request: Request, g: Grievance, **extra: Any) -> dict[str, Any]:
