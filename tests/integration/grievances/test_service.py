@@ -205,3 +205,29 @@ def test_contact_details_are_read_with_a_logged_reason(service: GrievanceService
     with ctx.engine.connect() as conn:
         logged = read_log(conn, entity_type="grievance", entity_id=receipt.id)
     assert [(e.actor, e.reason) for e in logged] == [("grv-commune", "to call back")]
+
+
+def test_key_rotation_reencrypts_contact_details(service: GrievanceService,
+                                                 ctx: AppContext) -> None:
+    import base64
+    import os
+
+    from spmis.auth.keys import rotate
+
+    receipt = service.submit(complaint(name="Sok Dara", phone="012345678"))
+    service.submit(complaint())  # anonymous: nothing to re-encrypt
+    new_key = base64.b64encode(os.urandom(32)).decode()
+    rotated = AppContext.create(ctx.settings.model_copy(
+        update={"encryption_keys": f"t2:{new_key},{ctx.settings.encryption_keys}"}))
+    try:
+        assert rotate(rotated)["grievance"] == 1  # the one row with a contact
+        assert rotate(rotated)["grievance"] == 0
+    finally:
+        rotated.engine.dispose()
+    only_new = AppContext.create(ctx.settings.model_copy(
+        update={"encryption_keys": f"t2:{new_key}"}))
+    try:
+        assert GrievanceService(only_new).contact(OFFICER, receipt.id, "call back") == {
+            "name": "Sok Dara", "phone": "012345678"}
+    finally:
+        only_new.engine.dispose()
