@@ -8,9 +8,9 @@
   ``UPDATE ... WHERE id = :id AND version = :read_version`` that bumps the version (409
   ``Conflict`` when someone changed the row since it was read), and its ``change_log`` entry, in
   the caller's transaction;
-- ``log_change`` / ``log_changes``: the entry alone (a creation, or a set-based batch that bumped
-  its versions with ``bump_versions``); ``next_version`` numbers the entries of a record that has
-  no version column (staff accounts).
+- ``log_change`` / ``log_changes`` / ``log_select`` (``INSERT ... SELECT``): the entry alone (a
+  creation, or a set-based batch that bumped its versions with ``bump_versions``);
+  ``next_version`` numbers the entries of a record that has no version column (staff accounts).
 
 Every entry is also appended to the tamper-evident audit chain (``spmis.db.chain``) when its
 transaction commits: a capability that records history is covered without calling the chain.
@@ -32,6 +32,7 @@ from sqlalchemy import (
     Connection,
     Index,
     Integer,
+    Select,
     String,
     Table,
     Text,
@@ -57,6 +58,7 @@ __all__ = [
     "jsonable",
     "log_change",
     "log_changes",
+    "log_select",
     "next_version",
     "stale_version",
     "update_versioned",
@@ -124,7 +126,7 @@ class Change:
                 "changes": {k: jsonable(v) for k, v in self.changes.items()}}
 
 
-def _chained(row: Mapping[str, Any]) -> chain.Pending:
+def _chained(row: Mapping[str, Any] | RowMapping) -> chain.Pending:
     """A ``change_log`` row as its audit chain entry."""
     return (row["changed_by"], row["entity_type"], int(row["entity_id"]), int(row["version"]),
             row["action"], chain.payload_text(row["changed_at"], row["reason"], row["changes"]))
@@ -138,6 +140,21 @@ def log_changes(conn: Connection, changes: Sequence[Change], at: datetime | None
         rows = [c.row(at) for c in changes]
         conn.execute(insert(change_log), rows)
         chain.defer(conn, (_chained(r) for r in rows))
+
+
+#: the columns of a ``change_log`` entry, in the order ``log_select`` expects them
+LOG_COLUMNS = ("entity_type", "entity_id", "version", "action", "changed_at", "changed_by",
+               "reason", "changes")
+
+
+def log_select(conn: Connection, rows: Select[Any]) -> int:
+    """Set-based: one entry for every row of ``rows`` (a select of ``LOG_COLUMNS``, in that
+    order), written with one ``INSERT ... SELECT`` and queued on the audit chain (the entries
+    are read back with ``RETURNING``). Returns how many were written."""
+    written = conn.execute(insert(change_log).from_select(list(LOG_COLUMNS), rows).returning(
+        *(change_log.c[c] for c in LOG_COLUMNS))).mappings().all()
+    chain.defer(conn, (_chained(r) for r in written))
+    return len(written)
 
 
 def log_change(conn: Connection, entity_type: str, entity_id: int, version: int, action: str,

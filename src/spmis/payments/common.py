@@ -14,7 +14,6 @@ from sqlalchemy import (
     Select,
     Table,
     func,
-    insert,
     literal,
     select,
     true,
@@ -23,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 
 from spmis.auth.model import Actor
-from spmis.db.history import change_log, jsonable
+from spmis.db.history import change_log, jsonable, log_select
 from spmis.errors import Forbidden, InvalidInput, NotFound
 from spmis.payments import store
 
@@ -105,9 +104,7 @@ def log_set(conn: Connection, table: Table, entity_type: str, where: Sequence[Co
         literal(at, change_log.c.changed_at.type), literal(by), literal(reason),
         literal(values, JSON),
     ).where(*where)
-    conn.execute(insert(change_log).from_select(
-        ["entity_type", "entity_id", "version", "action", "changed_at", "changed_by", "reason",
-         "changes"], rows))
+    log_select(conn, rows)  # chained on the audit trail too
 
 
 def analyze(conn: Connection, *tables: Table) -> None:

@@ -177,3 +177,24 @@ def test_a_bulk_import_is_chained_too(ctx: AppContext, tmp_path) -> None:  # typ
     assert logged > 120 and _count(ctx) == logged
     verdict = _verify(ctx)
     assert verdict.ok and verdict.checked == logged
+
+
+def test_a_set_based_log_is_chained_too(ctx: AppContext) -> None:
+    """``history.log_select`` (one INSERT ... SELECT, as the payments cycles log their lines)
+    queues what it wrote on the chain."""
+    from sqlalchemy import JSON, literal
+
+    from spmis.db.base import utcnow
+    from spmis.registry import queries as registry
+
+    for name in ("Dara", "Sophea", "Vanna"):
+        _household(ctx, name)
+    h = registry.households()
+    with ctx.engine.begin() as conn:
+        written = history.log_select(conn, select(
+            literal("household"), h.c.id, h.c.version + 1, literal("suspend"),
+            literal(utcnow(), history.change_log.c.changed_at.type), literal("officer"),
+            literal("set-based"), literal({"status": ["active", "suspended"]}, JSON)))
+    assert written == 3
+    assert _count(ctx) == _count(ctx, history.change_log) == 9
+    assert _verify(ctx).ok
