@@ -72,7 +72,7 @@ def setup(url: str, households: int) -> None:
                 province_code, status, version, created_at, created_by, updated_at, updated_by)
             SELECT g, v.code, left(v.code, 6), left(v.code, 4), left(v.code, 2), 'active',
                    {audit}
-            FROM generate_series(1, :n) g JOIN v ON v.n = (g * 7919) % :nv"""),
+            FROM generate_series(1, :n) g JOIN v ON v.n = (CAST(g AS bigint) * 7919) % :nv"""),
                      {"n": households, "nv": len(villages)})
         conn.execute(text(f"""
             INSERT INTO person (id, household_id, relationship, family_name_latin,
