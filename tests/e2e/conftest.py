@@ -91,6 +91,35 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
+@pytest.fixture(scope="session")
+def dev_server(tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[tuple[str, dict[str, str], Settings]]:
+    """A development server as `make run` leaves it (issue 13, item 21): demo data and the demo
+    accounts, no job worker; yields (base URL, the name of the demo registrar's district in
+    Khmer and English, its settings)."""
+    tmp = tmp_path_factory.mktemp("dev")
+    url = f"sqlite:///{tmp / 'spmis.db'}"
+    from spmis.auth.demo import ensure_demo_accounts
+    from spmis.ops_cli import busiest_district, load_demo
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPMIS_")}
+    env.update(SPMIS_ENV="development", SPMIS_DATABASE_URL=url, SPMIS_VAR_DIR=str(tmp / "var"))
+    upgrade(url)
+    settings = Settings(env="development", database_url=url, var_dir=Path(tmp / "var"))
+    ctx = AppContext.create(settings)
+    try:
+        load_demo(ctx, False, 60, 11)
+        district = busiest_district(ctx)
+        assert ensure_demo_accounts(ctx, district) is not None
+        unit = ctx.gazetteer.get(district)
+        assert unit is not None
+        names = {"en": unit.name_en, "km": unit.name_km}
+    finally:
+        ctx.engine.dispose()
+    with run_server(env, tmp) as base:
+        yield base, names, settings
+
+
 @contextmanager
 def run_server(env: dict[str, str], tmp: Path) -> Iterator[str]:
     """uvicorn serving SPMIS with ``env`` on a free port (its log in ``tmp``); the base URL."""

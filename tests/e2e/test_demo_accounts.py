@@ -4,47 +4,14 @@ in with one click and can do that role's work; a test installation lists none.""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
-from spmis.auth.demo import DEMO_ACCOUNTS, ensure_demo_accounts
-from spmis.config import Settings
-from spmis.context import AppContext
-from spmis.db.migrate import upgrade
-from spmis.ops_cli import busiest_district, load_demo
-from tests.e2e.conftest import BROWSER, PHONE, run_server
+from spmis.auth.demo import DEMO_ACCOUNTS
+from tests.e2e.conftest import BROWSER, PHONE
 
 pytestmark = BROWSER
 DESKTOP = {"width": 1000, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def dev_server(tmp_path_factory: pytest.TempPathFactory
-               ) -> Iterator[tuple[str, dict[str, str]]]:
-    """A development server as `make run` leaves it: demo data and the demo accounts; yields
-    (base URL, the name of the registrar's district in Khmer and English)."""
-    tmp = tmp_path_factory.mktemp("dev")
-    url = f"sqlite:///{tmp / 'spmis.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SPMIS_")}
-    env.update(SPMIS_ENV="development", SPMIS_DATABASE_URL=url, SPMIS_VAR_DIR=str(tmp / "var"))
-    upgrade(url)
-    ctx = AppContext.create(Settings(env="development", database_url=url,
-                                     var_dir=Path(tmp / "var")))
-    try:
-        load_demo(ctx, False, 60, 11)
-        district = busiest_district(ctx)
-        assert ensure_demo_accounts(ctx, district) is not None
-        unit = ctx.gazetteer.get(district)
-        assert unit is not None
-        names = {"en": unit.name_en, "km": unit.name_km}
-    finally:
-        ctx.engine.dispose()
-    with run_server(env, tmp) as base:
-        yield base, names
 
 
 def test_a_test_installation_lists_no_demo_account(new_page) -> None:  # type: ignore[no-untyped-def]
@@ -59,7 +26,7 @@ def test_a_test_installation_lists_no_demo_account(new_page) -> None:  # type: i
 def test_a_newcomer_signs_in_as_each_role_with_one_click(browser, dev_server, lang: str) -> None:  # type: ignore[no-untyped-def]
     from tests.e2e.conftest import ARTIFACTS
 
-    base, district = dev_server
+    base, district = dev_server[0], dev_server[1]
     context = browser.new_context(viewport=DESKTOP, base_url=base)
     context.add_cookies([{"name": "spmis_lang", "value": lang, "url": base}])
     try:
@@ -103,7 +70,7 @@ def test_a_newcomer_signs_in_as_each_role_with_one_click(browser, dev_server, la
 
 
 def test_the_demo_accounts_fit_a_phone(browser, dev_server) -> None:  # type: ignore[no-untyped-def]
-    base, _ = dev_server
+    base = dev_server[0]
     context = browser.new_context(viewport=PHONE, base_url=base)
     try:
         page = context.new_page()

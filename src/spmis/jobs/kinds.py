@@ -35,6 +35,7 @@ KIND_MODULES: list[str] = [
     "spmis.indicators.refresh_job",
     "spmis.registry.import_job",
     "spmis.rules.evaluate_job",
+    "spmis.rules.simulate_job",
     "spmis.linkage.dedupe_job",
     "spmis.payments.cycle_job",
     "spmis.payments.reconcile_job",

@@ -1,8 +1,9 @@
 """Cost and beneficiaries of each programme by province and sex, baseline against a reform.
 
-Household programmes: beneficiaries are households (and the people in them); a household's amount
-is shared equally among its members for the split by sex. Person programmes: beneficiaries are
-the persons. Everything is grouped with polars over whole columns.
+Household programmes: beneficiaries are households in the total and province rows, and the people
+in those households in the rows by sex (a household's amount is shared equally among its members
+for the split by sex); the ``unit`` column says which. Person programmes: beneficiaries are the
+persons. Everything is grouped with polars over whole columns.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import polars as pl
 from spmis.rules.engine import Population, ProgrammeResult
 
 COLUMNS = [
-    "programme", "currency", "dimension", "key", "baseline_beneficiaries",
+    "programme", "currency", "dimension", "key", "unit", "baseline_beneficiaries",
     "reform_beneficiaries", "baseline_cost", "reform_cost", "cost_difference",
 ]
 
@@ -63,7 +64,8 @@ def compare(
     for pid, base in baseline.items():
         after = reform[pid]
         for dimension in ("total", "province", "sex"):
-            if dimension == "sex" or base.programme.entity == "person":
+            people = dimension == "sex" or base.programme.entity == "person"
+            if people:
                 fb = _person_frame(population, province, sex, base)
                 fr = _person_frame(population, province, sex, after)
             else:
@@ -81,6 +83,7 @@ def compare(
                     pl.lit(base.currency).alias("currency"),
                     pl.lit(dimension).alias("dimension"),
                     pl.col("key").cast(pl.Utf8),
+                    pl.lit("people" if people else "households").alias("unit"),
                     (pl.col("reform_cost") - pl.col("baseline_cost")).alias("cost_difference"),
                 ).select(COLUMNS)
             )

@@ -87,3 +87,40 @@ def test_evaluation_with_background_flag_is_queued(ctx: AppContext, monkeypatch)
     [job] = JobService(ctx).list(SYSTEM)
     assert (job.kind, job.parameters) == ("rules.evaluate",
                                           {"period": PERIOD, "programmes": None})
+
+
+def test_a_reform_simulated_through_the_api_is_a_job_with_its_figures(
+        ctx: AppContext, auth_client) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13, item 22: the policy page's job, through the API: a preset reform or parameter
+    changes, refused naming the field, figures by programme, province and sex as the result."""
+    _registry(ctx)
+    officer = auth_client("programme_officer")
+    submit = officer.post("/api/v1/jobs", json={"kind": "rules.simulate", "parameters": {
+        "period": PERIOD, "changes": {
+            "social_assistance.family_package.elderly_age": {"start": "2026-01-01",
+                                                             "value": 50}},
+        "name": "elderly from 50", "programmes": ["family_package_elderly"]}})
+    assert submit.status_code == 202, submit.text
+    JobWorker(ctx).drain()
+    done = officer.get(f"/api/v1/jobs/{submit.json()['id']}").json()
+    assert done["state"] == "succeeded", done["error"]
+    rows = done["result"]["rows"]
+    assert {r["programme"] for r in rows} == {"family_package_elderly"}
+    assert {r["dimension"] for r in rows} == {"total", "province", "sex"}
+    total = next(r for r in rows if r["dimension"] == "total")
+    assert total["unit"] == "households" and done["result"]["name"] == "elderly from 50"
+    for parameters, field in (
+            ({"period": PERIOD, "preset": "nope"}, "preset"),
+            ({"period": "2026-13", "preset": "family_base_50000"}, "period"),
+            ({"period": PERIOD, "changes": {"social_assistance.nope": 1}}, "changes"),
+            ({"period": PERIOD, "changes": {"social_assistance.family_package.elderly_age": 5},
+              "programmes": ["nope"]}, "programmes"),
+            ({"period": PERIOD, "preset": "family_base_50000", "x": 1}, "x")):
+        bad = officer.post("/api/v1/jobs", json={"kind": "rules.simulate",
+                                                 "parameters": parameters})
+        assert bad.status_code == 422, bad.text
+        assert bad.json()["detail"][0]["loc"] == ["parameters", field], bad.text
+        assert bad.json()["detail"][0]["msg_km"]
+    refused = auth_client("registrar").post("/api/v1/jobs", json={
+        "kind": "rules.simulate", "parameters": {"period": PERIOD, "preset": "family_base_50000"}})
+    assert refused.status_code == 403

@@ -147,6 +147,15 @@ def test_cli_evaluate_and_simulate(
             "--programme", "family_package_base", "--csv", str(out),
         ])
         assert res.exit_code == 0, res.output
+        # issue 13, item 22: the table fits 80 columns, nothing cut, households and people apart
+        lines = res.output.splitlines()
+        assert max(len(line) for line in lines) <= 80 and "…" not in res.output, res.output
+        assert "Family Package - base payment (family_package_base), KHR" in lines
+        rows = {line[:32].strip(): line[32:].split() for line in lines if line.startswith("  ")}
+        assert rows["households paid"] == ["2", "2", "0"]
+        assert rows["cost, KHR"] == ["56,000", "100,000", "+44,000"]
+        assert rows["women in households paid"] == ["4", "4", "0"]  # people, said so
+        assert rows["men in households paid"] == ["1", "1", "0"]
         frame = pl.read_csv(out, schema_overrides={"key": pl.Utf8})
         total = frame.filter(pl.col("dimension") == "total").row(0, named=True)
         assert (total["baseline_cost"], total["reform_cost"]) == (56_000, 100_000)
@@ -157,7 +166,8 @@ def test_cli_evaluate_and_simulate(
         }
         assert by_province == {"01": 50_000, "12": 50_000}
         by_sex = frame.filter(pl.col("dimension") == "sex")
-        assert set(by_sex["key"]) == {"F", "M"}
+        assert set(by_sex["key"]) == {"F", "M"} and set(by_sex["unit"]) == {"people"}
+        assert set(frame.filter(pl.col("dimension") != "sex")["unit"]) == {"households"}
         assert by_sex["reform_cost"].sum() == 100_000
     finally:
         engine.dispose()
