@@ -58,6 +58,9 @@ _.PER_VISIT
 _.roles_before  # auth.staff.StaffRequestView: office/approvals.html
 _.scope_before
 _.resolution  # grievances: shown by office/grievance.html and public/grievance_status.html
+_.baseline_len  # rules.pages.Bar: office/policy_chart.html
+_.description_en  # rules.simulation.Preset: office/policy.html
+_.description_km
 _.resolved_at  # grievances.schemas: a response field (pydantic)
 
 # --- SQLAlchemy: a TypeDecorator's hooks and settings (spmis.db.base).
