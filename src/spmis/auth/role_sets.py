@@ -47,6 +47,8 @@ API = "/api/v1"
 
 #: rights an administrator cannot give alone: an account holding any of them is created, or
 #: gains them (or a wider area with them), only when another administrator approves; so is a
-#: password reset of such an account (spmis.auth.staff). Administrator accounts are in it: a second
-#: administrator account held by the same person would approve its maker's own requests.
-SECOND_ADMIN = roles(A) | DECIDE | REVEAL
+#: password reset of such an account (spmis.auth.staff). They are the rights to see identifiers
+#: and every role that is the second person of a maker-checker: approvers, finance officers (they
+#: approve another's payment cycle), and administrators (a second administrator account held by
+#: the same person would approve its maker's own requests).
+SECOND_ADMIN = roles(A, FIN) | DECIDE | REVEAL

@@ -73,7 +73,7 @@ def test_outside_the_area_answers_as_missing(app: FastAPI, ctx: AppContext, auth
             conflicts=[], area_code_l=OTHER_VILLAGE, area_code_r=OTHER_VILLAGE,
             created_at=datetime.now(UTC)).returning(link_review.c.id)).scalar_one()
     far_user = admin.post("/api/v1/users", json={"username": "far-away-clerk",
-                                                 "roles": ["finance_officer"], "scope": "01"})
+                                                 "roles": ["auditor"], "scope": "01"})
     assert far_user.status_code == 201, far_user.text
     outside = {"household_id": other["id"], "person_id": other_pid,
                "enterprise_id": enterprise.json()["id"], "request_id": filed.json()["id"],

@@ -211,7 +211,7 @@ def test_expired_forged_and_deactivated_tokens_refused(client: TestClient, ctx: 
 def test_admin_manages_users_within_scope(auth_client, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]
     province_admin = auth_client("admin", "12")
     r = province_admin.post("/api/v1/users", json={"username": "fin-pp",
-                                                   "roles": ["finance_officer"],
+                                                   "roles": ["auditor"],
                                                    "scope": "120101"})
     assert r.status_code == 201, r.text
     assert "password" not in r.json() and r.json()["activation"]["activation_path"]
@@ -255,20 +255,20 @@ def test_account_changes_are_audited_and_not_self_granted(auth_client, ctx: AppC
                                                           make_user) -> None:
     boss_name = make_user("admin")
     boss = auth_client(username=boss_name)
-    created = boss.post("/api/v1/users", json={"username": "clerk", "roles": ["finance_officer"],
+    created = boss.post("/api/v1/users", json={"username": "clerk", "roles": ["auditor"],
                                                "scope": "120101"}).json()
     uid = created["id"]
-    assert boss.patch(f"/api/v1/users/{uid}", json={"roles": ["finance_officer", "auditor"]}
+    assert boss.patch(f"/api/v1/users/{uid}", json={"roles": ["auditor", "metrics"]}
                       ).status_code == 200
     # approving needs a second administrator (tests/integration/auth/test_staff_accounts.py)
-    assert boss.patch(f"/api/v1/users/{uid}", json={"roles": ["finance_officer", "approver"]}
+    assert boss.patch(f"/api/v1/users/{uid}", json={"roles": ["auditor", "approver"]}
                       ).status_code == 202
     me = next(u for u in boss.get("/api/v1/users").json() if u["username"] == boss_name)
     own = boss.patch(f"/api/v1/users/{me['id']}", json={"roles": ["admin", "approver"]})
     assert own.status_code == 403 and "another administrator" in own.json()["detail"]
     history = auth_client("auditor").get(f"/api/v1/users/{uid}/history").json()
     assert [h["action"] for h in history] == ["create", "update"]
-    assert history[1]["changes"] == {"roles": ["finance_officer", "auditor,finance_officer"]}
+    assert history[1]["changes"] == {"roles": ["auditor", "auditor,metrics"]}
     assert history[1]["changed_by"] == boss_name
     assert "password" not in str(history)
 

@@ -39,7 +39,7 @@ def test_a_new_account_gets_a_one_time_link_never_a_password(
     """Before: the answer held the account's password, so its administrator could sign in as
     it."""
     admin = auth_client("admin")
-    r = admin.post("/api/v1/users", json={"username": "dara.fin", "roles": ["finance_officer"],
+    r = admin.post("/api/v1/users", json={"username": "dara.aud", "roles": ["auditor"],
                                           "scope": "12", "full_name": "Dara"})
     assert r.status_code == 201, r.text
     body = r.json()
@@ -50,22 +50,22 @@ def test_a_new_account_gets_a_one_time_link_never_a_password(
     with ctx.engine.connect() as conn:
         stored = conn.execute(select(account_activation.c.token_hash)).scalars().all()
         hash_ = conn.execute(select(staff_user.c.password_hash).where(
-            staff_user.c.username == "dara.fin")).scalar_one()
+            staff_user.c.username == "dara.aud")).scalar_one()
     assert token not in str(stored) and len(stored) == 1  # kept only as a SHA-256
     assert not hash_.startswith("$argon2")  # no password at all yet
-    assert _login(client, "dara.fin", "") == 422
+    assert _login(client, "dara.aud", "") == 422
     # a weak password is refused and the link still works
     weak = client.post("/api/v1/auth/activate", json={"token": token, "password": "short"})
     assert weak.status_code == 422 and weak.json()["detail"][0]["loc"] == ["password"]
     ok = client.post("/api/v1/auth/activate", json={"token": token, "password": GOOD})
-    assert ok.status_code == 200 and ok.json()["username"] == "dara.fin"
-    assert _login(client, "dara.fin", GOOD) == 200
+    assert ok.status_code == 200 and ok.json()["username"] == "dara.aud"
+    assert _login(client, "dara.aud", GOOD) == 200
     again = client.post("/api/v1/auth/activate", json={"token": token, "password": GOOD + "!"})
     assert again.status_code == 422 and again.json()["detail"][0]["type"] == "invalid_link"
     assert again.json()["detail"][0]["msg_km"]
     history = auth_client("auditor").get(f"/api/v1/users/{body['id']}/history").json()
     assert [h["action"] for h in history] == ["create", "password_set"]
-    assert history[1]["changed_by"] == "dara.fin"
+    assert history[1]["changed_by"] == "dara.aud"
     assert token not in str(history) and GOOD not in str(history)
 
 
@@ -125,6 +125,10 @@ def test_rights_to_approve_or_reveal_wait_for_a_second_administrator(
     # approve its maker's requests
     assert maker.post("/api/v1/users", json={"username": "admin2", "roles": ["admin"]}
                       ).status_code == 202
+    # and a finance officer: a second one held by the maker would approve the maker's payment
+    # cycles (payments: another finance officer approves)
+    assert maker.post("/api/v1/users", json={"username": "fin2", "roles": ["finance_officer"]}
+                      ).status_code == 202
     # a request of another kind stays with approvers
     assert checker.post("/api/v1/approvals/999999/approve",
                         json={"reason": "checked"}).status_code == 404
@@ -134,18 +138,18 @@ def test_gaining_rights_is_a_request_losing_them_is_at_once(
         client: TestClient, auth_client: Any, make_user: Any) -> None:
     """Before: an administrator gave an existing account the approver role in one PATCH."""
     maker = auth_client("admin")
-    clerk = make_user("finance_officer", "1201")
+    clerk = make_user("auditor", "1201")
     uid = _uid(maker, clerk)
-    gain = maker.patch(f"/api/v1/users/{uid}", json={"roles": ["finance_officer", "registrar"],
+    gain = maker.patch(f"/api/v1/users/{uid}", json={"roles": ["auditor", "registrar"],
                                                      "full_name": "Sok Clerk"})
     assert gain.status_code == 202, gain.text
     now = maker.get(f"/api/v1/users/{uid}").json()
-    assert now["roles"] == ["finance_officer"] and now["full_name"] == "Sok Clerk"
+    assert now["roles"] == ["auditor"] and now["full_name"] == "Sok Clerk"
     checker = auth_client("admin")
     done = checker.post(f"/api/v1/approvals/{gain.json()['id']}/approve",
                         json={"reason": "checked"})
     assert done.status_code == 200, done.text
-    assert checker.get(f"/api/v1/users/{uid}").json()["roles"] == ["finance_officer",
+    assert checker.get(f"/api/v1/users/{uid}").json()["roles"] == ["auditor",
                                                                     "registrar"]
     # its first such right: whoever knew the old password (its administrator, perhaps) does not
     # keep it; the person gets a new link through the second administrator
@@ -180,7 +184,7 @@ def test_nobody_grants_themselves_anything(auth_client: Any, make_user: Any) -> 
 def test_disable_enable_and_reset(client: TestClient, auth_client: Any, make_user: Any,
                                   ctx: AppContext) -> None:
     admin = auth_client("admin")
-    name = make_user("finance_officer")
+    name = make_user("auditor")
     uid = _uid(admin, name)
     session = TestClient(client.app, base_url="https://testserver")  # secure cookie
     assert session.post("/api/v1/auth/login", json={"username": name, "password": OLD}

@@ -152,7 +152,7 @@ def test_admin_creates_an_account(signed_in) -> None:  # type: ignore[no-untyped
     page = admin.get("/office/users")
     assert page.status_code == 200
     r = admin.post("/office/users", data={"csrf_token": csrf(page.text), "username": "sokha",
-                                          "scope": "120101", "roles": ["finance_officer"]})
+                                          "scope": "120101", "roles": ["auditor"]})
     assert r.status_code == 200 and "sokha" in r.text
     assert re.search(r'<code class="activation-link">[^<]*/activate\?token=', r.text)
     # a registrar may see identifiers: a second administrator decides (issue 12 #4)
