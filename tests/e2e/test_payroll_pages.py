@@ -99,6 +99,23 @@ def test_payroll_download_and_reconciliation_upload(new_page, shot, cycle,  # ty
     shot(page, "payments-reconciliation-applied-en")
     assert [s["state"] for s in line_states(ctx, c.lines)] == ["paid", "failed", "paid"]
 
+    # the failed payment is retried in December's cycle, from the same page
+    from tests.integration.payments.delivery_fixtures import add_cycle
+
+    december = add_cycle(ctx, c.programme_id, period="2026-12", state="draft")
+    page.goto(f"/office/payments/cycles/{c.cycle_id}/payroll")
+    expect(page.locator("#failed-lines")).to_contain_text("closed")
+    page.get_by_role("button", name="Retry the chosen payments").click()  # nothing ticked
+    expect(page.locator("#line-error")).to_be_visible()
+    page.check(f"#line-{c.lines[1]}")
+    page.select_option("#to_cycle", str(december))
+    shot(page, "payments-failed-retry-en")
+    page.get_by_role("button", name="Retry the chosen payments").click()
+    expect(page.locator("#failed-done")).to_be_visible()
+    moved = line_states(ctx, c.lines)[1]
+    assert (moved["state"], moved["attempt"], moved["payroll_cycle_id"]) == (
+        "approved", 2, december)
+
 
 def test_payroll_pages_are_accessible_on_a_phone_in_khmer(new_page, cycle) -> None:  # type: ignore[no-untyped-def]
     from axe_playwright_python.sync_playwright import Axe

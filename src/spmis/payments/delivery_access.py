@@ -29,6 +29,7 @@ DELIVERY_ACCESS = {
     ("GET", f"{OFFICE}/cycles/{{cycle_id}}/payroll"): READ,
     ("GET", f"{OFFICE}/cycles/{{cycle_id}}/payroll/file"): PAY,
     ("POST", f"{OFFICE}/cycles/{{cycle_id}}/reconciliations"): PAY,
+    ("POST", f"{OFFICE}/cycles/{{cycle_id}}/failed"): PAY,
     ("GET", f"{OFFICE}/reconciliations/{{rec_id}}"): READ,
     ("GET", f"{OFFICE}/events"): roles(A, PO),
     ("POST", f"{OFFICE}/events"): roles(PO),

@@ -18,7 +18,7 @@ from spmis.pagekit.routing import PageRoute
 from spmis.pagekit.session import app_ctx, check_csrf, may, require_actor
 from spmis.pagekit.templating import gettext, render, request_locale
 from spmis.pagekit.texts import N_
-from spmis.payments import conditions, delivery
+from spmis.payments import conditions, delivery, reconciliation
 from spmis.payments.payroll_files import PAYABLE_CYCLES, open_payroll
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -33,6 +33,7 @@ def _page(request: Request, cycle_id: int, errors: dict[str, str] | None = None,
           status_code: int = 200) -> HTMLResponse:
     actor = require_actor(request)
     data = delivery.payroll_page(app_ctx(request), actor, cycle_id)
+    data.update(reconciliation.failed_lines(app_ctx(request), actor, cycle_id))
     path = "/office/payments/cycles/{cycle_id}"
     return render(request, "office/payments_payroll.html", {
         **data, "errors": errors or {}, "rec_states": REC_STATES,
@@ -41,6 +42,8 @@ def _page(request: Request, cycle_id: int, errors: dict[str, str] | None = None,
         "open_lines": sum(r["lines"] for r in data["counts"]),
         "can_download": may(actor, "GET", f"{path}/payroll/file"),
         "can_upload": may(actor, "POST", f"{path}/reconciliations"),
+        "can_settle": may(actor, "POST", f"{path}/failed"),
+        "done": request.query_params.get("done"),
     }, status_code=status_code, area="office")
 
 
@@ -168,3 +171,34 @@ async def import_events_page(request: Request) -> Response:
         await form.close()
     return _events_page(request, imported=result,
                         status_code=422 if result.problems else 200)
+
+
+@router.post("/office/payments/cycles/{cycle_id}/failed", response_class=HTMLResponse)
+async def settle_failed(request: Request, cycle_id: int) -> Response:
+    """Retry the chosen failed payments in a later cycle, or cancel them with a reason."""
+    actor = require_actor(request)
+    form = await request.form()
+    check_csrf(request, form)
+    ids = [int(str(v)) for v in form.getlist("line") if str(v).isdigit()]
+    action = str(form.get("action") or "")
+    ctx = app_ctx(request)
+    try:
+        if not ids:
+            raise InvalidInput.one(("line",), "missing", "tick the payments to retry or cancel",
+                                   "សូមគូសការទូទាត់ដែលត្រូវព្យាយាមម្តងទៀត ឬលុបចោល")
+        if action == "retry":
+            target = forms.integer(form, "to_cycle")
+            if not isinstance(target, int):
+                raise InvalidInput.one(("to_cycle",), "missing", "choose the cycle",
+                                       "សូមជ្រើសរើសវដ្ត")
+            n = await run_in_threadpool(reconciliation.retry_failed, ctx, actor, cycle_id,
+                                        target, ids)
+        else:
+            n = await run_in_threadpool(reconciliation.cancel_failed, ctx, actor, cycle_id, ids,
+                                        str(form.get("reason") or ""))
+    except InvalidInput as exc:
+        errors = {str(e.loc[0]): (e.msg_km if request_locale(request) == "km" else e.msg)
+                  for e in exc.errors}
+        return await run_in_threadpool(_page, request, cycle_id, errors, 422)
+    return RedirectResponse(f"/office/payments/cycles/{cycle_id}/payroll?done={action}-{n}",
+                            status_code=303)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, literal, select, tuple_, update
 
 from spmis.auth import scope as scopes
 from spmis.auth.model import Actor
@@ -38,15 +38,16 @@ from spmis.formula_guard import csv_row_writer, unguard
 from spmis.payments import notifications
 from spmis.payments.delivery_store import payment_account, reconciliation, reconciliation_line
 from spmis.payments.model import CycleState, EntitlementState
-from spmis.payments.payroll_files import PAYABLE_CYCLES, cycle_row, parse_reference
+from spmis.payments.payroll_files import PAYABLE_CYCLES, cycle_row, parse_reference, reference
 from spmis.payments.providers import Provider, ProviderLayout, get_provider
-from spmis.payments.store import entitlement
+from spmis.payments.store import entitlement, payment_cycle
 
 __all__ = [
     "MESSAGES",
     "Problem",
     "ReconciliationResult",
     "cancel_failed",
+    "failed_lines",
     "get_reconciliation",
     "reconcile",
     "retry_failed",
@@ -453,3 +454,30 @@ def cancel_failed(ctx: AppContext, actor: Actor, from_cycle: int, line_ids: list
                            for r in rows])
         return len(rows)
 
+
+
+def failed_lines(ctx: AppContext, actor: Actor, cycle_id: int) -> dict[str, Any]:
+    """The failed lines of a cycle's payroll (in the actor's scope) and the later cycles of the
+    programme they may be retried in."""
+    with ctx.engine.connect() as conn:
+        cycle = cycle_row(conn, cycle_id)
+        lines = [dict(r) for r in conn.execute(
+            select(entitlement.c.id, entitlement.c.attempt, entitlement.c.amount,
+                   entitlement.c.currency, entitlement.c.household_id,
+                   entitlement.c.state_reason, entitlement.c.settled_on)
+            .where(entitlement.c.payroll_cycle_id == cycle_id,
+                   entitlement.c.state.in_((EntitlementState.FAILED,
+                                            EntitlementState.RETURNED)),
+                   *scopes.conditions(actor.scope, entitlement.c.commune_code))
+            .order_by(entitlement.c.id).limit(1000)).mappings()]
+        later = [dict(r) for r in conn.execute(
+            select(payment_cycle.c.id, payment_cycle.c.period, payment_cycle.c.sequence,
+                   payment_cycle.c.state)
+            .where(payment_cycle.c.programme_id == cycle["programme_id"],
+                   tuple_(payment_cycle.c.period, payment_cycle.c.sequence)
+                   > tuple_(literal(cycle["period"]), literal(cycle["sequence"])),
+                   payment_cycle.c.state.not_in((CycleState.CLOSED, CycleState.CANCELLED)))
+            .order_by(payment_cycle.c.period, payment_cycle.c.sequence)).mappings()]
+    for line in lines:
+        line["reference"] = reference(line["id"], line["attempt"])
+    return {"lines": lines, "later_cycles": later}
