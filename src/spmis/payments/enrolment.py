@@ -131,17 +131,25 @@ def summary(conn: Connection, enrolment_id: int, evaluation_run_id: int | None,
                 r.c.run_id == evaluation_run_id, r.c.household_id == b.c.household_id,
                 r.c.programme == rules_programme, r.c.entity_id == b.c.entity_id,
             ).scalar_subquery(), 0)
-    rows = base.add_columns(amount.label("amount"), h.c.province_code, h.c.commune_code,
+    rows = base.add_columns(amount.label("amount"), h.c.commune_code,
                             recipient_sex(b.c.household_id).label("sex")).join_from(
         b, h, h.c.id == b.c.household_id).subquery()
+    # one pass over the candidates, grouped by commune and sex (a few thousand groups at most);
+    # the province and sex totals are sums of those groups
+    groups = conn.execute(
+        select(rows.c.commune_code, rows.c.sex, func.count().label("n"),
+               func.sum(rows.c.amount).label("amount"))
+        .group_by(rows.c.commune_code, rows.c.sex)).all()
     out: dict[str, Any] = {}
-    for key, col in (("province", rows.c.province_code), ("commune", rows.c.commune_code),
-                     ("sex", rows.c.sex)):
-        found = conn.execute(select(col.label("code"), func.count().label("n"),
-                                    func.sum(rows.c.amount).label("amount"))
-                             .group_by(col).order_by(col))
-        out[key] = [{"code": g.code, "count": int(g.n), "amount": int(g.amount or 0)}
-                    for g in found]
+    for key, code_of in (("province", lambda g: g.commune_code[:2]),
+                         ("commune", lambda g: g.commune_code), ("sex", lambda g: g.sex)):
+        totals: dict[str, list[int]] = {}
+        for g in groups:
+            total = totals.setdefault(code_of(g), [0, 0])
+            total[0] += int(g.n)
+            total[1] += int(g.amount or 0)
+        out[key] = [{"code": code, "count": n, "amount": amount}
+                    for code, (n, amount) in sorted(totals.items())]
     return out
 
 
