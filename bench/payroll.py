@@ -139,6 +139,9 @@ def _accounts(ctx: Any, provider_id: int) -> int:
                 " account_enc, account_hash, active, version, created_at, created_by,"
                 " updated_at, updated_by) FROM STDIN") as cp:
             cp.write(buf.getvalue())
+        # accounts recorded one by one are analysed by autovacuum as they come; a bulk load is
+        # analysed at once, or the payroll's page query plans for an empty table
+        conn.exec_driver_sql("ANALYZE payment_account")
     return len(rows)
 
 
