@@ -4,33 +4,76 @@ the audit trail's daily roots, and the staff reports page; axe finds no violatio
 
 from __future__ import annotations
 
-from pathlib import Path
+import base64
+import os
+from collections.abc import Iterator
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from spmis.auth.accounts import AccountService
 from spmis.auth.model import SYSTEM
+from spmis.config import Settings
 from spmis.context import AppContext
+from spmis.db.migrate import upgrade
 from spmis.indicators.service import IndicatorService
 from spmis.registry.importer import import_enterprises, import_households
 from spmis.synth.generator import generate
-from tests.e2e.conftest import BROWSER, STATE, sign_in
+from tests.e2e.conftest import BROWSER, PASSWORD, PHONE, run_server, sign_in
 
 pytestmark = BROWSER
 
 
+def _key(n: int = 32) -> str:
+    return base64.b64encode(os.urandom(n)).decode()
+
+
 @pytest.fixture(scope="module")
-def figures(server: str, tmp_path_factory: pytest.TempPathFactory) -> int:  # type: ignore[no-untyped-def]
-    """A registered population (imported) and a refresh of the figures."""
-    folder: Path = tmp_path_factory.mktemp("figures")
-    generate(households=400, seed=21, out_dir=folder, duplicate_share=0.0)
-    ctx = AppContext.create(STATE["settings"])
+def figures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server of its own (the imported population must not show in other modules' pages)
+    with a registered population and a refresh of the figures; its base URL."""
+    tmp = tmp_path_factory.mktemp("figures")
+    env = {**os.environ, "SPMIS_ENV": "test",
+           "SPMIS_DATABASE_URL": f"sqlite:///{tmp / 'spmis.db'}",
+           "SPMIS_VAR_DIR": str(tmp / "var"), "SPMIS_SECRET_KEY": _key(48),
+           "SPMIS_ENCRYPTION_KEYS": f"e2e:{_key()}", "SPMIS_BLIND_INDEX_KEY": _key(),
+           "SPMIS_PUBLIC_RATE_PER_MINUTE": "100000", "SPMIS_PUBLIC_RATE_BURST": "100000"}
+    upgrade(env["SPMIS_DATABASE_URL"])
+    ctx = AppContext.create(Settings(
+        env="test", database_url=env["SPMIS_DATABASE_URL"], var_dir=tmp / "var",
+        secret_key=env["SPMIS_SECRET_KEY"], encryption_keys=env["SPMIS_ENCRYPTION_KEYS"],
+        blind_index_key=env["SPMIS_BLIND_INDEX_KEY"]))
     try:
-        import_enterprises(ctx, folder / "enterprises.csv", SYSTEM, progress=False)
-        import_households(ctx, folder / "households.csv", SYSTEM, progress=False)
-        return IndicatorService(ctx).refresh("e2e").cells
+        AccountService(ctx).create_user("admin1", "admin", "", SYSTEM, password=PASSWORD)
+        generate(households=400, seed=21, out_dir=tmp / "synth", duplicate_share=0.0)
+        import_enterprises(ctx, tmp / "synth" / "enterprises.csv", SYSTEM, progress=False)
+        import_households(ctx, tmp / "synth" / "households.csv", SYSTEM, progress=False)
+        IndicatorService(ctx).refresh("e2e")
     finally:
         ctx.engine.dispose()
+    with run_server(env, tmp) as base:
+        yield base
+
+
+@pytest.fixture
+def new_page(browser, figures: str):  # type: ignore[no-untyped-def]
+    """A page of the figures' server in a fresh 360-px context; fails on any browser error."""
+    contexts, errors = [], []
+
+    def make(lang: str | None = None, bypass_csp: bool = False):  # type: ignore[no-untyped-def]
+        context = browser.new_context(viewport=PHONE, base_url=figures, bypass_csp=bypass_csp)
+        if lang:
+            context.add_cookies([{"name": "spmis_lang", "value": lang, "url": figures}])
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        return page
+
+    yield make
+    for c in contexts:
+        c.close()
+    assert not errors, f"the browser logged errors: {errors}"
 
 
 def violations(page) -> list[str]:  # type: ignore[no-untyped-def]
@@ -40,7 +83,7 @@ def violations(page) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("lang", ["km", "en"])
-def test_dashboard_on_a_phone(new_page, figures: int, shot, lang: str) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_on_a_phone(new_page, shot, lang: str) -> None:  # type: ignore[no-untyped-def]
     page = new_page(lang=lang, bypass_csp=True)
     page.goto("/transparency")
     assert page.get_attribute("html", "lang") == lang
@@ -62,8 +105,8 @@ def test_dashboard_on_a_phone(new_page, figures: int, shot, lang: str) -> None: 
     shot(page, f"audit-roots-{lang}-phone")
 
 
-def test_dashboard_on_a_desktop(browser, server: str, figures: int, shot) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server,
+def test_dashboard_on_a_desktop(browser, figures: str, shot) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=figures,
                                   bypass_csp=True)
     try:
         page = context.new_page()
@@ -75,7 +118,7 @@ def test_dashboard_on_a_desktop(browser, server: str, figures: int, shot) -> Non
         context.close()
 
 
-def test_staff_reports_and_audit_trail(new_page, figures: int, shot) -> None:  # type: ignore[no-untyped-def]
+def test_staff_reports_and_audit_trail(new_page, shot) -> None:  # type: ignore[no-untyped-def]
     page = new_page(lang="en", bypass_csp=True)
     sign_in(page, "admin1")
     page.goto("/office/reports")
