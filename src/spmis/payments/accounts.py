@@ -9,6 +9,7 @@ import re
 
 from sqlalchemy import insert, select, update
 
+from spmis.auth import scope
 from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.db.history import audit_values, log_change
@@ -16,6 +17,7 @@ from spmis.errors import FieldError, InvalidInput, NotFound
 from spmis.payments.delivery_store import payment_account
 from spmis.payments.providers import AccountType, get_provider
 from spmis.payments.store import beneficiary
+from spmis.registry import queries as registry
 
 __all__ = ["CONTEXT", "account_problems", "set_account"]
 
@@ -49,9 +51,18 @@ def set_account(ctx: AppContext, actor: Actor, beneficiary_id: int, provider_cod
         errors = account_problems(provider.layout.account_type, account)
         if errors:
             raise InvalidInput(errors)
-        if conn.execute(select(beneficiary.c.id)
-                        .where(beneficiary.c.id == beneficiary_id)).first() is None:
+        hh = conn.execute(select(beneficiary.c.household_id)
+                          .where(beneficiary.c.id == beneficiary_id)).scalar()
+        village = registry.household_village_code(conn, int(hh)) if hh is not None else None
+        # outside the caller's area answers as a missing one (issue 12 #9): a district officer
+        # may neither learn of nor redirect the payments of a household elsewhere
+        if village is None or not scope.covers(actor.scope, village):
             raise NotFound("no such beneficiary", "រកមិនឃើញអ្នកទទួលផលនេះទេ")
+        holder = registry.person_with_village(conn, holder_person_id)
+        if holder is None or holder["household_id"] != hh:
+            raise InvalidInput.one(("holder_person_id",), "not_a_member",
+                                   "the account holder must be a member of the household",
+                                   "ម្ចាស់គណនីត្រូវតែជាសមាជិកនៃគ្រួសារ")
         values = {"account_enc": ctx.cipher.encrypt(account, CONTEXT),
                   "account_hash": ctx.cipher.blind_index(account, CONTEXT),
                   "holder_person_id": holder_person_id, "active": True}

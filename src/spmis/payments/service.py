@@ -19,7 +19,7 @@ from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.db.history import entries
 from spmis.db.uow import UnitOfWork
-from spmis.errors import Forbidden, InvalidInput, NotFound
+from spmis.errors import InvalidInput, NotFound
 from spmis.payments import cycles, enrolment, exits, ledger, programmes, shocks, store
 from spmis.payments.common import national, programme_by_code, programme_row, require_role
 from spmis.payments.model import check_period, period_of
@@ -255,8 +255,9 @@ class PaymentsService:
                                   ).scalar()
             village = registry.household_village_code(uow.conn, int(hh)) if hh else None
             if village is not None and not scope.covers(actor.scope, village):
-                raise Forbidden("this record is outside your area",
-                                "កំណត់ត្រានេះនៅក្រៅតំបន់របស់អ្នក")
+                # answered as a missing one (issue 12 #9: no existence oracle)
+                raise NotFound(f"beneficiary {beneficiary_id} not found",
+                               f"រកមិនឃើញអ្នកទទួលផលលេខ {beneficiary_id}")
             request_id = exits.request_exit(self.ctx, uow.conn, actor, beneficiary_id, reason)
             uow.commit()
             return request_id

@@ -15,20 +15,27 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
+from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.linkage.store import link_review
+from spmis.payments.service import PaymentsService
+from spmis.payments.store import beneficiary, programme
 
 from .conftest import HOME_COMMUNE, HOME_VILLAGE, OTHER_VILLAGE, person
 
 MISSING = 987_654_321
 #: path parameters that are not ids of records kept per area (public reference data, choices)
-NOT_RECORDS = {"code", "programme_id", "decision", "action",
-               "run_id"}  # eligibility runs cover the whole country; results are scope-filtered
+NOT_RECORDS = {"code", "programme_id", "decision", "action", "year",
+               "run_id",  # eligibility runs cover the whole country; results are scope-filtered
+               # payment cycles, their reconciliations and shocks are national decisions: only
+               # national staff act on them (spmis.payments.common.national); what they show of
+               # people is filtered by the reader's area (tests/integration/payments)
+               "cycle_id", "rec_id", "shock_id"}
 #: ids whose records this test makes in another area, and the routes it sends them to
 RECORD_PARAMS = {"household_id", "person_id", "enterprise_id", "request_id", "review_id",
-                 "user_id", "merge_id", "import_id",
+                 "user_id", "merge_id", "import_id", "beneficiary_id", "grievance_id",
                  # jobs and their files belong to one user: another user's answers "no such
                  # job", as a missing one does (spmis.jobs.service; tests/integration/jobs)
                  "job_id", "name"}
@@ -75,11 +82,26 @@ def test_outside_the_area_answers_as_missing(app: FastAPI, ctx: AppContext, auth
     far_user = admin.post("/api/v1/users", json={"username": "far-away-clerk",
                                                  "roles": ["auditor"], "scope": "01"})
     assert far_user.status_code == 201, far_user.text
+    grievance = admin.post("/api/v1/grievances", json={
+        "category": "exclusion", "description": "left out of the list", "area_code": OTHER_VILLAGE,
+        "name": "Vanna", "phone": "012444555"})
+    assert grievance.status_code == 201, grievance.text
+    PaymentsService(ctx).seed_programmes(Actor("officer", frozenset({"programme_officer"}), ""))
+    now = datetime.now(UTC)
+    with ctx.engine.begin() as conn:
+        programme_id = conn.execute(select(programme.c.id).limit(1)).scalar_one()
+        enrolled = conn.execute(insert(beneficiary).values(
+            programme_id=programme_id, entity="household", entity_id=other["id"],
+            household_id=other["id"], state="enrolled", source="application",
+            created_at=now, created_by="t", updated_at=now, updated_by="t",
+        ).returning(beneficiary.c.id)).scalar_one()
     outside = {"household_id": other["id"], "person_id": other_pid,
                "enterprise_id": enterprise.json()["id"], "request_id": filed.json()["id"],
-               "review_id": review, "user_id": far_user.json()["id"]}
+               "review_id": review, "user_id": far_user.json()["id"],
+               "beneficiary_id": enrolled, "grievance_id": grievance.json()["id"]}
     callers = {role: auth_client(role, HOME_COMMUNE) for role in (
-        "registrar", "approver", "auditor", "admin", "programme_officer")}
+        "registrar", "approver", "auditor", "admin", "programme_officer", "finance_officer",
+        "grievance_officer")}
     checked, wrong = 0, []
     for method, path, params in _id_routes(app):
         if not params & set(outside) or params - NOT_RECORDS - set(outside):
@@ -88,7 +110,9 @@ def test_outside_the_area_answers_as_missing(app: FastAPI, ctx: AppContext, auth
         there = path.format(**fill, **{p: outside[p] for p in params & set(outside)})
         nowhere = path.format(**fill, **dict.fromkeys(params & set(outside), MISSING))
         for role, caller in callers.items():
-            body: dict[str, Any] = {"reason": "checking", "csrf_token": "x"}
+            body: dict[str, Any] = {"reason": "checking", "csrf_token": "x",
+                                    "provider": "wallet", "account": "012345678",
+                                    "holder_person_id": other_pid}
             a = caller.request(method, there, json=body, follow_redirects=False)
             b = caller.request(method, nowhere, json=body, follow_redirects=False)
             assert a.status_code != 500 and b.status_code != 500, (method, path, role)
