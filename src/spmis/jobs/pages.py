@@ -68,7 +68,7 @@ def _context(request: Request, service: JobService, job: Job) -> dict[str, objec
         "message": job.progress_message_km if locale == "km" else job.progress_message,
         "error": job.error_km if locale == "km" else job.error,
         "notes": [n.get("km" if locale == "km" else "en", "") for n in job.notes],
-        "figures": [(label, (job.result or {})[key]) for key, label in RESULT_LABELS.items()
+        "figures": [(key, label, (job.result or {})[key]) for key, label in RESULT_LABELS.items()
                     if isinstance((job.result or {}).get(key), int | str)],
         "totals": (job.result or {}).get("totals") or [],
     }

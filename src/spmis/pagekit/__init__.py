@@ -12,6 +12,7 @@ Layout::
     routing.py     ``PageRoute``: domain errors become HTML pages (login redirect, 403, 404...)
     forms.py       form fields <-> FieldError locations, so a message sits next to its field
     dates.py       the one date input (day, month by name, year) read into an ISO date
+    history_text.py  a record's history said in the reader's language
     labels.py      people-facing names of codes (relationships, roles, identifiers, fields)
     areas.py       the area picker (province, district, commune, village) within a scope
 
@@ -23,6 +24,7 @@ __all__ = [
     "areas",
     "dates",
     "forms",
+    "history_text",
     "i18n",
     "labels",
     "nav",

@@ -53,6 +53,9 @@ LEVEL_LABELS = {
 ACTION_LABELS = {
     "create": N_("Registered"),
     "update": N_("Corrected"),
+    "import": N_("Imported"),
+    "merge": N_("Merged"),
+    "unmerge": N_("Merge undone"),
 }
 
 

@@ -11,7 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from spmis.pagekit import dates, nav
+from spmis.gazetteer import gazetteer
+from spmis.pagekit import dates, history_text, nav
 from spmis.pagekit.forms import FormErrors
 from spmis.pagekit.i18n import (
     LANG_COOKIE,
@@ -22,6 +23,7 @@ from spmis.pagekit.i18n import (
     choose_locale,
     translations,
 )
+from spmis.pagekit.labels import area_name
 
 #: every package's page templates (files, kept beside the web pages)
 TEMPLATES_DIR = Path(__file__).parents[1] / "web" / "templates"
@@ -44,7 +46,19 @@ def environment(locale: str) -> Environment:
     env.globals["locale"] = locale
     env.globals["date_parts"] = dates.parts
     env.globals["month_names"] = dates.month_names
+    env.globals["history_note"] = history_text.note
+    env.globals["history_values"] = history_text.said_values
+    env.globals["history_actors"] = history_text.ACTORS
+    env.filters["data"] = history_text.data
+    env.globals["place"] = lambda code: _place(code, locale)
     return env
+
+
+def _place(code: str | None, locale: str) -> str:
+    """An area by its name ('Tonle Basak, Chamkar Mon, Phnom Penh'), never its code; '' is the
+    whole country."""
+    name = area_name(gazetteer(), code or "", locale)
+    return translations(locale).gettext(name) if not code else name
 
 
 def request_locale(request: Request) -> str:

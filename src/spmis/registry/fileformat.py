@@ -142,7 +142,8 @@ def read_header(path: Path, limits: SheetLimits | None = None) -> list[str]:
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # a broken spreadsheet
         raise FileFormatError(f"{path.name}: cannot be read: {exc}") from None
     if not first:
-        raise FileFormatError(f"{path.name}: the file is empty (no header row)")
+        raise FileFormatError(f"{path.name}: the file is empty (no header row)",
+                              f"{path.name}៖ ឯកសារទទេ (គ្មានជួរដេកឈ្មោះជួរឈរ)")
     return [str(c or "").strip() for c in first]
 
 
@@ -151,11 +152,13 @@ def check_columns(header: Sequence[str], required: Sequence[str], known: Sequenc
     missing = [c for c in required if c not in header]
     if missing:
         raise FileFormatError(
-            f"{name}: missing required column(s): {', '.join(missing)}"
+            f"{name}: missing required column(s): {', '.join(missing)}",
+            f"{name}៖ ខ្វះជួរឈរដែលត្រូវមាន៖ {', '.join(missing)}",
         )
     dupes = sorted({c for c in header if header.count(c) > 1 and c})
     if dupes:
-        raise FileFormatError(f"{name}: column(s) given twice: {', '.join(dupes)}")
+        raise FileFormatError(f"{name}: column(s) given twice: {', '.join(dupes)}",
+                              f"{name}៖ ជួរឈរមានពីរដង៖ {', '.join(dupes)}")
 
 
 def read_chunks(path: Path, columns: Sequence[str], chunk_rows: int,

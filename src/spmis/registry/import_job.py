@@ -48,7 +48,8 @@ def run_import(work: JobWork) -> dict[str, Any]:
     try:
         summary = import_households(work.ctx, source, work.actor,
                                     reject_path=work.folder / REJECTS, progress=False,
-                                    on_chunk=report)
+                                    on_chunk=report,
+                                    shown_name=work.parameters.get("file_name"))
     except FileFormatError as exc:
         text = str(exc).replace(str(source), "the file").replace(source.name, "the file")
         raise InvalidInput.one(("file",), "invalid_file", text,

@@ -311,11 +311,14 @@ def import_households(
     today: date | None = None,
     writers: int | None = None,
     on_chunk: ChunkCallback | None = None,
+    shown_name: str | None = None,
 ) -> ImportSummary:
     """Import a households file (one row per person); see the module docstring. ``writers``
     chunks are checked and written at the same time (default ``default_writers``).
     ``on_chunk`` is told the counts after each chunk (a background job's progress; it may
-    raise to stop the import: chunks already written stay, each household whole)."""
+    raise to stop the import: chunks already written stay, each household whole). ``shown_name``
+    is the file's name as its user knows it (an upload is stored under another), for the
+    records' history."""
     started = time.perf_counter()
     path = Path(path)
     header = read_header(path, SheetLimits.from_settings(ctx.settings))
@@ -323,7 +326,8 @@ def import_households(
     reject_path = reject_path or default_reject_path(path)
     summary = ImportSummary("households", path, reject_path=reject_path)
     summary.batch_id = _start_batch(ctx, "households", path, actor)
-    importer = _HouseholdImport(ctx, actor, summary.batch_id, path, today or _today(ctx))
+    importer = _HouseholdImport(ctx, actor, summary.batch_id, path, today or _today(ctx),
+                                shown_name)
     rejects = _RejectWriter(reject_path, HOUSEHOLD_COLUMNS)
     bar = _Progress(progress, _count_rows(path), f"importing {path.name}", on_chunk)
     read_error: FileFormatError | None = None
@@ -414,12 +418,12 @@ def _chain_log(conn: Connection, log: pl.DataFrame, now: datetime, reason: str) 
 
 class _HouseholdImport:
     def __init__(self, ctx: AppContext, actor: Actor, batch_id: int, path: Path,
-                 today: date) -> None:
+                 today: date, shown_name: str | None = None) -> None:
         self.ctx = ctx
         self.actor = actor
         self.batch_id = batch_id
         self.today = today
-        self.reason = f"import batch {batch_id}: {path.name}"
+        self.reason = f"import batch {batch_id}: {shown_name or path.name}"
         self.villages = pl.Series(
             [c for c, u in ctx.gazetteer.units.items() if u.level == "village"], dtype=pl.String)
         self.rejected_households: set[str] = set()

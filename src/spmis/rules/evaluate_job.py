@@ -11,6 +11,7 @@ from typing import Any
 
 from spmis.errors import InvalidInput
 from spmis.jobs import JobKind, JobWork, register
+from spmis.rules.catalogue import programmes
 from spmis.rules.periods import period_problem
 from spmis.rules.service import RulesService
 
@@ -53,12 +54,16 @@ def run_evaluation(work: JobWork) -> dict[str, Any]:
     summary = RulesService(work.ctx).evaluate(
         work.actor, work.parameters["period"], work.parameters.get("programmes"),
         progress=report)
+    names = {p.id: p for p in programmes()}
     return {
         "run_id": summary.run_id, "period": summary.period,
         "households": summary.households, "persons": summary.persons, "rows": summary.rows,
         "seconds": {k: round(v, 1) for k, v in summary.seconds.items()},
         "totals": [{"programme": t.programme, "eligible": t.eligible, "amount": t.amount,
-                    "currency": t.currency} for t in summary.totals],
+                    "currency": t.currency,  # the names, for the job's page (no code shown)
+                    "name": names[t.programme].name_en if t.programme in names else t.programme,
+                    "name_km": names[t.programme].name_km if t.programme in names
+                    else t.programme} for t in summary.totals],
     }
 
 

@@ -24,9 +24,11 @@ from spmis.auth.model import Actor
 from spmis.errors import Forbidden, InvalidInput
 from spmis.jobs import JobService
 from spmis.jobs.files import create_private
+from spmis.pagekit.i18n import KHMER_DIGITS
 from spmis.pagekit.routing import PageRoute
 from spmis.pagekit.session import app_ctx, csrf_token, require_actor
 from spmis.pagekit.templating import render, request_locale
+from spmis.pagekit.texts import N_
 from spmis.registry.fileformat import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_REQUIRED,
@@ -36,6 +38,7 @@ from spmis.registry.fileformat import (
     read_header,
 )
 from spmis.registry.import_job import KIND
+from spmis.registry.model import Relationship
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -55,7 +58,8 @@ def _bad_file(msg: str, msg_km: str) -> InvalidInput:
 
 def _too_large(limit_mb: int) -> TooLarge:
     return TooLarge(_bad_file(f"the file is larger than {limit_mb:,} MB; split it",
-                              f"ឯកសារធំជាង {limit_mb:,} MB សូមបំបែកវា").errors)
+                              f"ឯកសារធំជាង {limit_mb:,} មេកាបៃ សូមបំបែកវា"
+                              .translate(KHMER_DIGITS)).errors)
 
 
 def _expired() -> Forbidden:
@@ -196,7 +200,20 @@ def _check_header(path: Path, shown_name: str) -> None:
         check_columns(read_header(path), HOUSEHOLD_REQUIRED, HOUSEHOLD_COLUMNS, shown_name)
     except FileFormatError as exc:
         text = str(exc).replace(str(path), shown_name).replace(path.name, shown_name)
-        raise _bad_file(text, f"ឯកសារនេះមិនអាចនាំចូលបានទេ៖ {text}") from None
+        km = (exc.msg_km or text).replace(str(path), shown_name).replace(path.name, shown_name)
+        raise _bad_file(text, f"ឯកសារនេះមិនអាចនាំចូលបានទេ៖ {km}") from None
+
+
+#: what each required column holds, for the form (the names stay as the file must write them)
+REQUIRED_COLUMNS = [
+    ("household_key", N_("the household's number in your file, the same on each of its "
+                         "members' rows"), ()),
+    ("village_code", N_("the village's 8-digit code"), ()),
+    ("person_key", N_("the person's number in your file"), ()),
+    ("relationship", N_("relationship to the head, one of:"), tuple(r.value for r in Relationship)),
+    ("sex", N_("sex, one of:"), ("F", "M")),
+    ("date_of_birth", N_("date of birth as year-month-day, for example:"), ("1998-12-03",)),
+]
 
 
 @router.get("/office/imports", response_class=HTMLResponse)
@@ -205,6 +222,7 @@ def import_form(request: Request) -> HTMLResponse:
     require_actor(request)
     return render(request, "office/imports.html", {
         "errors": {}, "limit_mb": app_ctx(request).settings.import_max_upload_mb,
+        "required_columns": REQUIRED_COLUMNS,
     }, area="office")
 
 
@@ -224,7 +242,8 @@ async def upload_file(request: Request) -> Response:
         locale = request_locale(request)
         errors = {FILE_FIELD: "; ".join(e.msg_km if locale == "km" else e.msg
                                         for e in exc.errors)}
-        return render(request, "office/imports.html", {"errors": errors, "limit_mb": limit_mb},
+        return render(request, "office/imports.html", {"errors": errors, "limit_mb": limit_mb,
+                                                       "required_columns": REQUIRED_COLUMNS},
                       status_code=413 if isinstance(exc, TooLarge) else 422, area="office")
     except BaseException:
         reader.discard()

@@ -10,6 +10,7 @@ from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -19,6 +20,7 @@ from spmis.linkage import schemas as ls
 from spmis.linkage.dedupe_job import KIND as DEDUPE_JOB
 from spmis.linkage.review import ReviewService
 from spmis.pagekit import forms
+from spmis.pagekit.history_text import data
 from spmis.pagekit.i18n import Formatter
 from spmis.pagekit.labels import IDENTIFIER_LABELS, RELATIONSHIP_LABELS, SEX_LABELS, area_name
 from spmis.pagekit.routing import PageRoute
@@ -59,7 +61,7 @@ EMPLOYMENT_LABELS = {
 }
 
 
-def shown(request: Request, name: str, value: object) -> str:
+def shown(request: Request, name: str, value: object) -> str | Markup:
     """A compared value as a reader understands it: labels for codes, names for places,
     dates in the reader's format; '—' when empty."""
     locale = request_locale(request)
@@ -77,7 +79,7 @@ def shown(request: Request, name: str, value: object) -> str:
         return Formatter(locale).date(value)
     if isinstance(value, int):
         return Formatter(locale).number(value)
-    return str(value)
+    return data(str(value))  # typed text (a name, an occupation): shown as it is
 
 
 def field_label(name: str) -> str:
