@@ -106,9 +106,10 @@ def _changed_account() -> dict[str, int]:
     ctx = AppContext.create(STATE["settings"])
     try:
         staff = StaffService(ctx)
-        staff.create("clerk-bk", ["registrar"], "1201", SYSTEM, full_name="Clerk of Chamkar Mon")
+        staff.create("clerk-bk", ["registrar"], "1201", SYSTEM, full_name="Clerk of Chamkar Mon",
+                     direct=True)
         uid = staff.user_id("clerk-bk")
-        staff.change(uid, SYSTEM, scope="120101", full_name="Clerk of Tonle Basak")
+        staff.change(uid, SYSTEM, scope="120101", full_name="Clerk of Tonle Basak", direct=True)
         return {"uid": uid}
     finally:
         ctx.engine.dispose()
