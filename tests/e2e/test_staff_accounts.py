@@ -107,7 +107,7 @@ def test_a_registrar_account_needs_two_administrators_and_its_person(  # type: i
     expect(second.locator(".notice.ok").first).to_be_visible()
     first.goto(re.sub(r"/edit$", "", first.url))
     expect(first.locator("dl.facts")).to_contain_text("Approver")
-    expect(first.locator("table")).to_contain_text("requested_by")
+    expect(first.locator("table")).to_contain_text("Requested by: admin1")
     shot(first, "staff-5-account-history")
 
 
