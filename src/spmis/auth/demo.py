@@ -1,8 +1,9 @@
-"""Demo staff accounts, one per role, so that a newcomer can try every workflow after `make run`
-(issue 13, item 21). Development only: outside ``SPMIS_ENV=development`` nothing is created and
-nothing is listed. The accounts share one password, random, made once per machine and kept in
-``var/dev-secrets.json`` with the development keys (no password ships with the code); the
-sign-in page lists the accounts and that password."""
+"""Demo staff accounts, one per role (two administrators and two finance officers, for the
+work another of the same role must approve), so that a newcomer can try every workflow after
+`make run` (issue 13, item 21). Development only: outside ``SPMIS_ENV=development`` nothing is
+created and nothing is listed. The accounts share one password, random, made once per machine
+and kept in ``var/dev-secrets.json`` with the development keys (no password ships with the
+code); the sign-in page lists the accounts and that password."""
 
 from __future__ import annotations
 
@@ -33,10 +34,14 @@ class DemoAccount:
 
 DEMO_ACCOUNTS = (
     DemoAccount("demo.admin", Role.ADMIN, "Demo administrator"),
+    # a second administrator decides what the first asks about sensitive accounts
+    DemoAccount("demo.admin2", Role.ADMIN, "Second demo administrator"),
     DemoAccount("demo.registrar", Role.REGISTRAR, "Demo registrar", in_district=True),
     DemoAccount("demo.approver", Role.APPROVER, "Demo approver"),
     DemoAccount("demo.programme", Role.PROGRAMME_OFFICER, "Demo programme and policy officer"),
     DemoAccount("demo.finance", Role.FINANCE_OFFICER, "Demo finance officer"),
+    # a second finance officer approves the payroll of a cycle the first one ran
+    DemoAccount("demo.finance2", Role.FINANCE_OFFICER, "Second demo finance officer"),
     DemoAccount("demo.fund", Role.FUND_OFFICER, "Demo social security fund officer"),
     DemoAccount("demo.grievance", Role.GRIEVANCE_OFFICER, "Demo grievance officer"),
     DemoAccount("demo.auditor", Role.AUDITOR, "Demo auditor"),
