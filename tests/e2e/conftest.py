@@ -58,12 +58,12 @@ def _key() -> str:
     return base64.b64encode(os.urandom(32)).decode()
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a running SPMIS with a migrated database and the staff above."""
+@contextmanager
+def fresh_server(tmp: Path) -> Iterator[str]:
+    """A running SPMIS on a new migrated SQLite database with the staff above; while it runs,
+    ``STATE["settings"]`` are its settings (the previous ones are put back afterwards)."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
-    tmp = tmp_path_factory.mktemp("e2e")
     env = {
         **os.environ,
         "SPMIS_ENV": "test",
@@ -81,13 +81,25 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         secret_key=env["SPMIS_SECRET_KEY"], encryption_keys=env["SPMIS_ENCRYPTION_KEYS"],
         blind_index_key=env["SPMIS_BLIND_INDEX_KEY"],
     )
+    before = STATE.get("settings")
     STATE["settings"] = settings
     ctx = AppContext.create(settings)
     accounts = AccountService(ctx)
     for name, (role, scope) in STAFF.items():
         accounts.create_user(name, role, scope, SYSTEM, password=PASSWORD)
     ctx.engine.dispose()
-    with run_server(env, tmp) as base:
+    try:
+        with run_server(env, tmp) as base:
+            yield base
+    finally:
+        if before is not None:
+            STATE["settings"] = before
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of the running SPMIS the browser tests share (see ``fresh_server``)."""
+    with fresh_server(tmp_path_factory.mktemp("e2e")) as base:
         yield base
 
 

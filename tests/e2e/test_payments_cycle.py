@@ -10,6 +10,7 @@ import csv
 import io
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ from spmis.payments.service import PaymentsService
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
 from spmis.rules.service import RulesService
-from tests.e2e.conftest import ARTIFACTS, BROWSER, PASSWORD, ROOT, STATE, sign_in
+from tests.e2e.conftest import ARTIFACTS, BROWSER, PASSWORD, ROOT, STATE, fresh_server, sign_in
 
 pytestmark = BROWSER
 CODE = "covid19_cash_transfer"
@@ -49,6 +50,14 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 
 def _ctx() -> AppContext:
     return AppContext.create(STATE["settings"])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server of this module's own: the walk counts every eligible household of the registry,
+    so households other browser tests register in the shared server would change its figures."""
+    with fresh_server(tmp_path_factory.mktemp("e2e-payments")) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
