@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,7 @@ def render(
         "lang_links": lang_links(request),
         "csrf_token": csrf_token(request),
         "path": request.url.path,
+        "printed_at": datetime.now(UTC),  # the print header's date
     }
     page.update(context or {})
     compiled = environment(locale).get_template(template)

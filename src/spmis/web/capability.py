@@ -34,6 +34,7 @@ CAPABILITY = Capability(
         "spmis.web.linkage_review",
         "spmis.web.admin",
         "spmis.web.activate",
+        "spmis.web.exports",
     ),
     menu=(
         MenuItem(10, "public", "/", N_("Home")),
@@ -93,5 +94,10 @@ CAPABILITY = Capability(
         # a staff user choosing their password with their one-time link
         ("GET", "/activate"): PUBLIC,
         ("POST", "/activate"): PUBLIC,
+        # downloads of the household and person searches (issue 13, item 20)
+        ("GET", "/office/households.csv"): READ_REGISTRY,
+        ("GET", "/office/households.xlsx"): READ_REGISTRY,
+        ("GET", "/office/people.csv"): READ_REGISTRY,
+        ("GET", "/office/people.xlsx"): READ_REGISTRY,
     },
 )

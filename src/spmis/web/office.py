@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -110,6 +111,7 @@ async def household_search(request: Request) -> HTMLResponse:
         "choice_example": _example(gaz, typed, matches[0], locale) if choices else "",
         "searched_area": area_name(gaz, area, locale) if area else None,
         "level_labels": LEVEL_LABELS,
+        "download_query": urlencode({k: v for k, v in q.items() if k in ("area", "idpoor_level")}),
     }
     partial = "hx-request" in request.headers
     context["oob"] = partial
@@ -144,6 +146,7 @@ async def person_search(request: Request) -> HTMLResponse:
             errors = forms.FormErrors.of(exc.errors, request_locale(request))
     return render(request, "office/people.html",
                   {"q": dict(q), "result": result, "errors": errors, "page": page,
+                   "download_query": urlencode({"name": name or ""}),
                    "identifier_labels": IDENTIFIER_LABELS}, area="office")
 
 
