@@ -178,15 +178,15 @@ def _pages(ctx: AppContext, actor: Actor, cycle_id: int,
         .where(entitlement.c.payroll_cycle_id == cycle_id,
                entitlement.c.state == EntitlementState.APPROVED,
                *scopes.conditions(actor.scope, entitlement.c.commune_code))
-        .order_by(entitlement.c.id).limit(PAGE))
-    last = 0
-    while True:
-        with ctx.engine.connect() as conn:
-            page = conn.execute(query.where(entitlement.c.id > last)).mappings().all()
-        if not page:
-            return
-        last = page[-1]["id"]
-        yield list(page)
+        .order_by(entitlement.c.id))
+    # one query streamed from the server a page at a time (a server-side cursor on PostgreSQL)
+    # instead of one keyset query per page, each joining the people and accounts again
+    # (bench/payroll.py, 100,000 households: 1.28 s -> 0.92 s); the file also comes from one
+    # consistent snapshot
+    with ctx.engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=PAGE).execute(query)
+        for page in result.mappings().partitions(PAGE):
+            yield list(page)
 
 
 def _header(layout: ProviderLayout) -> list[str]:
