@@ -50,7 +50,7 @@ test: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/vulture
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## make assets: refresh the front-end files SPMIS serves (htmx, the Khmer web font, Swagger UI for
 ## /docs) from npm;

@@ -43,8 +43,13 @@ STAFF = {
 
 #: what the server fixture set up (its settings), for tests that prepare data directly
 STATE: dict[str, Settings] = {}
-#: every browser test module sets ``pytestmark = BROWSER``: one xdist worker runs them all; a
-#: page walk on a busy two-core machine may take minutes (the first one also starts the server)
+#: every browser test module sets ``pytestmark = BROWSER``. ``make test`` distributes tests by
+#: file (``--dist loadfile``), so the tests of one module run in order on one xdist worker and may
+#: build on each other (a cycle walked, then its payroll). The ``xdist_group`` mark is kept for a
+#: single-worker grouping, but pytest-xdist 3.8 under pytest 9 does not honour it: with
+#: ``--dist loadgroup`` the tests of one module were split between workers, each with its own
+#: server, and a test that built on the one before found nothing. A page walk on a busy two-core
+#: machine may take minutes (the first one also starts the server)
 BROWSER = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.timeout(900)]
 
 
