@@ -71,7 +71,7 @@ def test_an_upload_over_the_limit_is_refused_and_leaves_nothing(
     r = c.post("/office/imports", data={"csrf_token": token},
                files={"file": ("big.csv", big, "text/csv")})
     assert r.status_code == 413
-    assert "ឯកសារធំជាង 1 MB" in r.text
+    assert "ឯកសារធំជាង ១ មេកាបៃ" in r.text
     assert uploads_left(small_limit_ctx) == []
 
 
