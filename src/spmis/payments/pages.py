@@ -164,6 +164,23 @@ async def start_cycle(request: Request, code: str) -> Response:
     return RedirectResponse(f"/office/payments/cycles/{cycle_id}?job={job.id}", status_code=303)
 
 
+def _can_decide(actor: Any, decision_route: str, record: Any) -> bool:
+    """Maker-checker on a page: a pending record, decided by someone other than its maker who
+    may post the decision."""
+    return bool(may(actor, "POST", decision_route) and record["state"] == "pending"
+                and record["created_by"] != actor.username)
+
+
+async def _decide(request: Request, decide: Any, record_id: int, back: str) -> Response:
+    """Post an approver's decision (approve or reject, with the reason typed) and go back."""
+    form = await request.form()
+    check_csrf(request, form)
+    approve = forms.text(form, "decision") == "approve"
+    await run_in_threadpool(decide, require_actor(request), record_id, approve,
+                            forms.text(form, "reason") or "decided on its page")
+    return RedirectResponse(back, status_code=303)
+
+
 @router.get("/office/payments/enrolment-runs/{run_id}", response_class=HTMLResponse)
 async def enrolment_page(request: Request, run_id: int) -> HTMLResponse:
     """An enrolment run: candidates and amounts by province, commune and sex; the decision."""
@@ -171,19 +188,14 @@ async def enrolment_page(request: Request, run_id: int) -> HTMLResponse:
     run = await run_in_threadpool(_service(request).enrolment_run, actor, run_id)
     return render(request, "office/payments_enrolment.html", {
         **_common(request), "run": run,
-        "can_decide": (may(actor, "POST", "/office/payments/enrolment-runs/{run_id}/decision")
-                       and run["state"] == "pending" and run["created_by"] != actor.username),
+        "can_decide": _can_decide(actor, "/office/payments/enrolment-runs/{run_id}/decision", run),
     }, area="office")
 
 
 @router.post("/office/payments/enrolment-runs/{run_id}/decision")
 async def enrolment_decision(request: Request, run_id: int) -> Response:
-    form = await request.form()
-    check_csrf(request, form)
-    approve = forms.text(form, "decision") == "approve"
-    await run_in_threadpool(_service(request).decide_enrolment, require_actor(request), run_id,
-                            approve, forms.text(form, "reason") or "decided on its page")
-    return RedirectResponse(f"/office/payments/enrolment-runs/{run_id}", status_code=303)
+    return await _decide(request, _service(request).decide_enrolment, run_id,
+                         f"/office/payments/enrolment-runs/{run_id}")
 
 
 @router.get("/office/payments/cycles/{cycle_id}", response_class=HTMLResponse)
@@ -288,19 +300,14 @@ async def shock_page(request: Request, shock_id: int) -> HTMLResponse:
     shock = await run_in_threadpool(_service(request).shock, actor, shock_id)
     return render(request, "office/payments_shock.html", {
         **_common(request), "s": shock,
-        "can_decide": (may(actor, "POST", "/office/payments/shocks/{shock_id}/decision")
-                       and shock["state"] == "pending" and shock["created_by"] != actor.username),
+        "can_decide": _can_decide(actor, "/office/payments/shocks/{shock_id}/decision", shock),
     }, area="office")
 
 
 @router.post("/office/payments/shocks/{shock_id}/decision")
 async def shock_decision(request: Request, shock_id: int) -> Response:
-    form = await request.form()
-    check_csrf(request, form)
-    approve = forms.text(form, "decision") == "approve"
-    await run_in_threadpool(_service(request).decide_shock, require_actor(request), shock_id,
-                            approve, forms.text(form, "reason") or "decided on its page")
-    return RedirectResponse(f"/office/payments/shocks/{shock_id}", status_code=303)
+    return await _decide(request, _service(request).decide_shock, shock_id,
+                         f"/office/payments/shocks/{shock_id}")
 
 
 @router.get("/office/households/{household_id}/payments", response_class=HTMLResponse)
