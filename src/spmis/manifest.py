@@ -29,6 +29,7 @@ CAPABILITY_PACKAGES: tuple[str, ...] = (
     "spmis.synth",
     "spmis.jobs",
     "spmis.payments",
+    "spmis.fund",
     "spmis.grievances",
     "spmis.audit",
     "spmis.indicators",
