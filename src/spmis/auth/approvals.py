@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, Select, insert, select, update
+from sqlalchemy import JSON, Connection, Select, Text, bindparam, cast, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from spmis.auth import messages, scope
@@ -139,6 +139,61 @@ def file_request(
         maker=maker.username, made_at=utcnow(),
     ).returning(approval_request.c.id)).scalar_one()
     return request_id
+
+
+@dataclass(frozen=True)
+class Filing:
+    """Many requests of one kind, maker and reason filed at once (``file_requests``), one
+    position per request: the record each is about, its area, its payload and its secret part
+    as JSON text (built set-based by the caller, e.g. a bulk import)."""
+
+    entity_type: str
+    entity_ids: Sequence[int]
+    area_codes: Sequence[str | None]
+    payloads: Sequence[str]
+    secrets: Sequence[str]
+
+
+def file_requests(ctx: AppContext, conn: Connection, *, kind: str, maker: Actor, reason: str,
+                  filing: Filing) -> int:
+    """File the pending requests of ``filing`` in one statement inside the caller's transaction
+    (an ``executemany`` the driver sends as multi-row inserts); returns how many. Each secret is
+    encrypted as ``file_request`` does (AES-GCM runs per value)."""
+    if kind not in _KINDS:
+        get_kind(kind)
+    count = len(filing.entity_ids)
+    if count == 0:
+        return 0
+    seal = ctx.cipher.encrypt
+    sealed = [seal(text, PAYLOAD_CONTEXT) for text in filing.secrets]
+    # the payloads come as JSON text: PostgreSQL casts it, SQLite stores it as it is (JSON
+    # there is text; its CAST to JSON would make a number of it)
+    text = bindparam("payload_text", type_=Text())
+    payload = cast(text, JSON) if conn.dialect.name == "postgresql" else text
+    statement = insert(approval_request).values(
+        kind=kind, entity_type=filing.entity_type, entity_id=bindparam("entity"),
+        area_code=bindparam("area"), payload=payload, payload_enc=bindparam("sealed"),
+        reason=reason, status=PENDING, maker=maker.username, made_at=utcnow())
+    columns = {"entity": filing.entity_ids, "area": filing.area_codes,
+               "payload_text": filing.payloads, "sealed": sealed}
+    rows = [dict(zip(columns, values, strict=True))
+            for values in zip(*columns.values(), strict=True)]
+    conn.execute(statement, rows)
+    return count
+
+
+def pending_among(conn: Connection, kind: str, entity_type: str,
+                  entity_ids: Sequence[int]) -> set[int]:
+    """Which of ``entity_ids`` already have a pending request of ``kind`` (one query per
+    10,000 ids)."""
+    found: set[int] = set()
+    ids = list(entity_ids)
+    for start in range(0, len(ids), 10_000):
+        found.update(conn.execute(select(approval_request.c.entity_id).where(
+            approval_request.c.kind == kind, approval_request.c.entity_type == entity_type,
+            approval_request.c.status == PENDING,
+            approval_request.c.entity_id.in_(ids[start:start + 10_000]))).scalars())
+    return found
 
 
 def approval_out(row: RowMapping) -> ApprovalOut:

@@ -33,6 +33,7 @@ RESULT_LABELS = {
     "people_created": N_("People created"),
     "rows_unchanged": N_("Rows already in the registry"),
     "rows_rejected": N_("Rows rejected"),
+    "rows_held": N_("Rows saved with a number awaiting a reviewer"),
     "run_id": N_("Run"),
     "period": N_("Month"),
     "households": N_("Households"),

@@ -24,17 +24,17 @@ def _counts(s: ImportSummary) -> dict[str, Any]:
     return {
         "rows_read": s.rows_read, "households_created": s.households_created,
         "people_created": s.people_created, "rows_unchanged": s.rows_unchanged,
-        "rows_rejected": s.rows_rejected, "batch_id": s.batch_id,
+        "rows_rejected": s.rows_rejected, "rows_held": s.rows_held, "batch_id": s.batch_id,
     }
 
 
 def _message(s: ImportSummary) -> tuple[str, str]:
     return (f"{s.rows_read:,} rows read: {s.households_created:,} households and "
             f"{s.people_created:,} people created, {s.rows_unchanged:,} already there, "
-            f"{s.rows_rejected:,} rejected",
+            f"{s.rows_rejected:,} rejected, {s.rows_held:,} with a number awaiting a reviewer",
             f"បានអាន {s.rows_read:,} ជួរ៖ បានបង្កើតគ្រួសារ {s.households_created:,} និង"
             f"មនុស្ស {s.people_created:,} នាក់, មានរួចហើយ {s.rows_unchanged:,}, "
-            f"បានបដិសេធ {s.rows_rejected:,}")
+            f"បានបដិសេធ {s.rows_rejected:,}, មានលេខរង់ចាំអ្នកពិនិត្យ {s.rows_held:,}")
 
 
 def run_import(work: JobWork) -> dict[str, Any]:

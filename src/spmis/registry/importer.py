@@ -50,6 +50,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Connection, insert, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from spmis.auth.approvals import Filing, file_requests, pending_among
 from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.db import chain
@@ -58,6 +59,7 @@ from spmis.db.history import change_log
 from spmis.formula_guard import write_csv
 from spmis.registry import import_rules as rules
 from spmis.registry.bulk_store import BulkStore
+from spmis.registry.enterprises import ENTERPRISE_NUMBERS
 from spmis.registry.fileformat import (
     ENTERPRISE_COLUMNS,
     ENTERPRISE_REQUIRED,
@@ -73,6 +75,7 @@ from spmis.registry.fileformat import (
 )
 from spmis.registry.identifier_columns import blind_index_many, encrypt_many
 from spmis.registry.model import ENCRYPTED_IDENTIFIERS, UNIQUE_IDENTIFIERS
+from spmis.registry.service_base import IDENTIFIER_CHANGE
 from spmis.registry.store import (
     enterprise,
     household,
@@ -83,6 +86,13 @@ from spmis.registry.store import (
 
 DIFFERENT = ("already imported with different content; use the API to correct",
              "បាននាំចូលរួចហើយ ដោយមានខ្លឹមសារខុសគ្នា សូមកែតាម API")
+#: the notice of a row imported without a number another record holds (issue 12 #9): the same
+#: words wherever that record is, so the report does not tell where, or whether it lies in the
+#: importer's area
+AWAITS_REVIEW = ("imported without this number: it awaits a reviewer's decision",
+                 "បាននាំចូលដោយគ្មានលេខនេះ៖ លេខនេះកំពុងរង់ចាំការសម្រេចរបស់អ្នកពិនិត្យ")
+#: the rows of the report that are notices (saved rows), not rejects
+NOTICES = "_notices"
 
 #: person columns compared on re-import: (file-side column, stored column)
 _PERSON_COMPARE = (
@@ -113,6 +123,9 @@ class ImportSummary:
     enterprises_created: int = 0
     rows_unchanged: int = 0
     rows_rejected: int = 0
+    #: rows saved without a number another record holds: the number awaits a reviewer (a
+    #: maker-checker request each), and the row is in the report with that notice
+    rows_held: int = 0
     reject_path: Path | None = None
     seconds: float = 0.0
 
@@ -128,7 +141,9 @@ class ImportSummary:
                        "people created")
         rate = self.rows_read / self.seconds if self.seconds else 0.0
         rejects = f"{self.rows_rejected:,} rejected"
-        if self.rows_rejected and self.reject_path:
+        if self.rows_held:
+            rejects += f", {self.rows_held:,} with a number awaiting a reviewer's decision"
+        if (self.rows_rejected or self.rows_held) and self.reject_path:
             rejects += f" (see {self.reject_path})"
         return (f"{self.file.name}: {self.rows_read:,} rows read, {created}, "
                 f"{self.rows_unchanged:,} unchanged, {rejects}; batch {self.batch_id}, "
@@ -163,8 +178,9 @@ def _count_rows(path: Path) -> int | None:
 
 
 class _RejectWriter:
-    """Appends rejected rows to a CSV file, created on the first reject (a reject file left by
-    an earlier run at the same path is removed first)."""
+    """Appends rejected rows (and saved rows with a notice, ``AWAITS_REVIEW``) to a CSV file,
+    created on the first such row (a reject file left by an earlier run at the same path is
+    removed first)."""
 
     def __init__(self, path: Path, columns: tuple[str, ...]) -> None:
         self.path = path
@@ -374,20 +390,24 @@ def import_households(
 @dataclass
 class _ChunkResult:
     rows: int
-    rejected: pl.DataFrame
+    #: the rows for the report, in file order: rejects, and saved rows with a notice
+    reported: pl.DataFrame
     households: int = 0
     people: int = 0
     unchanged: int = 0
+    #: of ``reported``, the saved rows whose number awaits a reviewer
+    held: int = 0
 
 
 def _count(summary: ImportSummary, rejects: _RejectWriter, bar: _Progress,
            result: _ChunkResult) -> None:
-    rejects.write(result.rejected)
+    rejects.write(result.reported)
     summary.rows_read += result.rows
     summary.households_created += result.households
     summary.people_created += result.people
     summary.rows_unchanged += result.unchanged
-    summary.rows_rejected += result.rejected.height
+    summary.rows_rejected += result.reported.height - result.held
+    summary.rows_held += result.held
     bar.advance(result.rows)
     bar.counted(summary)
 
@@ -414,6 +434,41 @@ def _chain_log(conn: Connection, log: pl.DataFrame, now: datetime, reason: str) 
         pl.lit(',"reason":' + json.dumps(reason, ensure_ascii=False) + "}")])
     chain.defer(conn, log.select("changed_by", "entity_type", "entity_id", "version", "action",
                                  payload.alias("payload")).iter_rows())
+
+
+def _masked(value: pl.Expr) -> pl.Expr:
+    """``identifiers.mask`` of each value: only the last 3 characters shown (1 when short)."""
+    keep = pl.when(value.str.len_chars() > 4).then(3).otherwise(1)
+    hidden = value.str.len_chars() - keep
+    return value.str.head(hidden).str.replace_all(".", "*") + value.str.tail(keep)
+
+
+def _with_notices(frame: pl.DataFrame, held_cols: list[str]) -> pl.DataFrame:
+    """The ``AWAITS_REVIEW`` notice of each held number of a row that is saved (or was
+    already), in the column ``NOTICES``."""
+    ok = pl.col(rules.ERRORS).list.len() == 0
+    notices = [rules.check(ok & pl.col(f"_held_{c}"), c, *AWAITS_REVIEW) for c in held_cols]
+    if not notices:
+        return frame.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias(NOTICES))
+    return frame.with_columns(
+        pl.concat_list([n.cast(pl.String) for n in notices]).list.drop_nulls().alias(NOTICES))
+
+
+def _without_held(frame: pl.DataFrame, held_cols: list[str]) -> pl.DataFrame:
+    """``frame`` with the held numbers taken out (they are written only when approved)."""
+    return frame.with_columns(
+        *[pl.when(~pl.col(f"_held_{c}")).then(pl.col(f"_id_{c}")).alias(f"_id_{c}")
+          for c in held_cols],
+        *[pl.when(~pl.col(f"_held_{c}")).then(pl.col(f"_h_{c}")).alias(f"_h_{c}")
+          for c in held_cols])
+
+
+def _report(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows of a chunk for the report, in file order: each reject with its errors, each
+    saved row with a held number with its notices (in the error columns)."""
+    ok = pl.col(rules.ERRORS).list.len() == 0
+    return frame.filter(~ok | (pl.col(NOTICES).list.len() > 0)).with_columns(
+        pl.when(ok).then(pl.col(NOTICES)).otherwise(pl.col(rules.ERRORS)).alias(rules.ERRORS))
 
 
 class _HouseholdImport:
@@ -444,15 +499,50 @@ class _HouseholdImport:
         rows = frame.height
         frame = self._against_database(store, frame)
         frame = self._whole_households(frame)
-        bad = frame.filter(pl.col(rules.ERRORS).list.len() > 0)
+        ok = pl.col(rules.ERRORS).list.len() == 0
+        held_cols = [c for c in rules.IDENTIFIER_COLUMNS if f"_held_{c}" in frame.columns]
+        frame = _with_notices(frame, held_cols)
+        bad = frame.filter(~ok)
         with self._lock:
             self.rejected_households.update(
                 k for k in bad["household_key"].drop_nulls().unique().to_list())
-        unchanged = frame.filter((pl.col(rules.ERRORS).list.len() == 0)
-                                 & pl.col("_p_id").is_not_null())
-        new = frame.filter((pl.col(rules.ERRORS).list.len() == 0) & pl.col("_p_id").is_null())
-        households, people = self._write(store, new)
-        return _ChunkResult(rows, bad, households, people, unchanged.height)
+        unchanged = frame.filter(ok & pl.col("_p_id").is_not_null())
+        new = frame.filter(ok & pl.col("_p_id").is_null())
+        households, new_ids = self._write(store, _without_held(new, held_cols))
+        held = pl.concat([new.with_columns(new_ids.alias("_pid"), _version=pl.lit(1, pl.Int64)),
+                          unchanged.with_columns(pl.col("_p_id").alias("_pid"),
+                                                 pl.col("_db_version").alias("_version"))],
+                         how="vertical_relaxed").filter(pl.col(NOTICES).list.len() > 0)
+        self._file_held(store.conn, held, held_cols)
+        return _ChunkResult(rows, _report(frame), households, new_ids.len(), unchanged.height,
+                            held.height)
+
+    def _file_held(self, conn: Connection, held: pl.DataFrame, held_cols: list[str]) -> None:
+        """The numbers held back, as one identifier-change request per person on the version
+        the import left (its approver meets the conflict, as for a person registered through
+        the API: ``RegistryBase._file_held``). A stored person with such a request pending
+        already (an earlier import of the same row) gets no second one."""
+        if held.height == 0:
+            return
+        waiting = pending_among(conn, IDENTIFIER_CHANGE, "person",
+                                held.filter(pl.col("_p_id").is_not_null())["_p_id"].to_list())
+        held = held.filter(~pl.col("_pid").is_in(list(waiting)))
+        kinds = {c: rules.IDENTIFIER_COLUMNS[c].value for c in held_cols}
+        given = {c: pl.when(pl.col(f"_held_{c}")).then(pl.col(f"_id_{c}")) for c in held_cols}
+        shown = _created_json(*[_masked(v).alias(kinds[c]) for c, v in given.items()])
+        secret = _created_json(*[v.alias(kinds[c]) for c, v in given.items()])
+        reason = json.dumps(self.reason, ensure_ascii=False)
+        parts = held.select(
+            pl.col("_pid"), pl.col("village_code"),
+            pl.concat_str([pl.lit('{"identifiers":'), shown,
+                           pl.lit(',"patch":{"expected_version":'), pl.col("_version"),
+                           pl.lit(f',"reason":{reason}}},"person_id":'), pl.col("_pid"),
+                           pl.lit("}")]).alias("payload"),
+            (pl.lit('{"identifiers":') + secret + pl.lit("}")).alias("secret"))
+        file_requests(self.ctx, conn, kind=IDENTIFIER_CHANGE, maker=self.actor,
+                      reason=self.reason, filing=Filing(
+                          "person", parts["_pid"].to_list(), parts["village_code"].to_list(),
+                          parts["payload"].to_list(), parts["secret"].to_list()))
 
     def _hash_identifiers(self, frame: pl.DataFrame) -> pl.DataFrame:
         cipher = self.ctx.cipher
@@ -484,8 +574,8 @@ class _HouseholdImport:
             "SELECT p.external_key, p.id, h.external_key, p.relationship, p.family_name_km, "
             "p.given_name_km, p.family_name_latin, p.given_name_latin, p.sex, p.date_of_birth, "
             "p.dob_estimated, p.disability, p.functional_difficulties, p.pregnant, "
-            "p.expected_delivery_date, p.occupation, p.employment_type, e.external_key "
-            "FROM person p JOIN household h ON h.id = p.household_id "
+            "p.expected_delivery_date, p.occupation, p.employment_type, e.external_key, "
+            "p.version FROM person p JOIN household h ON h.id = p.household_id "
             "LEFT JOIN enterprise e ON e.id = p.enterprise_id WHERE p.external_key {match}",
             p_keys,
             {"person_key": S, "_p_id": pl.Int64, "_db_household_key": S,
@@ -494,7 +584,7 @@ class _HouseholdImport:
              "_db_date_of_birth": D, "_db_dob_estimated": B, "_db_disability": B,
              "_db_functional_difficulties": S, "_db_pregnant": B,
              "_db_expected_delivery_date": D, "_db_occupation": S, "_db_employment_type": S,
-             "_db_enterprise_key": S}, unique=True)
+             "_db_enterprise_key": S, "_db_version": pl.Int64}, unique=True)
         ent_db = store.fetch("SELECT external_key, id FROM enterprise WHERE external_key {match}",
                              ent_keys, {"enterprise_key": S, "_enterprise_id": pl.Int64},
                              unique=True)
@@ -531,6 +621,14 @@ class _HouseholdImport:
         ok = pl.col(rules.ERRORS).list.len() == 0
         hh_exists = pl.col("_hh_id").is_not_null()
         p_exists = pl.col("_p_id").is_not_null()
+        # a number another person holds, given for a new person or for a stored one that has
+        # none of that type: held for a reviewer (issue 12 #9), whoever and wherever the holder
+        # is. (A stored person with another number of that type: "different content" below.)
+        frame = frame.with_columns(**{
+            f"_held_{col}": (pl.col(f"_owner_{col}").is_not_null()
+                             & (~p_exists | (pl.col(f"_owner_{col}") != pl.col("_p_id")))
+                             & (~p_exists | pl.col(f"_db_h_{col}").is_null()))
+            for col in unique_cols})
         mine = {
             "household_key": pl.col("household_key"),
             "relationship": pl.col("_relationship"),
@@ -549,6 +647,8 @@ class _HouseholdImport:
             "employment_type": pl.col("_employment"),
             "enterprise_key": pl.col("enterprise_key"),
             **{f"h_{col}": pl.col(f"_h_{col}") for col in rules.IDENTIFIER_COLUMNS},
+            **{f"h_{col}": pl.when(~pl.col(f"_held_{col}")).then(pl.col(f"_h_{col}"))
+               for col in unique_cols},
         }
         hh_mine = {
             "village_code": pl.col("village_code"), "address_detail": pl.col("address_detail"),
@@ -580,12 +680,6 @@ class _HouseholdImport:
                 "household_key",
                 "rows of this household were rejected earlier in the file (rows of a household "
                 "must be together)", "ជួរនៃគ្រួសារនេះត្រូវបានបដិសេធមុននេះក្នុងឯកសារ"))
-        for col in unique_cols:
-            owner = pl.col(f"_owner_{col}")
-            checks.append(rules.check(
-                owner.is_not_null() & (p_exists.not_() | (owner != pl.col("_p_id"))), col,
-                "already belongs to another person in the registry",
-                "លេខសម្គាល់នេះជារបស់បុគ្គលម្នាក់ទៀតរួចហើយ"))
         return rules.add_errors(frame, checks)
 
     def _whole_households(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -600,9 +694,11 @@ class _HouseholdImport:
         return rules.add_errors(frame, [sibling])
 
     # ------------------------------------------------------------------ writing
-    def _write(self, store: BulkStore, new: pl.DataFrame) -> tuple[int, int]:
+    def _write(self, store: BulkStore, new: pl.DataFrame) -> tuple[int, pl.Series]:
+        """Write the new households of ``new``; (households written, the people's ids in the
+        order of ``new``)."""
         if new.height == 0:
-            return 0, 0
+            return 0, pl.Series("id", [], dtype=pl.Int64)
         now = utcnow()
         actor = self.actor.username
         ts = store.timestamp_value(household, "created_at", now)
@@ -651,7 +747,7 @@ class _HouseholdImport:
         store.insert(person, people.select(person_cols).with_columns(audit))
         self._write_identifiers(store, people, ts)
         self._write_log(store, hh_rows, people, now)
-        return hh_rows.height, people.height
+        return hh_rows.height, p_ids
 
     def _identifier_types(self) -> pl.Expr:
         parts = [pl.when(pl.col(f"_id_{col}").is_not_null()).then(pl.lit(t.value))
@@ -729,13 +825,15 @@ def import_enterprises(
     try:
         for chunk in read_chunks(path, ENTERPRISE_COLUMNS, ctx.settings.import_chunk_rows,
                                  SheetLimits.from_settings(ctx.settings)):
-            bad, created, unchanged = _run_chunk(ctx, partial(
-                _enterprise_chunk, rows=chunk, villages=villages, actor=actor, reason=reason))
-            rejects.write(bad)
+            result: _ChunkResult = _run_chunk(ctx, partial(
+                _enterprise_chunk, ctx=ctx, rows=chunk, villages=villages, actor=actor,
+                reason=reason))
+            rejects.write(result.reported)
             summary.rows_read += chunk.height
-            summary.enterprises_created += created
-            summary.rows_unchanged += unchanged
-            summary.rows_rejected += bad.height
+            summary.enterprises_created += result.people
+            summary.rows_unchanged += result.unchanged
+            summary.rows_rejected += result.reported.height - result.held
+            summary.rows_held += result.held
             bar.advance(chunk.height)
     finally:
         bar.close()
@@ -748,8 +846,10 @@ def import_enterprises(
 _ENTERPRISE_UNIQUE = ("nssf_employer_number", "moc_registration_number", "tax_id")
 
 
-def _enterprise_chunk(conn: Connection, rows: pl.DataFrame, villages: pl.Series, actor: Actor,
-                      reason: str) -> tuple[pl.DataFrame, int, int]:
+def _enterprise_chunk(conn: Connection, ctx: AppContext, rows: pl.DataFrame,
+                      villages: pl.Series, actor: Actor, reason: str) -> _ChunkResult:
+    """Check and write a chunk of enterprise rows; the result counts new enterprises in
+    ``people``."""
     store = BulkStore(conn)
     size = pl.col("size_workers")
     frame = rows.with_columns(
@@ -800,31 +900,37 @@ def _enterprise_chunk(conn: Connection, rows: pl.DataFrame, villages: pl.Series,
     frame = frame.join(existing, on="enterprise_key", how="left", maintain_order="left")
     ok = pl.col(rules.ERRORS).list.len() == 0
     exists = pl.col("_id").is_not_null()
-    mine = {"name_latin": pl.col("name_latin"), "name_km": pl.col("name_km"),
-            "nssf_employer_number": pl.col("nssf_employer_number"),
-            "moc_registration_number": pl.col("moc_registration_number"),
-            "tax_id": pl.col("tax_id"), "village_code": pl.col("village_code"),
-            "sector": pl.col("_sector"), "size_workers": pl.col("_size")}
-    checks = [rules.check(ok & exists & ~expr.eq_missing(pl.col(f"_db_{f}")), f, *DIFFERENT)
-              for f, expr in mine.items()]
     for f in _ENTERPRISE_UNIQUE:
         owners = store.fetch(f"SELECT {f}, id FROM enterprise WHERE {f} {{match}}",
                              frame[f].drop_nulls().unique().to_list(),
                              {f: S, f"_owner_{f}": pl.Int64}, unique=True)
         frame = frame.join(owners, on=f, how="left", maintain_order="left")
-        checks.append(rules.check(pl.col(f"_owner_{f}").is_not_null()
-                                  & ~pl.col(f"_owner_{f}").eq_missing(pl.col("_id")), f,
-                                  "already belongs to another enterprise",
-                                  "ជារបស់សហគ្រាសមួយទៀតរួចហើយ"))
-    frame = rules.add_errors(frame, checks)
+    # a number another enterprise holds, for a new enterprise or a stored one without a number
+    # of that kind: held for a reviewer, in the same words wherever the holder is (issue 12 #9)
+    frame = frame.with_columns(**{
+        f"_held_{f}": (pl.col(f"_owner_{f}").is_not_null()
+                       & ~pl.col(f"_owner_{f}").eq_missing(pl.col("_id"))
+                       & (~exists | pl.col(f"_db_{f}").is_null()))
+        for f in _ENTERPRISE_UNIQUE})
+    mine = {"name_latin": pl.col("name_latin"), "name_km": pl.col("name_km"),
+            **{f: pl.when(~pl.col(f"_held_{f}")).then(pl.col(f)) for f in _ENTERPRISE_UNIQUE},
+            "village_code": pl.col("village_code"),
+            "sector": pl.col("_sector"), "size_workers": pl.col("_size")}
+    checks = [rules.check(ok & exists & ~expr.eq_missing(pl.col(f"_db_{f}")), f, *DIFFERENT)
+              for f, expr in mine.items()]
+    frame = _with_notices(rules.add_errors(frame, checks), list(_ENTERPRISE_UNIQUE))
     ok = pl.col(rules.ERRORS).list.len() == 0
-    bad = frame.filter(~ok)
-    unchanged = frame.filter(ok & exists).height
+    unchanged = frame.filter(ok & exists)
     new = frame.filter(ok & ~exists)
+    ids = store.allocate_ids(enterprise, new.height)
+    held = pl.concat([new.with_columns(ids.alias("_eid")),
+                      unchanged.with_columns(pl.col("_id").alias("_eid"))],
+                     how="vertical_relaxed").filter(pl.col(NOTICES).list.len() > 0)
+    new = new.with_columns(**{f: pl.when(~pl.col(f"_held_{f}")).then(pl.col(f))
+                              for f in _ENTERPRISE_UNIQUE})
     if new.height:
         now = utcnow()
         ts = store.timestamp_value(enterprise, "created_at", now)
-        ids = store.allocate_ids(enterprise, new.height)
         rows = new.select(
             ids.alias("id"), pl.col("enterprise_key").alias("external_key"), "name_latin",
             "name_km", "nssf_employer_number", "moc_registration_number", "tax_id",
@@ -849,4 +955,32 @@ def _enterprise_chunk(conn: Connection, rows: pl.DataFrame, villages: pl.Series,
             pl.lit(reason).alias("reason"), changes.alias("changes"))
         store.insert(change_log, log)
         _chain_log(store.conn, log, now, reason)
-    return bad, new.height, unchanged
+    _file_enterprise_numbers(ctx, conn, held, actor, reason)
+    return _ChunkResult(frame.height, _report(frame), people=new.height,
+                        unchanged=unchanged.height, held=held.height)
+
+
+def _file_enterprise_numbers(ctx: AppContext, conn: Connection, held: pl.DataFrame,
+                             actor: Actor, reason: str) -> None:
+    """The enterprise numbers held back, as one request each enterprise (as
+    ``EnterpriseUseCases._file_enterprise_numbers`` files for one); none for a stored
+    enterprise that has one pending already."""
+    if held.height == 0:
+        return
+    waiting = pending_among(conn, ENTERPRISE_NUMBERS, "enterprise",
+                            held.filter(pl.col("_id").is_not_null())["_id"].to_list())
+    held = held.filter(~pl.col("_eid").is_in(list(waiting)))
+    fields = sorted(_ENTERPRISE_UNIQUE)
+    names = pl.concat_str([pl.when(pl.col(f"_held_{f}")).then(pl.lit(f'"{f}"')) for f in fields],
+                          separator=",", ignore_nulls=True)
+    secret = _created_json(*[pl.when(pl.col(f"_held_{f}")).then(pl.col(f)).alias(f)
+                             for f in fields])
+    parts = held.select(
+        pl.col("_eid"), pl.col("village_code"),
+        pl.concat_str([pl.lit('{"enterprise_id":'), pl.col("_eid"), pl.lit(',"fields":['),
+                       names, pl.lit("]}")]).alias("payload"),
+        secret.alias("secret"))
+    file_requests(ctx, conn, kind=ENTERPRISE_NUMBERS, maker=actor, reason=reason,
+                  filing=Filing("enterprise", parts["_eid"].to_list(),
+                                parts["village_code"].to_list(), parts["payload"].to_list(),
+                                parts["secret"].to_list()))

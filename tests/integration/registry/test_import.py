@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from spmis.auth.model import SYSTEM, Actor
-from spmis.auth.store import access_log
+from spmis.auth.store import access_log, approval_request
 from spmis.context import AppContext
 from spmis.db.history import change_log
 from spmis.errors import InvalidInput
@@ -90,14 +90,14 @@ def test_bad_rows_rejected_good_rows_kept(ctx: AppContext, tmp_path: Path) -> No
         row("H2", "P2", village_code="99999999"),                     # unknown village
         row("H3", "P3", date_of_birth="2023-02-30"),                  # impossible date
         row("H4", "P4a"), row("H4", "P4b", "head"),                   # second head
-        row("H5", "P5", national_id="111 222 333"),                   # owned by P0
+        row("H5", "P5", national_id="111 222 333"),                   # owned by P0: saved without
         row("H6", "P6a"), row("H6", "P6b", "spouse", phone="12345"),  # bad phone
         row("H7", "P7", sex="M", pregnant="yes", expected_delivery_date="2027-01-01"),
     ]
     path = write_csv(tmp_path / "batch.csv", rows)
     summary = import_households(ctx, path, SYSTEM, progress=False)
-    assert (summary.households_created, summary.people_created) == (1, 2)
-    assert summary.rows_rejected == 8 and summary.rows_read == 10
+    assert (summary.households_created, summary.people_created) == (2, 3)
+    assert summary.rows_rejected == 7 and summary.rows_read == 10 and summary.rows_held == 1
     rej = rejects_of(tmp_path / "batch.rejects.csv")
     assert rej["P2"]["error_field"] == "village_code"
     assert "gazetteer" in rej["P2"]["error_reason"]
@@ -106,9 +106,9 @@ def test_bad_rows_rejected_good_rows_kept(ctx: AppContext, tmp_path: Path) -> No
     assert rej["P4b"]["error_field"] == "relationship"
     assert "already has a head" in rej["P4b"]["error_reason"]
     assert rej["P4a"]["error_field"] == "household_key"  # rejected with its household
-    assert rej["P5"]["error_field"] == "national_id"
-    assert "another person" in rej["P5"]["error_reason"]
-    assert "ជារបស់បុគ្គលម្នាក់ទៀត" in rej["P5"]["error_reason"]  # Khmer too
+    assert rej["P5"]["error_field"] == "national_id"  # a notice: saved, the number for review
+    assert "awaits a reviewer's decision" in rej["P5"]["error_reason"]
+    assert "រង់ចាំការសម្រេច" in rej["P5"]["error_reason"]  # Khmer too
     assert rej["P6b"]["error_field"] == "phone"
     assert rej["P6a"]["error_field"] == "household_key"
     assert "row 10" in rej["P6a"]["error_reason"]
@@ -116,12 +116,12 @@ def test_bad_rows_rejected_good_rows_kept(ctx: AppContext, tmp_path: Path) -> No
     assert rej["P2"]["source_row"] == "4"
     # the original row is kept in the reject file
     assert rej["P5"]["national_id"] == "111 222 333"
-    assert count(ctx, person) == 3 and count(ctx, household) == 2
+    assert count(ctx, person) == 4 and count(ctx, household) == 3
     with ctx.engine.connect() as conn:
         batch = conn.execute(select(import_batch).order_by(import_batch.c.id.desc())).mappings(
         ).first()
     assert batch is not None
-    assert (batch["rows_read"], batch["rows_created"], batch["rows_rejected"]) == (10, 2, 8)
+    assert (batch["rows_read"], batch["rows_created"], batch["rows_rejected"]) == (10, 3, 7)
 
 
 def test_nul_characters_are_rejected_by_field(ctx: AppContext, tmp_path: Path) -> None:
@@ -318,10 +318,11 @@ def test_enterprises_import(ctx: AppContext, synth_dir: Path, tmp_path: Path) ->
                    "E-NEW,New Co,12010101,K00000000001,C\n"
                    "E-BAD,Bad Co,1201,,Z\n", encoding="utf-8")
     summary = import_enterprises(ctx, bad, SYSTEM, progress=False)
-    assert summary.rows_rejected == 2
+    assert (summary.rows_rejected, summary.rows_held, summary.enterprises_created) == (1, 1, 1)
     with (tmp_path / "ent.rejects.csv").open(encoding="utf-8") as fh:
         rej = {r["enterprise_key"]: r for r in csv.DictReader(fh)}
-    assert rej["E-NEW"]["error_field"] == "tax_id"
+    assert rej["E-NEW"]["error_field"] == "tax_id"  # saved; the number another holds for review
+    assert "awaits a reviewer's decision" in rej["E-NEW"]["error_reason"]
     assert set(rej["E-BAD"]["error_field"].split(";")) == {"village_code", "sector"}
 
     nul = tmp_path / "nul.csv"
@@ -366,13 +367,16 @@ def test_parallel_chunks_clash_on_keys(ctx: AppContext, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "p.csv", rows)
     small = replace(ctx, settings=ctx.settings.model_copy(update={"import_chunk_rows": 100}))
     summary = import_households(small, path, SYSTEM, progress=False, writers=3)
-    assert summary.people_created == 450
-    assert summary.rows_rejected == 3
+    assert summary.people_created == 451  # P450 without the number, which awaits a reviewer
+    assert (summary.rows_rejected, summary.rows_held) == (2, 1)
     rej = rejects_of(tmp_path / "p.rejects.csv")
     assert rej["P450"]["error_field"] == "national_id"
+    assert "awaits a reviewer's decision" in rej["P450"]["error_reason"]
     assert rej["P2"]["error_field"] == "household_key;national_id"  # stored in H2, with an ID
     assert rej["P999"]["error_field"] == "household_key"
-    assert count(ctx, person) == 450
+    assert count(ctx, person) == 451
+    # one request, though the chunk that found the clash may have been run again
+    assert count(ctx, approval_request, approval_request.c.kind == "identifier_change") == 1
 
 
 def test_file_broken_midway_keeps_what_came_before(ctx: AppContext, tmp_path: Path) -> None:
