@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,32 @@ def test_dedupe_cli_output_carries_no_formula(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert assert_no_formula(out) >= 2 * len(HOSTILE)
     assert assert_no_formula(pairs) > 4
+
+
+def test_list_downloads_carry_no_formula(tmp_path: Path) -> None:
+    """The lists' CSV and XLSX downloads (``/office/households.csv`` ...; issue 13 #20). Their
+    text cells are names, which the registry accepts only in Latin or Khmer letters, and place
+    names from the gazetteer: the hostile cells are handed to the two writers directly."""
+    from spmis.web.exports import _csv, _xlsx
+
+    header = ["Household number", "Head of household", "Name in Latin letters", "Born"]
+    rows: list[list[object]] = [[i, text, text, date(1980, 1, i + 1)]
+                                for i, text in enumerate(HOSTILE)]
+    as_csv, as_xlsx = tmp_path / "list.csv", tmp_path / "list.xlsx"
+    as_csv.write_bytes(_csv(header, rows))
+    as_xlsx.write_bytes(_xlsx("Households", header, rows))
+    assert assert_no_formula(as_csv) == assert_no_formula(as_xlsx) == 4 * (len(HOSTILE) + 1)
+    with as_csv.open(encoding="utf-8-sig", newline="") as fh:
+        assert [r[1] for r in csv.reader(fh)][1:3] == ["'" + HOSTILE[0], "'=1+1"]
+
+
+def test_indicator_report_carries_no_formula(tmp_path: Path) -> None:
+    """The staff report of the indicators (``/office/reports.xlsx``, issue 16)."""
+    from spmis.indicators.model import Indicator, Published
+    from spmis.indicators.report import xlsx_report
+
+    values = [Published(Indicator.AMOUNT.value, text, "2026-11", "12", "F", "KHR", 12)
+              for text in HOSTILE]
+    out = tmp_path / "report.xlsx"
+    out.write_bytes(xlsx_report(values, "en", ""))
+    assert assert_no_formula(out) > 2 * len(HOSTILE)
