@@ -122,9 +122,3 @@ _.generate_password  # auth.passwords
 # --- Grievances (being built): no caller yet; its author calls it (then removes this line) or
 # --- deletes it.
 _.office_above  # grievances.model
-
-# --- The fund's health care coverage (spmis.fund.statements.Coverage): fields read by the member
-# --- statement page's template and given whole in the API answer (``Coverage.__dict__``).
-_.months_with_contribution
-_.months_needed
-_.card_status

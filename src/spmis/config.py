@@ -203,6 +203,14 @@ class Settings(BaseSettings):
             "(text in development, json otherwise)."
         ),
     )
+    fund_bakong_account: str = Field(
+        "nssf_contribution@nbcq", min_length=3, max_length=32,
+        pattern=r"^[a-z0-9_.]{1,20}@[a-z0-9_]{1,11}$",
+        description=(
+            "The social security fund's Bakong account (name@bank) that the KHQR string of a "
+            "contribution invoice pays to. The default is a placeholder: set the fund's own."
+        ),
+    )
     dci_sender_id: str = Field(
         "spmis.local", min_length=1, max_length=99,
         description="This registry's DCI identity (header sender_id and signature kidId).",

@@ -14,6 +14,7 @@ FUND = Role.FUND_OFFICER
 GRV = Role.GRIEVANCE_OFFICER
 AUD = Role.AUDITOR
 MET = Role.METRICS
+EMP = Role.EMPLOYER
 
 
 def roles(*items: Role) -> frozenset[str]:
@@ -22,8 +23,9 @@ def roles(*items: Role) -> frozenset[str]:
 
 
 #: every staff role (any authenticated user or client) but the monitoring client's, which reads
-#: /metrics and nothing else
-ANY_STAFF = roles(*(r for r in Role if r is not MET))
+#: /metrics and nothing else, and an employer's, which sees its own enterprise at the fund and
+#: nothing else
+ANY_STAFF = roles(*(r for r in Role if r not in (MET, EMP)))
 #: read the registry (masked identifiers): every staff role
 READ_REGISTRY = ANY_STAFF
 #: change households and people

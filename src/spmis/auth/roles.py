@@ -19,6 +19,7 @@ class Role(StrEnum):
     GRIEVANCE_OFFICER = "grievance_officer"
     AUDITOR = "auditor"
     METRICS = "metrics"
+    EMPLOYER = "employer"
 
 
 PUBLIC = "public"
@@ -37,6 +38,8 @@ ROLE_HELP: dict[Role, str] = {
     Role.GRIEVANCE_OFFICER: "takes in, routes and resolves complaints and appeals",
     Role.AUDITOR: "reads everything, including the audit trail; changes nothing",
     Role.METRICS: "a monitoring client (Prometheus): reads /metrics and nothing else",
+    Role.EMPLOYER: "an enterprise's staff: declares its workers and wages to the social "
+    "security fund and sees its invoices; sees that one enterprise and nothing else",
 }
 
 

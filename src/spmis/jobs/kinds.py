@@ -39,6 +39,7 @@ KIND_MODULES: list[str] = [
     "spmis.linkage.dedupe_job",
     "spmis.payments.cycle_job",
     "spmis.payments.reconcile_job",
+    "spmis.fund.run_job",
     "spmis.grievances.escalate_job",
 ]
 

@@ -35,6 +35,7 @@ ROLE_LABELS = {
     "grievance_officer": N_("Grievance officer"),
     "auditor": N_("Auditor"),
     "metrics": N_("Monitoring client (metrics only)"),
+    "employer": N_("Employer (one enterprise at the fund)"),
 }
 STATUS_LABELS = {
     "pending": N_("Waiting for a decision"),

@@ -25,8 +25,7 @@ CAPABILITY = Capability(
                    roles=roles(A, PO))),
     commands=(Command("spmis.payments.cli:app", "payments"),
               Command("spmis.payments.delivery_cli:app", "payroll")),
-    tables=("spmis.payments.store", "spmis.payments.delivery_store",
-            "spmis.payments.order_store"),
+    tables=("spmis.payments.store", "spmis.payments.delivery_store"),
     approval_kinds=("spmis.payments.exits",),
     encrypted_columns=("spmis.payments.delivery_store:ENCRYPTED_COLUMNS",),
     access={

@@ -61,6 +61,7 @@ __all__ = [
     "active_households",
     "active_persons",
     "consented",
+    "enterprise_row",
     "household_ids_in_scope",
     "household_village_code",
     "households",
@@ -396,3 +397,13 @@ def household_ids_in_scope(scope: str) -> Select[tuple[object, ...]]:
     """Ids of the households (any status) located inside ``scope`` (every household for the
     whole country), to restrict another capability's rows to an actor's area."""
     return select(household.c.id).where(scopes.condition(scope, household.c.village_code))
+
+
+def enterprise_row(conn: Connection, enterprise_id: int) -> RowMapping | None:
+    """An enterprise's id, names, numbers, village code, sector and status (any status), or
+    None when there is none: what the social security fund registers."""
+    e = enterprise.c
+    return conn.execute(
+        select(e.id, e.name_latin, e.name_km, e.nssf_employer_number, e.village_code, e.sector,
+               e.status).where(e.id == enterprise_id)
+    ).mappings().first()

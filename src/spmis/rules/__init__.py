@@ -17,7 +17,6 @@ __all__ = [
     "CambodiaTaxBenefitSystem",
     "capability",
     "catalogue",
-    "claims",
     "contributions",
     "explain",
     "parameter_listing",

@@ -73,6 +73,9 @@ def fund_start() -> date:
 
 
 def surcharge_rate(day: date) -> float:
-    """The late-payment surcharge a month (a share of what is still owed) in force on ``day``."""
+    """The late-payment surcharge a month (a share of what is still owed) in force on ``day``
+    (none before the fund existed)."""
+    if day < fund_start():
+        return 0.0
     params = tax_benefit_system().get_parameters_at_instant(day.isoformat())
     return float(params.social_security.late_payment.surcharge_rate_per_month)

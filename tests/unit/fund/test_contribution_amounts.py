@@ -91,3 +91,4 @@ def test_vectorised_over_many_workers_in_chunks(monkeypatch: pytest.MonkeyPatch)
 def test_fund_start_and_surcharge_rate_are_dated_parameters() -> None:
     assert fund_start() == date(2008, 11, 1)
     assert surcharge_rate(date(2026, 11, 20)) == 0.0  # unconfirmed: 0
+    assert surcharge_rate(date(2000, 1, 1)) == 0.0  # before the fund: none

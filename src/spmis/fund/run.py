@@ -1,0 +1,262 @@
+"""The month's contribution run for the whole fund, set-based.
+
+1. The declarations to compute: each employer's latest submitted declaration of the month whose
+   contributions are not yet those of that declaration (a first run takes every employer, a
+   later one only the corrections submitted since; a second run of the same month finds none
+   and changes nothing).
+2. Their lines, in chunks of about ``CHUNK_WORKERS`` workers (whole declarations), go through the
+   rules engine (``spmis.rules.contributions``: numpy over the chunk) and back into
+   ``fund_contribution`` (PostgreSQL: COPY out and in; other engines: plain statements), the
+   employer's rows of an earlier declaration removed first.
+3. Invoices, one statement each: the month's invoice (due the 15th of the next month) of an
+   employer billed for the first time; an adjustment for the difference a correction makes.
+4. Late surcharges on what is overdue (a dated parameter, 0 until confirmed: then none) and
+   reminders of overdue invoices to ``fund_outbox``, each once.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import numpy as np
+import polars as pl
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from spmis.db.base import Id, utcnow
+from spmis.fund import model as m
+from spmis.fund import store
+from spmis.rules.contributions import COLUMNS, contributions, surcharge_rate
+
+__all__ = ["CHUNK_WORKERS", "compute"]
+
+#: workers read, computed and written at once (bounds the run's memory)
+CHUNK_WORKERS = 400_000
+D, DL, C = store.fund_declaration, store.fund_declaration_line, store.fund_contribution
+INV, E, OUT = store.fund_invoice, store.fund_employer, store.fund_outbox
+
+_temp = MetaData()
+#: the declarations this run computes (a temporary table of the run's transaction)
+PENDING = Table("fund_pending", _temp, Column("declaration_id", Id, primary_key=True),
+                Column("employer_id", Id, nullable=False), Column("workers", BigInteger),
+                prefixes=["TEMPORARY"])
+LINE_COLUMNS = ("employer_id", "person_id", "declaration_id", "wage_khr")
+OUT_COLUMNS = ("period", "employer_id", "person_id", "declaration_id", "run_id", "wage_khr",
+               *COLUMNS, "total", "currency")
+
+Progress = Callable[[float], None]
+
+
+def _pending(conn: Connection, period: str) -> list[tuple[int, int, int]]:
+    """(declaration id, employer id, workers) of the declarations to compute."""
+    latest = (select(D.c.employer_id, func.max(D.c.sequence).label("sequence"))
+              .where(D.c.period == period, D.c.state == "submitted")
+              .group_by(D.c.employer_id).subquery())
+    done = exists().where(C.c.period == period, C.c.employer_id == D.c.employer_id,
+                          C.c.declaration_id == D.c.id)
+    rows = conn.execute(
+        select(D.c.id, D.c.employer_id, D.c.workers)
+        .join(latest, and_(latest.c.employer_id == D.c.employer_id,
+                           latest.c.sequence == D.c.sequence))
+        .where(D.c.period == period, ~done).order_by(D.c.id)).all()
+    return [(int(a), int(b), int(c)) for a, b, c in rows]
+
+
+def _chunks(pending: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """Declaration id ranges of about ``CHUNK_WORKERS`` workers each (whole declarations)."""
+    out: list[tuple[int, int]] = []
+    start, size = None, 0
+    for did, _employer, workers in pending:
+        start = did if start is None else start
+        size += workers
+        if size >= CHUNK_WORKERS:
+            out.append((start, did))
+            start, size = None, 0
+    if start is not None:
+        out.append((start, pending[-1][0]))
+    return out
+
+
+def _read_lines(conn: Connection, lo: int, hi: int) -> pl.DataFrame:
+    query = (select(PENDING.c.employer_id, DL.c.person_id, DL.c.declaration_id, DL.c.wage_khr)
+             .join(PENDING, PENDING.c.declaration_id == DL.c.declaration_id)
+             .where(DL.c.declaration_id.between(lo, hi)))
+    schema = dict.fromkeys(LINE_COLUMNS, pl.Int64)
+    if conn.dialect.name == "postgresql":
+        sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        raw: Any = conn.connection.dbapi_connection
+        buf = io.BytesIO()
+        with raw.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as cp:
+            for block in cp:
+                buf.write(block)
+        if buf.tell() == 0:
+            return pl.DataFrame(schema=schema)
+        buf.seek(0)
+        return pl.read_csv(buf, has_header=False, new_columns=list(LINE_COLUMNS),
+                           schema=schema)
+    rows = conn.execute(query).all()
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _write(conn: Connection, frame: pl.DataFrame) -> None:
+    if frame.height == 0:
+        return
+    if conn.dialect.name == "postgresql":
+        raw: Any = conn.connection.dbapi_connection
+        buf = io.BytesIO()
+        frame.write_csv(buf, include_header=False)
+        sql = f"COPY fund_contribution ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)"
+        with raw.cursor() as cur, cur.copy(sql) as cp:
+            cp.write(buf.getvalue())
+        return
+    conn.execute(insert(C), frame.to_dicts())
+
+
+def _compute_chunk(conn: Connection, period: str, run_id: int, lo: int, hi: int) -> int:
+    lines = _read_lines(conn, lo, hi)
+    amounts = contributions(period, lines["wage_khr"].to_numpy())
+    frame = lines.with_columns(
+        pl.lit(period).alias("period"), pl.lit(run_id, dtype=pl.Int64).alias("run_id"),
+        *(pl.Series(col, np.asarray(values)) for col, values in amounts.items()),
+        pl.lit("KHR").alias("currency"),
+    ).select(OUT_COLUMNS)
+    _write(conn, frame)
+    return frame.height
+
+
+def _insert_ignoring_duplicates(conn: Connection, table: Table, columns: list[str],
+                                rows: Any) -> int:
+    if conn.dialect.name == "postgresql":
+        done = (postgresql.insert(table).from_select(columns, rows).on_conflict_do_nothing()
+                .returning(literal(1)).cte("done"))
+        return int(conn.execute(select(func.count()).select_from(done)).scalar_one())
+    statement = sqlite.insert(table).from_select(columns, rows.where(true()))
+    return int(conn.execute(statement.on_conflict_do_nothing()).rowcount)
+
+
+def _invoices(conn: Connection, period: str, run_id: int, today: date) -> int:
+    """The month's invoice of each employer billed for the first time; an adjustment for an
+    employer whose total changed (a correction)."""
+    now, due = utcnow(), m.invoice_due(period)
+    totals = (select(C.c.employer_id, func.sum(C.c.total).label("total"),
+                     func.max(C.c.declaration_id).label("declaration_id"))
+              .where(C.c.period == period,
+                     C.c.employer_id.in_(select(PENDING.c.employer_id)))
+              .group_by(C.c.employer_id).subquery())
+    billed = (select(INV.c.employer_id, func.sum(INV.c.amount).label("billed"),
+                     func.max(INV.c.sequence).label("last"))
+              .where(INV.c.period == period, INV.c.kind.in_(("contribution", "adjustment")))
+              .group_by(INV.c.employer_id).subquery())
+    audit: dict[str, Any] = {"version": literal(1), "created_at": literal(now),
+             "created_by": literal("system"),
+             "updated_at": literal(now), "updated_by": literal("system")}
+    first = select(
+        totals.c.employer_id, literal(period), literal("contribution"), literal(1),
+        totals.c.declaration_id, literal(run_id), totals.c.total, literal(0), literal("KHR"),
+        literal(due), case((totals.c.total > 0, "open"), else_="paid"), *audit.values(),
+    ).outerjoin(billed, billed.c.employer_id == totals.c.employer_id).where(
+        billed.c.employer_id.is_(None))
+    columns = ["employer_id", "period", "kind", "sequence", "declaration_id", "run_id", "amount",
+               "paid", "currency", "due_date", "state", *audit]
+    n = _insert_ignoring_duplicates(conn, INV, columns, first)
+    later_due = max(due, m.invoice_due(m.period_of(today)))
+    diff = totals.c.total - billed.c.billed
+    adjust = select(
+        totals.c.employer_id, literal(period), literal("adjustment"), billed.c.last + 1,
+        totals.c.declaration_id, literal(run_id), diff, literal(0), literal("KHR"),
+        literal(later_due), case((diff > 0, "open"), else_="paid"), *audit.values(),
+    ).join(billed, billed.c.employer_id == totals.c.employer_id).where(diff != 0)
+    return n + _insert_ignoring_duplicates(conn, INV, columns, adjust)
+
+
+def _surcharges(conn: Connection, period: str, today: date) -> int:
+    """A surcharge for the month on what each employer owes past its due dates (none while
+    the rate is 0)."""
+    rate = surcharge_rate(today)
+    if rate <= 0:
+        return 0
+    now = utcnow()
+    owed = func.sum(INV.c.amount - INV.c.paid)
+    rows = (select(INV.c.employer_id, literal(period), literal("surcharge"), literal(1),
+                   cast(func.round(owed * rate), BigInteger), literal(0), literal("KHR"),
+                   literal(max(m.invoice_due(period), m.invoice_due(m.period_of(today)))),
+                   literal("open"), literal(1), literal(now),
+                   literal("system"), literal(now), literal("system"))
+            .where(INV.c.state != "paid", INV.c.due_date < today, INV.c.amount > INV.c.paid)
+            .group_by(INV.c.employer_id).having(func.round(owed * rate) > 0))
+    columns = ["employer_id", "period", "kind", "sequence", "amount", "paid", "currency",
+               "due_date", "state", "version", "created_at", "created_by", "updated_at",
+               "updated_by"]
+    return _insert_ignoring_duplicates(conn, INV, columns, rows)
+
+
+def remind(conn: Connection, today: date) -> int:
+    """A reminder (Khmer and English) for each overdue invoice not reminded of yet."""
+    owed = cast(INV.c.amount - INV.c.paid, String)
+    due = cast(INV.c.due_date, String)
+    channel = case((E.c.contact_email.is_not(None), "email"), else_="sms")
+    reminded = exists().where(OUT.c.invoice_id == INV.c.id, OUT.c.event == "overdue")
+    rows = (select(
+        literal("overdue"), channel, INV.c.employer_id, INV.c.id,
+        literal("NSSF: ") + E.c.employer_number + literal(", contributions of ") + INV.c.period
+        + literal(": ") + owed + literal(" KHR unpaid since ") + due
+        + literal(". Pay with the invoice's KHQR to avoid a surcharge."),
+        literal("ប.ស.ស៖ ") + E.c.employer_number + literal(" ភាគទានខែ ") + INV.c.period
+        + literal("៖ ") + owed + literal(" រៀល មិនទាន់បង់ចាប់ពី ") + due
+        + literal("។ សូមបង់តាម KHQR នៃវិក្កយបត្រ ដើម្បីជៀសវាងការពិន័យ។"),
+        literal("queued"), literal(utcnow()), literal(0))
+        .join(E, E.c.id == INV.c.employer_id)
+        .where(INV.c.state != "paid", INV.c.due_date < today, INV.c.amount > INV.c.paid,
+               ~reminded))
+    columns = ["event", "channel", "employer_id", "invoice_id", "text_en", "text_km", "state",
+               "created_at", "attempts"]
+    return len(conn.execute(insert(OUT).from_select(columns, rows).returning(OUT.c.id)).all())
+
+
+def compute(conn: Connection, period: str, run_id: int, today: date,
+            progress: Progress | None = None) -> dict[str, Any]:
+    """Compute the month (see the module's text) in the caller's transaction."""
+    pending = _pending(conn, period)
+    # a temporary table of this transaction: gone with a rollback; dropped when done
+    PENDING.drop(conn, checkfirst=True)
+    PENDING.create(conn)
+    if pending:
+        conn.execute(insert(PENDING), [
+            {"declaration_id": d, "employer_id": e, "workers": w} for d, e, w in pending])
+    conn.execute(delete(C).where(C.c.period == period,
+                                 C.c.employer_id.in_(select(PENDING.c.employer_id))))
+    workers = 0
+    ranges = _chunks(pending)
+    for i, (lo, hi) in enumerate(ranges):
+        workers += _compute_chunk(conn, period, run_id, lo, hi)
+        if progress:
+            progress((i + 1) / len(ranges))
+    invoices = _invoices(conn, period, run_id, today) if pending else 0
+    amount = int(conn.execute(select(func.coalesce(func.sum(C.c.total), 0)).where(
+        C.c.run_id == run_id)).scalar_one())
+    PENDING.drop(conn)
+    surcharges = _surcharges(conn, period, today)
+    reminders = remind(conn, today)
+    return {"employers": len(pending), "workers": workers, "invoices": invoices,
+            "amount": amount, "currency": "KHR", "surcharges": surcharges,
+            "reminders": reminders}
