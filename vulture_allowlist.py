@@ -122,3 +122,8 @@ _.generate_password  # auth.passwords
 # --- Grievances (being built): no caller yet; its author calls it (then removes this line) or
 # --- deletes it.
 _.office_above  # grievances.model
+
+# --- Capability manifests read by name (spmis.manifest.each("encrypted_files")); the function a
+# --- manifest names as a "module:attr" string is called through spmis.manifest.resolve.
+_.encrypted_files  # manifest.Capability, read by spmis.auth.keys.rotate_files
+_.rekey_reports  # jobs.files, named by spmis.jobs.capability

@@ -72,6 +72,9 @@ class Capability:
     - ``approval_kinds``: modules that register maker-checker kinds when imported;
     - ``encrypted_columns``: ``"module:attr"`` of tuples of
       ``spmis.db.encrypted.EncryptedColumn``, re-encrypted by ``spmis keys rotate``;
+    - ``encrypted_files``: ``"module:attr"`` of functions ``(ctx, progress) -> (files rewritten,
+      files per key id)`` that seal its files on disk again with the primary key, called by
+      ``spmis keys rotate``;
     - ``access``: the authorisation rule of each of its routes, ``(method, path) -> roles``;
     - ``field_access``: request fields of its routes that only some of the route's roles may set,
       ``(method, path) -> {field: roles}``.
@@ -85,6 +88,7 @@ class Capability:
     tables: tuple[str, ...] = ()
     approval_kinds: tuple[str, ...] = ()
     encrypted_columns: tuple[str, ...] = ()
+    encrypted_files: tuple[str, ...] = ()
     access: Mapping[tuple[str, str], Rule] = field(default_factory=dict)
     field_access: Mapping[tuple[str, str], Mapping[str, Rule]] = field(default_factory=dict)
 

@@ -224,14 +224,18 @@ def keys_rotate(
     chunk_rows: Annotated[int, typer.Option(min=100, max=1_000_000)] = 5000,
 ) -> None:
     """Re-encrypt every encrypted value with the first key of SPMIS_ENCRYPTION_KEYS."""
-    from spmis.auth.keys import count_by_key, rotate
+    from spmis.auth.keys import count_by_key, rotate, rotate_files
 
     with _ctx() as ctx:
         done = rotate(ctx, chunk_rows)
         for table, n in done.items():
             console.print(f"{table}: {n} values re-encrypted with key '{ctx.cipher.primary}'")
+        files, per_key = rotate_files(ctx)
+        console.print(f"files on disk (job reports): {files} re-encrypted with key "
+                      f"'{ctx.cipher.primary}'")
         for table, counts in count_by_key(ctx).items():
             console.print(f"{table}: values per key {counts or '{}'}")
+        console.print(f"files on disk (job reports): files per key {per_key or '{}'}")
 
 
 @keys_app.command("new")

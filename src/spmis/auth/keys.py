@@ -5,6 +5,8 @@ Procedure: put the new key first in the ring and keep the old ones after it; run
 ``spmis keys rotate``; when it reports nothing left under an old key, remove that key from the
 ring. The work is done in chunks of rows (one transaction each) by primary key; only rows still
 under another key are rewritten, so the command is idempotent and can be interrupted and rerun.
+Files a capability keeps encrypted on disk (the reject reports of import jobs) are sealed again
+too, each replaced whole once rewritten (``Capability.encrypted_files``; ``rotate_files``).
 Blind-index hashes do not depend on the encryption keys and are not touched.
 """
 
@@ -63,6 +65,20 @@ def rotate(ctx: AppContext, chunk_rows: int = 5000,
                 progress(table.name, rewritten)
         done[table.name] = rewritten
     return done
+
+
+def rotate_files(ctx: AppContext, progress: Callable[[str, int], None] | None = None
+                 ) -> tuple[int, dict[str, int]]:
+    """Seal again with the primary key every encrypted file a capability keeps
+    (``Capability.encrypted_files``); (files rewritten, files per key id after)."""
+    rewritten = 0
+    per_key: dict[str, int] = {}
+    for _cap, ref in each("encrypted_files"):
+        done, keys = resolve(ref)(ctx, progress)
+        rewritten += done
+        for kid, n in keys.items():
+            per_key[kid] = per_key.get(kid, 0) + n
+    return rewritten, per_key
 
 
 def count_by_key(ctx: AppContext) -> dict[str, dict[str, int]]:

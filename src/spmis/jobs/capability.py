@@ -11,6 +11,7 @@ CAPABILITY = Capability(
     menu=(MenuItem(36, "office", "/office/jobs", N_("Jobs")),),
     commands=(Command("spmis.jobs.cli:app"), Command("spmis.jobs.cli:jobs_app", "jobs")),
     tables=("spmis.jobs.store",),
+    encrypted_files=("spmis.jobs.files:rekey_reports",),
     access={
         # everyone sees their own jobs (an admin every job); a report only its submitter
         ("GET", f"{API}/jobs"): ANY_STAFF,

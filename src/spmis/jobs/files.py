@@ -6,6 +6,7 @@
 - ``<job id>/<name>.csv.enc``: a report a job wrote (the reject report of an import), encrypted
   with the field-encryption key ring (AES-256-GCM, block by block, the job id and file name
   bound to every block) when the job ends; deleted ``import_retention_days`` after that.
+  ``spmis keys rotate`` re-encrypts them with the first key of the ring (``rekey_reports``).
 
 Folders are created 0700 and files 0600: only the account SPMIS runs as can read them. A job
 writes its report in clear while it runs (the upload it reads is in clear too, in the same
@@ -18,11 +19,12 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from spmis.config import Settings, private_dir
+from spmis.context import AppContext
 from spmis.crypto import DecryptionError, FieldCipher
 
 PRIVATE_FILE = 0o600
@@ -93,6 +95,38 @@ class JobFiles:
             sealed.append(clear.name)
         return sealed
 
+    def sealed_reports(self) -> Iterator[tuple[int, str, Path]]:
+        """(job id, report name, path) of every sealed report, by job."""
+        if not self.root.is_dir():
+            return
+        for folder in sorted(self.root.iterdir()):
+            if not (folder.is_dir() and folder.name.isdigit()):
+                continue
+            for path in sorted(folder.glob("*.csv" + SEALED_SUFFIX)):
+                yield int(folder.name), path.name.removesuffix(SEALED_SUFFIX), path
+
+    def key_ids(self, cipher: FieldCipher, path: Path) -> set[str]:
+        """The ids of the keys that seal the blocks of ``path``."""
+        with path.open("rb") as src:
+            return {cipher.key_id_of(blob) for blob in _sealed_blocks(src)}
+
+    def rekey(self, cipher: FieldCipher, job_id: int, name: str) -> bool:
+        """Seal report ``name`` of job ``job_id`` again with the primary key when a block of it
+        is under another key (block by block, the file replaced at once when done: a reader
+        sees the old file or the new one). Returns whether it was rewritten."""
+        path = self._sealed(job_id, name)
+        if self.key_ids(cipher, path) <= {cipher.primary}:
+            return False
+        context = _context(job_id, name)
+        part = path.with_name(path.name + ".part")
+        part.unlink(missing_ok=True)
+        with path.open("rb") as src, create_private(part) as out:
+            _encrypt_blocks(cipher, context, _decrypt_stream(cipher, context, src), out)
+            out.flush()
+            os.fsync(out.fileno())
+        part.replace(path)
+        return True
+
     def has_report(self, job_id: int, name: str) -> bool:
         return self._sealed(job_id, name).is_file()
 
@@ -146,17 +180,49 @@ def _context(job_id: int, name: str) -> str:
 def _encrypt_stream(cipher: FieldCipher, context: str, src: BinaryIO, out: BinaryIO) -> None:
     """Blocks of ``BLOCK`` bytes, each sealed with its index (and a last-block mark) bound as
     associated data, so blocks can be neither reordered nor cut off unnoticed."""
+    _encrypt_blocks(cipher, context, iter(lambda: src.read(BLOCK), b""), out)
+
+
+def _encrypt_blocks(cipher: FieldCipher, context: str, blocks: Iterator[bytes],
+                    out: BinaryIO) -> None:
+    """``_encrypt_stream`` of the clear ``blocks`` (an empty file is one empty block)."""
     out.write(MAGIC)
     index = 0
-    block = src.read(BLOCK)
+    block = next(blocks, b"")
     while True:
-        following = src.read(BLOCK)
-        last = not following
+        following = next(blocks, None)
+        last = following is None
         blob = cipher.encrypt_bytes(block, f"{context}#{index}{'#last' if last else ''}")
         out.write(len(blob).to_bytes(4, "big") + blob)
-        if last:
+        if following is None:
             return
         block, index = following, index + 1
+
+
+def _sealed_blocks(src: BinaryIO) -> Iterator[bytes]:
+    """The sealed blocks of an encrypted file, as stored (not decrypted)."""
+    if src.read(len(MAGIC)) != MAGIC:
+        raise DecryptionError("not an encrypted SPMIS file")
+    head = src.read(4)
+    while head:
+        yield src.read(int.from_bytes(head, "big"))
+        head = src.read(4)
+
+
+def rekey_reports(ctx: AppContext, progress: Callable[[str, int], None] | None = None
+                  ) -> tuple[int, dict[str, int]]:
+    """Seal every job report again with the primary key where it is under another one
+    (``spmis keys rotate``); (reports rewritten, reports per key id after)."""
+    files = JobFiles(ctx.settings)
+    rewritten = 0
+    per_key: dict[str, int] = {}
+    for job_id, name, path in files.sealed_reports():
+        rewritten += files.rekey(ctx.cipher, job_id, name)
+        for kid in files.key_ids(ctx.cipher, path):
+            per_key[kid] = per_key.get(kid, 0) + 1
+        if progress:
+            progress("job reports", rewritten)
+    return rewritten, per_key
 
 
 def _decrypt_stream(cipher: FieldCipher, context: str, src: BinaryIO) -> Iterator[bytes]:

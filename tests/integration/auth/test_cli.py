@@ -145,3 +145,47 @@ def test_no_demo_account_outside_development(cli_env, env: str) -> None:  # type
         assert "spmis-" not in page  # the demo password is not shown
     finally:
         ctx.engine.dispose()
+
+
+def test_keys_rotate_seals_the_job_reports_again(cli_env, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """``spmis keys rotate`` re-encrypted the database but not the import reports kept
+    encrypted on disk (var/jobs/<id>/rejects.csv.enc): an old key could not be removed until
+    they expired. Now they are sealed again with the new key, block by block, and read back
+    with the new key alone."""
+    from spmis.jobs import files as job_files
+    from spmis.jobs.files import JobFiles
+
+    monkeypatch.setattr(job_files, "BLOCK", 64)  # several blocks, the last one short
+    old = "old:" + base64.b64encode(os.urandom(32)).decode()
+    new = "new:" + base64.b64encode(os.urandom(32)).decode()
+    cli_env.setenv("SPMIS_ENCRYPTION_KEYS", old)
+    get_settings.cache_clear()
+    text = b"".join(f"row {i},918273645,Sophea\n".encode() for i in range(40))
+    files = JobFiles(get_settings())
+    ctx = AppContext.create(get_settings())
+    try:
+        for job_id in (5, 6):
+            files.job_dir(job_id).joinpath("rejects.csv").write_bytes(text)
+            assert files.seal(ctx.cipher, job_id) == ["rejects.csv"]
+    finally:
+        ctx.engine.dispose()
+    sealed = files.root / "5" / "rejects.csv.enc"
+    assert os.stat(sealed).st_mode & 0o777 == 0o600
+    cli_env.setenv("SPMIS_ENCRYPTION_KEYS", f"{new},{old}")
+    get_settings.cache_clear()
+    out = run("keys", "rotate")
+    assert "job reports): 2 re-encrypted with key 'new'" in out, out
+    assert "files per key {'new': 2}" in out, out
+    assert "job reports): 0 re-encrypted" in run("keys", "rotate")  # nothing left to do
+    cli_env.setenv("SPMIS_ENCRYPTION_KEYS", new)  # the old key removed from the ring
+    get_settings.cache_clear()
+    ctx = AppContext.create(get_settings())
+    try:
+        for job_id in (5, 6):
+            assert files.key_ids(ctx.cipher, files.root / str(job_id) / "rejects.csv.enc") \
+                == {"new"}
+            assert b"".join(files.read_report(ctx.cipher, job_id, "rejects.csv")) == text
+    finally:
+        ctx.engine.dispose()
+    assert os.stat(sealed).st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in sealed.parent.iterdir()) == ["rejects.csv.enc"]
