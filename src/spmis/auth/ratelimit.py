@@ -48,6 +48,10 @@ class RateLimiter(Protocol):
     def take(self, key: str) -> float:
         """Take one token for ``key``: 0.0 when allowed, else seconds to wait before retrying."""
 
+    def take_local(self, key: str) -> float | None:
+        """As ``take`` when this process can answer from its memory alone (no I/O: cheap enough
+        for the event loop), else None (then call ``take``)."""
+
 
 class TokenBucket:
     """Thread-safe token buckets keyed by client address, in this process's memory."""
@@ -73,6 +77,10 @@ class TokenBucket:
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / self.rate
 
+    def take_local(self, key: str) -> float:
+        """The buckets are in memory: always ``take``."""
+        return self.take(key)
+
     def _prune(self, now: float) -> None:
         if len(self._buckets) <= MAX_TRACKED:
             return
@@ -92,7 +100,10 @@ class SharedTokenBucket:
     once per lease instead of once per request: a load from one address no longer queues every
     worker on one row lock. A quiet address takes one token at a time, as before. A refusal is
     remembered until a token can have grown back (no process can get one sooner), so a flood
-    from one address is refused without writing the row each time."""
+    from one address is refused without writing the row each time. In one process, one thread
+    at a time asks the database for an address: the others wait for its lease and spend from it,
+    instead of all queueing on the row's lock with a write each (a burst of requests arriving
+    when a lease ran out)."""
 
     def __init__(self, engine: Engine, per_minute: int, burst: int,
                  clock: Callable[[], float] = time.time) -> None:
@@ -105,6 +116,8 @@ class SharedTokenBucket:
         #: shared bucket known empty until)
         self._leases: dict[str, tuple[int, float, float, float]] = {}
         self._lock = threading.Lock()
+        #: key -> the lock its database request is made under (one at a time per address)
+        self._asking: dict[str, threading.Lock] = {}
 
     def _upsert(self, key: str, now: float, want: int) -> Any:
         t = bucket_table
@@ -137,13 +150,33 @@ class SharedTokenBucket:
                 return 0.0, 0
             return None, self.lease if now - asked < HOT_SECONDS else 1
 
+    def take_local(self, key: str) -> float | None:
+        """A leased token (0.0) or a refusal known here, else None: the database must be asked
+        (``take``)."""
+        return self._local(key[:64], self.clock())[0]
+
+    def _asking_lock(self, key: str) -> threading.Lock:
+        with self._lock:
+            if len(self._asking) > MAX_TRACKED:
+                self._asking = {}
+            return self._asking.setdefault(key, threading.Lock())
+
     def take(self, key: str) -> float:
         """Take one token for ``key``: 0.0 when allowed, else seconds to wait before retrying."""
         key = key[:64]
-        now = self.clock()
-        answer, want = self._local(key, now)
+        answer, _want = self._local(key, self.clock())
         if answer is not None:
             return answer
+        with self._asking_lock(key):
+            now = self.clock()
+            answer, want = self._local(key, now)  # another thread may have just leased
+            if answer is not None:
+                return answer
+            return self._ask(key, now, want)
+
+    def _ask(self, key: str, now: float, want: int) -> float:
+        """Take up to ``want`` tokens from the shared bucket; keep the rest as this process's
+        lease."""
         try:
             with self.engine.begin() as conn:
                 if self.engine.dialect.name == "postgresql":

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spmis.auth.deps import authorize
 from spmis.auth.ratelimit import SharedTokenBucket
@@ -109,6 +110,31 @@ def install_log_redaction() -> None:
         logging.setLogRecordFactory(_RedactingFactory(current))
 
 
+class SecurityHeaders:
+    """ASGI middleware: ``security_headers`` on every HTTP response that did not set its own
+    (a plain ASGI wrapper of ``send``: no task, stream or thread per request)."""
+
+    def __init__(self, app: ASGIApp, production_like: bool) -> None:
+        self.app = app
+        self.headers = [(name.lower().encode("latin-1"), value.encode("latin-1"))
+                        for name, value in security_headers(production_like).items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                given = list(message.get("headers", ()))
+                present = {name.lower() for name, _value in given}
+                given += [(name, value) for name, value in self.headers if name not in present]
+                message = {**message, "headers": given}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def install_security(app: FastAPI) -> None:
     """Authorise every route (call before routers are included), add security headers, rate
     limit public routes, and redact logs."""
@@ -117,14 +143,5 @@ def install_security(app: FastAPI) -> None:
                                                settings.public_rate_per_minute,
                                                settings.public_rate_burst)
     app.router.dependencies.append(Depends(authorize))
-    production_like = settings.env != Environment.DEVELOPMENT
-
-    @app.middleware("http")
-    async def _headers(request: Request,
-                       call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        for name, value in security_headers(production_like).items():
-            response.headers.setdefault(name, value)
-        return response
-
+    app.add_middleware(SecurityHeaders, production_like=settings.env != Environment.DEVELOPMENT)
     install_log_redaction()

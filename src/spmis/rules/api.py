@@ -6,14 +6,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from starlette.concurrency import run_in_threadpool
 
 from spmis.auth.deps import Ctx, CurrentActor
 from spmis.rules import schemas as s
 from spmis.rules.catalogue import programmes
 from spmis.rules.parameter_listing import list_parameters
 from spmis.rules.periods import MONTH_PATTERN
-from spmis.rules.screener import ScreenerAnswer, ScreenerRequest, screen
+from spmis.rules.screener import ScreenerAnswer, ScreenerRequest, screen_together
 from spmis.rules.service import RulesService
 
 router = APIRouter(prefix="/api/v1", tags=["rules"])
@@ -22,8 +21,9 @@ router = APIRouter(prefix="/api/v1", tags=["rules"])
 @router.post("/screener", response_model=ScreenerAnswer)
 async def screener(body: ScreenerRequest) -> ScreenerAnswer:
     """Am I eligible? For every programme: eligible or not, the amount, and the reasons in Khmer
-    and English. Bad input gets 422 naming the field. Nothing is stored."""
-    return await run_in_threadpool(screen, body)
+    and English. Bad input gets 422 naming the field. Nothing is stored. The checks arriving
+    together are computed together (``screen_together``)."""
+    return await screen_together(body)
 
 
 @router.get("/parameters")
@@ -37,8 +37,9 @@ def parameters(
 
 
 @router.get("/programmes")
-def programme_catalogue() -> dict[str, Any]:
-    """The programmes the rules compute, with names in Khmer and English."""
+async def programme_catalogue() -> dict[str, Any]:
+    """The programmes the rules compute, with names in Khmer and English (from memory: async,
+    so no thread is taken for it)."""
     return {"programmes": [p.as_dict() for p in programmes()]}
 
 

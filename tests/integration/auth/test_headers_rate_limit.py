@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -144,3 +146,30 @@ def test_a_busy_address_takes_tokens_a_lease_at_a_time(ctx: AppContext) -> None:
     now[0] += 30
     assert a.take("198.51.100.7") == 0
     assert sum(1 for _ in range(100) if a.take("198.51.100.7") == 0) <= 30
+
+
+def test_requests_arriving_together_ask_the_database_once(ctx: AppContext) -> None:
+    """When a lease runs out while many requests of one address arrive together, one thread of
+    the process asks the database and the others spend its lease: no write each, no queue on
+    the row's lock. The answer from memory (``take_local``) needs no database at all."""
+    now = [3_000_000.0]
+    bucket = SharedTokenBucket(ctx.engine, per_minute=60, burst=500, clock=lambda: now[0])
+    assert bucket.lease == 50
+    assert bucket.take_local("198.51.100.8") is None  # nothing known here yet: ask
+    assert bucket.take("198.51.100.8") == 0  # a quiet address: one token
+    writes: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("INSERT INTO PUBLIC_RATE_BUCKET"):
+            writes.append(statement)
+            time.sleep(0.05)  # a slow database: the other threads arrive meanwhile
+
+    event.listen(ctx.engine, "before_cursor_execute", count)
+    try:
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            waits = list(pool.map(bucket.take, ["198.51.100.8"] * 40))
+    finally:
+        event.remove(ctx.engine, "before_cursor_execute", count)
+    assert waits == [0.0] * 40
+    assert len(writes) == 1, writes  # 40 requests, one lease of 50 (without one asker: 20+)
+    assert bucket.take_local("198.51.100.8") == 0.0  # the lease's 10th token, from memory
