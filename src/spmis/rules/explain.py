@@ -78,6 +78,7 @@ FACT_VARIABLES = (
 )
 
 
+@lru_cache(maxsize=1024)  # the parameters are read once per process: a pure look-up
 def _active(path: str, period: str) -> bool:
     """Whether a programme's ``active`` parameter is true in ``period`` (false before it exists)."""
     node: Any = tax_benefit_system().parameters
@@ -144,6 +145,7 @@ def programme_span(programme_id: str) -> ProgrammeSpan:
     return ProgrammeSpan(None if start.startswith("0001") else start[:7], None)
 
 
+@lru_cache(maxsize=2048)  # babel's formatting is most of an explanation's time
 def month_name(period: str, locale: str) -> str:
     """'November 2026' / 'វិច្ឆិកា ២០២៦' for '2026-11'."""
     text = _month_year(date(int(period[:4]), int(period[5:7]), 1), locale)

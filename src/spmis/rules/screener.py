@@ -10,6 +10,8 @@ happens (one-off amounts at birth).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -22,8 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from spmis.errors import FieldError, InvalidInput
 from spmis.rules.area_types import area_table
+from spmis.rules.batching import Batcher
 from spmis.rules.catalogue import programmes
-from spmis.rules.engine import Population, build_simulation, evaluate
+from spmis.rules.engine import Population, ProgrammeResult, build_simulation, evaluate
 from spmis.rules.explain import (
     FACT_VARIABLES,
     Facts,
@@ -264,21 +267,126 @@ def _population(request: ScreenerRequest, period: str, delivery: bool) -> Popula
 
 def screen(request: ScreenerRequest) -> ScreenerAnswer:
     """Answer the check for ``request`` (validated, computed, explained; nothing stored)."""
-    period = request.period or current_period()
-    validate(request, period)
-    population = _population(request, period, delivery=False)
+    answer = screen_many([request])[0]
+    if isinstance(answer, InvalidInput):
+        raise answer
+    return answer
+
+
+#: this process's checks, computed together on one thread (``spmis.rules.batching``)
+_TOGETHER: Batcher[ScreenerRequest, ScreenerAnswer | InvalidInput] = Batcher(
+    lambda requests: screen_many(requests), name="screener")
+
+
+async def screen_together(request: ScreenerRequest) -> ScreenerAnswer:
+    """As ``screen``, awaited from the event loop: computed on the screener's own thread with
+    the checks that arrive meanwhile (one simulation for all of them)."""
+    answer = await _TOGETHER.submit(request)
+    if isinstance(answer, InvalidInput):
+        raise answer
+    return answer
+
+
+def screen_many(requests: Sequence[ScreenerRequest]) -> list[ScreenerAnswer | InvalidInput]:
+    """Answer several checks at once, in order: each a ``ScreenerAnswer`` or the
+    ``InvalidInput`` naming its bad fields. The households of one month are computed in one
+    simulation, each as two households (as described, and with the expected deliveries
+    happened): the engine computes over arrays, so most of its cost is per simulation, not per
+    household. Every household is computed on its own (no formula reads another household), so
+    an answer is the same alone or with others."""
+    out: list[ScreenerAnswer | InvalidInput | None] = [None] * len(requests)
+    by_period: dict[str, list[int]] = {}
+    for i, request in enumerate(requests):
+        period = request.period or current_period()
+        try:
+            validate(request, period)
+        except InvalidInput as exc:
+            out[i] = exc
+            continue
+        by_period.setdefault(period, []).append(i)
+    for period, indexes in by_period.items():
+        batch = _compute(period, [requests[i] for i in indexes])
+        for i, computed in zip(indexes, batch, strict=True):
+            out[i] = _answer(requests[i], computed)
+    return [a for a in out if a is not None]
+
+
+@dataclass
+class _Computed:
+    """The engine's results for one checked household: as described (``results``, ``facts``)
+    and with its expected deliveries happened (``at_birth``)."""
+
+    period: str
+    results: dict[str, ProgrammeResult]
+    at_birth: dict[str, ProgrammeResult]
+    facts: Facts
+
+
+def _compute(period: str, requests: Sequence[ScreenerRequest]) -> list[_Computed]:
+    """Every request of ``period`` in one simulation: request k is households 2k (as described)
+    and 2k+1 (deliveries happened), each with its own members."""
+    parts = [_population(r, period, delivery) for r in requests for delivery in (False, True)]
+    sizes = np.array([len(p.person_ids) for p in parts])
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    household_ids = np.arange(1, len(parts) + 1)
+    population = Population(
+        household_ids=household_ids,
+        person_ids=np.arange(int(starts[-1])),
+        person_household_ids=np.repeat(household_ids, sizes),
+        household={k: np.concatenate([p.household[k] for p in parts]) for k in parts[0].household},
+        person={k: np.concatenate([p.person[k] for p in parts]) for k in parts[0].person},
+    )
     simulation = build_simulation(population, period)
     results = evaluate(population, period, simulation=simulation)
-    at_birth = evaluate(
-        _population(request, period, delivery=True), period,
-        ["pregnant_child_cash_transfer", "nssf_childbirth_allowance"],
+    values = {v: np.asarray(simulation.calculate(v, period)) for v in FACT_VARIABLES}
+    system = tax_benefit_system()
+    person_facts = {v for v in FACT_VARIABLES if system.variables[v].entity.key == "person"}
+    computed = []
+    for k, request in enumerate(requests):
+        described, born = 2 * k, 2 * k + 1
+        facts = Facts(
+            period=period,
+            idpoor_level=request.idpoor_level,
+            area_type=str(area_table().get(request.commune_code)),
+            values={v: _rows(a, v in person_facts, described, starts) for v, a in values.items()},
+        )
+        computed.append(_Computed(
+            period,
+            {pid: _part(r, described, starts) for pid, r in results.items()},
+            {pid: _part(results[pid], born, starts) for pid in AT_BIRTH},
+            facts,
+        ))
+    return computed
+
+
+#: the programmes that pay at a birth: answered from the household with its deliveries happened
+AT_BIRTH = ("pregnant_child_cash_transfer", "nssf_childbirth_allowance")
+
+
+def _rows(values: npt.NDArray[Any], per_person: bool, household: int,
+          starts: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
+    """The values of one household (its members' when ``per_person``)."""
+    if per_person:
+        return values[int(starts[household]):int(starts[household + 1])]
+    return values[household:household + 1]
+
+
+def _part(result: ProgrammeResult, household: int,
+          starts: npt.NDArray[np.int64]) -> ProgrammeResult:
+    """One household's share of a programme's results."""
+    per_person = result.programme.entity == "person"
+    return ProgrammeResult(
+        result.programme,
+        _rows(result.ids, per_person, household, starts),
+        _rows(result.eligible, per_person, household, starts),
+        _rows(result.amount, per_person, household, starts),
     )
-    facts = Facts(
-        period=period,
-        idpoor_level=request.idpoor_level,
-        area_type=str(area_table().get(request.commune_code)),
-        values={v: np.asarray(simulation.calculate(v, period)) for v in FACT_VARIABLES},
-    )
+
+
+def _answer(request: ScreenerRequest, computed: _Computed) -> ScreenerAnswer:
+    """The answer for one household from its computed results, explained."""
+    period, results, at_birth, facts = (computed.period, computed.results, computed.at_birth,
+                                        computed.facts)
     answers = []
     for prog in programmes():
         result = at_birth.get(prog.id) if prog.id == "nssf_childbirth_allowance" else None
@@ -309,10 +417,13 @@ def screen(request: ScreenerRequest) -> ScreenerAnswer:
         period=period,
         area_type=facts.area_type,
         programmes=answers,
-        note=Reason(
-            en="An estimate from the published rules; the programme decides. Nothing you entered "
-               "is stored.",
-            km="នេះជាការប៉ាន់ស្មានតាមច្បាប់ដែលបានផ្សព្វផ្សាយ កម្មវិធីជាអ្នកសម្រេច។ "
-               "ព័ត៌មានដែលអ្នកបញ្ចូលមិនត្រូវបានរក្សាទុកទេ។",
-        ),
+        note=NOTE,
     )
+
+
+NOTE = Reason(
+    en="An estimate from the published rules; the programme decides. Nothing you entered is "
+       "stored.",
+    km="នេះជាការប៉ាន់ស្មានតាមច្បាប់ដែលបានផ្សព្វផ្សាយ កម្មវិធីជាអ្នកសម្រេច។ "
+       "ព័ត៌មានដែលអ្នកបញ្ចូលមិនត្រូវបានរក្សាទុកទេ។",
+)

@@ -10,7 +10,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from starlette.concurrency import run_in_threadpool
 
 from spmis.errors import InvalidInput, NotFound
 from spmis.pagekit import forms
@@ -158,7 +157,7 @@ def _people_changed(request: Request, form: Mapping[str, Any], action: str) -> H
 async def eligibility_check(request: Request) -> HTMLResponse:
     """Check the household described by the form, or change the form: add or remove a person,
     or show the next list of the area picker (``action``)."""
-    from spmis.rules.screener import screen
+    from spmis.rules.screener import screen_together
 
     posted = screener_form.form_values(await request.form())
     locale = request_locale(request)
@@ -181,7 +180,7 @@ async def eligibility_check(request: Request) -> HTMLResponse:
     answer = None
     if body is not None:
         try:
-            answer = await run_in_threadpool(screen, body)
+            answer = await screen_together(body)
         except InvalidInput as exc:
             errors.extend(exc.errors)
     if answer is None:
