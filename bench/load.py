@@ -28,6 +28,7 @@ import base64
 import csv
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -160,8 +161,63 @@ def _workers(server: subprocess.Popen[bytes]) -> list[int]:
             if b"resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes()]
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by the processes ``pids`` (gone ones count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / TICK
+
+
+def _database_backends(database: str) -> list[int]:
+    """The PostgreSQL backend processes serving ``database`` (when the server runs here)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmd = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if cmd.startswith(b"postgres: ") and f" {database} ".encode() in cmd:
+                pids.append(int(proc.name))
+    return pids
+
+
+class Cpu:
+    """CPU seconds of the server (supervisor and workers), of its database's backends and of the
+    load generator (locust, a waited child of this process) over one phase."""
+
+    def __init__(self, server: subprocess.Popen[bytes], database: str) -> None:
+        self.server, self.database = server, database
+
+    def _now(self) -> tuple[float, float, float]:
+        own = [self.server.pid, *_workers(self.server)]
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (_cpu_seconds(own), _cpu_seconds(_database_backends(self.database)),
+                children.ru_utime + children.ru_stime)
+
+    def __enter__(self) -> Cpu:
+        self.start = self._now()
+        self.wall = time.monotonic()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        end = self._now()
+        self.wall = time.monotonic() - self.wall
+        self.server_s, self.database_s, self.locust_s = (
+            e - s for e, s in zip(end, self.start, strict=True))
+
+
 def _phase(name: str, users: int, rate: float, duration: int, base: str, data: Path,
-           out: Path, profile_pid: int | None) -> tuple[list[dict[str, str]], tuple[float, float]]:
+           out: Path, profile_pid: int | None, cpu: Cpu,
+           profile_format: str = "flamegraph") -> tuple[list[dict[str, str]], tuple[float, float]]:
     classes = {"public": "PublicVisitor", "office": "OfficeUser", "dci": "DciClient"}
     prefix = out / name
     env = {**os.environ, "LOAD_DATA": str(data), "LOAD_RATE": str(rate), "LOAD_PHASE": name}
@@ -170,15 +226,17 @@ def _phase(name: str, users: int, rate: float, duration: int, base: str, data: P
         spy = subprocess.Popen(
             [str(BIN / "py-spy"), "record", "--pid", str(profile_pid), "--duration",
              str(min(duration, 30)), "--rate", "50", "--subprocesses", "--nonblocking",
-             "-o", str(out / f"{name}-profile.svg")],
+             "--format", profile_format, "-o",
+             str(out / f"{name}-profile.{'svg' if profile_format == 'flamegraph' else 'txt'}")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     load_before = os.getloadavg()[0]
-    done = subprocess.run(
-        [str(BIN / "locust"), "-f", str(USERS_FILE), "--headless", "--users", str(users),
-         "--spawn-rate", str(max(1, users // 2)), "--run-time", f"{duration}s",
-         "--stop-timeout", "5", "--host", base, "--csv", str(prefix), "--only-summary",
-         "--loglevel", "WARNING", classes[name]],
-        env=env, capture_output=True, text=True, timeout=duration + 120, check=False)
+    with cpu:
+        done = subprocess.run(
+            [str(BIN / "locust"), "-f", str(USERS_FILE), "--headless", "--users", str(users),
+             "--spawn-rate", str(max(1, users // 2)), "--run-time", f"{duration}s",
+             "--stop-timeout", "5", "--host", base, "--csv", str(prefix), "--only-summary",
+             "--loglevel", "WARNING", classes[name]],
+            env=env, capture_output=True, text=True, timeout=duration + 120, check=False)
     load_after = os.getloadavg()[0]
     if spy is not None:
         spy.wait(timeout=120)
@@ -190,14 +248,33 @@ def _phase(name: str, users: int, rate: float, duration: int, base: str, data: P
     return rows, (load_before, load_after)
 
 
-def _report(phases: list[tuple[str, int, float, list[dict[str, str]], tuple[float, float]]],
-            duration: int, workers: int) -> str:
+Phase = tuple[str, int, float, list[dict[str, str]], tuple[float, float], Cpu]
+
+
+def _cpu_lines(phases: list[Phase]) -> list[str]:
+    """Per phase: CPU milliseconds per answered request of the server's processes, of its
+    database backends and of locust, and locust's share of the machine's cores (the comparable
+    figures on a shared machine, where wall-clock rates depend on the neighbours)."""
+    lines = ["", "CPU per request answered (user + system; the machine's other load not counted)",
+             "", "| phase | requests | server ms/req | database ms/req | locust ms/req | "
+                 "locust share of the cores |", "|---|---|---|---|---|---|"]
+    cores = os.cpu_count() or 1
+    for name, _users, _rate, rows, _loads, cpu in phases:
+        served = sum(int(r["Request Count"]) for r in rows) or 1
+        lines.append(
+            f"| {name} | {served} | {cpu.server_s * 1000 / served:.2f} | "
+            f"{cpu.database_s * 1000 / served:.2f} | {cpu.locust_s * 1000 / served:.2f} | "
+            f"{cpu.locust_s / (cpu.wall * cores):.0%} |")
+    return lines
+
+
+def _report(phases: list[Phase], duration: int, workers: int) -> str:
     lines = [f"SPMIS load test: {workers} workers, PostgreSQL, {duration} s a phase, "
              f"{os.cpu_count()} cores; load average (1 min) at the start and end of each phase",
              "",
              "| route | phase offered/s | req/s | p50 ms | p95 ms | p99 ms | errors | load avg |",
              "|---|---|---|---|---|---|---|---|"]
-    for _name, users, rate, rows, (before, after) in phases:
+    for _name, users, rate, rows, (before, after), _cpu in phases:
         for r in rows:
             lines.append(
                 f"| {r['Name']} | {users * rate:.0f} | {float(r['Requests/s']):.1f} | "
@@ -205,13 +282,14 @@ def _report(phases: list[tuple[str, int, float, list[dict[str, str]], tuple[floa
                 f"{r['Request Count']} | {before:.1f} -> {after:.1f} |")
     lines.append("")
     for route, (rps, p95) in TARGETS.items():
-        row = next((r for _n, _u, _r, rows, _l in phases for r in rows if r["Name"] == route),
-                   None)
+        row = next((r for _n, _u, _r, rows, _l, _c in phases for r in rows
+                    if r["Name"] == route), None)
         if row:
             met = float(row["Requests/s"]) >= rps * 0.95 and float(row["95%"]) < p95 \
                 and row["Failure Count"] == "0"
             lines.append(f"target {route}: {rps}/s with p95 < {p95} ms: "
                          f"{'MET' if met else 'NOT MET'}")
+    lines.extend(_cpu_lines(phases))
     return "\n".join(lines)
 
 
@@ -228,6 +306,8 @@ def main() -> None:
     ap.add_argument("--dci-rate", type=float, default=2.0)
     ap.add_argument("--phases", default="public,office,dci")
     ap.add_argument("--profile", action="store_true", help="py-spy flame graphs of one worker")
+    ap.add_argument("--profile-format", choices=("flamegraph", "raw"), default="flamegraph",
+                    help="raw: py-spy's collapsed stacks (a text file), to add up by function")
     ap.add_argument("--out", type=Path, default=None, help="folder for figures (a temp folder)")
     args = ap.parse_args()
     duration = max(5, min(args.duration, 300))
@@ -262,9 +342,11 @@ def main() -> None:
             data_file.write_text(json.dumps(data))
             workers = _workers(server)
             print(f"phase {name}: {users} users x {rate}/s for {duration} s ...", flush=True)
+            cpu = Cpu(server, db)
             rows, loads = _phase(name, users, rate, duration, base, data_file, out,
-                                 workers[0] if args.profile and workers else None)
-            phases.append((name, users, rate, rows, loads))
+                                 workers[0] if args.profile and workers else None, cpu,
+                                 args.profile_format)
+            phases.append((name, users, rate, rows, loads, cpu))
         ctx.engine.dispose()
         report = _report(phases, duration, args.workers)
         print(report)
