@@ -377,11 +377,18 @@ def nssf_number_holders(household_ids: Sequence[int] | None = None) -> Select[tu
     return query
 
 
-def nssf_registered_enterprises() -> Select[tuple[object, ...]]:
+def nssf_registered_enterprises(
+    household_ids: Sequence[int] | None = None,
+) -> Select[tuple[object, ...]]:
     """Ids of the active enterprises registered with the NSSF (they have an employer number);
-    one column, ``id``."""
+    one column, ``id``. With ``household_ids``, only those employing a member of them."""
     e = enterprise.c
-    return select(e.id).where(e.status == "active", e.nssf_employer_number.is_not(None))
+    query = select(e.id).where(e.status == "active", e.nssf_employer_number.is_not(None))
+    if household_ids is not None:
+        employers = select(person.c.enterprise_id).where(
+            person.c.household_id.in_(list(household_ids)))
+        query = query.where(e.id.in_(employers))
+    return query
 
 
 def household_village_code(conn: Connection, household_id: int) -> str | None:

@@ -173,12 +173,49 @@ def load_population(
     conn: Connection, period: str, household_ids: Sequence[int] | None = None
 ) -> LoadedPopulation:
     """The registry's active households (only ``household_ids`` when given) and their persons,
-    as the engine's inputs for ``period``."""
+    as the engine's inputs for ``period``. A few households (the household page) are read as
+    rows into arrays; a COPY stream and a columnar frame cost more than they save there."""
+    if household_ids is not None and len(household_ids) <= FEW_HOUSEHOLDS:
+        return _load_few(conn, period, household_ids)
     hh = _read(conn, household_inputs(period, household_ids), "household")
     ps = _read(conn, person_inputs(period, household_ids), "person")
     holders = _read(conn, registry.nssf_number_holders(household_ids), "nssf_number")
-    employers = _read(conn, registry.nssf_registered_enterprises(), "employer")
+    employers = _read(conn, registry.nssf_registered_enterprises(household_ids), "employer")
     return _assemble(hh, ps, holders, employers)
+
+
+#: up to this many households are read by ``_load_few``
+FEW_HOUSEHOLDS = 200
+
+
+def _load_few(conn: Connection, period: str, household_ids: Sequence[int]) -> LoadedPopulation:
+    """``load_population`` for a few households: the same queries and meaning as ``_assemble``,
+    fetched as rows (no polars, no COPY)."""
+    hh = sorted(conn.execute(household_inputs(period, household_ids)).all(), key=lambda r: r[0])
+    kept = {r[0] for r in hh}
+    ps = [r for r in conn.execute(person_inputs(period, household_ids)).all() if r[1] in kept]
+    holders = set(conn.execute(registry.nssf_number_holders(household_ids)).scalars())
+    employers = set(conn.execute(registry.nssf_registered_enterprises(household_ids)).scalars())
+    sex = np.array([str(r[3]) for r in ps], dtype=str)
+    population = Population(
+        household_ids=np.array([r[0] for r in hh], dtype=np.int64),
+        person_ids=np.array([r[0] for r in ps], dtype=np.int64),
+        person_household_ids=np.array([r[1] for r in ps], dtype=np.int64),
+        person_roles=np.array([str(r[2]) for r in ps], dtype=str),
+        household={
+            "idpoor_level": np.array([r[3] or 0 for r in hh], dtype=np.int32),
+            "commune_code": np.array([r[1] for r in hh], dtype="U6"),
+        },
+        person={
+            "date_of_birth": np.array([r[4] for r in ps], dtype="datetime64[D]"),
+            "sex": np.where(sex == "F", "female", np.where(sex == "M", "male", "unknown")),
+            "disability": np.array([bool(r[5]) for r in ps], dtype=bool),
+            "pregnant": np.array([bool(r[6]) for r in ps], dtype=bool),
+            "nssf_member": np.array([r[0] in holders or (r[7] is not None and r[7] in employers)
+                                     for r in ps], dtype=bool),
+        },
+    )
+    return LoadedPopulation(population, np.array([str(r[2]) for r in hh], dtype=str), sex)
 
 
 def load_population_parallel(engine: Engine, period: str, workers: int = 2) -> LoadedPopulation:

@@ -45,6 +45,18 @@ def test_registry_facts_in_a_month(ctx: AppContext) -> None:
     assert sorted(parallel.person_ids.tolist()) == sorted(aug.person_ids.tolist())
     assert _by_id(parallel.person_ids, parallel.person["nssf_member"]) == _by_id(
         aug.person_ids, aug.person["nssf_member"])
+    # a few households (the household page) are read as rows: the same facts as the batch's
+    with ctx.engine.connect() as conn:
+        few = load_population(conn, "2026-08", [1, 2, 3, 4, 999]).population
+    assert few.household_ids.tolist() == sorted(aug.household_ids.tolist())
+    for name in ("idpoor_level", "commune_code"):
+        assert _by_id(few.household_ids, few.household[name]) == _by_id(
+            aug.household_ids, aug.household[name]), name
+    assert sorted(few.person_ids.tolist()) == sorted(aug.person_ids.tolist())
+    for name in ("date_of_birth", "sex", "disability", "pregnant", "nssf_member"):
+        assert _by_id(few.person_ids, few.person[name]) == _by_id(
+            aug.person_ids, aug.person[name]), name
+    assert _by_id(few.person_ids, few.person_roles) == _by_id(aug.person_ids, aug.person_roles)
 
 
 def _answer(ctx: AppContext, hid: int, period: str, programme: str) -> Any:
