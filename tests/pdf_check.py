@@ -3,8 +3,8 @@ rasterised with PDFium is not blank, and its Khmer text is set in Noto Sans Khme
 
 ``assert_khmer_page(pdf_bytes)`` is the one call; it fails when the font is missing (the Khmer
 letters come out as .notdef boxes in a fallback font) and when the text is not shaped (a coeng,
-U+17D2, drawn as a glyph of its own after its consonant instead of being folded into the
-consonant's cluster as a subscript).
+U+17D2, drawn as a glyph of its own instead of one glyph with the consonant after it: the
+subscript form or a whole cluster).
 """
 
 from __future__ import annotations
@@ -70,17 +70,16 @@ def first_page_glyphs(pdf: bytes) -> list[Glyph]:
         document.close()
 
 
-def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    """How much of the narrower of two boxes the other covers horizontally (0 to 1)."""
-    width = min(a[2] - a[0], b[2] - b[0])
-    shared = min(a[2], b[2]) - max(a[0], b[0])
-    return max(0.0, shared) / width if width > 0 else 0.0
+def _same_box(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return all(abs(x - y) < 0.05 for x, y in zip(a, b, strict=True))
 
 
 def shaping_faults(glyphs: list[Glyph]) -> list[str]:
     """What shows the Khmer text of ``glyphs`` is not shaped in Noto Sans Khmer: a Khmer letter
-    in another font (a fallback's .notdef box), or a coeng that does not sit on its consonant.
-    Also a fault: no coeng at all, so shaping cannot be told (check a page that has one)."""
+    in another font (a fallback's .notdef box), or a coeng drawn as a glyph of its own. Shaped,
+    the coeng and the consonant after it become one glyph (the subscript form, or a whole
+    cluster): PDFium gives both characters that glyph's box. Unshaped, each is a glyph with its
+    own box. Also a fault: no coeng at all, so shaping cannot be told (check a page with one)."""
     faults = [f"{g.char!r} (U+{ord(g.char):04X}) drawn in {g.font!r}, not Noto Sans Khmer"
               for g in glyphs if ord(g.char) in KHMER and "notosanskhmer" not in
               "".join(c for c in g.font.lower() if c.isalnum())]
@@ -89,10 +88,11 @@ def shaping_faults(glyphs: list[Glyph]) -> list[str]:
         if ord(glyph.char) != COENG:
             continue
         coengs += 1
-        base = next((g for g in reversed(glyphs[:index]) if ord(g.char) in CONSONANTS), None)
-        if base is None or _overlap(glyph.box, base.box) < 0.5:
-            faults.append(f"coeng #{coengs} is not folded into its consonant's cluster "
-                          f"(boxes {glyph.box} and {base.box if base else None})")
+        after = glyphs[index + 1] if index + 1 < len(glyphs) else None
+        if after is None or ord(after.char) not in CONSONANTS or not _same_box(glyph.box,
+                                                                              after.box):
+            faults.append(f"coeng #{coengs} is not one glyph with the consonant after it "
+                          f"(boxes {glyph.box} and {after.box if after else None})")
     if not coengs:
         faults.append("no coeng (U+17D2) on page 1: cannot tell whether Khmer is shaped")
     return faults

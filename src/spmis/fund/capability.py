@@ -1,7 +1,9 @@
 """Manifest of the social security fund capability: employers, affiliations, monthly
-declarations, contributions, invoices, payments received and reminders (issue 15)."""
+declarations, contributions, invoices, payments received and reminders (issue 15); claims,
+member statements, coverage and the coverage gap (``claims_access``)."""
 
 from spmis.auth.role_sets import API, AUD, EMP, FUND, A, roles
+from spmis.fund.claims_access import CLAIMS_ACCESS, CLAIMS_MENU
 from spmis.manifest import Capability, Command, MenuItem
 from spmis.pagekit.texts import N_
 
@@ -18,13 +20,14 @@ EMPLOYER_PAGE = "/employer"
 
 CAPABILITY = Capability(
     name="fund",
-    routers=("spmis.fund.api:router",),
-    pages=("spmis.fund.pages",),
+    routers=("spmis.fund.api:router", "spmis.fund.claims_api:router"),
+    pages=("spmis.fund.pages", "spmis.fund.claims_pages"),
     menu=(MenuItem(45, "office", OFFICE, N_("Social security fund"), roles=READ),
-          MenuItem(46, "office", EMPLOYER_PAGE, N_("My enterprise at the fund"),
-                   roles=roles(EMP))),
+          MenuItem(48, "office", EMPLOYER_PAGE, N_("My enterprise at the fund"),
+                   roles=roles(EMP)), *CLAIMS_MENU),
     commands=(Command("spmis.fund.cli:app", "fund"),),
-    tables=("spmis.fund.store",),
+    tables=("spmis.fund.store", "spmis.fund.claims_store"),
+    encrypted_columns=("spmis.fund.claims_store:ENCRYPTED_COLUMNS",),
     access={
         ("GET", f"{P}/employers"): READ_OWN,
         ("POST", f"{P}/employers"): WRITE,
@@ -56,5 +59,6 @@ CAPABILITY = Capability(
         ("POST", f"{EMPLOYER_PAGE}/upload"): roles(EMP),
         ("POST", f"{EMPLOYER_PAGE}/declarations/{{declaration_id}}/submit"): roles(EMP),
         ("GET", f"{EMPLOYER_PAGE}/invoices/{{invoice_id}}"): roles(EMP),
+        **CLAIMS_ACCESS,
     },
 )

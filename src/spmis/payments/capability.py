@@ -25,7 +25,8 @@ CAPABILITY = Capability(
                    roles=roles(A, PO))),
     commands=(Command("spmis.payments.cli:app", "payments"),
               Command("spmis.payments.delivery_cli:app", "payroll")),
-    tables=("spmis.payments.store", "spmis.payments.delivery_store"),
+    tables=("spmis.payments.store", "spmis.payments.delivery_store",
+            "spmis.payments.order_store"),
     approval_kinds=("spmis.payments.exits",),
     encrypted_columns=("spmis.payments.delivery_store:ENCRYPTED_COLUMNS",),
     access={

@@ -28,6 +28,7 @@ from spmis.payments import store
 
 __all__ = [
     "analyze",
+    "decision_reason",
     "insert_ignoring_duplicates",
     "log_set",
     "national",
@@ -43,6 +44,17 @@ def require_role(actor: Actor, *roles: str) -> None:
         names = ", ".join(roles)
         raise Forbidden(f"this needs one of the roles: {names}",
                         f"សកម្មភាពនេះត្រូវការតួនាទីមួយក្នុងចំណោម៖ {names}")
+
+
+def decision_reason(reason: str | None) -> str:
+    """The reason an approver typed for a decision, stripped: at least 3 characters, never a
+    default filled in for them (422 naming ``reason`` otherwise)."""
+    typed = (reason or "").strip()
+    if len(typed) < 3:
+        raise InvalidInput.one(("reason",), "reason_missing",
+                               "type the reason for the decision (at least 3 characters)",
+                               "សូមវាយហេតុផលនៃការសម្រេច (យ៉ាងតិច ៣ តួអក្សរ)")
+    return typed[:500]
 
 
 def national(actor: Actor) -> None:

@@ -18,7 +18,13 @@ from spmis.db.base import utcnow
 from spmis.db.history import audit_values, bump_versions, log_change
 from spmis.errors import Conflict, InvalidInput, NotFound
 from spmis.payments import store
-from spmis.payments.common import analyze, insert_ignoring_duplicates, log_set, programme_by_code
+from spmis.payments.common import (
+    analyze,
+    decision_reason,
+    insert_ignoring_duplicates,
+    log_set,
+    programme_by_code,
+)
 from spmis.payments.model import (
     BeneficiaryState,
     DecisionState,
@@ -232,6 +238,7 @@ def decide(conn: Connection, actor: Actor, enrolment_id: int, approve: bool, rea
     if run["created_by"] == actor.username:
         raise Conflict("the maker of an enrolment run cannot decide it; another approver must",
                        "អ្នកបង្កើតមិនអាចសម្រេចលើការចុះឈ្មោះរបស់ខ្លួនបានទេ ត្រូវឱ្យអ្នកអនុម័តផ្សេង")
+    reason = decision_reason(reason)
     new = DecisionState.APPROVED if approve else DecisionState.REJECTED
     now = utcnow()
     done = conn.execute(update(e).where(e.c.id == enrolment_id,

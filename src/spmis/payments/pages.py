@@ -5,6 +5,7 @@ its approval, the ledger, shocks with their preview and decision, and a househol
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -171,31 +172,48 @@ def _can_decide(actor: Any, decision_route: str, record: Any) -> bool:
                 and record["created_by"] != actor.username)
 
 
-async def _decide(request: Request, decide: Any, record_id: int, back: str) -> Response:
-    """Post an approver's decision (approve or reject, with the reason typed) and go back."""
+#: a record's page, shown again with the errors of a refused decision: (request, id, errors)
+DecisionPage = Callable[[Request, int, forms.FormErrors], Awaitable[HTMLResponse]]
+
+
+async def _decide(request: Request, decide: Any, record_id: int, back: str,
+                  page: DecisionPage) -> Response:
+    """Post an approver's decision (approve or reject) with the reason they typed - none is
+    filled in for them - and go back; the page again with the error (422) when the reason is
+    missing or the decision is refused."""
     form = await request.form()
     check_csrf(request, form)
     approve = forms.text(form, "decision") == "approve"
-    await run_in_threadpool(decide, require_actor(request), record_id, approve,
-                            forms.text(form, "reason") or "decided on its page")
+    try:
+        await run_in_threadpool(decide, require_actor(request), record_id, approve,
+                                forms.text(form, "reason") or "")
+    except InvalidInput as exc:
+        shown = await page(request, record_id, _errors(request, exc))
+        shown.status_code = 422
+        return shown
     return RedirectResponse(back, status_code=303)
+
+
+async def _enrolment_page(request: Request, run_id: int,
+                          errors: forms.FormErrors | None = None) -> HTMLResponse:
+    actor = require_actor(request)
+    run = await run_in_threadpool(_service(request).enrolment_run, actor, run_id)
+    return render(request, "office/payments_enrolment.html", {
+        **_common(request), "run": run, "errors": errors or forms.FormErrors(),
+        "can_decide": _can_decide(actor, "/office/payments/enrolment-runs/{run_id}/decision", run),
+    }, area="office")
 
 
 @router.get("/office/payments/enrolment-runs/{run_id}", response_class=HTMLResponse)
 async def enrolment_page(request: Request, run_id: int) -> HTMLResponse:
     """An enrolment run: candidates and amounts by province, commune and sex; the decision."""
-    actor = require_actor(request)
-    run = await run_in_threadpool(_service(request).enrolment_run, actor, run_id)
-    return render(request, "office/payments_enrolment.html", {
-        **_common(request), "run": run,
-        "can_decide": _can_decide(actor, "/office/payments/enrolment-runs/{run_id}/decision", run),
-    }, area="office")
+    return await _enrolment_page(request, run_id)
 
 
 @router.post("/office/payments/enrolment-runs/{run_id}/decision")
 async def enrolment_decision(request: Request, run_id: int) -> Response:
     return await _decide(request, _service(request).decide_enrolment, run_id,
-                         f"/office/payments/enrolment-runs/{run_id}")
+                         f"/office/payments/enrolment-runs/{run_id}", _enrolment_page)
 
 
 @router.get("/office/payments/cycles/{cycle_id}", response_class=HTMLResponse)
@@ -293,21 +311,26 @@ def _day(form: Any, name: str) -> date:
                                "សូមបំពេញថ្ងៃ ខែ និងឆ្នាំ") from None
 
 
-@router.get("/office/payments/shocks/{shock_id}", response_class=HTMLResponse)
-async def shock_page(request: Request, shock_id: int) -> HTMLResponse:
-    """A shock: its households and cost before approval, and the decision."""
+async def _shock_page(request: Request, shock_id: int,
+                      errors: forms.FormErrors | None = None) -> HTMLResponse:
     actor = require_actor(request)
     shock = await run_in_threadpool(_service(request).shock, actor, shock_id)
     return render(request, "office/payments_shock.html", {
-        **_common(request), "s": shock,
+        **_common(request), "s": shock, "errors": errors or forms.FormErrors(),
         "can_decide": _can_decide(actor, "/office/payments/shocks/{shock_id}/decision", shock),
     }, area="office")
+
+
+@router.get("/office/payments/shocks/{shock_id}", response_class=HTMLResponse)
+async def shock_page(request: Request, shock_id: int) -> HTMLResponse:
+    """A shock: its households and cost before approval, and the decision."""
+    return await _shock_page(request, shock_id)
 
 
 @router.post("/office/payments/shocks/{shock_id}/decision")
 async def shock_decision(request: Request, shock_id: int) -> Response:
     return await _decide(request, _service(request).decide_shock, shock_id,
-                         f"/office/payments/shocks/{shock_id}")
+                         f"/office/payments/shocks/{shock_id}", _shock_page)
 
 
 @router.get("/office/households/{household_id}/payments", response_class=HTMLResponse)

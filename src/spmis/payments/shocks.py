@@ -22,7 +22,13 @@ from spmis.db.history import audit_values, bump_versions, log_change
 from spmis.errors import Conflict, FieldError, InvalidInput, NotFound
 from spmis.gazetteer import gazetteer
 from spmis.payments import store
-from spmis.payments.common import analyze, insert_ignoring_duplicates, log_set, programme_by_code
+from spmis.payments.common import (
+    analyze,
+    decision_reason,
+    insert_ignoring_duplicates,
+    log_set,
+    programme_by_code,
+)
 from spmis.payments.model import (
     BeneficiaryState,
     DecisionState,
@@ -175,6 +181,7 @@ def decide(conn: Connection, actor: Actor, shock_id: int, approve: bool, reason:
     if shock["created_by"] == actor.username:
         raise Conflict("the maker of a shock cannot decide it; another approver must",
                        "អ្នកប្រកាសគ្រោះមិនអាចសម្រេចលើគ្រោះរបស់ខ្លួនបានទេ")
+    reason = decision_reason(reason)
     new = DecisionState.APPROVED if approve else DecisionState.REJECTED
     now = utcnow()
     done = conn.execute(update(s).where(s.c.id == shock_id, s.c.state == DecisionState.PENDING)

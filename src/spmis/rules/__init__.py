@@ -17,6 +17,7 @@ __all__ = [
     "CambodiaTaxBenefitSystem",
     "capability",
     "catalogue",
+    "claims",
     "contributions",
     "explain",
     "parameter_listing",

@@ -85,3 +85,40 @@ def test_pages_show_the_programme_run_cycle_and_ledger(ctx: AppContext, auth_cli
     assert registrar.status_code == 200 and "Programmes and payments" not in registrar.text
     khmer = officer.get("/office/payments", headers={"accept": "text/html"})
     assert "ការឧបត្ថម្ភសាច់ប្រាក់" in khmer.text and 'lang="km"' in khmer.text
+
+
+def test_a_decision_needs_the_reason_its_approver_typed(ctx: AppContext, auth_client) -> None:  # type: ignore[no-untyped-def]
+    """A decision posted from its page without a reason was taken with "decided on its page":
+    now a rejection (or an approval) without a typed reason is refused, the page shown again
+    with the error at the field in English and Khmer (422), the API naming ``reason``; nothing
+    is decided."""
+    seed_registry(ctx.engine)
+    officer, approver = auth_client("programme_officer"), auth_client("approver")
+    officer.post("/api/v1/payments/programmes/seed")
+    officer.post(f"/api/v1/payments/programmes/{CODE}/state",
+                 json={"state": "active", "reason": "sub-decree"})
+    run = RulesService(ctx).evaluate(SYSTEM, PERIOD, [CODE])
+    enrol = officer.post("/api/v1/payments/enrolment-runs",
+                         json={"programme": CODE, "evaluation_run_id": run.run_id}).json()
+    page = f"/office/payments/enrolment-runs/{enrol['id']}"
+    for lang, words in (("en", "type the reason for the decision"),
+                        ("km", "សូមវាយហេតុផលនៃការសម្រេច")):
+        for reason in ("", "  "):
+            refused = approver.post(page + "/decision", data={"decision": "reject",
+                                                             "reason": reason},
+                                    headers={"accept": "text/html",
+                                             "cookie": f"spmis_lang={lang}"},
+                                    follow_redirects=False)
+            assert refused.status_code == 422, refused.text[:300]
+            assert 'id="reason-error"' in refused.text and words in refused.text
+    api = approver.post(f"/api/v1/payments/enrolment-runs/{enrol['id']}/decision",
+                        json={"approve": False, "reason": "  "})
+    assert api.status_code == 422 and api.json()["detail"][0]["loc"][-1] == "reason"
+    assert officer.get(f"/api/v1/payments/enrolment-runs/{enrol['id']}").json()["state"] == \
+        "pending"
+    decided = approver.post(page + "/decision", data={"decision": "reject",
+                                                       "reason": "the list is out of date"},
+                            headers={"accept": "text/html"}, follow_redirects=False)
+    assert decided.status_code == 303
+    history = officer.get(f"/api/v1/payments/enrolment-runs/{enrol['id']}").json()
+    assert history["state"] == "rejected"

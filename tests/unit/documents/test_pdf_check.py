@@ -25,7 +25,7 @@ def test_unshaped_letters_in_a_row_fail() -> None:
     row = [(60.0 + 12 * i, 736.0, 71.0 + 12 * i, 750.3) for i in range(4)]
     faults = shaping_faults(word(row))
     assert len(faults) == 1
-    assert "not folded" in faults[0]
+    assert "not one glyph" in faults[0]
 
 
 def test_a_fallback_font_fails() -> None:

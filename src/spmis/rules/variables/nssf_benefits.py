@@ -259,6 +259,39 @@ class nssf_pension_refund(Variable):
         return riel(person("nssf_pension_refund_eligible", period) * total)
 
 
+# --- Survivors ------------------------------------------------------------------------------
+
+
+class nssf_survivors_pension_eligible(Variable):
+    value_type = bool
+    entity = Person
+    definition_period = MONTH
+    label = "The deceased member (this person) had the months of contributions for survivors"
+
+    def formula_2022_10_01(person: Population, period: Period, parameters: Parameters) -> Array:
+        p = parameters(period).social_security.pension.survivors
+        return person("nssf_contribution_months", period) >= p.minimum_contribution_months
+
+
+class nssf_survivors_pension(Variable):
+    value_type = int
+    entity = Person
+    definition_period = MONTH
+    unit = "KHR"
+    label = "Survivors' pension of the deceased member (this person), KHR a month (unconfirmed)"
+
+    def formula_2022_10_01(person: Population, period: Period, parameters: Parameters) -> Array:
+        pension = parameters(period).social_security.pension
+        p = pension.old_age
+        years = person("nssf_contribution_months", period) / 12
+        first = np.minimum(years, p.accrual_first_years)
+        later = np.maximum(years - p.accrual_first_years, 0)
+        rate = first * p.accrual_rate_first_years + later * p.accrual_rate_later_years
+        rate = np.maximum(rate, p.minimum_replacement_rate) * pension.survivors.share_of_pension
+        amount = person("pension_reference_wage", period) * rate
+        return riel(person("nssf_survivors_pension_eligible", period) * amount)
+
+
 VARIABLES = [
     average_daily_wage, gave_birth_babies, nssf_childbirth_allowance, nssf_maternity_visits,
     nssf_maternity_visits_before, nssf_visit_allowance, maternity_leave_days,
@@ -266,5 +299,6 @@ VARIABLES = [
     injury_incapacity_days_before, nssf_injury_temporary_allowance, nssf_contribution_months,
     pension_reference_wage, pension_contributions_worker_total,
     pension_contributions_employer_total, nssf_old_age_pension_eligible, nssf_old_age_pension,
-    nssf_pension_refund_eligible, nssf_pension_refund,
+    nssf_pension_refund_eligible, nssf_pension_refund, nssf_survivors_pension_eligible,
+    nssf_survivors_pension,
 ]

@@ -1,0 +1,109 @@
+"""Payment orders from other capabilities: what another pillar decided to pay one person (an
+approved claim or pension of the social security fund), paid and recorded here, by the finance
+office.
+
+    order = orders.place(conn, actor, source="fund_claim", source_ref="17", person_id=5,
+                         amount=2_520_000, currency="KHR", frequency="one_off",
+                         purpose_en="Maternity allowance", purpose_km="ប្រាក់បំណាច់មាតុភាព")
+    orders.settle(conn, actor, order["id"], paid=True, reference="BANK-123", day=date.today())
+
+Both run in the caller's transaction (``conn``), so the caller's own change (the claim approved,
+the claim paid) and the order commit together or not at all. ``place`` is idempotent: one order
+per (source, source_ref), a second call returns the first order unchanged. Settling needs the
+finance officer's role and a person other than the one who placed the order (maker-checker).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from spmis.auth.model import Actor
+from spmis.db.history import audit_values, log_change, update_versioned
+from spmis.errors import Conflict, Forbidden, InvalidInput, NotFound
+from spmis.payments.order_store import payment_order
+
+__all__ = ["FREQUENCIES", "OrderState", "of_sources", "place", "settle"]
+
+ENTITY = "payment_order"
+FREQUENCIES = ("one_off", "monthly")
+PAYERS = ("finance_officer",)
+
+
+class OrderState:
+    """The states of an order: ordered, then paid or failed (or cancelled)."""
+
+    ORDERED = "ordered"
+    PAID = "paid"
+    FAILED = "failed"
+
+
+def _row(conn: Connection, order_id: int) -> Any:
+    return conn.execute(select(payment_order).where(payment_order.c.id == order_id)
+                        ).mappings().first()
+
+
+def place(conn: Connection, actor: Actor, *, source: str, source_ref: str, person_id: int,
+          amount: int, currency: str, frequency: str, purpose_en: str,
+          purpose_km: str) -> dict[str, Any]:
+    """Order the payment of ``amount`` to ``person_id`` (once per source and source_ref)."""
+    if amount <= 0:
+        raise InvalidInput.one(("amount",), "amount_not_positive",
+                               "a payment order needs an amount above zero",
+                               "ការបញ្ជាទូទាត់ត្រូវការចំនួនទឹកប្រាក់ធំជាងសូន្យ")
+    if frequency not in FREQUENCIES:
+        raise InvalidInput.one(("frequency",), "unknown_frequency",
+                               f"frequency must be one of {', '.join(FREQUENCIES)}",
+                               "ប្រេកង់នៃការទូទាត់មិនត្រឹមត្រូវ")
+    found = conn.execute(select(payment_order).where(
+        payment_order.c.source == source, payment_order.c.source_ref == source_ref)
+    ).mappings().first()
+    if found is not None:
+        return dict(found)
+    order_id = conn.execute(payment_order.insert().returning(payment_order.c.id).values(
+        source=source, source_ref=source_ref, person_id=person_id, amount=amount,
+        currency=currency, frequency=frequency, purpose_en=purpose_en, purpose_km=purpose_km,
+        state=OrderState.ORDERED, **audit_values(actor.username))).scalar_one()
+    log_change(conn, ENTITY, int(order_id), 1, "create", actor.username, purpose_en,
+               {"source": [None, source], "source_ref": [None, source_ref],
+                "amount": [None, amount], "currency": [None, currency]})
+    return dict(_row(conn, int(order_id)))
+
+
+def settle(conn: Connection, actor: Actor, order_id: int, *, paid: bool, reference: str | None,
+           day: date, reason: str | None = None) -> dict[str, Any]:
+    """Record that order ``order_id`` was paid (with the provider's ``reference``) or failed."""
+    if not actor.has_role(*PAYERS):
+        raise Forbidden("recording a payment needs the role finance_officer",
+                        "ការកត់ត្រាការទូទាត់ត្រូវការតួនាទី finance_officer")
+    row = _row(conn, order_id)
+    if row is None:
+        raise NotFound(f"no payment order {order_id}", f"គ្មានការបញ្ជាទូទាត់ {order_id}")
+    if row["created_by"] == actor.username:
+        raise Forbidden("the person who ordered a payment cannot record it paid",
+                        "អ្នកបញ្ជាទូទាត់មិនអាចកត់ត្រាថាបានទូទាត់ដោយខ្លួនឯងបានទេ")
+    if row["state"] != OrderState.ORDERED:
+        raise Conflict(f"payment order {order_id} is already {row['state']}",
+                       f"ការបញ្ជាទូទាត់ {order_id} បានបញ្ចប់រួចហើយ")
+    reference = (reference or "").strip() or None
+    if paid and not reference:
+        raise InvalidInput.one(("reference",), "reference_required",
+                               "give the payment's reference (bank or wallet transaction)",
+                               "សូមបញ្ចូលលេខយោងនៃការទូទាត់")
+    state = OrderState.PAID if paid else OrderState.FAILED
+    update_versioned(conn, payment_order, ENTITY, order_id, row["version"],
+                     {"state": state, "reference": reference, "settled_on": day},
+                     action="settle", by=actor.username, reason=reason,
+                     changes={"state": [row["state"], state]})
+    return dict(_row(conn, order_id))
+
+
+def of_sources(conn: Connection, source: str, refs: list[str]) -> dict[str, dict[str, Any]]:
+    """The orders of ``source`` placed for ``refs``, by source_ref."""
+    if not refs:
+        return {}
+    rows = conn.execute(select(payment_order).where(
+        payment_order.c.source == source, payment_order.c.source_ref.in_(refs))).mappings()
+    return {str(r["source_ref"]): dict(r) for r in rows}
