@@ -33,6 +33,7 @@ CAPABILITY_PACKAGES: tuple[str, ...] = (
     "spmis.grievances",
     "spmis.audit",
     "spmis.indicators",
+    "spmis.targeting",
     "spmis.web",
 )
 

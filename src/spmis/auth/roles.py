@@ -18,6 +18,7 @@ class Role(StrEnum):
     FUND_OFFICER = "fund_officer"
     GRIEVANCE_OFFICER = "grievance_officer"
     AUDITOR = "auditor"
+    ENUMERATOR = "enumerator"
     METRICS = "metrics"
     EMPLOYER = "employer"
 
@@ -37,6 +38,9 @@ ROLE_HELP: dict[Role, str] = {
     Role.FUND_OFFICER: "social security fund: enterprises, workers, contributions, claims",
     Role.GRIEVANCE_OFFICER: "takes in, routes and resolves complaints and appeals",
     Role.AUDITOR: "reads everything, including the audit trail; changes nothing",
+    Role.ENUMERATOR: "asks the poor-household (IDPoor) questionnaire in the villages of their "
+    "commune with ODK Collect and submits it to SPMIS; reads the registry of their commune "
+    "(identifiers masked)",
     Role.METRICS: "a monitoring client (Prometheus): reads /metrics and nothing else",
     Role.EMPLOYER: "an enterprise's staff: declares its workers and wages to the social "
     "security fund and sees its invoices; sees that one enterprise and nothing else",

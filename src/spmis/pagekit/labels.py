@@ -34,6 +34,7 @@ ROLE_LABELS = {
     "fund_officer": N_("Social security fund officer"),
     "grievance_officer": N_("Grievance officer"),
     "auditor": N_("Auditor"),
+    "enumerator": N_("Enumerator (IDPoor questionnaire)"),
     "metrics": N_("Monitoring client (metrics only)"),
     "employer": N_("Employer (one enterprise at the fund)"),
 }

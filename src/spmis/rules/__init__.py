@@ -20,6 +20,7 @@ __all__ = [
     "claims",
     "contributions",
     "explain",
+    "idpoor",
     "parameter_listing",
     "queries",
     "screener",
