@@ -132,3 +132,10 @@ _.rekey_reports  # jobs.files, named by spmis.jobs.capability
 _.months_with_contribution
 _.months_needed
 _.card_status
+# --- Targeting (issue 19, being built): read by templates and by the OpenRosa endpoints landing
+# --- next; its author removes each line when its caller lands.
+_.ON_DEMAND  # targeting.model.RoundKind, looked up by value (the round's kind)
+_.level_en  # targeting.explain.Explanation, read by the assessment page
+_.level_km
+_.form_round  # targeting.service, the OpenRosa form download
+_.ENU  # auth.role_sets, the enumerator's routes

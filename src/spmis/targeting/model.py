@@ -111,12 +111,3 @@ class Submission:
     household_id: int
     submitted_at: datetime
     answers: dict[str, str | int]
-
-
-@dataclass(frozen=True)
-class ItemPoints:
-    """One item of a scored questionnaire: the answer given and the points it earned."""
-
-    item: str
-    answer: str | int
-    points: int

@@ -33,7 +33,7 @@ from spmis.targeting.model import (
 from spmis.targeting.store import targeting_assessment, targeting_round
 
 ROUND_ENTITY = "targeting_round"
-ASSESSMENT_ENTITY = "targeting_assessment"
+ASSESSMENT_ENTITY = "assessment"
 
 
 @dataclass(frozen=True)
@@ -124,10 +124,10 @@ class TargetingService:
         with self.ctx.engine.connect() as conn:
             out = [dict(r) for r in queries.rounds(conn, by.scope)]
             a = targeting_assessment.c
-            counts: dict[int, int] = dict(conn.execute(
+            counts = {int(rid): int(n) for rid, n in conn.execute(
                 select(a.round_id, func.count()).where(*scopes.conditions(by.scope,
                                                                           a.village_code))
-                .group_by(a.round_id)).tuples().all())
+                .group_by(a.round_id)).all()}
         for r in out:
             r["assessments"] = int(counts.get(r["id"], 0))
         return out

@@ -12,7 +12,7 @@ them; others read through ``spmis.targeting.queries``).
   filled in, the enumerator (a staff user name), when it was filled in and received, the
   household's village and commune when it was received (for scope), the channel (``odk`` or
   ``office``) and the status (``draft`` when received, ``scored`` once scored; the community
-  review adds its own). Versioned: entity type ``targeting_assessment``.
+  review adds its own). Versioned: entity type ``assessment`` (``targeting_round`` for rounds).
 * ``targeting_scoring``: one scoring of a round (a background job): the parameter date used, how
   many assessments it scored, when, by whom.
 * ``targeting_score``: the latest score of an assessment: the total, the points of each item
