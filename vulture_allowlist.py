@@ -137,5 +137,3 @@ _.card_status
 _.ON_DEMAND  # targeting.model.RoundKind, looked up by value (the round's kind)
 _.level_en  # targeting.explain.Explanation, read by the assessment page
 _.level_km
-_.form_round  # targeting.service, the OpenRosa form download
-_.ENU  # auth.role_sets, the enumerator's routes

@@ -118,9 +118,21 @@ def _pydantic_detail(exc: RequestValidationError | ValidationError) -> list[dict
     return [e.as_dict() for e in validation_errors(exc.errors())]
 
 
-def error_response(exc: SpmisError) -> JSONResponse:
-    status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+#: the routes ODK Collect calls (OpenRosa, ``spmis.targeting``): it authenticates with HTTP
+#: Basic (over HTTPS) and answers a 401 only when the challenge names that scheme
+BASIC_AUTH_PREFIX = "/odk/"
+BASIC_CHALLENGE = 'Basic realm="SPMIS", charset="UTF-8"'
+
+
+def status_of(exc: SpmisError) -> int:
+    """The HTTP status of a domain error."""
+    return next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+
+
+def error_response(exc: SpmisError, path: str = "") -> JSONResponse:
+    status = status_of(exc)
+    challenge = BASIC_CHALLENGE if path.startswith(BASIC_AUTH_PREFIX) else "Bearer"
+    headers = {"WWW-Authenticate": challenge} if status == 401 else None
     if isinstance(exc, RateLimited | Unavailable):
         headers = {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, InvalidInput):
@@ -133,9 +145,9 @@ def error_response(exc: SpmisError) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Map domain and validation errors to JSON responses."""
 
-    async def on_domain(_req: Request, exc: Exception) -> JSONResponse:
+    async def on_domain(req: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, SpmisError)
-        return error_response(exc)
+        return error_response(exc, req.url.path)
 
     async def on_validation(_req: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError | ValidationError)

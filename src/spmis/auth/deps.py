@@ -9,6 +9,8 @@ cookie plus a CSRF token on unsafe methods) and checks the caller's roles. The a
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import json
 from typing import Annotated
@@ -23,6 +25,7 @@ from spmis.auth.ratelimit import RateLimiter, retry_after_seconds
 from spmis.auth.roles import PUBLIC
 from spmis.context import AppContext
 from spmis.errors import RateLimited
+from spmis.http import BASIC_AUTH_PREFIX
 
 SESSION_COOKIE = "spmis_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -57,6 +60,22 @@ def bearer_token(request: Request) -> str | None:
     return None
 
 
+def basic_credentials(request: Request) -> tuple[str, str] | None:
+    """User name and password of an HTTP Basic ``Authorization`` header, or None."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value.strip():
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise messages.bad_credentials() from None
+    username, sep, password = decoded.partition(":")
+    if not sep:
+        raise messages.bad_credentials()
+    return username, password
+
+
 async def _check_csrf(request: Request, session_token: str) -> None:
     expected = csrf_for(get_ctx(request).settings.secret_key, session_token)
     given = request.headers.get(CSRF_HEADER)
@@ -71,11 +90,18 @@ async def _check_csrf(request: Request, session_token: str) -> None:
 
 
 async def authenticate(request: Request) -> Actor:
-    """The caller: by bearer token, else by session cookie (CSRF-checked when unsafe)."""
+    """The caller: by bearer token, else by session cookie (CSRF-checked when unsafe); on the
+    routes of ODK Collect (``BASIC_AUTH_PREFIX``) also by HTTP Basic, a staff user's name and
+    password checked as a login is (failures throttled and recorded)."""
     accounts = AccountService(get_ctx(request))
     token = bearer_token(request)
     if token is not None:
         return await run_in_threadpool(accounts.token_actor, token)
+    if request.url.path.startswith(BASIC_AUTH_PREFIX):
+        credentials = basic_credentials(request)
+        if credentials is not None:
+            return await run_in_threadpool(accounts.login, credentials[0], credentials[1],
+                                           None, client_address(request))
     session = request.cookies.get(SESSION_COOKIE)
     if session:
         actor = await run_in_threadpool(accounts.session_actor, session)
