@@ -41,6 +41,7 @@ KIND_MODULES: list[str] = [
     "spmis.payments.reconcile_job",
     "spmis.fund.run_job",
     "spmis.grievances.escalate_job",
+    "spmis.targeting.score_job",
 ]
 
 

@@ -1,20 +1,45 @@
-"""Manifest of targeting (identifying poor households): its tables, API, OpenRosa endpoints for
-ODK Collect, pages, menu, command and job."""
+"""Manifest of targeting (identifying poor households): its tables, API, the OpenRosa endpoints
+of ODK Collect, pages, menu, command and job."""
 
-from spmis.auth.role_sets import ENU, roles
-from spmis.manifest import Capability
+from spmis.auth.role_sets import API, APR, AUD, ENU, GRV, PO, REG, A, roles
+from spmis.manifest import Capability, Command, MenuItem
+from spmis.pagekit.texts import N_
 
-#: fill in and submit questionnaires (ODK Collect)
+#: fill in and submit questionnaires with ODK Collect
 COLLECT = roles(ENU)
+#: type a questionnaire in at the commune office
+ENTER = roles(REG, ENU)
+#: see rounds, assessments and explained scores
+READ = roles(A, PO, REG, ENU, AUD, APR, GRV)
+#: open and close rounds, score them
+MANAGE = roles(A, PO)
 
 CAPABILITY = Capability(
     name="targeting",
-    routers=("spmis.targeting.openrosa_api:router",),
+    routers=("spmis.targeting.api:router", "spmis.targeting.openrosa_api:router"),
+    pages=("spmis.targeting.pages",),
+    menu=(MenuItem(48, "office", "/office/targeting", N_("Poor households (IDPoor)"), READ),),
+    commands=(Command("spmis.targeting.cli:app", "targeting"),),
     tables=("spmis.targeting.store",),
     access={
+        ("GET", f"{API}/targeting/rounds"): READ,
+        ("POST", f"{API}/targeting/rounds"): MANAGE,
+        ("GET", f"{API}/targeting/rounds/{{round_id}}"): READ,
+        ("POST", f"{API}/targeting/rounds/{{round_id}}/status"): MANAGE,
+        ("POST", f"{API}/targeting/rounds/{{round_id}}/score"): MANAGE,
+        ("GET", f"{API}/targeting/rounds/{{round_id}}/assessments"): READ,
+        ("POST", f"{API}/targeting/assessments"): ENTER,
+        ("GET", f"{API}/targeting/assessments/{{assessment_id}}"): READ,
+        # ODK Collect (OpenRosa; HTTP Basic)
         ("GET", "/odk/formList"): COLLECT,
         ("GET", "/odk/forms/{round_id}/form.xml"): COLLECT,
         ("GET", "/odk/submission"): COLLECT,
         ("POST", "/odk/submission"): COLLECT,
+        # back office
+        ("GET", "/office/targeting"): READ,
+        ("POST", "/office/targeting"): MANAGE,
+        ("GET", "/office/targeting/rounds/{round_id}"): READ,
+        ("POST", "/office/targeting/rounds/{round_id}/score"): MANAGE,
+        ("GET", "/office/targeting/assessments/{assessment_id}"): READ,
     },
 )

@@ -6,6 +6,7 @@ history (``spmis.db.history``); scoring is set-based (``scoring``)."""
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,9 +19,9 @@ from spmis.context import AppContext
 from spmis.db.base import utcnow
 from spmis.db.history import audit_values, entries, log_change, update_versioned
 from spmis.db.uow import UnitOfWork
-from spmis.errors import Conflict, Forbidden, InvalidInput, NotFound
+from spmis.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from spmis.registry import queries as registry
-from spmis.targeting import queries, scoring
+from spmis.targeting import forms, queries, scoring
 from spmis.targeting.explain import Explanation, explain
 from spmis.targeting.model import (
     AssessmentStatus,
@@ -196,6 +197,24 @@ class TargetingService:
                         "channel": [None, channel.value]}, at=now)
             uow.commit()
             return Received(new_id, True)
+
+    def enter_at_office(self, round_id: int, household_id: int, answers: dict[str, Any],
+                        by: Actor) -> Received:
+        """A questionnaire typed in at the commune office (the household asked there) becomes
+        a draft assessment, checked as a submission from ODK Collect is."""
+        errors: list[FieldError] = []
+        checked = forms.answers_problems({k: str(v) for k, v in answers.items()}, errors)
+        unknown = sorted(set(answers) - set(checked) - {e.loc[0] for e in errors})
+        errors += [FieldError(("answers", k), "unknown_item", "not an item of the questionnaire",
+                              "មិនមែនជាសំណួរនៃកម្រងសំណួរទេ") for k in unknown]
+        if errors:
+            raise InvalidInput([FieldError(("answers", *e.loc), e.code, e.msg, e.msg_km)
+                                if e.loc[0] != "answers" else e for e in errors])
+        submission = Submission(
+            instance_id=f"office:{uuid.uuid4()}", form_id=f"{forms.FORM_PREFIX}{round_id}",
+            form_version="office", round_id=round_id, household_id=household_id,
+            submitted_at=utcnow(), answers=checked)
+        return self.receive(submission, by, Channel.OFFICE)
 
     @staticmethod
     def _again(existing: Any, submission: Submission, by: Actor) -> Received:
