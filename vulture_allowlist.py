@@ -132,8 +132,8 @@ _.rekey_reports  # jobs.files, named by spmis.jobs.capability
 _.months_with_contribution
 _.months_needed
 _.card_status
-# --- Targeting (issue 19, being built): read by templates and by the OpenRosa endpoints landing
-# --- next; its author removes each line when its caller lands.
-_.ON_DEMAND  # targeting.model.RoundKind, looked up by value (the round's kind)
-_.level_en  # targeting.explain.Explanation, read by the assessment page
-_.level_km
+# --- Targeting (issue 19): a round's kind is looked up by value; the cut-offs are fields of the
+# --- API's answer (pydantic).
+_.ON_DEMAND  # targeting.model.RoundKind
+_.level_1_cut_off  # targeting.schemas.ExplanationOut
+_.level_2_cut_off

@@ -22,6 +22,9 @@ from spmis.context import AppContext
 from spmis.linkage.store import link_review
 from spmis.payments.service import PaymentsService
 from spmis.payments.store import beneficiary, programme
+from spmis.targeting.forms import parse_instance
+from spmis.targeting.model import RoundDraft
+from spmis.targeting.service import TargetingService
 
 from .conftest import HOME_COMMUNE, HOME_VILLAGE, OTHER_VILLAGE, person
 
@@ -38,7 +41,10 @@ RECORD_PARAMS = {"household_id", "person_id", "enterprise_id", "request_id", "re
                  "user_id", "merge_id", "import_id", "beneficiary_id", "grievance_id",
                  # jobs and their files belong to one user: another user's answers "no such
                  # job", as a missing one does (spmis.jobs.service; tests/integration/jobs)
-                 "job_id", "name"}
+                 "job_id", "name",
+                 # assessment rounds of another area, and assessments of households elsewhere
+                 # (spmis.targeting.service: "no such round / assessment in your area")
+                 "round_id", "assessment_id"}
 
 
 def _id_routes(app: FastAPI) -> list[tuple[str, str, set[str]]]:
@@ -95,7 +101,21 @@ def test_outside_the_area_answers_as_missing(app: FastAPI, ctx: AppContext, auth
             household_id=other["id"], state="enrolled", source="application",
             created_at=now, created_by="t", updated_at=now, updated_by="t",
         ).returning(beneficiary.c.id)).scalar_one()
+    targeting = TargetingService(ctx)
+    national = Actor("officer", frozenset({"programme_officer"}), "")
+    far_round = targeting.create_round(RoundDraft(
+        "FAR-1", "Banteay Meanchey", "village", "01", now.date(), now.date(), now.date()),
+        national)
+    answers = "".join(f"<{k}>{v}</{k}>" for k, v in {
+        "roof": "thatch", "walls": "wood_or_tin", "floor_area": "small", "land": "none",
+        "transport": "bicycle", "durables": "tv", "livestock": "none", "income": "own_farm",
+        "shocks": "none", "members": 3, "dependants": 1, "disabled": 0, "chronic_ill": 0}.items())
+    assessed = targeting.receive(parse_instance(
+        f'<data id="spmis_idpoor_r{far_round}"><household_id>{other["id"]}</household_id>'
+        f'{answers}<meta><instanceID>uuid:far</instanceID></meta></data>'.encode(), now),
+        national).assessment_id
     outside = {"household_id": other["id"], "person_id": other_pid,
+               "round_id": far_round, "assessment_id": assessed,
                "enterprise_id": enterprise.json()["id"], "request_id": filed.json()["id"],
                "review_id": review, "user_id": far_user.json()["id"],
                "beneficiary_id": enrolled, "grievance_id": grievance.json()["id"]}
