@@ -1,8 +1,8 @@
 """targeting: assessment rounds, assessments (questionnaires received over OpenRosa), scorings
 and scores (issue 19)
 
-Revision ID: 0018_targeting
-Revises: 0017_indicators
+Revision ID: 0019_targeting
+Revises: 0018_fund
 Create Date: 2026-12-06 03:35:00
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0018_targeting'
-down_revision = '0017_indicators'
+revision = '0019_targeting'
+down_revision = '0018_fund'
 branch_labels = None
 depends_on = None
 
