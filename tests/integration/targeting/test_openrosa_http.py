@@ -37,6 +37,8 @@ from tests.integration.targeting.helpers import (
 RESPONSE = "{http://openrosa.org/http/response}"
 FORMS = "{http://openrosa.org/xforms/xformsList}"
 #: the headers ODK Collect sends with every request
+#: generous: two cores shared by many test runs, and each request checks a password (argon2)
+TIMEOUT = 120
 COLLECT = {"X-OpenRosa-Version": "1.0", "User-Agent": "org.odk.collect.android/v2024.3.1",
            "Accept-Encoding": "gzip,deflate"}
 
@@ -93,9 +95,9 @@ def test_odk_collect_lists_downloads_and_submits(app: FastAPI, ctx: AppContext,
     make_user("enumerator", "120201", username="enum-far")
     round_id, home, far = new_round(ctx), household(ctx), household(ctx, OTHER, "Sophea")
     with Server(app) as base, httpx.Client(base_url=base, auth=(name, TEST_PASSWORD),
-                                           timeout=30) as collect:
+                                           timeout=TIMEOUT) as collect:
         # without credentials: a Basic challenge ODK Collect answers with the account
-        anonymous = httpx.get(f"{base}/odk/formList", headers=COLLECT)
+        anonymous = httpx.get(f"{base}/odk/formList", headers=COLLECT, timeout=TIMEOUT)
         assert anonymous.status_code == 401
         assert anonymous.headers["www-authenticate"].startswith("Basic realm=")
         listed = collect.get("/odk/formList", headers=COLLECT)
@@ -151,12 +153,14 @@ def test_odk_collect_lists_downloads_and_submits(app: FastAPI, ctx: AppContext,
         assert _count(ctx) == 1
 
         # an enumerator of another commune sees the round but not this household
-        with httpx.Client(base_url=base, auth=("enum-far", TEST_PASSWORD)) as other:
+        with httpx.Client(base_url=base, auth=("enum-far", TEST_PASSWORD),
+                          timeout=TIMEOUT) as other:
             assert _send(other, instance(round_id, home, VERY_POOR, "uuid:x")).status_code == 403
 
         # a registrar's password is right but the role is not an enumerator's
         registrar = make_user("registrar", "120101")
-        with httpx.Client(base_url=base, auth=(registrar, TEST_PASSWORD)) as wrong_role:
+        with httpx.Client(base_url=base, auth=(registrar, TEST_PASSWORD),
+                          timeout=TIMEOUT) as wrong_role:
             assert wrong_role.get("/odk/formList", headers=COLLECT).status_code == 403
 
 
@@ -167,11 +171,12 @@ def test_wrong_passwords_are_throttled_like_logins(app: FastAPI, ctx: AppContext
     name = make_user("enumerator", "120101")
     with Server(app) as base:
         statuses = [httpx.get(f"{base}/odk/formList", auth=(name, "wrong-password"),
-                              headers=COLLECT).status_code for _ in range(12)]
+                              headers=COLLECT, timeout=TIMEOUT).status_code for _ in range(12)]
         assert set(statuses) == {401}
         # after too many failures even the right password is refused for a while
-        right = httpx.get(f"{base}/odk/formList", auth=(name, TEST_PASSWORD), headers=COLLECT)
+        right = httpx.get(f"{base}/odk/formList", auth=(name, TEST_PASSWORD), headers=COLLECT,
+                          timeout=TIMEOUT)
         assert right.status_code == 401
         garbled = httpx.get(f"{base}/odk/formList", headers={
-            **COLLECT, "Authorization": "Basic !!!notbase64"})
+            **COLLECT, "Authorization": "Basic !!!notbase64"}, timeout=TIMEOUT)
         assert garbled.status_code == 401
