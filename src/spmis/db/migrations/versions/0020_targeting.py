@@ -1,8 +1,8 @@
 """targeting: assessment rounds, assessments (questionnaires received over OpenRosa), scorings
 and scores (issue 19)
 
-Revision ID: 0019_targeting
-Revises: 0018_fund
+Revision ID: 0020_targeting
+Revises: 0019_fund_claims
 Create Date: 2026-12-06 03:35:00
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0019_targeting'
-down_revision = '0018_fund'
+revision = '0020_targeting'
+down_revision = '0019_fund_claims'
 branch_labels = None
 depends_on = None
 
