@@ -122,6 +122,26 @@ class Settings(BaseSettings):
         description="Failed logins from one client address, whatever the account, within "
         "lockout_minutes, after which that address may not log in at all.",
     )
+    pin_address_threshold: int = Field(
+        5, ge=1, le=10000,
+        description="Wrong grievance ticket numbers or PINs from one client address, whatever "
+        "the ticket, within pin_address_minutes, after which that address may not follow any "
+        "ticket (the public follow-up page and API answer 429).",
+    )
+    pin_address_minutes: int = Field(
+        15, ge=1, le=10080,
+        description="The window, in minutes, in which pin_address_threshold counts.",
+    )
+    pin_ticket_threshold: int = Field(
+        20, ge=1, le=100000,
+        description="Wrong PINs for one grievance ticket from anywhere, within "
+        "pin_ticket_minutes, after which nobody may follow that ticket until they leave the "
+        "window (guessing one ticket's PIN from many addresses is slowed).",
+    )
+    pin_ticket_minutes: int = Field(
+        60, ge=1, le=10080,
+        description="The window, in minutes, in which pin_ticket_threshold counts.",
+    )
     public_rate_per_minute: int = Field(
         120,
         ge=1,

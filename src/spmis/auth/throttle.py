@@ -13,6 +13,12 @@ last ``lockout_minutes``:
 
 A throttled attempt is answered exactly like a wrong password (no oracle of who exists or is
 throttled); it is recorded (outcome ``throttled``) but not counted, so the wait ends.
+
+The follow-up of a grievance by ticket number and PIN (``spmis.grievances``) is throttled here
+too, in the same table (kind ``grievance_pin``, the ticket as principal, outcome ``bad_pin``),
+with its own limits (``pin_wait``): its failures do not count against staff logins from the same
+address, nor the other way round. Every limit is a setting (``spmis.config.Settings``:
+``lockout_*`` and ``pin_*``).
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ from spmis.config import Settings
 FAILURES = ("bad_password", "bad_totp", "bad_secret", "unknown_or_inactive")
 THROTTLED = "throttled"
 UNLOCKED = "unlocked"
+#: the kind and failed outcome of a grievance follow-up attempt (``pin_wait``)
+PIN_KIND = "grievance_pin"
+PIN_FAILURE = "bad_pin"
 
 
 def _address(address: str | None) -> str | None:
@@ -67,6 +76,29 @@ def throttled(conn: Connection, settings: Settings, principal: str, kind: str,
     if reset is not None:
         pair = pair.where(la.c.at > reset)
     return int(conn.scalar(pair) or 0) >= settings.lockout_threshold
+
+
+def pin_wait(conn: Connection, settings: Settings, ticket: str, address: str | None,
+             now: datetime) -> int | None:
+    """Seconds ``address`` must wait before following grievance ``ticket`` (None: it may try
+    now): ``pin_address_threshold`` failures from that address within ``pin_address_minutes``,
+    whatever the tickets, or ``pin_ticket_threshold`` failures on that ticket from anywhere
+    within ``pin_ticket_minutes``. Failed tries are recorded with ``record(..., PIN_KIND,
+    False, PIN_FAILURE, ...)``."""
+    la = login_attempt
+    failed = and_(la.c.kind == PIN_KIND, la.c.succeeded.is_(False), la.c.outcome == PIN_FAILURE)
+    rules = (
+        (settings.pin_address_threshold, settings.pin_address_minutes, _at(address)),
+        (settings.pin_ticket_threshold, settings.pin_ticket_minutes,
+         la.c.principal == ticket[:64]),
+    )
+    for threshold, minutes, who in rules:
+        since = now - timedelta(minutes=minutes)
+        count = conn.scalar(select(func.count()).select_from(la).where(who, failed,
+                                                                     la.c.at > since))
+        if int(count or 0) >= threshold:
+            return minutes * 60
+    return None
 
 
 def unlock(conn: Connection, principal: str, kind: str, now: datetime) -> None:

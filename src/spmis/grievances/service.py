@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, and_, func, select, tuple_, update
 
-from spmis.auth import access, scope
+from spmis.auth import access, scope, throttle
 from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.db.base import utcnow
@@ -45,16 +45,10 @@ from spmis.grievances.model import (
     office_of,
     reason_problems,
 )
-from spmis.grievances.store import grievance, grievance_pin_attempt
+from spmis.grievances.store import grievance
 
 ENTITY = "grievance"
 PUBLIC_ACTOR = "public"
-#: failed PIN tries from one client address (any tickets) within ``ADDRESS_WINDOW``
-ADDRESS_FAILURES = 5
-ADDRESS_WINDOW = timedelta(minutes=15)
-#: failed PIN tries on one ticket (from anywhere) within ``TICKET_WINDOW``
-TICKET_FAILURES = 20
-TICKET_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -182,26 +176,19 @@ class GrievanceService:
                                      "លេខសម្ងាត់ មាន ៦ ខ្ទង់"))
         if errors:
             raise InvalidInput(errors)
-        addr = (address or "")[:64] or None
-        a = grievance_pin_attempt
         now = utcnow()
+        # the attempts mechanism and limits of staff logins (spmis.auth.throttle; the
+        # settings pin_address_threshold, pin_ticket_threshold and their windows)
         with UnitOfWork(self.ctx.engine) as uow:
             conn = uow.conn
-            failed = a.c.succeeded.is_(False)
-            by_address = conn.scalar(select(func.count()).select_from(a).where(
-                a.c.client_address == addr if addr else a.c.client_address.is_(None), failed,
-                a.c.at > now - ADDRESS_WINDOW))
-            by_ticket = conn.scalar(select(func.count()).select_from(a).where(
-                a.c.ticket == ticket, failed, a.c.at > now - TICKET_WINDOW))
-            if int(by_address or 0) >= ADDRESS_FAILURES:
-                raise RateLimited(retry_after=int(ADDRESS_WINDOW.total_seconds()))
-            if int(by_ticket or 0) >= TICKET_FAILURES:
-                raise RateLimited(retry_after=int(TICKET_WINDOW.total_seconds()))
+            wait = throttle.pin_wait(conn, self.ctx.settings, ticket, address, now)
+            if wait is not None:
+                raise RateLimited(retry_after=wait)
             row = conn.execute(select(grievance).where(grievance.c.ticket == ticket)
                                ).mappings().first()
             ok = pins.pin_matches(row["pin_hash"] if row else None, pin)
-            conn.execute(a.insert().values(ticket=ticket, client_address=addr, succeeded=ok,
-                                           at=now))
+            throttle.record(conn, ticket, throttle.PIN_KIND, ok,
+                            "ok" if ok else throttle.PIN_FAILURE, address, now)
             uow.commit()
         if not ok or row is None:
             raise _no_match()

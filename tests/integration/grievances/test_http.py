@@ -7,7 +7,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from spmis.grievances.service import ADDRESS_FAILURES
+from spmis.context import AppContext
 
 HTML = {"accept": "text/html"}
 
@@ -49,7 +49,7 @@ def test_public_form_names_each_wrong_field(client: TestClient) -> None:
         assert f'id="{field}-error"' in answer.text or f'href="#{field}"' in answer.text, field
 
 
-def test_guessing_pins_on_the_api_is_refused_with_429(client: TestClient,
+def test_guessing_pins_on_the_api_is_refused_with_429(client: TestClient, ctx: AppContext,
                                                      auth_client) -> None:  # type: ignore[no-untyped-def]
     staff = auth_client("grievance_officer", "120101")
     made = staff.post("/api/v1/grievances", json={
@@ -58,7 +58,7 @@ def test_guessing_pins_on_the_api_is_refused_with_429(client: TestClient,
     assert made.status_code == 201, made.text
     ticket, pin = made.json()["ticket"], made.json()["pin"]
     wrong = "000000" if pin != "000000" else "111111"
-    for _ in range(ADDRESS_FAILURES):
+    for _ in range(ctx.settings.pin_address_threshold):
         assert client.post("/api/v1/grievances/follow",
                            json={"ticket": ticket, "pin": wrong}).status_code == 404
     limited = client.post("/api/v1/grievances/follow", json={"ticket": ticket, "pin": pin})

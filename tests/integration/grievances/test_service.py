@@ -4,12 +4,15 @@ by ticket and PIN (and the limit on guessing), the outbox and the history of eve
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from spmis.auth import throttle
 from spmis.auth.model import Actor
+from spmis.auth.store import login_attempt
 from spmis.context import AppContext
 from spmis.db.base import utcnow
 from spmis.db.history import entries
@@ -17,7 +20,7 @@ from spmis.errors import Forbidden, InvalidInput, NotFound, RateLimited
 from spmis.grievances import parameters
 from spmis.grievances.model import Intake
 from spmis.grievances.outbox import LogSender
-from spmis.grievances.service import ADDRESS_FAILURES, GrievanceService
+from spmis.grievances.service import GrievanceService
 from spmis.grievances.store import grievance, grievance_message
 
 COMMUNE = "120101"  # Chamkar Mon district (1201), Phnom Penh (12)
@@ -183,7 +186,7 @@ def test_the_complainant_follows_each_change_with_ticket_and_pin(
 def test_guessing_pins_is_rate_limited(service: GrievanceService) -> None:
     receipt = service.submit(complaint())
     wrong = "000000" if receipt.pin != "000000" else "111111"
-    for _ in range(ADDRESS_FAILURES):
+    for _ in range(service.ctx.settings.pin_address_threshold):
         with pytest.raises(NotFound):
             service.follow(receipt.ticket, wrong, "6.6.6.6")
     # the guesser's address is refused even with the right PIN now
@@ -231,3 +234,39 @@ def test_key_rotation_reencrypts_contact_details(service: GrievanceService,
             "name": "Sok Dara", "phone": "012345678"}
     finally:
         only_new.engine.dispose()
+
+
+def test_pin_tries_share_the_login_attempts_and_take_their_limits_from_settings(
+        ctx: AppContext) -> None:
+    """The follow-up's PIN throttling kept its own table and literal limits: it now records
+    its tries with the staff logins' attempts (``login_attempt``, kind ``grievance_pin``) and
+    its limits are settings. A guesser of one ticket from many addresses is stopped at
+    ``pin_ticket_threshold``; PIN failures do not count against staff logins from the same
+    address."""
+    tight = replace(ctx, settings=ctx.settings.model_copy(update={
+        "pin_address_threshold": 2, "pin_ticket_threshold": 3, "lockout_address_threshold": 1}))
+    service = GrievanceService(tight)
+    receipt = service.submit(complaint())
+    wrong = "000000" if receipt.pin != "000000" else "111111"
+    for _ in range(2):
+        with pytest.raises(NotFound):
+            service.follow(receipt.ticket, wrong, "6.6.6.6")
+    with pytest.raises(RateLimited) as limited:  # the address: 2 failures
+        service.follow(receipt.ticket, receipt.pin, "6.6.6.6")
+    assert limited.value.retry_after == tight.settings.pin_address_minutes * 60
+    with pytest.raises(NotFound):
+        service.follow(receipt.ticket, wrong, "6.6.6.7")
+    with pytest.raises(RateLimited) as limited:  # the ticket: 3 failures from anywhere
+        service.follow(receipt.ticket, receipt.pin, "7.7.7.7")
+    assert limited.value.retry_after == tight.settings.pin_ticket_minutes * 60
+    with ctx.engine.connect() as conn:
+        tries = conn.execute(select(login_attempt.c.principal, login_attempt.c.kind,
+                                    login_attempt.c.outcome, login_attempt.c.client_address)
+                             .order_by(login_attempt.c.id)).all()
+        assert [tuple(t) for t in tries] == [
+            (receipt.ticket, "grievance_pin", "bad_pin", "6.6.6.6"),
+            (receipt.ticket, "grievance_pin", "bad_pin", "6.6.6.6"),
+            (receipt.ticket, "grievance_pin", "bad_pin", "6.6.6.7")]
+        # staff logins from the guesser's address are not throttled by PIN failures
+        assert not throttle.throttled(conn, tight.settings, "someone", "password", "6.6.6.6",
+                                      utcnow())
