@@ -37,8 +37,9 @@ class RoundStatus(StrEnum):
 
 
 class AssessmentStatus(StrEnum):
-    """Where an assessment is. The community review (second half of issue 19) adds its own
-    statuses after ``scored``."""
+    """Where an assessment is. ``scored`` is not stored: a ``draft`` with a score reads as
+    ``scored`` (``queries.status_of``). The community review (second half of issue 19) adds its
+    own statuses after it."""
 
     DRAFT = "draft"
     SCORED = "scored"

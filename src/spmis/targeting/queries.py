@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, select
+from sqlalchemy import Connection, RowMapping, Select, and_, case, select
 
 from spmis.auth import scope as scopes
+from spmis.targeting.model import AssessmentStatus
 from spmis.targeting.store import (
     targeting_assessment,
     targeting_round,
@@ -21,7 +22,7 @@ from spmis.targeting.store import (
 )
 
 __all__ = ["assessment", "assessments", "round_by_code", "round_by_id", "rounds",
-           "scored_assessments", "scorings"]
+           "scored_assessments", "scorings", "status_of"]
 
 
 def rounds(conn: Connection, scope: str = "") -> list[RowMapping]:
@@ -44,13 +45,25 @@ def round_by_code(conn: Connection, code: str) -> RowMapping | None:
                         ).mappings().first()
 
 
+DRAFT, SCORED = AssessmentStatus.DRAFT.value, AssessmentStatus.SCORED.value
+
+
+def status_of(stored: str, scored: bool) -> str:
+    """An assessment's status: a draft with a score is ``scored`` (the scoring writes scores, not
+    statuses)."""
+    return SCORED if stored == DRAFT and scored else stored
+
+
 def assessments(round_id: int, scope: str = "") -> Select[Any]:
     """The assessments of a round inside ``scope`` with their latest score (``total``,
     ``level``, ``parameter_date``: null while a draft): columns ``id``, ``round_id``,
-    ``household_id``, ``village_code``, ``commune_code``, ``status``, ``channel``,
-    ``enumerator``, ``submitted_at``, ``total``, ``level``, ``parameter_date``."""
+    ``household_id``, ``village_code``, ``commune_code``, ``status`` (``scored`` for a draft
+    with a score, see ``status_of``), ``channel``, ``enumerator``, ``submitted_at``, ``total``,
+    ``level``, ``parameter_date``."""
     a, s = targeting_assessment.c, targeting_score.c
-    return (select(a.id, a.round_id, a.household_id, a.village_code, a.commune_code, a.status,
+    status = case((and_(a.status == DRAFT, s.level.is_not(None)), SCORED),
+                  else_=a.status).label("status")
+    return (select(a.id, a.round_id, a.household_id, a.village_code, a.commune_code, status,
                    a.channel, a.enumerator, a.submitted_at, s.total, s.level,
                    s.parameter_date)
             .select_from(targeting_assessment.outerjoin(
@@ -76,6 +89,7 @@ def assessment(conn: Connection, assessment_id: int) -> dict[str, Any] | None:
     out["answers"] = json.loads(row["answers"])
     score = conn.execute(select(targeting_score).where(
         targeting_score.c.assessment_id == assessment_id)).mappings().first()
+    out["status"] = status_of(row["status"], score is not None)
     out["score"] = None if score is None else {
         "total": score["total"], "level": score["level"],
         "points": json.loads(score["points"]), "parameter_date": score["parameter_date"],

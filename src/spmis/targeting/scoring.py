@@ -12,13 +12,12 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select
 
 from spmis.db.base import utcnow
 from spmis.errors import InvalidInput
 from spmis.rules.idpoor import COUNT_ITEMS, SCORED_ITEMS, SELECT_ITEMS, Scores, score
 from spmis.targeting.explain import Explanation, explain
-from spmis.targeting.model import AssessmentStatus
 from spmis.targeting.store import targeting_assessment, targeting_score, targeting_scoring
 
 __all__ = ["answer_columns", "preview", "score_frame", "score_round"]
@@ -103,7 +102,8 @@ def _write(conn: Connection, frame: pl.DataFrame) -> None:
 def score_round(conn: Connection, round_id: int, on: date, by: str,
                 job_id: int | None = None) -> dict[str, Any]:
     """Score every assessment of a round with the parameters in force on ``on``, in the
-    caller's transaction: a scoring row, the round's scores replaced, drafts marked scored.
+    caller's transaction: a scoring row and the round's scores replaced (a draft with a score
+    reads as ``scored``, ``queries``).
     Returns the scoring id and the counts."""
     frame = read_answers(conn, round_id)
     scored, _ = score_frame(frame, on)
@@ -115,10 +115,6 @@ def score_round(conn: Connection, round_id: int, on: date, by: str,
     _write(conn, scored.with_columns(pl.lit(round_id, pl.Int64).alias("round_id"),
                                      pl.lit(scoring_id, pl.Int64).alias("scoring_id"),
                                      pl.lit(on, pl.Date).alias("parameter_date")))
-    a = targeting_assessment.c
-    conn.execute(update(targeting_assessment).where(
-        a.round_id == round_id, a.status == AssessmentStatus.DRAFT.value).values(
-        status=AssessmentStatus.SCORED.value, updated_at=now, updated_by=by[:64]))
     levels = scored.group_by("level").len()
     by_level = {int(r["level"]): int(r["len"]) for r in levels.iter_rows(named=True)}
     return {"scoring_id": scoring_id, "assessments": scored.height,

@@ -11,14 +11,18 @@ them; others read through ``spmis.targeting.queries``).
   (unique: the same submission sent twice is one assessment), the form id and version it was
   filled in, the enumerator (a staff user name), when it was filled in and received, the
   household's village and commune when it was received (for scope), the channel (``odk`` or
-  ``office``) and the status (``draft`` when received, ``scored`` once scored; the community
-  review adds its own). Versioned: entity type ``assessment`` (``targeting_round`` for rounds).
+  ``office``) and the status as stored (``draft`` when received; the community review adds its
+  own). ``scored`` is not written here: a draft with a score reads as ``scored`` through
+  ``queries`` (marking a million rows would rewrite each of them, for nothing a score row does
+  not already say). Versioned: entity type ``assessment`` (``targeting_round`` for rounds).
 * ``targeting_scoring``: one scoring of a round (a background job): the parameter date used, how
   many assessments it scored, when, by whom.
 * ``targeting_score``: the latest score of an assessment: the total, the points of each item
   (JSON text: item -> points), the level (1: Poor Level 1, 2: Poor Level 2, 0: not poor), the
   parameter date and the scoring that computed it. Scores are derived data: a rescoring
-  replaces them, and the scoring row says which run computed them.
+  replaces them, and the scoring row says which run computed them. They are written only by the
+  scoring, in the transaction that read the assessments (which are never deleted), so they carry
+  no foreign keys: checking a million keys one by one made writing them six times slower.
 """
 
 from __future__ import annotations
@@ -96,9 +100,9 @@ targeting_scoring = Table(
 targeting_score = Table(
     "targeting_score",
     metadata,
-    Column("assessment_id", Id, ForeignKey("targeting_assessment.id"), primary_key=True),
+    Column("assessment_id", Id, primary_key=True),
     Column("round_id", Id, nullable=False),
-    Column("scoring_id", Id, ForeignKey("targeting_scoring.id"), nullable=False),
+    Column("scoring_id", Id, nullable=False),
     Column("total", Integer, nullable=False),
     Column("level", SmallInteger, nullable=False),
     Column("points", Text, nullable=False),

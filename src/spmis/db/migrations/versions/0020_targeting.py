@@ -92,10 +92,6 @@ def upgrade() -> None:
     sa.Column('level', sa.SmallInteger(), nullable=False),
     sa.Column('points', sa.Text(), nullable=False),
     sa.Column('parameter_date', sa.Date(), nullable=False),
-    sa.ForeignKeyConstraint(['assessment_id'], ['targeting_assessment.id'],
-                            name=op.f('fk_targeting_score_assessment_id_targeting_assessment')),
-    sa.ForeignKeyConstraint(['scoring_id'], ['targeting_scoring.id'],
-                            name=op.f('fk_targeting_score_scoring_id_targeting_scoring')),
     sa.PrimaryKeyConstraint('assessment_id', name=op.f('pk_targeting_score'))
     )
     with op.batch_alter_table('targeting_score', schema=None) as batch_op:
