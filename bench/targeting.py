@@ -174,10 +174,13 @@ def reference_sql(on: date) -> str:
     return (
         "CREATE TABLE ref_score (assessment_id bigint PRIMARY KEY, total int NOT NULL,"
         " level smallint NOT NULL);\n"
-        "INSERT INTO ref_score SELECT id, total, CASE WHEN total >= "
+        # the JSON parsed once per row (a materialised CTE: inlined, PostgreSQL parses it again
+        # for every item)
+        "INSERT INTO ref_score WITH q AS MATERIALIZED (SELECT id, answers::jsonb AS a"
+        " FROM targeting_assessment WHERE round_id = 1)"
+        " SELECT id, total, CASE WHEN total >= "
         f"{int(cut.level_1)} THEN 1 WHEN total >= {int(cut.level_2)} THEN 2 ELSE 0 END"
-        f" FROM (SELECT id, {total} AS total FROM (SELECT id, answers::jsonb AS a"
-        " FROM targeting_assessment WHERE round_id = 1) q) s")
+        f" FROM (SELECT id, {total} AS total FROM q) s")
 
 
 def main() -> None:
