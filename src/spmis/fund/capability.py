@@ -25,7 +25,8 @@ CAPABILITY = Capability(
     menu=(MenuItem(45, "office", OFFICE, N_("Social security fund"), roles=READ),
           MenuItem(48, "office", EMPLOYER_PAGE, N_("My enterprise at the fund"),
                    roles=roles(EMP)), *CLAIMS_MENU),
-    commands=(Command("spmis.fund.cli:app", "fund"),),
+    commands=(Command("spmis.fund.cli:app", "fund"),
+              Command("spmis.fund.claims_cli:app", "fund-claims")),
     tables=("spmis.fund.store", "spmis.fund.claims_store"),
     encrypted_columns=("spmis.fund.claims_store:ENCRYPTED_COLUMNS",),
     access={

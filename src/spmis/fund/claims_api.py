@@ -72,8 +72,8 @@ def _decode(index: int, doc: DocumentIn) -> tuple[str, str, bytes]:
 def _plain(claim: dict[str, Any]) -> dict[str, Any]:
     """A claim as JSON (documents without content)."""
     out = {k: v for k, v in claim.items() if k != "history"}
-    out["history"] = [{k: h.get(k) for k in ("version", "action", "by", "at", "reason",
-                                             "changes")} for h in claim.get("history", [])]
+    keys = ("version", "action", "changed_by", "changed_at", "reason", "changes")
+    out["history"] = [{k: h.get(k) for k in keys} for h in claim.get("history", [])]
     return out
 
 

@@ -46,7 +46,7 @@ STATE_LABELS = {
     "under_review": N_("Under review"),
     "approved": N_("Approved"),
     "rejected": N_("Rejected"),
-    "paid": N_("Paid"),
+    "paid": N_("Paid out"),
 }
 DETAIL_LABELS = {
     "leave_days": N_("Days of maternity leave"),
@@ -158,9 +158,11 @@ def _detail(actor: Any, claim: dict[str, Any], **extra: Any) -> dict[str, Any]:
     can = {a: claim["state"] in MOVES[a][0] for a in MOVES}
     roles = {"review": ("admin", "fund_officer"), "approve": ("fund_officer",),
              "reject": ("fund_officer",), "pay": ("finance_officer",)}
-    allowed = [a for a in MOVES if can[a] and actor.has_role(*roles[a])]
+    took_part = actor.username in (claim["created_by"], claim["reviewed_by"])
+    allowed = [a for a in MOVES if can[a] and actor.has_role(*roles[a])
+               and not (a in ("approve", "reject") and took_part)]
     return {**LABELS, "c": claim, "actions": allowed, "errors": forms.FormErrors(),
-            "form": {"reason": claim["refusal_km"] if claim["refusal"] else ""}, **extra}
+            "form": {"reason": claim.get("refusal_text") or ""}, **extra}
 
 
 @router.get(f"{BASE}/claims/{{claim_id}}", response_class=HTMLResponse)

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from openfisca_core.errors import ParameterNotFoundError
 from openfisca_core.periods import period as make_period
 
 from spmis.errors import InvalidInput
@@ -80,9 +81,17 @@ class ClaimAmounts:
     detail: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
 
 
+def _before_rules(field: str, day: object) -> InvalidInput:
+    return InvalidInput.one((field,), "before_rules",
+                            f"the rules of the fund had no such benefit or condition on {day}",
+                            f"វិធានរបស់បេឡាជាតិមិនទាន់មានអត្ថប្រយោជន៍ ឬលក្ខខណ្ឌនេះនៅ {day} ទេ")
+
+
 def pension_conditions(day: str) -> dict[str, int]:
-    """The pension age and months of contributions in force on ``day`` ('YYYY-MM-DD'), for the
-    text of a refusal."""
+    """The pension age and months of contributions in force on ``day`` ('YYYY-MM-DD'), or at the
+    pension scheme's start for an earlier day, for the text of a refusal."""
+    first = tax_benefit_system().parameters.social_security.pension.old_age.pension_age
+    day = max(day, first.values_list[-1].instant_str)
     p = tax_benefit_system().get_parameters_at_instant(day).social_security.pension
     return {"pension_age": int(p.old_age.pension_age),
             "minimum_months": int(p.old_age.minimum_contribution_months),
@@ -92,7 +101,16 @@ def pension_conditions(day: str) -> dict[str, int]:
 def claim_amounts(kind: str, period: str, inputs: dict[str, npt.ArrayLike],
                   wages_before: list[npt.ArrayLike] | None = None) -> ClaimAmounts:
     """Amounts of ``len(inputs[...])`` claims of ``kind`` whose event is in ``period``
-    ('YYYY-MM'); see the module's table for the inputs of each kind."""
+    ('YYYY-MM'); see the module's table for the inputs of each kind. A month before the rules
+    (or the wages they read) existed is refused (``event_date``, ``before_rules``)."""
+    try:
+        return _claim_amounts(kind, period, inputs, wages_before)
+    except ParameterNotFoundError as exc:
+        raise _before_rules("event_date", period) from exc
+
+
+def _claim_amounts(kind: str, period: str, inputs: dict[str, npt.ArrayLike],
+                   wages_before: list[npt.ArrayLike] | None) -> ClaimAmounts:
     if kind not in KINDS:
         raise InvalidInput.one(("kind",), "unknown_claim_kind", f"unknown claim kind {kind}",
                                f"មិនស្គាល់ប្រភេទពាក្យស្នើសុំ {kind}")
@@ -153,6 +171,9 @@ def _old_age(sim: Any, month: Any, pension: npt.NDArray[np.int64],
 def health_coverage_conditions(day: date) -> tuple[int, int]:
     """(months with a health care contribution needed, months looked back) in force on
     ``day``."""
-    p = tax_benefit_system().get_parameters_at_instant(day.isoformat())
-    node = p.social_security.health_coverage
-    return int(node.minimum_contribution_months), int(node.lookback_months)
+    try:
+        node = tax_benefit_system().get_parameters_at_instant(
+            day.isoformat()).social_security.health_coverage
+        return int(node.minimum_contribution_months), int(node.lookback_months)
+    except ParameterNotFoundError as exc:
+        raise _before_rules("on", day) from exc
