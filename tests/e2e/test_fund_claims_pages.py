@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from sqlalchemy import update
 
 from spmis.auth.accounts import AccountService
 from spmis.auth.model import SYSTEM
 from spmis.context import AppContext
+from spmis.registry.store import person
 from tests.e2e.conftest import (
     ARTIFACTS,
     BROWSER,
@@ -30,6 +32,7 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.test_every_page import check_page, english_msgids, untranslated
 from tests.integration.fund.claims_seed import Fund, seed
+from tests.integration.linkage_registry.helpers import add_household, member
 from tests.pdf_check import assert_khmer_page
 
 pytestmark = BROWSER
@@ -60,7 +63,18 @@ def fund(server: str) -> Fund:
     try:
         for name, role in STAFF.items():
             AccountService(ctx).create_user(name, role, "", SYSTEM, password=PASSWORD)
-        return seed(ctx)
+        fund = seed(ctx)
+        # working people who are not members, for the coverage gap
+        vendors = add_household(ctx, *[member("head" if i == 0 else "other_relative",
+                                              sex="F" if i < 14 else "M") for i in range(25)])
+        drivers = add_household(ctx, *[member("head" if i == 0 else "other_relative", sex="M")
+                                       for i in range(12)], village="01020101")
+        with ctx.engine.begin() as conn:
+            conn.execute(update(person).where(person.c.id.in_(vendors)).values(
+                employment_type="informal", occupation="market vendor"))
+            conn.execute(update(person).where(person.c.id.in_(drivers)).values(
+                employment_type="self_employed", occupation="tuk-tuk driver"))
+        return fund
     finally:
         ctx.engine.dispose()
 
@@ -88,10 +102,11 @@ def test_a_claim_from_submission_to_payment(new_page, fund: Fund, document: Path
     maker.goto("/office/fund/claims/new")
     maker.click("#submit-claim")  # nothing filled in
     maker.locator(".error-summary").wait_for()
-    assert maker.locator(".field-error").count() >= 2
+    assert maker.locator(".field-error").count() >= 3
+    assert maker.locator(".error-summary code").count() == 0  # every field named by its label
     look(maker, "new-errors")
-    maker.fill("#person_id", str(fund.mother))
-    maker.select_option("#kind", "maternity")
+    maker.fill("#member_number", str(fund.mother))
+    maker.select_option("#claim_kind", "maternity")
     fill_date(maker, "event_date", "2026-07-10")
     maker.fill("#leave_days", "90")
     maker.select_option("#document_0_kind", "birth_certificate")
@@ -133,8 +148,8 @@ def test_a_claim_from_submission_to_payment(new_page, fund: Fund, document: Path
 
     # a pension at 59: the rules' reason is on the page, ready for the rejection
     maker.goto("/office/fund/claims/new")
-    maker.fill("#person_id", str(fund.elder))
-    maker.select_option("#kind", "old_age")
+    maker.fill("#member_number", str(fund.elder))
+    maker.select_option("#claim_kind", "old_age")
     fill_date(maker, "event_date", "2026-07-01")
     with maker.expect_navigation():
         maker.click("#submit-claim")
@@ -171,6 +186,7 @@ def test_statement_gap_and_verification(new_page, fund: Fund, lang: str, server:
         if os.environ.get("SPMIS_UPDATE_DOCS") == "1":
             image.save(ROOT / "docs" / "img" / "fund-statement-pdf-km.png")
     officer.goto("/office/fund/coverage-gap")
+    assert officer.locator("#gap-province tbody tr").count() == 3  # two provinces and the total
     look(officer, "coverage-gap")
 
     code = officer.request.get(f"/api/v1/fund/members/{fund.worker}/statement").json()[

@@ -1,13 +1,13 @@
 """Who may use the routes of the fund's claims, member statements, coverage and coverage gap
 (merged into the fund's manifest, ``spmis.fund.capability``), and their menu entries."""
 
-from spmis.auth.role_sets import API, AUD, FIN, FUND, A, roles
+from spmis.auth.role_sets import API, AUD, EMP, FIN, FUND, A, roles
 from spmis.auth.roles import PUBLIC
 from spmis.manifest import MenuItem, Rule
 from spmis.pagekit.texts import N_
 
 #: an employer's account (the use cases keep it to its own enterprise's workers)
-EMPLOYER = frozenset({"employer"})
+EMPLOYER = roles(EMP)
 #: submit a claim
 SUBMIT = roles(A, FUND) | EMPLOYER
 #: see claims (the finance office pays them)

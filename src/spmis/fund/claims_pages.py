@@ -97,7 +97,7 @@ def _new_context(form: dict[str, Any], errors: forms.FormErrors | None = None) -
 def new_form(request: Request, person_id: str | None = None) -> Response:
     require_actor(request)
     return render(request, "office/fund_claim_new.html",
-                  _new_context({"person_id": person_id or ""}), area="office")
+                  _new_context({"member_number": person_id or ""}), area="office")
 
 
 async def _documents(raw: Any) -> tuple[tuple[str, str, bytes], ...]:
@@ -122,11 +122,14 @@ async def new_submit(request: Request) -> Response:
     form, date_errors = dates.read(plain)
     locale = request_locale(request)
     errors: list[FieldError] = list(date_errors)
-    person = forms.integer(form, "person_id")
-    kind = forms.text(form, "kind") or ""
+    person = forms.integer(form, "member_number")
+    kind = forms.text(form, "claim_kind") or ""
     if not isinstance(person, int) or person < 1:
-        errors.append(FieldError(("person_id",), "missing", "give the member's number",
+        errors.append(FieldError(("member_number",), "missing", "give the member's number",
                                  "សូមបញ្ចូលលេខសមាជិក"))
+    if kind not in KIND_LABELS:
+        errors.append(FieldError(("claim_kind",), "missing", "choose the kind of claim",
+                                 "សូមជ្រើសរើសប្រភេទពាក្យស្នើសុំ"))
     if not form.get("event_date") and not date_errors:
         errors.append(FieldError(("event_date",), "missing", "give the day of the event",
                                  "សូមបញ្ចូលថ្ងៃនៃព្រឹត្តិការណ៍"))
@@ -147,7 +150,9 @@ async def new_submit(request: Request) -> Response:
     try:
         claim = await run_in_threadpool(service.submit, actor, new, date.today())
     except InvalidInput as exc:
-        aliases = {f"details.{n}": n for n in DETAIL_LABELS}
+        aliases = {"person_id": "member_number", "kind": "claim_kind",
+                   **{forms.field_name(("details", n)): n for n in DETAIL_LABELS},
+                   **{forms.field_name(("documents", i)): "documents" for i in range(3)}}
         return render(request, "office/fund_claim_new.html",
                       _new_context(plain, forms.FormErrors.of(exc.errors, locale, aliases)),
                       status_code=422, area="office")

@@ -134,6 +134,16 @@ FIELD_LABELS = {
     "outcome": N_("Outcome of the appeal"),
     "satisfaction": N_("Your answer"),
     "contact_reason": N_("Reason"),
+    # the fund's claims
+    "member_number": N_("Member number"),
+    "claim_kind": N_("Kind of claim"),
+    "event_date": N_("Day of the event"),
+    "leave_days": N_("Days of maternity leave"),
+    "babies": N_("Babies born"),
+    "visits": N_("Visits"),
+    "incapacity_days": N_("Days of incapacity"),
+    "claimant_name": N_("Survivor who claims (survivors' pension)"),
+    "documents": N_("Documents"),
 }
 
 

@@ -130,3 +130,46 @@ def test_statement_of_someone_outside_the_area(ctx: AppContext, auth_client) -> 
     assert auth_client("registrar").get(
         f"/api/v1/fund/members/{fund.worker}/statement").status_code == 403
     assert date.today()  # the statement's issue day is today
+
+
+def test_through_the_funds_own_month_with_a_correction(ctx: AppContext) -> None:
+    """The statement of a worker with two employers equals what their latest submitted
+    declarations said, month by month, after the fund's own run (FundService), a correcting
+    declaration included."""
+    from spmis.auth.model import Actor
+    from spmis.fund.statements import StatementService
+    from tests.integration.fund.seed import (
+        BOSS,
+        OFFICER,
+        OTHER_BOSS,
+        fund_with_two_employers,
+        lines,
+    )
+
+    fund, e1, e2 = fund_with_two_employers(ctx)
+    for period, wage in (("2026-10", "1,000,000"), ("2026-11", "1,100,000")):
+        d = fund.declare(BOSS, e1, period, lines((41, "500000"), (42, wage), (43, "700000")))
+        fund.submit(BOSS, d["declaration_id"])
+        d = fund.declare(OTHER_BOSS, e2, period, lines((42, "300000")))
+        fund.submit(OTHER_BOSS, d["declaration_id"])
+        fund.run_month(OFFICER, period)
+    fix = fund.declare(BOSS, e1, "2026-11", lines((41, "500000"), (42, "1,250,000"),
+                                                   (43, "700000")), correction=True)
+    fund.submit(BOSS, fix["declaration_id"])
+    fund.run_month(OFFICER, "2026-11")
+    s = StatementService(ctx).statement(Actor("o", frozenset({"fund_officer"})), 42)
+    d, line = store.fund_declaration, store.fund_declaration_line
+    latest = select(d.c.employer_id, d.c.period, func.max(d.c.sequence).label("seq")).where(
+        d.c.state == "submitted").group_by(d.c.employer_id, d.c.period).subquery()
+    with ctx.engine.connect() as conn:
+        same = ((latest.c.employer_id == d.c.employer_id) & (latest.c.period == d.c.period)
+                & (latest.c.seq == d.c.sequence))
+        declared = conn.execute(
+            select(d.c.period, d.c.employer_id, line.c.wage_khr)
+            .join(line, line.c.declaration_id == d.c.id).join(latest, same)
+            .where(line.c.person_id == 42).order_by(d.c.period, d.c.employer_id)).all()
+    assert [(x["period"], x["wage_khr"]) for x in s["lines"]] == [
+        (p, int(w)) for p, _, w in declared]
+    assert s["totals"]["wage_khr"] == sum(int(w) for _, _, w in declared) == (
+        1_000_000 + 300_000 + 1_250_000 + 300_000)
+    assert s["months"] == 2
