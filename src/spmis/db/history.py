@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -38,6 +38,7 @@ from sqlalchemy import (
     Text,
     func,
     insert,
+    literal,
     select,
     text,
     update,
@@ -154,6 +155,29 @@ def log_select(conn: Connection, rows: Select[Any]) -> int:
     written = conn.execute(insert(change_log).from_select(list(LOG_COLUMNS), rows).returning(
         *(change_log.c[c] for c in LOG_COLUMNS))).mappings().all()
     chain.defer(conn, (_chained(r) for r in written))
+    return len(written)
+
+
+def log_same_change(conn: Connection, records: Select[Any], *, entity_type: str, action: str,
+                    by: str, reason: str | None, changes: Mapping[str, Any],
+                    at: datetime) -> int:
+    """Set-based, one entry for every record of ``records`` (a select of ``entity_id`` and
+    ``version``, labelled so) with the same change: as ``log_select``, but only the ids and
+    versions are read back and the chain's payload, the same for all, is made once (reading
+    back and encoding every entry was most of a bulk state change's time). Returns how many
+    were written."""
+    values = {k: jsonable(v) for k, v in changes.items()}
+    picked = records.subquery("records")
+    rows = select(
+        literal(entity_type), picked.c.entity_id, picked.c.version, literal(action),
+        literal(at, change_log.c.changed_at.type), literal(by), literal(reason),
+        literal(values, JSON),
+    )
+    written = conn.execute(insert(change_log).from_select(list(LOG_COLUMNS), rows).returning(
+        change_log.c.entity_id, change_log.c.version)).all()
+    # the time as the column gives it back (UTC), so the payload is what ``_chained`` makes
+    payload = chain.payload_text(at.astimezone(UTC), reason, values)
+    chain.defer(conn, [(by, entity_type, int(i), int(v), action, payload) for i, v in written])
     return len(written)
 
 

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     ColumnElement,
     Connection,
     Select,
@@ -22,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 
 from spmis.auth.model import Actor
-from spmis.db.history import change_log, jsonable, log_select
+from spmis.db.history import log_same_change
 from spmis.errors import Forbidden, InvalidInput, NotFound
 from spmis.payments import store
 
@@ -109,14 +108,11 @@ def log_set(conn: Connection, table: Table, entity_type: str, where: Sequence[Co
             at: datetime, version_offset: int = 1) -> None:
     """One ``change_log`` entry for every row of ``table`` matching ``where``, set-based, at
     version ``version + version_offset`` (called before the ``UPDATE`` that bumps it, with the
-    same ``where``; 0 after an insert)."""
-    values = {k: jsonable(v) for k, v in changes.items()}
-    rows = select(
-        literal(entity_type), table.c.id, table.c.version + version_offset, literal(action),
-        literal(at, change_log.c.changed_at.type), literal(by), literal(reason),
-        literal(values, JSON),
-    ).where(*where)
-    log_select(conn, rows)  # chained on the audit trail too
+    same ``where``; 0 after an insert). Chained on the audit trail too."""
+    records = select(table.c.id.label("entity_id"),
+                     (table.c.version + version_offset).label("version")).where(*where)
+    log_same_change(conn, records, entity_type=entity_type, action=action, by=by,
+                    reason=reason, changes=changes, at=at)
 
 
 def analyze(conn: Connection, *tables: Table) -> None:

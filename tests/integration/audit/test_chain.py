@@ -198,3 +198,38 @@ def test_a_set_based_log_is_chained_too(ctx: AppContext) -> None:
     assert written == 3
     assert _count(ctx) == _count(ctx, history.change_log) == 9
     assert _verify(ctx).ok
+
+
+def test_one_change_for_many_records_is_chained_as_its_entries_say(ctx: AppContext) -> None:
+    """``history.log_same_change`` (the payments' bulk state changes) reads back only ids and
+    versions and makes the chain's payload once: each chained entry is still exactly what its
+    ``change_log`` row says (payload, version, actor), and the chain verifies."""
+    from spmis.db.base import utcnow
+    from spmis.db.chain import payload_text
+    from spmis.registry import queries as registry
+
+    for name in ("Dara", "Sophea", "Vanna", "Rith"):
+        _household(ctx, name)
+    h = registry.households()
+    with ctx.engine.begin() as conn:
+        written = history.log_same_change(
+            conn, select(h.c.id.label("entity_id"), (h.c.version + 1).label("version"))
+            .where(h.c.id > 1),
+            entity_type="household", action="suspend", by="officer", reason="flood, 2026",
+            changes={"status": ["active", "suspended"], "since": [None, utcnow().date()]},
+            at=utcnow())
+    assert written == 3
+    with ctx.engine.connect() as conn:
+        logged = conn.execute(select(history.change_log).where(
+            history.change_log.c.action == "suspend").order_by(
+            history.change_log.c.entity_id)).mappings().all()
+        chained = {r.entity_id: r for r in conn.execute(select(audit_entry).where(
+            audit_entry.c.action == "suspend"))}
+    assert _count(ctx) == _count(ctx, history.change_log)  # every entry chained, once
+    assert [r["entity_id"] for r in logged] == sorted(chained) and len(logged) == 3
+    for row in logged:
+        entry = chained[row["entity_id"]]
+        assert entry.payload == payload_text(row["changed_at"], row["reason"], row["changes"])
+        assert (entry.version, entry.actor, entry.entity_type) == (
+            row["version"], "officer", "household")
+    assert _verify(ctx).ok
