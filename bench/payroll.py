@@ -43,6 +43,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = os.environ.get("SPMIS_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test")
 SCHEMA = "bench_payroll"
 CODE = "covid19_cash_transfer"
+#: the bench's connections name themselves so, to count their server processes' CPU
+APP = "spmis-bench-payroll"
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 def _bench_rules() -> Any:
@@ -62,9 +65,34 @@ def _rss_mb() -> float:
     return 0.0
 
 
+def _database_cpu(engine: Engine | None) -> float:
+    """CPU seconds used so far by the PostgreSQL server processes of the bench's connections
+    (when the server runs on this machine; 0 otherwise)."""
+    if engine is None:
+        return 0.0
+    with engine.connect() as conn:
+        pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE application_name = :a"),
+                            {"a": APP}).scalars().all()
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / TICK
+
+
+#: the engine whose server processes' CPU the steps count (set once the context exists)
+WATCHED: list[Engine] = []
+
+
 @contextmanager
 def step(name: str, figures: dict[str, tuple[float, float]]) -> Iterator[None]:
-    """Time a step and sample its peak resident memory."""
+    """Time a step and sample its peak resident memory; count the CPU of this process and of
+    the database's processes serving it (on a shared machine, the figures to compare)."""
+    engine = WATCHED[0] if WATCHED else None
+    cpu0, db0 = time.process_time(), _database_cpu(engine)
     peak = [_rss_mb()]
     done = threading.Event()
 
@@ -83,14 +111,16 @@ def step(name: str, figures: dict[str, tuple[float, float]]) -> Iterator[None]:
         sampler.join()
         peak[0] = max(peak[0], _rss_mb())
         figures[name] = (seconds, peak[0])
-        print(f"  {name:34} {seconds:8.2f} s   peak RSS {peak[0]:8.0f} MB", flush=True)
+        cpu, db = time.process_time() - cpu0, _database_cpu(engine) - db0
+        print(f"  {name:34} {seconds:8.2f} s   peak RSS {peak[0]:8.0f} MB   CPU here "
+              f"{cpu:6.2f} s, database {db:6.2f} s", flush=True)
 
 
 def _engine(url: str) -> Engine:
     from spmis.db.engine import make_engine
 
     sep = "&" if "?" in url else "?"
-    return make_engine(f"{url}{sep}options=-csearch_path%3D{SCHEMA}")
+    return make_engine(f"{url}{sep}options=-csearch_path%3D{SCHEMA}&application_name={APP}")
 
 
 def _households(engine: Engine) -> int:
@@ -198,9 +228,9 @@ def main() -> None:
     sep = "&" if "?" in args.url else "?"
     var = Path(tempfile.mkdtemp(prefix="spmis-bench-payroll-"))
     settings = Settings(env="test", database_url=f"{args.url}{sep}options=-csearch_path%3D"
-                        f"{SCHEMA}", var_dir=var, secret_key=base64.b64encode(
-                            os.urandom(48)).decode(), encryption_keys=f"b1:{key()}",
-                        blind_index_key=key())
+                        f"{SCHEMA}&application_name={APP}", var_dir=var,
+                        secret_key=base64.b64encode(os.urandom(48)).decode(),
+                        encryption_keys=f"b1:{key()}", blind_index_key=key())
     ctx = AppContext.create(settings)
     officer = Actor("officer", frozenset({"programme_officer"}))
     approver = Actor("approver", frozenset({"approver"}))
@@ -216,6 +246,8 @@ def main() -> None:
         provider = list_providers(conn)[0]
 
     figures: dict[str, tuple[float, float]] = {}
+    WATCHED.append(ctx.engine)
+    print(f"load average {os.getloadavg()[0]:.1f} (1 min) at the start")
     print(f"\n{args.households:,} households, COVID-19 cash transfer, {args.period}:")
     with step("evaluation (rules engine)", figures):
         run = RulesService(ctx).evaluate(SYSTEM, args.period, [CODE])
@@ -279,7 +311,8 @@ def main() -> None:
     print(f"whole cycle (enrolment run to payroll file) {whole:.2f} s (target < 60 s); "
           f"{whole / ref_s:.1f}x the reference")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of the process {peak:.0f} MB (the evaluation's included)")
+    print(f"peak RSS of the process {peak:.0f} MB (the evaluation's included); load average "
+          f"{os.getloadavg()[0]:.1f} (1 min) at the end")
     ctx.engine.dispose()
 
 
