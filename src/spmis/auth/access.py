@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import BigInteger, Connection, bindparam, func, insert, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from spmis.auth.schemas import AccessLogOut
 from spmis.auth.store import access_log
@@ -37,12 +38,28 @@ def log_reads(conn: Connection, actor: str, entity_type: str, fields: Mapping[in
               reason: str, client_address: str | None = None,
               at: datetime | None = None) -> None:
     """Log reads of many records of one type (``fields``: record id -> the fields read), one
-    statement."""
-    if fields:
-        now = at or utcnow()
+    statement (on PostgreSQL one per distinct ``fields``, the ids sent as one array: a payroll
+    page logs thousands of reads, and a parameter set per row was most of its time)."""
+    if not fields:
+        return
+    now = at or utcnow()
+    if conn.dialect.name != "postgresql":
         conn.execute(insert(access_log), [
             _row(now, actor, entity_type, entity_id, what, reason, client_address)
             for entity_id, what in fields.items()])
+        return
+    by_fields: dict[str, list[int]] = {}
+    for entity_id, what in fields.items():
+        by_fields.setdefault(what, []).append(int(entity_id))
+    same = _row(now, actor, entity_type, 0, "", reason, client_address)
+    for what, ids in by_fields.items():
+        entity_ids = func.unnest(bindparam("ids", ids, type_=ARRAY(BigInteger))).column_valued()
+        rows = select(literal(same["at"], access_log.c.at.type), literal(same["actor"]),
+                      literal(entity_type), entity_ids, literal(what[:255]), literal(reason),
+                      literal(same["client_address"], access_log.c.client_address.type))
+        conn.execute(insert(access_log).from_select(
+            ["at", "actor", "entity_type", "entity_id", "fields", "reason", "client_address"],
+            rows))
 
 
 def read_log(conn: Connection, *, actor: str | None = None, entity_type: str | None = None,

@@ -52,6 +52,9 @@ def test_bank_payroll_csv_in_the_layout_with_every_read_logged(ctx: AppContext) 
         accounts = set(conn.execute(select(payment_account.c.id)).scalars())
     assert {e.entity_id for e in logged} == accounts and len(logged) == 3
     assert all("payroll of cycle" in e.reason for e in logged)
+    # one statement per page logs every read with what was read, when and from where
+    assert {(e.fields, e.client_address, e.at) for e in logged} == {
+        ("account", "payroll", logged[0].at)}
 
 
 def test_xlsx_payroll_is_formula_safe(ctx: AppContext) -> None:
