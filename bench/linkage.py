@@ -35,7 +35,7 @@ SYNTH_MAPPING = {
     "id": "person_key", "family_name": "family_name_latin", "given_name": "given_name_latin",
     "family_name_km": "family_name_km", "given_name_km": "given_name_km",
     "sex": "sex", "date_of_birth": "date_of_birth", "village_code": "village_code",
-    "phone": "phone", "id_number": "national_id", "truth_id": "person_key",
+    "address": "address", "phone": "phone", "id_number": "national_id", "truth_id": "person_key",
     "truth_entity": "entity_id",
 }
 OWN_MAPPING = {
@@ -44,10 +44,13 @@ OWN_MAPPING = {
     "id_number": "id_number", "truth_id": "record_id", "truth_entity": "person_id",
 }
 ROLES = ("family_name", "given_name", "family_name_km", "given_name_km", "sex",
-         "date_of_birth", "village_code", "phone", "id_number")
+         "date_of_birth", "village_code", "address", "phone", "id_number")
 REFERENCE_ROLES = ("family_name", "given_name", "sex", "date_of_birth", "village_code", "phone",
                    "id_number")
 AVG_HOUSEHOLD = 4.27  # people per household in spmis synth
+
+
+PART_PEOPLE = 1_000_000  #: ``spmis synth`` lists larger than this are generated in parts
 
 
 def generate(people: int, generator: str, folder: Path, seed: int) -> dict[str, str]:
@@ -55,6 +58,9 @@ def generate(people: int, generator: str, folder: Path, seed: int) -> dict[str, 
     if generator == "synth":
         from spmis.synth.generator import generate as synth
 
+        if people > PART_PEOPLE:
+            _synth_in_parts(people, folder, seed)
+            return SYNTH_MAPPING
         households = max(1, round(people / 1.15 / AVG_HOUSEHOLD))
         synth(households=households, seed=seed, out_dir=folder, duplicate_share=0.15)
         return SYNTH_MAPPING
@@ -64,6 +70,40 @@ def generate(people: int, generator: str, folder: Path, seed: int) -> dict[str, 
     rows.write_csv(folder / "people.csv")
     truth.write_csv(folder / "truth.csv")
     return OWN_MAPPING
+
+
+def _synth_in_parts(people: int, folder: Path, seed: int) -> None:
+    """A national-size list in memory-bounded parts: each part is an independent ``spmis
+    synth`` population of at most ``PART_PEOPLE`` records drawn over the whole country (its
+    moves go anywhere), written to disk and appended by DuckDB, which streams. Keys get the
+    part number so they stay unique: person and entity keys ``P<part>…``, national IDs end in
+    it (two parts could otherwise draw the same random number)."""
+    import duckdb
+
+    from spmis.synth.generator import generate as synth
+
+    parts = -(-people // PART_PEOPLE)
+    for k in range(parts):
+        share = min(PART_PEOPLE, people - k * PART_PEOPLE)
+        synth(households=max(1, round(share / 1.15 / AVG_HOUSEHOLD)), seed=seed * 1000 + k,
+              out_dir=folder / f"part{k:03d}", duplicate_share=0.15)
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '2GB'")
+    con.execute(f"SET temp_directory = '{folder / 'tmp'}'")
+    tag = "lpad(regexp_extract(filename, 'part([0-9]+)', 1), 3, '0')"
+    con.execute(f"""copy (select * exclude (filename) replace (
+            'P' || {tag} || substr(person_key, 2) as person_key,
+            case when national_id is not null then national_id || {tag} end as national_id)
+        from read_csv('{folder}/part*/people.csv', all_varchar = true, filename = true))
+        to '{folder / 'people.csv'}' (header)""")
+    con.execute(f"""copy (select 'P' || {tag} || substr(person_key, 2) as person_key,
+            {tag} || '-' || entity_id as entity_id
+        from read_csv('{folder}/part*/truth.csv', all_varchar = true, filename = true))
+        to '{folder / 'truth.csv'}' (header)""")
+    for k in range(parts):
+        for f in (folder / f"part{k:03d}").iterdir():
+            f.unlink()
+        (folder / f"part{k:03d}").rmdir()
 
 
 def _peak_mb() -> float:
@@ -85,8 +125,8 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_spmis(folder: Path, mapping: dict[str, str], threshold: float, memory: str
-              ) -> dict[str, Any]:
+def run_spmis(folder: Path, mapping: dict[str, str], threshold: float, memory: str,
+              temp_dir: str | None = None) -> dict[str, Any]:
     """The ``spmis link dedupe`` path, timed from reading the CSV to writing the output."""
     from spmis.linkage.cli import load_input
     from spmis.linkage.engine import LinkageOptions, connect, dedupe
@@ -94,7 +134,7 @@ def run_spmis(folder: Path, mapping: dict[str, str], threshold: float, memory: s
 
     t0 = time.perf_counter()
     cols = parse_column_options(mapping["id"], [f"{r}={mapping[r]}" for r in ROLES if r in mapping])
-    con = connect(memory_limit=memory)
+    con = connect(memory_limit=memory, temp_directory=temp_dir)
     load_input(con, folder / "people.csv", cols)
     result = dedupe(con, "__spmis_cli_source", set(cols.roles), LinkageOptions(threshold=threshold))
     con.execute(f"copy (select record_id, cluster_id from {result.clusters} order by record_id) "
@@ -105,8 +145,8 @@ def run_spmis(folder: Path, mapping: dict[str, str], threshold: float, memory: s
             "clusters": result.clusters, "con": con}
 
 
-def run_reference(folder: Path, mapping: dict[str, str], threshold: float, memory: str
-                  ) -> dict[str, Any]:
+def run_reference(folder: Path, mapping: dict[str, str], threshold: float, memory: str,
+                  temp_dir: str | None = None) -> dict[str, Any]:
     """Splink's own comparisons on the raw columns and exact blocking: the usual first model."""
     import logging
 
@@ -117,7 +157,7 @@ def run_reference(folder: Path, mapping: dict[str, str], threshold: float, memor
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     t0 = time.perf_counter()
-    con = connect(memory_limit=memory)
+    con = connect(memory_limit=memory, temp_directory=temp_dir)
     select = ", ".join([f"nullif(trim(\"{mapping['id']}\"), '') as unique_id"] + [
         f"nullif(trim(\"{mapping[r]}\"), '') as {r}" for r in REFERENCE_ROLES])
     con.execute(f"create table ref_input as select {select} from "
@@ -163,13 +203,14 @@ def run_reference(folder: Path, mapping: dict[str, str], threshold: float, memor
             "peak_mb": _peak_mb(), "clusters": "ref_clusters", "con": con}
 
 
-def child(which: str, folder: Path, threshold: float, memory: str) -> None:
+def child(which: str, folder: Path, threshold: float, memory: str, temp_dir: str | None
+          ) -> None:
     """Run one side in this process and print its figures as JSON on the last line."""
     from spmis.linkage.evaluate import pairwise_scores
 
     mapping = json.loads((folder / "mapping.json").read_text())
     runner = run_spmis if which == "spmis" else run_reference
-    out = runner(folder, mapping, threshold, memory)
+    out = runner(folder, mapping, threshold, memory, temp_dir)
     con = out.pop("con")
     con.execute(f"create table truth as select \"{mapping['truth_id']}\" as record_id, "
                 f"\"{mapping['truth_entity']}\" as person_id from "
@@ -187,12 +228,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threshold", type=float, default=0.8)
     parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory limit")
+    parser.add_argument("--temp-dir", default=None,
+                        help="where DuckDB spills beyond the memory limit (default: the "
+                             "system's temporary folder)")
     parser.add_argument("--workdir", type=Path, default=None, help="keep files here")
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument("--child", choices=("spmis", "reference"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.workdir, args.threshold, args.memory_limit)
+        child(args.child, args.workdir, args.threshold, args.memory_limit, args.temp_dir)
         return
     folder = args.workdir or Path(tempfile.mkdtemp(prefix="spmis-bench-linkage-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -204,7 +248,8 @@ def main() -> None:
     for which in ("spmis", "reference")[: 1 if args.skip_reference else 2]:
         proc = subprocess.run(
             [sys.executable, __file__, "--child", which, "--workdir", str(folder),
-             "--threshold", str(args.threshold), "--memory-limit", args.memory_limit],
+             "--threshold", str(args.threshold), "--memory-limit", args.memory_limit,
+             *(["--temp-dir", args.temp_dir] if args.temp_dir else [])],
             capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             print(f"{which} failed:\n{proc.stderr[-3000:]}")

@@ -7,7 +7,8 @@ duplicate pairs that nothing in the records separates from namesakes, and the ce
 The bound is generous to the engine: every true pair outside the classes below counts as found
 and no false pair is made anywhere, except in the two namesake classes, where it may decide by
 how common the name is as well as an oracle could. Pairs are in different communes, with the
-same sex, and share no phone or identifier:
+same sex, and share no phone, identifier or address (a moved record that kept its old
+address):
 
 1. the same Latin full name and the same exact date of birth;
 2. the same Latin full name and the same year of birth, the dates differing (a year alone, an
@@ -37,7 +38,8 @@ def ceiling(folder: Path) -> None:
         from read_csv('{folder / 'people.csv'}', all_varchar = true) as p
         join read_csv('{folder / 'truth.csv'}', all_varchar = true) as t using (person_key)""")
     shared = ("(coalesce(a.phone = b.phone, false) "
-              "or coalesce(a.national_id = b.national_id, false))")
+              "or coalesce(a.national_id = b.national_id, false) "
+              "or coalesce(a.address = b.address, false))")
     apart = (f"substr(a.village_code, 1, 6) <> substr(b.village_code, 1, 6) "
              f"and a.sex = b.sex and not {shared}")
     same_year = "substr(a.date_of_birth, 1, 4) = substr(b.date_of_birth, 1, 4)"

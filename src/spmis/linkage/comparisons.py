@@ -27,6 +27,7 @@ else. Place: village, then commune (6 digits), district (4), province (2).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from typing import Any
 
@@ -40,7 +41,8 @@ from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
 from spmis.linkage.roles import NAME_ROLES, SECOND_NAME_ROLES
 
-__all__ = ["blocking_rules", "build_settings", "comparisons", "sex_comparison", "training_rules"]
+__all__ = ["blocking_rules", "build_settings", "comparisons", "pair_keys", "sex_comparison",
+           "training_rules", "two_key_rules"]
 
 
 def _level(
@@ -108,6 +110,7 @@ def name_comparison(term_frequencies: bool = True, second_script: bool = False
                            cll.DamerauLevenshteinLevel("gn_key", 1)),
                    "each name one edit", 0.02, 0.001),
             _sql("gn_key_l = gn_key_r", "same given name only", 0.03, 0.02),
+            _sql("fn_key_l = fn_key_r", "same family name only", 0.01, 0.04),
             _level(cll.JaroWinklerLevel("name_key", 0.8), "Jaro-Winkler >= 0.8", 0.01, 0.05),
             _else(0.01, 0.9164),
         ],
@@ -158,19 +161,38 @@ def sex_comparison() -> ComparisonCreator:
     )
 
 
-def village_comparison() -> ComparisonCreator:
-    def prefix(n: int) -> str:
-        return f"substr(village_code_l, 1, {n}) = substr(village_code_r, 1, {n})"
+def _prefix(n: int) -> str:
+    return f"substr(village_code_l, 1, {n}) = substr(village_code_r, 1, {n})"
 
+
+def _kept_address(term_frequencies: bool) -> ComparisonLevelCreator:
+    """The same address written in two different villages: a record that moved and kept its
+    old address (term-frequency adjusted: a bare village name shared by many is weak)."""
+    return cll.CustomLevel("address_l = address_r AND village_code_l <> village_code_r").configure(
+        label_for_charts="same address, other village", m_probability=0.03,
+        u_probability=1e-6, **_tf("address", term_frequencies))
+
+
+def village_comparison(address: bool = False, term_frequencies: bool = True
+                       ) -> ComparisonCreator:
+    """NCDD village code, with the address when it is mapped: an address is counted only when
+    the villages differ (inside one village the same address is the same household, which the
+    village already counts)."""
+    null = "village_code_l IS NULL OR village_code_r IS NULL"
+    if address:
+        null = f"({null}) AND (address_l IS NULL OR address_r IS NULL)"
     return cl.CustomComparison(
         output_column_name="village_code",
-        comparison_description="NCDD code: village, commune, district, province",
+        comparison_description="NCDD code: village, commune, district, province"
+                               + (" (and a kept address)" if address else ""),
         comparison_levels=[
-            _null("village_code"),
+            (cll.CustomLevel(null).configure(is_null_level=True, label_for_charts="no village")
+             if address else _null("village_code")),
+            *([_kept_address(term_frequencies)] if address else []),
             _sql("village_code_l = village_code_r", "same village", 0.84, 0.0005),
-            _sql(prefix(6), "same commune", 0.06, 0.005),
-            _sql(prefix(4), "same district", 0.03, 0.03),
-            _sql(prefix(2), "same province", 0.03, 0.1),
+            _sql(_prefix(6), "same commune", 0.06, 0.005),
+            _sql(_prefix(4), "same district", 0.03, 0.03),
+            _sql(_prefix(2), "same province", 0.03, 0.1),
             _else(0.04, 0.8645),
         ],
     )
@@ -179,26 +201,30 @@ def village_comparison() -> ComparisonCreator:
 _EDIT_U = (1e-6, 2e-5)  # starting u of exact / one-edit agreement of a phone or identifier
 
 
-def village_phone_comparison() -> ComparisonCreator:
-    """Village and phone together: household members share both, so counting them as two
-    independent agreements would make siblings look like one person."""
-    def prefix(n: int) -> str:
-        return f"substr(village_code_l, 1, {n}) = substr(village_code_r, 1, {n})"
-
+def village_phone_comparison(address: bool = False, term_frequencies: bool = True
+                             ) -> ComparisonCreator:
+    """Village and phone together (and the address, when mapped): household members share
+    them all, so counting them as independent agreements would make siblings look like one
+    person. A kept address counts only across villages (see ``village_comparison``)."""
+    null = ("(village_code_l IS NULL OR village_code_r IS NULL) "
+            "AND (phone_l IS NULL OR phone_r IS NULL)")
+    if address:
+        null += " AND (address_l IS NULL OR address_r IS NULL)"
     return cl.CustomComparison(
         output_column_name="village_phone",
-        comparison_description="phone and NCDD village code (household-aware)",
+        comparison_description="phone and NCDD village code (household-aware)"
+                               + (" and a kept address" if address else ""),
         comparison_levels=[
-            cll.CustomLevel("(village_code_l IS NULL OR village_code_r IS NULL) "
-                            "AND (phone_l IS NULL OR phone_r IS NULL)")
+            cll.CustomLevel(null)
             .configure(is_null_level=True, label_for_charts="no village, no phone"),
             _sql("phone_l = phone_r AND village_code_l = village_code_r",
                  "same phone and village", 0.45, 2e-6),
             _sql("phone_l = phone_r", "same phone", 0.05, 1e-6),
+            *([_kept_address(term_frequencies)] if address else []),
             _sql("village_code_l = village_code_r", "same village", 0.38, 0.0005),
-            _sql(prefix(6), "same commune", 0.05, 0.005),
-            _sql(prefix(4), "same district", 0.02, 0.03),
-            _sql(prefix(2), "same province", 0.02, 0.1),
+            _sql(_prefix(6), "same commune", 0.05, 0.005),
+            _sql(_prefix(4), "same district", 0.02, 0.03),
+            _sql(_prefix(2), "same province", 0.02, 0.1),
             _else(0.03, 0.8645),
         ],
     )
@@ -246,22 +272,25 @@ def comparisons(roles: Collection[str], term_frequencies: bool = True) -> list[C
         out.append(dob_comparison())
     if "sex" in roles:
         out.append(sex_comparison())
-    if "village_code" in roles and "phone" in roles:
-        out.append(village_phone_comparison())
-    elif "village_code" in roles:
-        out.append(village_comparison())
+    village, address = "village_code" in roles, "address" in roles
+    if village and "phone" in roles:
+        out.append(village_phone_comparison(address, term_frequencies))
+    elif village:
+        out.append(village_comparison(address, term_frequencies))
     elif "phone" in roles:
         out.append(_exact_or_edit("phone", "phone national number", (0.88, 0.04, 0.08)))
     if "id_number" in roles:
         out.append(_exact_or_edit("id_number", "identifier", (0.92, 0.05, 0.03)))
-    if "address" in roles:
+    if address and not village:
         out.append(_fuzzy("address", "address words", (0.9, 0.75), (0.6, 0.2, 0.1, 0.1),
                           (0.001, 0.005, 0.05, 0.944)))
     if "locality" in roles:
         out.append(_fuzzy("locality", "place name key", (0.9,), (0.85, 0.08, 0.07),
                           (0.01, 0.02, 0.97)))
     if "postcode" in roles:
-        out.append(_exact("postcode", "postal code", 0.9, 0.01))
+        out.append(_exact_or_edit("postcode", "postal code", (0.88, 0.06, 0.06)))
+    if "house_number" in roles:
+        out.append(_exact("house_number", "house number", 0.9, 0.01))
     return out
 
 
@@ -341,6 +370,57 @@ def blocking_rules(roles: Collection[str]) -> list[BlockingRuleCreator]:
     return rules
 
 
+def pair_keys(roles: Collection[str]) -> dict[str, str]:
+    """Fields a generic blocking rule may pair, by name, as SQL over the standardised table.
+
+    Each is a value two records of one person usually share, by itself too common to block
+    on across a whole list (a family name, a date, a postcode). A phone or identifier also
+    gives its two halves, so that one typing slip still leaves one half shared.
+    """
+    name = any(r in roles for r in NAME_ROLES)
+    split = "full_name" in roles or ("given_name" in roles and "family_name" in roles)
+    keys: dict[str, str] = {}
+    if name:
+        keys.update({"fn_key": "fn_key", "gn_key": "gn_key"} if split
+                    else {"name_key": "name_key"})
+    if "date_of_birth" in roles:
+        keys["dob"] = "dob_str"
+    for role, col in (("id_number", "id_block"), ("phone", "phone_block")):
+        if role in roles:
+            keys[f"{role}_head"] = f"substr({col}, 1, length({col}) // 2)"
+            keys[f"{role}_tail"] = f"substr({col}, length({col}) // 2 + 1)"
+    for role in ("address", "house_number", "locality", "postcode", "village_code"):
+        if role in roles:
+            keys[role] = role
+    return keys
+
+
+def two_key_rules(roles: Collection[str]) -> list[tuple[tuple[str, str], str]]:
+    """Every pair of ``pair_keys`` as a candidate blocking rule: ((key, key), SQL condition).
+
+    Duplicates that differ in many fields still agree on two of them; which of these rules
+    run is decided on the data (``engine``: a rule kept only when its pairs fit a budget), not
+    here, so no list needs its own set of rules.
+    """
+    keys = pair_keys(roles)
+    names = list(keys)
+    out: list[tuple[tuple[str, str], str]] = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if a.rsplit("_", 1)[0] == b.rsplit("_", 1)[0] and a.endswith("head"):
+                continue  # both halves: the whole value, blocked on already
+            cond = " AND ".join(
+                f"{_prefixed(keys[k], 'l')} = {_prefixed(keys[k], 'r')}" for k in (a, b))
+            out.append(((a, b), cond))
+    return out
+
+
+def _prefixed(expr: str, side: str) -> str:
+    """``expr`` (over unprefixed standardised columns) for table alias ``side``."""
+    return re.sub(r"\b(fn_key|gn_key|name_key|dob_str|id_block|phone_block|address|house_number|"
+                  r"locality|postcode|village_code)\b", rf"{side}.\1", expr)
+
+
 def training_rules(roles: Collection[str]) -> list[BlockingRuleCreator]:
     """Rules for expectation maximisation of m: each comparison is estimated from at least one
     rule that does not use its columns, and each rule yields mostly matches (a name or a date
@@ -367,14 +447,16 @@ def training_rules(roles: Collection[str]) -> list[BlockingRuleCreator]:
     return rules
 
 
-def build_settings(roles: Collection[str], term_frequencies: bool = True) -> SettingsCreator:
-    """Splink settings (dedupe) for the mapped ``roles``; backend independent."""
+def build_settings(roles: Collection[str], term_frequencies: bool = True,
+                   extra_rules: Collection[str] = ()) -> SettingsCreator:
+    """Splink settings (dedupe) for the mapped ``roles``; backend independent. ``extra_rules``
+    (SQL conditions on ``l.``/``r.``) are added to the prediction blocking rules."""
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=list[ComparisonCreator | dict[str, Any]](comparisons(roles, term_frequencies)),
         blocking_rules_to_generate_predictions=list[BlockingRuleCreator | dict[str, Any]](
-            blocking_rules(roles)),
+            [*blocking_rules(roles), *(CustomRule(r) for r in extra_rules)]),
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=[],

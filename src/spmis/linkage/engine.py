@@ -40,7 +40,7 @@ from splink import DuckDBAPI, Linker
 from splink.internals.exceptions import EMTrainingException
 
 from spmis.errors import InvalidInput
-from spmis.linkage.comparisons import build_settings, training_rules
+from spmis.linkage.comparisons import build_settings, pair_keys, training_rules, two_key_rules
 from spmis.linkage.prepare import PrepareReport, prepare
 from spmis.linkage.roles import NAME_ROLES
 from spmis.linkage.saved_model import ModelMismatch, port_model
@@ -65,6 +65,10 @@ class LinkageOptions:
     seed: int = 42
     deterministic_recall: float = 0.7  #: assumed recall of near-certain rules (see below)
     term_frequencies: bool = True  #: rarer names weigh more
+    #: a two-field blocking rule (``comparisons.two_key_rules``) runs only when the pairs it
+    #: makes number at most this many per record (or ``block_pairs_floor``, for small lists)
+    block_pairs_per_record: float = 1.0
+    block_pairs_floor: int = 100_000
 
 
 @dataclass
@@ -143,6 +147,27 @@ def _prior_match_share(
     return min(max(share, 1e-9), 0.5)
 
 
+def budgeted_rules(
+    con: duckdb.DuckDBPyConnection, roles: Collection[str], records: int, opts: LinkageOptions
+) -> tuple[list[str], list[str]]:
+    """The two-field blocking rules this list can afford: each rule's pair count is counted
+    from group sizes (no join) and the rule kept when it fits the budget. Returns the kept
+    conditions and a note per rule left out."""
+    keys = pair_keys(roles)
+    budget = max(opts.block_pairs_per_record * records, opts.block_pairs_floor)
+    kept: list[str] = []
+    dropped: list[str] = []
+    for (a, b), cond in two_key_rules(roles):
+        n = _scalar(con, f"select sum(n * (n - 1) // 2) from (select count(*) as n "
+                         f"from {PREPARED} where ({keys[a]}) is not null "
+                         f"and ({keys[b]}) is not null group by {keys[a]}, {keys[b]})")
+        if n <= budget:
+            kept.append(cond)
+        else:
+            dropped.append(f"blocking on {a} + {b} left out: {n:,} pairs > {int(budget):,}")
+    return kept, dropped
+
+
 def dedupe(
     con: duckdb.DuckDBPyConnection,
     source: str,
@@ -187,13 +212,17 @@ def _dedupe(
         check(report)
     timings["prepare"] = time.perf_counter() - t0
 
+    t = time.perf_counter()
+    extra, dropped = budgeted_rules(con, roles, report.rows, opts)
+    timings["budget"] = time.perf_counter() - t
     db_api = DuckDBAPI(connection=con)
     table = db_api.register(PREPARED)
     if model is None:
         # EM starts from Splink's default share of matches (suited to its blocked, match-rich
         # pairs: a national-scale share there makes EM call true but moved duplicates
         # non-matches); the share among all pairs is set afterwards, for scoring.
-        trainer = Linker(table, build_settings(roles, opts.term_frequencies), log_level=None)
+        trainer = Linker(table, build_settings(roles, opts.term_frequencies, extra),
+                         log_level=None)
         t = time.perf_counter()
         notes = _train(trainer, roles, report.rows, opts, say)
         trained = trainer.misc.save_model_to_json()
@@ -209,8 +238,12 @@ def _dedupe(
         except ModelMismatch as exc:
             raise InvalidInput.one(("model",), "model_levels", str(exc),
                                    "ម៉ូដែលមិនត្រូវនឹងតួនាទីដែលបានកំណត់ទេ") from None
+        given["blocking_rules_to_generate_predictions"] = build_settings(
+            roles, opts.term_frequencies, extra).get_settings("duckdb").as_dict()[
+            "blocking_rules_to_generate_predictions"]
         linker = Linker(table, given, log_level=None)
         notes = ["model given: training skipped"]
+    notes += dropped
 
     say("scoring candidate pairs")
     t = time.perf_counter()

@@ -23,6 +23,7 @@ village_code    NCDD code digits, a lost leading zero restored
 address         lower-case words
 locality        name_key of the place name
 postcode        upper-case letters and digits
+house_number    upper-case letters and digits (Khmer digits read)
 ==============  ======================================================================
 
 Name keys are computed in Python once per *distinct* spelling (a few thousand to a few hundred
@@ -200,6 +201,9 @@ def prepare(
     if "postcode" in roles:
         cols.append(
             "nullif(upper(regexp_replace(postcode, '[^0-9A-Za-z]', '', 'g')), '') as postcode_n")
+    if "house_number" in roles:
+        cols.append(f"nullif(upper(regexp_replace(translate(house_number, '{_KHMER_DIGITS}', "
+                    "'0123456789'), '[^0-9A-Za-z]', '', 'g')), '') as house_number_n")
     dob_part = f", {_dob_sql('date_of_birth')}" if "date_of_birth" in roles else ""
     stage2 = f"select *{dob_part} from ({stage1})"
     con.execute(f"create or replace temp table __spmis_stage as select {', '.join(cols)} "
@@ -237,6 +241,8 @@ def prepare(
         final_joins.append(f"left join {lookup} as loc on loc.raw = t.locality_raw")
     if "postcode" in roles:
         final.append("postcode_n as postcode")
+    if "house_number" in roles:
+        final.append("house_number_n as house_number")
     con.execute(
         f"create or replace table {out} as select {', '.join(final)} "
         f"from __spmis_stage as t {' '.join(final_joins)}")

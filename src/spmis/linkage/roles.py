@@ -34,6 +34,7 @@ ROLES: dict[str, str] = {
     "phone": "phone number, any format (+855 and leading 0 are removed)",
     "id_number": "an identifier: national ID, IDPoor or NSSF number",
     "address": "free-text address",
+    "house_number": "house number (ផ្ទះលេខ), compared exactly",
     "locality": "village, commune or town name",
     "postcode": "postal code",
     "village_code": "NCDD village code (8 digits; a lost leading zero is restored)",

@@ -49,8 +49,9 @@ import numpy as np
 import polars as pl
 
 from spmis.formula_guard import write_csv
-from spmis.gazetteer import gazetteer
+from spmis.gazetteer import Gazetteer, gazetteer
 from spmis.registry.fileformat import ENTERPRISE_COLUMNS, HOUSEHOLD_COLUMNS
+from spmis.synth.moves_data import MOVED_KEEPS, destination_shares
 from spmis.synth.names_data import FAMILY_NAMES, GIVEN_NAMES
 
 # Population by province, General Population Census of Cambodia 2019, final results
@@ -107,7 +108,7 @@ PEOPLE_FILE = "people.csv"
 TRUTH_FILE = "truth.csv"
 PEOPLE_COLUMNS = (
     "person_key", "family_name_latin", "given_name_latin", "family_name_km", "given_name_km",
-    "sex", "date_of_birth", "village_code", "phone", "national_id",
+    "sex", "date_of_birth", "village_code", "address", "phone", "national_id",
 )
 
 
@@ -374,9 +375,12 @@ def generate(
     # ---------------------------------------------------------------- duplicates
     D = round(duplicate_share * N)
     dup_src = np.sort(rng.choice(N, size=D, replace=False)) if D else np.empty(0, np.int64)
-    host = _dup_hosts(rng, dup_src, hh, hh_village, H)
-    dups = _make_duplicates(rng, people, dup_src, host, spare_nids, names, today)
-    people = people.with_columns(entity=pl.col("pid"), dup=pl.lit(False))
+    dest_p = destination_shares(as_of, PROVINCE_POPULATION_2019)
+    dup_src, host, moved = _dup_hosts(rng, dup_src, hh, hh_village, starts, sizes,
+                                      np.array([dest_p[c] for c in prov_codes]), prov_codes)
+    D = len(dup_src)
+    dups = _make_duplicates(rng, people, dup_src, host, moved, spare_nids, names, today)
+    people = people.with_columns(entity=pl.col("pid"), dup=pl.lit(False), addr_hh=pl.col("hh"))
     people = pl.concat([people, dups], how="diagonal_relaxed")
     people = people.sort(["hh", "slot", "pid"])
 
@@ -386,12 +390,13 @@ def generate(
         "house_no": rng.integers(1, 400, size=H), "street_no": rng.integers(1, 60, size=H),
     })
     rows = people.join(hh_frame, on="hh", how="left", maintain_order="left")
+    rows = rows.join(_addresses(hh_frame, gaz), on="addr_hh", how="left", maintain_order="left")
     out = _household_rows(rows, names, pref_keys)
     write_csv(out.select(HOUSEHOLD_COLUMNS), out_dir / HOUSEHOLD_FILE)
     write_csv(out.select(
         pl.col("person_key"), pl.col("family_name_latin"), pl.col("given_name_latin"),
         pl.col("family_name_km"), pl.col("given_name_km"), pl.col("sex"),
-        pl.col("date_of_birth"), pl.col("village_code"),
+        pl.col("date_of_birth"), pl.col("village_code"), pl.col("address"),
         pl.col("phone_e164").alias("phone"), pl.col("national_id"),
     ).sort("person_key"), out_dir / PEOPLE_FILE)
     write_csv(out.select(
@@ -409,22 +414,58 @@ def generate(
 
 
 def _dup_hosts(rng: np.random.Generator, src: np.ndarray, hh: np.ndarray,
-               hh_village: np.ndarray, H: int) -> np.ndarray:
-    """A household for each duplicate record: 75% in the same commune, the rest anywhere."""
+               hh_village: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
+               dest_p: np.ndarray, prov_codes: list[str]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A household for each duplicate record: 75% in the same commune; the rest moved, to a
+    province drawn from the destination table (``moves_data``) and a household in it. A share
+    of the moved take a member of their old household along (a duplicate record of that member
+    is added, in the same new household). Returns (sources, hosts, moved) with those added."""
     if len(src) == 0:
-        return np.empty(0, dtype=np.int64)
+        return src, np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
     commune = np.array([v[:6] for v in hh_village])  # households are sorted by village
     own = hh[src]
     lo = np.searchsorted(commune, commune[own], side="left")
     hi = np.searchsorted(commune, commune[own], side="right")
     near = lo + (rng.random(len(src)) * (hi - lo)).astype(np.int64)
-    anywhere = rng.integers(0, H, size=len(src))
-    return np.where(rng.random(len(src)) < 0.75, near, anywhere)
+    prov = np.array([v[:2] for v in hh_village])
+    codes = np.array(prov_codes)
+    p_lo = np.searchsorted(prov, codes, side="left")
+    p_hi = np.searchsorted(prov, codes, side="right")
+    dest_p = np.where(p_hi > p_lo, dest_p, 0.0)
+    to = _pick(rng, len(src), dest_p)
+    far = p_lo[to] + (rng.random(len(src)) * (p_hi[to] - p_lo[to])).astype(np.int64)
+    moved = rng.random(len(src)) >= 0.75
+    host = np.where(moved, far, near)
+    # moved with a member of the old household: another member, when there is one
+    along = moved & (rng.random(len(src)) < MOVED_KEEPS.household_member) & (sizes[own] > 1)
+    first, size = starts[own[along]], sizes[own[along]]
+    offset = (src[along] - first + 1 + (rng.random(len(first)) * (size - 1)).astype(np.int64)
+              ) % size
+    member = first + offset
+    return (np.concatenate([src, member]), np.concatenate([host, host[along]]),
+            np.concatenate([moved, np.ones(len(member), dtype=bool)]))
+
+
+def _addresses(hh_frame: pl.DataFrame, gaz: Gazetteer) -> pl.DataFrame:
+    """The address written on a person's record, by the household it names (``addr_hh``):
+    house, street and village name, or the village name alone."""
+    units = gaz.units
+    codes = hh_frame["village_code"].unique().to_list()
+    vnames = pl.DataFrame({"village_code": codes,
+                           "_vname": [units[c].name_en for c in codes]})
+    return hh_frame.join(vnames, on="village_code", how="left").select(
+        pl.col("hh").alias("addr_hh"),
+        pl.when(pl.col("has_address")).then(pl.format(
+            "House {}, Street {}, {} village", pl.col("house_no"), pl.col("street_no"),
+            pl.col("_vname"))).otherwise(pl.format("{} village", pl.col("_vname")))
+        .alias("address"),
+    )
 
 
 def _make_duplicates(
     rng: np.random.Generator, people: pl.DataFrame, src: np.ndarray, host: np.ndarray,
-    spare_nids: np.ndarray, names: _Names, today: np.datetime64,
+    moved: np.ndarray, spare_nids: np.ndarray, names: _Names, today: np.datetime64,
 ) -> pl.DataFrame:
     D = len(src)
     base = people[src]
@@ -459,11 +500,16 @@ def _make_duplicates(
         target[i] = _typo(target[i], int(typo_where[i]), bool(typo_kind[i] < 0.18))
     nid_new = r[:, 6] < 0.15
     nid = np.where(nid_new, spare_nids[:D], 0)
-    keep_phone = base["has_phone"].to_numpy() & (r[:, 7] < 0.4)
+    keep_phone = base["has_phone"].to_numpy() & (
+        r[:, 7] < np.where(moved, MOVED_KEEPS.phone, 0.4))
+    # a moved record may give the old house, street and village as its address
+    old_address = moved & (rng.random(D) < MOVED_KEEPS.old_address)
+    addr_hh = np.where(old_address, base["hh"].to_numpy(), host)
     return base.with_columns(
         entity=pl.col("pid"),
         pid=pl.Series(np.arange(N, N + D, dtype=np.uint32)),
         hh=pl.Series(host),
+        addr_hh=pl.Series(addr_hh),
         slot=pl.lit(99),
         rel=pl.Series(np.where(rng.random(D) < 0.7, OTHER, NON_RELATIVE)),
         dob=pl.Series(dob),

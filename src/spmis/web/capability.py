@@ -81,6 +81,7 @@ CAPABILITY = Capability(
         ("POST", "/office/imports"): WRITE_HOUSEHOLDS,
         ("GET", "/office/linkage"): REVIEWERS | DEDUPE,
         ("POST", "/office/linkage/runs"): DEDUPE,
+        ("GET", "/office/linkage/next"): REVIEWERS,
         ("GET", "/office/linkage/{review_id}"): REVIEWERS,
         ("POST", "/office/linkage/{review_id}/{decision}"): roles(REG),
         ("GET", "/office/approvals"): ANY_STAFF,

@@ -144,6 +144,21 @@ async def _compare_page(request: Request, review_id: int, status_code: int = 200
     }, status_code=status_code, area="office")
 
 
+@router.get("/office/linkage/next", response_class=HTMLResponse)
+async def next_pair(request: Request) -> Response:
+    """The pair to review after ``after`` (a pair id) in the queue's order, most likely first;
+    the queue page itself when nothing is left (keyboard shortcut ``n``)."""
+    actor = require_actor(request)
+    after = _int(request.query_params.get("after"))
+    page = await run_in_threadpool(lambda: ReviewService(app_ctx(request)).queue(actor))
+    ids = [r.id for r in page.items]
+    if after in ids:
+        ids = ids[ids.index(after) + 1:] + ids[:ids.index(after)]
+    if not ids:
+        return RedirectResponse("/office/linkage?done=empty", status_code=303)
+    return RedirectResponse(f"/office/linkage/{ids[0]}", status_code=303)
+
+
 @router.get("/office/linkage/{review_id}", response_class=HTMLResponse)
 async def review_pair(request: Request, review_id: int) -> HTMLResponse:
     """The two records side by side."""

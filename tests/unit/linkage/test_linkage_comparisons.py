@@ -198,3 +198,20 @@ def test_comparisons_and_blocking_follow_the_mapped_roles() -> None:
         'l."name_key" = r."name_key"']
     assert blocking_rules({"id_number", "phone"})
     assert training_rules({"id_number"})
+
+
+def test_two_key_rules_pair_every_field_once() -> None:
+    from spmis.linkage.comparisons import pair_keys, two_key_rules
+
+    roles = {"given_name", "family_name", "date_of_birth", "id_number", "postcode"}
+    keys = pair_keys(roles)
+    assert set(keys) == {"fn_key", "gn_key", "dob", "id_number_head", "id_number_tail",
+                         "postcode"}
+    rules = two_key_rules(roles)
+    pairs = [p for p, _ in rules]
+    assert ("id_number_head", "id_number_tail") not in pairs  # the whole id: blocked already
+    assert len(pairs) == len(set(pairs)) == 6 * 5 // 2 - 1
+    cond = dict(rules)[("dob", "postcode")]
+    assert cond == "l.dob_str = r.dob_str AND l.postcode = r.postcode"
+    assert "substr(l.id_block, 1, length(l.id_block) // 2)" in dict(rules)[
+        ("fn_key", "id_number_head")]

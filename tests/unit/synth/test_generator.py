@@ -141,3 +141,33 @@ def test_no_duplicates_when_share_is_zero(tmp_path: Path) -> None:
     truth = read(tmp_path, "truth.csv")
     assert truth["entity_id"].n_unique() == truth.height == summary.people
     assert "200 households" in str(summary)
+
+
+def _moved_pairs(folder: Path) -> pl.DataFrame:
+    people = read(folder, "people.csv").join(read(folder, "truth.csv"), on="person_key")
+    pairs = people.join(people, on="entity_id", suffix="_b").filter(
+        pl.col("person_key") < pl.col("person_key_b"))
+    return pairs.filter(pl.col("village_code").str.slice(0, 6)
+                        != pl.col("village_code_b").str.slice(0, 6))
+
+
+def test_moves_follow_the_destination_table(out: Path) -> None:
+    from spmis.synth.moves_data import MOVE_DESTINATIONS
+
+    moved = _moved_pairs(out)
+    assert moved.height > 100
+    # a duplicate is written after its original: the later record is where the person went
+    later = moved.select(pl.col("village_code_b").str.slice(0, 2).alias("p"))
+    shares = later["p"].value_counts(normalize=True).sort("proportion", descending=True)
+    assert shares["p"][0] == "12"  # Phnom Penh first
+    top = set(shares["p"].head(6).to_list())
+    assert len(top & set(MOVE_DESTINATIONS[-1].shares)) >= 5
+    assert MOVE_DESTINATIONS[-1].source  # sourced or marked assumed
+
+
+def test_some_moved_records_keep_a_phone_or_their_old_address(out: Path) -> None:
+    moved = _moved_pairs(out)
+    phone = moved.filter(pl.col("phone") == pl.col("phone_b")).height
+    address = moved.filter(pl.col("address") == pl.col("address_b")).height
+    assert 0.05 * moved.height < phone < 0.5 * moved.height
+    assert 0.05 * moved.height < address < 0.5 * moved.height
