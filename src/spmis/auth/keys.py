@@ -37,12 +37,13 @@ def rotate(ctx: AppContext, chunk_rows: int = 5000,
         table, col = enc.table, enc.table.c[enc.column]
         rewritten = 0
         last_id = 0
+        rows_at_once = min(chunk_rows, enc.chunk_rows or chunk_rows)
         while True:
             with ctx.engine.begin() as conn:
                 rows = conn.execute(
                     select(table.c.id, col, *(table.c[e] for e in enc.extra))
                     .where(table.c.id > last_id, col.is_not(None))
-                    .order_by(table.c.id).limit(chunk_rows)
+                    .order_by(table.c.id).limit(rows_at_once)
                 ).mappings().all()
                 if not rows:
                     break

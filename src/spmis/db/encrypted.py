@@ -19,6 +19,8 @@ class EncryptedColumn:
     column: str
     context: str | Callable[[RowMapping], str]
     extra: tuple[str, ...] = ()
+    #: rows read at once when re-encrypting, if fewer than the default (large values: files)
+    chunk_rows: int | None = None
 
     def context_of(self, row: RowMapping) -> str:
         """The encryption context of ``row``'s value."""

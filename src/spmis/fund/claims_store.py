@@ -80,6 +80,8 @@ def document_context(claim_id: int) -> str:
 
 
 ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
+    # documents are up to 1 MB each: key rotation reads 20 at a time, not thousands
     EncryptedColumn(fund_claim_document, "content_enc",
-                    lambda row: document_context(int(row["claim_id"])), ("claim_id",)),
+                    lambda row: document_context(int(row["claim_id"])), ("claim_id",),
+                    chunk_rows=20),
 )

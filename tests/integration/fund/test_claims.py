@@ -160,3 +160,40 @@ def test_an_unknown_kind_and_a_rejection_without_reason(ctx: AppContext, auth_cl
     r = other.post(f"/api/v1/fund/claims/{cid}/actions", json={"action": "reject"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["reason"]
     assert officer.get("/api/v1/fund/claims/424242").status_code == 404
+
+
+def test_key_rotation_seals_the_documents_again(ctx: AppContext, auth_client) -> None:  # type: ignore[no-untyped-def]
+    """``spmis keys rotate`` re-encrypts claim documents with the new key, a few at a time; the
+    file comes back whole with only the new key."""
+    import os
+
+    from spmis.auth.keys import encrypted_columns, rotate
+    from spmis.auth.model import Actor
+    from spmis.fund.claims import ClaimService
+
+    fund = seed(ctx)
+    officer = auth_client("fund_officer")
+    ids = []
+    for n in range(3):
+        body = claim_body(fund.mother, "visits", "2026-07-10", visits=1)
+        body["documents"] = [{"kind": "medical_certificate", "filename": f"v{n}.pdf",
+                              "content_base64": base64.b64encode(PDF + bytes([n])).decode()}]
+        ids.append(officer.post("/api/v1/fund/claims", json=body).json()["id"])
+    column = next(c for c in encrypted_columns() if c.table is fund_claim_document)
+    assert column.chunk_rows == 20
+    new_key = base64.b64encode(os.urandom(32)).decode()
+    rotated = AppContext.create(ctx.settings.model_copy(
+        update={"encryption_keys": f"t2:{new_key},{ctx.settings.encryption_keys}"}))
+    try:
+        assert rotate(rotated, chunk_rows=2)["fund_claim_document"] == 3
+    finally:
+        rotated.engine.dispose()
+    only_new = AppContext.create(ctx.settings.model_copy(
+        update={"encryption_keys": f"t2:{new_key}"}))
+    try:
+        service, reader = ClaimService(only_new), Actor("r", frozenset({"fund_officer"}))
+        for n, cid in enumerate(ids):
+            doc_id = service.get(reader, cid)["documents"][0]["id"]
+            assert service.document(reader, cid, doc_id)[1] == PDF + bytes([n])
+    finally:
+        only_new.engine.dispose()
