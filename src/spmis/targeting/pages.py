@@ -31,6 +31,8 @@ LABELS: dict[str, Any] = {
                       "scored": N_("Scored")},
     "channel_labels": {"odk": N_("ODK Collect"), "office": N_("Commune office")},
     "level_labels": {1: N_("Poor Level 1"), 2: N_("Poor Level 2"), 0: N_("Not poor")},
+    "event_labels": {"receive": N_("Received"), "create": N_("Opened"),
+                     "score": N_("Scored"), "status": N_("Status changed")},
 }
 assert set(LABELS["level_labels"]) == set(LEVEL_NAMES)
 
