@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from spmis.auth.model import Actor
+from spmis.documents.qr import qr_data_uri
 from spmis.errors import InvalidInput, NotFound, SpmisError
 from spmis.fund import model as m
 from spmis.fund import schemas as s
@@ -145,6 +146,11 @@ async def record_payment(request: Request, employer_id: int) -> Response:
 
 
 # ---------------------------------------------------------------- the employer's own view
+def _with_qr(invoice: dict[str, Any]) -> dict[str, Any]:
+    """The invoice with its KHQR string drawn as a QR code (an SVG data URI) to scan."""
+    return invoice | {"qr": qr_data_uri(invoice["khqr"]) if invoice["khqr"] else None}
+
+
 def _own(service: FundService, actor: Actor) -> int:
     own = service.own_employer(actor)
     if own is None:
@@ -156,8 +162,8 @@ def _own(service: FundService, actor: Actor) -> int:
 def _own_view(service: FundService, actor: Actor) -> dict[str, Any]:
     eid = _own(service, actor)
     page = _employer_view(service, actor, eid)
-    page["open_invoices"] = [service.invoice(actor, i["id"]) for i in page["invoices"]
-                             if i["outstanding"] > 0][:6]
+    page["open_invoices"] = [_with_qr(service.invoice(actor, i["id"]))
+                             for i in page["invoices"] if i["outstanding"] > 0][:6]
     drafts = [d for d in page["declarations"] if d["state"] == "draft"]
     page["draft"] = service.declaration(actor, drafts[0]["id"]) if drafts else None
     return page
@@ -253,6 +259,6 @@ async def own_submit(request: Request, declaration_id: int) -> Response:
 async def own_invoice(request: Request, invoice_id: int) -> HTMLResponse:
     """One invoice with its KHQR payment string."""
     actor = require_actor(request)
-    inv = await run_in_threadpool(_service(request).invoice, actor, invoice_id)
+    inv = _with_qr(await run_in_threadpool(_service(request).invoice, actor, invoice_id))
     return render(request, "office/fund_invoice.html", {**_common(), "inv": inv},
                   area="office")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
+from spmis.auth.role_sets import ANY_STAFF
 from spmis.manifest import MenuItem, each
 
 Area = Literal["public", "office"]
@@ -13,10 +14,12 @@ NavItem = MenuItem
 
 
 def items(area: Area, roles: Iterable[str] | None = None) -> list[NavItem]:
-    """The entries of ``area`` that a holder of ``roles`` may use, in menu order."""
+    """The entries of ``area`` that a holder of ``roles`` may use, in menu order. A back-office
+    entry naming no roles is for staff: not for an employer's account, which sees its own."""
     held = frozenset(roles or ())
+    everyone = area == "public" or bool(held & ANY_STAFF)
     return sorted(
         i for _cap, i in each("menu")
-        if i.area == area and (not i.roles or bool(i.roles & held))
+        if i.area == area and (bool(i.roles & held) if i.roles else everyone)
     )
 

@@ -84,6 +84,8 @@ async def login(request: Request) -> Response:
     except NotAuthenticated as exc:
         message = exc.msg_km if request_locale(request) == "km" else exc.msg
         return _login_page(request, target, 401, username, message)
+    if target == "/office" and actor.roles == {"employer"}:
+        target = "/employer"  # an employer's account has no back office: its own page
     response = RedirectResponse(target, status_code=303)
     response.delete_cookie(LOGIN_COOKIE, path="/login")
     response.set_cookie(

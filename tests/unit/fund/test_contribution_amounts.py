@@ -43,6 +43,7 @@ def test_occupational_risk_and_health_care_bands(wage: int, base: int, occupatio
     (100_000, 400_000, 8_000),  # under the floor: 400,000 x 4 % split in two
     (399_999, 400_000, 8_000),
     (400_000, 400_000, 8_000),
+    (400_025, 400_025, 8_001),  # 8,000.5 rounds up (the rate as its decimal, not float32)
     (400_050, 400_050, 8_001),  # the wage itself between floor and ceiling (8,001 rounded)
     (1_000_000, 1_000_000, 20_000),
     (1_200_000, 1_200_000, 24_000),

@@ -14,6 +14,12 @@ from spmis.rules.entities import Person
 from spmis.rules.variables.common import Array, Parameters, Period, Population, riel
 
 MONTH = DateUnit.MONTH
+
+
+def _exact(rate: Array) -> Array:
+    """A rate OpenFisca kept as float32 (0.04 -> 0.0399999991), back to the parameter's
+    decimal value, so that an amount falling on half a riel rounds up as it should."""
+    return np.round(np.asarray(rate, dtype=np.float64), 8)
 PENSION_START = date(2022, 10, 1)  # the pension floor exists from then (see pension.yaml)
 
 
@@ -154,7 +160,7 @@ class nssf_pension_contribution_employer(Variable):
     def formula_2022_10_01(person: Population, period: Period, parameters: Parameters) -> Array:
         share = parameters(period).social_security.pension.employer_share
         base = person("contributory_wage_pension", period)
-        rate = person("nssf_pension_contribution_rate", period)
+        rate = _exact(person("nssf_pension_contribution_rate", period))
         return riel(person("nssf_member", period) * base * rate * share)
 
 
@@ -168,7 +174,7 @@ class nssf_pension_contribution_worker(Variable):
     def formula_2022_10_01(person: Population, period: Period, parameters: Parameters) -> Array:
         share = parameters(period).social_security.pension.employer_share
         base = person("contributory_wage_pension", period)
-        rate = person("nssf_pension_contribution_rate", period)
+        rate = _exact(person("nssf_pension_contribution_rate", period))
         return riel(person("nssf_member", period) * base * rate * (1 - share))
 
 
