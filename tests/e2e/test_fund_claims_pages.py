@@ -119,6 +119,9 @@ def test_a_claim_from_submission_to_payment(new_page, fund: Fund, document: Path
     assert maker.locator("#claim-amount").inner_text().translate(KHMER_DIGITS).replace(
         ",", "").find("2520000") >= 0
     assert "birth-certificate.pdf" in maker.inner_text("#documents")
+    link = maker.locator("#documents a").get_attribute("href")
+    got = maker.request.get(link)
+    assert got.status == 200 and got.body() == document.read_bytes()
     look(maker, "submitted")
 
     reviewer = new_page(lang=lang)

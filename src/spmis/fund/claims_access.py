@@ -35,6 +35,7 @@ CLAIMS_ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", f"{OFFICE}/claims/new"): SUBMIT,
     ("POST", f"{OFFICE}/claims/new"): SUBMIT,
     ("GET", f"{OFFICE}/claims/{{claim_id}}"): READ_CLAIMS,
+    ("GET", f"{OFFICE}/claims/{{claim_id}}/documents/{{document_id}}"): READ_CLAIMS,
     ("POST", f"{OFFICE}/claims/{{claim_id}}/{{action}}"): ACT,
     ("GET", f"{OFFICE}/members/{{person_id}}/statement"): READ_MEMBER,
     ("GET", f"{OFFICE}/members/{{person_id}}/statement.pdf"): READ_MEMBER,

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from spmis.auth.deps import client_address
 from spmis.errors import Conflict, FieldError, Forbidden, InvalidInput
 from spmis.fund.claims import ClaimService, NewClaim
 from spmis.fund.claims_model import (
@@ -180,6 +181,17 @@ async def detail(request: Request, claim_id: int, done: str | None = None) -> Re
         claim["refusal_text"] = claim["refusal_km"]
     return _no_store(render(request, "office/fund_claim.html",
                             _detail(actor, claim, done=done), area="office"))
+
+
+@router.get(f"{BASE}/claims/{{claim_id}}/documents/{{document_id}}")
+async def document(request: Request, claim_id: int, document_id: int) -> Response:
+    """A claim's document, downloaded (the read is logged)."""
+    actor = require_actor(request)
+    meta, data = await run_in_threadpool(ClaimService(app_ctx(request)).document, actor,
+                                         claim_id, document_id, client_address(request))
+    return _no_store(Response(data, media_type=meta["content_type"], headers={
+        "Content-Disposition": f'attachment; filename="document-{meta["id"]}"',
+        "X-Content-Type-Options": "nosniff"}))
 
 
 @router.post(f"{BASE}/claims/{{claim_id}}/{{action}}", response_class=HTMLResponse)
