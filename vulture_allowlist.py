@@ -137,3 +137,10 @@ _.card_status
 _.ON_DEMAND  # targeting.model.RoundKind
 _.level_1_cut_off  # targeting.schemas.ExplanationOut
 _.level_2_cut_off
+# --- The indicators (issue 16): SQLAlchemy compiles ``days_between`` through the functions
+# --- registered by ``@compiles`` and reads ``inherit_cache``; the audit page's template reads
+# --- each entry's ``action_code``.
+_.inherit_cache  # indicators.compute.days_between
+_._days_postgresql
+_._days_sqlite
+_.action_code  # audit.pages.EntryShown

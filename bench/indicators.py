@@ -5,7 +5,8 @@
 1. Setup (not timed): the PostgreSQL schema ``bench_indicators`` is dropped, recreated and
    migrated; N households (real village codes, spread over the 25 provinces), four people each
    (head, spouse, two children; half women), one programme and a year of monthly payments
-   (2025-12 to 2026-11) to one household in three (a tenth of the lines failed), written by
+   (2025-12 to 2026-11) to one household in three (a tenth of the lines failed; the others
+   settled 20 to 59 days after the month began, so some after their due date), written by
    ``INSERT ... SELECT generate_series`` in the database. ``--reuse`` keeps a schema that already
    holds N households.
 2. Timed: ``IndicatorService.refresh`` (every indicator, one INSERT ... SELECT), then the open
@@ -116,11 +117,13 @@ def setup(url: str, households: int) -> None:
         conn.execute(text("""
             INSERT INTO entitlement (cycle_id, payroll_cycle_id, programme_id, beneficiary_id,
                 household_id, amount, period, component, currency, state, province_code,
-                commune_code, recipient_sex)
+                commune_code, recipient_sex, settled_on)
             SELECT c.id, c.id, 1, b.id, b.household_id, 200000 + (b.id % 4) * 40000,
                    c.period, 'benefit', 'KHR',
                    CASE WHEN (b.id + c.id) % 10 = 0 THEN 'failed' ELSE 'paid' END,
-                   b.province_code, b.commune_code, b.sex
+                   b.province_code, b.commune_code, b.sex,
+                   CASE WHEN (b.id + c.id) % 10 <> 0
+                        THEN to_date(c.period, 'YYYY-MM') + 20 + (b.id % 40) END
             FROM paid b CROSS JOIN payment_cycle c"""))
         for table in ("household", "person", "programme", "beneficiary", "payment_cycle",
                       "entitlement"):

@@ -16,10 +16,13 @@ from spmis.auth.model import SYSTEM
 from spmis.config import Settings
 from spmis.context import AppContext
 from spmis.db.migrate import upgrade
+from spmis.grievances.model import Intake
+from spmis.grievances.service import GrievanceService
 from spmis.indicators.service import IndicatorService
 from spmis.registry.importer import import_enterprises, import_households
 from spmis.synth.generator import generate
 from tests.e2e.conftest import BROWSER, PASSWORD, PHONE, run_server, sign_in
+from tests.e2e.test_every_page import not_khmer
 
 pytestmark = BROWSER
 
@@ -48,6 +51,10 @@ def figures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         generate(households=400, seed=21, out_dir=tmp / "synth", duplicate_share=0.0)
         import_enterprises(ctx, tmp / "synth" / "enterprises.csv", SYSTEM, progress=False)
         import_households(ctx, tmp / "synth" / "households.csv", SYSTEM, progress=False)
+        grievances = GrievanceService(ctx)
+        for _ in range(3):  # the complaints' table (each value withheld: fewer than 10)
+            grievances.submit(Intake(category="payment_not_received", area_code="12010101",
+                                     description="The payment of November did not arrive."))
         IndicatorService(ctx).refresh("e2e")
     finally:
         ctx.engine.dispose()
@@ -134,3 +141,27 @@ def test_staff_reports_and_audit_trail(new_page, shot) -> None:  # type: ignore[
     assert page.locator("tr[data-seq]").count() >= 1
     assert violations(page) == []
     shot(page, "audit-trail-en-admin")
+
+
+def test_figures_and_audit_pages_are_khmer_on_khmer_pages(new_page, shot) -> None:  # type: ignore[no-untyped-def]
+    """With figures and a chain to show: no English word, Western digit or raw JSON outside
+    what is data on the Khmer dashboard, daily roots, reports and audit entries; the formats
+    are said in words; an audit entry names its record and action in words."""
+    found: list[str] = []
+    page = new_page(lang="km")
+    for path in ("/transparency", "/transparency/audit"):
+        page.goto(path)
+        found += [f"{path}: {m}" for m in not_khmer(page)]
+        shot(page, "km-" + path.strip("/").replace("/", "-"))
+    page.goto("/transparency")
+    assert page.locator("#grievances-caption").count() == 1
+    csv = page.locator("a[data-format=csv]").inner_text()
+    assert "តារាង" in csv and csv.endswith("(CSV)"), csv
+    sign_in(page, "admin1")
+    for path in ("/office/reports", "/office/audit"):
+        page.goto(path)
+        found += [f"{path}: {m}" for m in not_khmer(page)]
+        shot(page, "km-" + path.strip("/").replace("/", "-"))
+    row = page.locator("tr[data-entity=household][data-action=import]").first.inner_text()
+    assert "គ្រួសារ" in row and "បាននាំចូល" in row and "{" not in row, row
+    assert not found, "English text on Khmer pages:\n" + "\n".join(found)

@@ -241,10 +241,6 @@ NOT_KHMER = """() => {
 }"""
 
 
-#: pages of other capabilities not yet clean of Latin letters and Western digits (found by this
-#: check when they arrived: the transparency pages' CSV/JSON and audit entries as raw JSON, the
-#: audit page's entries as raw JSON, the reports page's area code and "XLSX"); they still get
-#: the catalogue check. Remove a page from here when it is fixed.
 #: the visible text of a page that is not data (``translate="no"``: a raw audit payload, names)
 PAGE_TEXT = """() => {
   const parts = [];
@@ -256,12 +252,10 @@ PAGE_TEXT = """() => {
   }
   return parts.join("");
 }"""
-NOT_YET = {"/transparency", "/transparency/audit", "/office/audit", "/office/reports"}
 
 
-def not_khmer(page, path: str = "") -> list[str]:  # type: ignore[no-untyped-def]
-    if path.split("?")[0] in NOT_YET:
-        return []
+def not_khmer(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every page is checked, the transparency, audit and reports pages too (issue 16)."""
     return list(dict.fromkeys(page.evaluate(NOT_KHMER)))
 
 
@@ -277,7 +271,7 @@ def test_no_english_on_khmer_pages(new_page, ids, shot) -> None:  # type: ignore
         assert anonymous.get_attribute("html", "lang") == "km", where
         found += [f"{where}: {m!r}"
                   for m in untranslated(anonymous.evaluate(PAGE_TEXT), msgids)]
-        found += [f"{where}: {m}" for m in not_khmer(anonymous, where)]
+        found += [f"{where}: {m}" for m in not_khmer(anonymous)]
     shot(anonymous, "eligibility-answer-km")
     for user in ("admin1", "reg-chamkarmon", "approver-pp"):
         staff = new_page(lang="km")
@@ -286,7 +280,7 @@ def test_no_english_on_khmer_pages(new_page, ids, shot) -> None:  # type: ignore
             staff.goto(path.format(**ids))
             body = staff.evaluate(PAGE_TEXT)
             found += [f"{user} {path}: {m!r}" for m in untranslated(body, msgids)]
-            found += [f"{user} {path}: {m}" for m in not_khmer(staff, path)]
+            found += [f"{user} {path}: {m}" for m in not_khmer(staff)]
             if user == "admin1":
                 shot(staff, "km-" + re.sub(r"\W+", "-", path.format(**ids)).strip("-"))
         shot(staff, f"office-km-{user}")

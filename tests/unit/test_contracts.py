@@ -114,6 +114,8 @@ BAD_IMPORTS = [
      "spmis.linkage.review -> spmis.registry.store (l."),
     ("pages", "jobs/pages.py", "from spmis.jobs import store",
      "spmis.jobs.pages -> spmis.jobs.store (l."),
+    ("indicators-reads-queries", "indicators/compute.py", "from spmis.db.tables import metadata",
+     "spmis.indicators.compute -> spmis.db.tables (l."),
     ("models", "registry/model.py", "import sqlalchemy",
      "spmis.registry.model -> sqlalchemy (l."),
     ("models", "payments/model.py", "from spmis.payments import store",  # its own package too

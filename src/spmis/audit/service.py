@@ -5,7 +5,12 @@ decrypted; payloads hold what ``change_log`` holds, encrypted identifiers only a
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+from sqlalchemy import Connection
 
 from spmis.audit import store
 from spmis.audit.model import DailyRoot, Fault, Verdict
@@ -18,6 +23,9 @@ from spmis.errors import FieldError, Forbidden, InvalidInput
 __all__ = ["AuditService", "verify_rows"]
 
 MAX_PAGE = 500
+#: entries a statement of the PostgreSQL check covers
+CHUNK = 100_000
+SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9A-F]+)?")
 
 
 def verify_rows(batches: Any) -> Verdict:
@@ -43,25 +51,63 @@ class AuditService:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
 
-    def verify(self, local: bool = False) -> Verdict:
-        """Recompute the whole chain from its first entry: on PostgreSQL in the database (one
-        set-based statement; ``local``: here, entry after entry, as on SQLite)."""
+    def verify(self, local: bool = False, *, chunk: int = CHUNK,
+               workers: int | None = None) -> Verdict:
+        """Recompute the whole chain from its first entry: on PostgreSQL in the database, set-based
+        (``local``: here, entry after entry, as on SQLite). PostgreSQL checks ranges of ``chunk``
+        entries side by side on ``workers`` connections (one per core by default), all reading
+        one snapshot; the first range with a break names it."""
         with self.ctx.engine.connect() as conn:
-            if conn.dialect.name == "postgresql" and not local:
-                found = store.first_break(conn)
-                if found is None:
-                    seq, digest = store.head(conn)
-                    return Verdict(seq, seq, digest)
-                seq, prev_seq, prev_hash = found
-                if seq != prev_seq + 1:
-                    return Verdict(prev_seq, prev_seq, prev_hash, prev_seq + 1, Fault.MISSING,
-                                   seq)
-                return Verdict(prev_seq, prev_seq, prev_hash, seq, Fault.ALTERED, seq)
-            batches = store.chain_rows(conn)
+            if conn.dialect.name != "postgresql" or local:
+                batches = store.chain_rows(conn)
+                try:
+                    return verify_rows(batches)
+                finally:
+                    batches.close()
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                snapshot = str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar())
+                head_seq, head_hash = store.head(conn)
+                ranges = [(lo, min(lo + chunk - 1, head_seq))
+                          for lo in range(1, head_seq + 1, max(chunk, 1))]
+                bad = self._first_break(conn, snapshot, ranges, workers or os.cpu_count() or 1)
+                if bad is None:
+                    return Verdict(head_seq, head_seq, head_hash)
+                prev_seq, prev_hash = store.before(conn, bad)
+        if bad != prev_seq + 1:
+            return Verdict(prev_seq, prev_seq, prev_hash, prev_seq + 1, Fault.MISSING, bad)
+        return Verdict(prev_seq, prev_seq, prev_hash, bad, Fault.ALTERED, bad)
+
+    def _first_break(self, conn: Connection, snapshot: str, ranges: list[tuple[int, int]],
+                     workers: int) -> int | None:
+        """The first entry of ``ranges`` (in order) that does not chain, each range checked on a
+        connection of its own in the exported ``snapshot``; later ranges are dropped once an
+        earlier one has a break."""
+        if len(ranges) <= 1 or workers <= 1:
+            for lo, hi in ranges:
+                if (bad := store.first_break(conn, lo, hi)) is not None:
+                    return bad
+            return None
+        if not SNAPSHOT_ID.fullmatch(snapshot):
+            raise ValueError(f"unexpected snapshot id {snapshot!r}")
+
+        def check(lo: int, hi: int) -> int | None:
+            with self.ctx.engine.connect() as own:
+                own = own.execution_options(isolation_level="REPEATABLE READ")
+                with own.begin():
+                    own.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+                    return store.first_break(own, lo, hi)
+
+        with ThreadPoolExecutor(min(workers, len(ranges))) as pool:
+            futures = [pool.submit(check, lo, hi) for lo, hi in ranges]
             try:
-                return verify_rows(batches)
+                for future in futures:
+                    if (bad := future.result()) is not None:
+                        return bad
+                return None
             finally:
-                batches.close()
+                for future in futures:
+                    future.cancel()
 
     def daily_roots(self, limit: int = 60) -> list[DailyRoot]:
         """The head hash at the end of each UTC day, newest first (public)."""

@@ -11,7 +11,7 @@ from sqlalchemy.engine import RowMapping
 
 from spmis.db.chain import GENESIS, TIME_SQL, audit_entry
 
-__all__ = ["chain_rows", "daily_roots", "first_break", "head", "page"]
+__all__ = ["before", "chain_rows", "daily_roots", "first_break", "head", "page"]
 
 _A = audit_entry.c
 
@@ -49,29 +49,41 @@ def page(conn: Connection, *, before: int | None, limit: int, entity_type: str |
     return list(conn.execute(query).mappings())
 
 
-#: the check in PostgreSQL: each entry's hash against SHA-256 of the previous entry's hash and
-#: its own fields (``spmis.db.chain.entry_hash``), and each number against the one before it;
-#: the first entry that fails, or nothing
+#: the check in PostgreSQL of the entries ``lo`` to ``hi``: each entry's hash against SHA-256 of
+#: the previous entry's hash and its own fields (``spmis.db.chain.entry_hash``), and each number
+#: against the one before it (the entry before ``lo`` is read too, to chain onto); the first
+#: entry that fails, or nothing. Ranges are checked side by side (``AuditService.verify``): a
+#: window function keeps PostgreSQL to one core per statement
 FIRST_BREAK = f"""
 WITH c AS (
     SELECT seq, at, actor, entity_type, entity_id, version, action, payload, hash,
            lag(seq, 1, CAST(0 AS bigint)) OVER w AS prev_seq,
            lag(hash, 1, '{GENESIS}') OVER w AS prev_hash
-    FROM audit_entry WINDOW w AS (ORDER BY seq))
-SELECT seq, prev_seq, prev_hash
+    FROM audit_entry
+    WHERE seq >= %(lo)s - 1 AND seq <= %(hi)s
+    WINDOW w AS (ORDER BY seq))
+SELECT seq
 FROM c
-WHERE seq <> prev_seq + 1
+WHERE seq >= %(lo)s AND (seq <> prev_seq + 1
    OR hash <> encode(sha256(convert_to(concat_ws(chr(31), prev_hash, seq::text, {TIME_SQL},
-          actor, entity_type, entity_id::text, version::text, action, payload), 'UTF8')), 'hex')
+          actor, entity_type, entity_id::text, version::text, action, payload), 'UTF8')), 'hex'))
 ORDER BY seq
 LIMIT 1
 """
 
 
-def first_break(conn: Connection) -> tuple[int, int, str] | None:
-    """PostgreSQL: (seq, previous seq, previous hash) of the first entry that does not chain."""
-    row = conn.exec_driver_sql(FIRST_BREAK).first()
-    return (int(row[0]), int(row[1]), str(row[2])) if row else None
+def first_break(conn: Connection, lo: int, hi: int) -> int | None:
+    """PostgreSQL: the first entry from ``lo`` to ``hi`` that does not chain onto the entry
+    before it (which may lie before ``lo``), or None."""
+    row = conn.exec_driver_sql(FIRST_BREAK, {"lo": lo, "hi": hi}).first()
+    return int(row[0]) if row else None
+
+
+def before(conn: Connection, seq: int) -> tuple[int, str]:
+    """The number and hash of the entry before ``seq`` ((0, GENESIS) for none)."""
+    row = conn.execute(select(_A.seq, _A.hash).where(_A.seq < seq)
+                       .order_by(_A.seq.desc()).limit(1)).first()
+    return (int(row[0]), str(row[1])) if row else (0, GENESIS)
 
 
 def head(conn: Connection) -> tuple[int, str]:

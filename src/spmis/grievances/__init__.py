@@ -6,4 +6,4 @@ complainants (docs/accountability.md).
 Other packages import only the modules in ``__all__`` (checked by tests/unit/test_boundaries.py).
 """
 
-__all__ = ["capability", "model", "parameters", "service"]
+__all__ = ["capability", "model", "parameters", "queries", "service"]

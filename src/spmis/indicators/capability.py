@@ -22,6 +22,7 @@ CAPABILITY = Capability(
         ("GET", "/transparency/indicators.csv"): PUBLIC,
         ("GET", "/office/reports"): ANY_STAFF,
         ("GET", "/office/reports/indicators.xlsx"): ANY_STAFF,
+        ("GET", "/office/reports/indicators.pdf"): ANY_STAFF,
         # the refresh job's kind names who may start it (admin, programme officer, auditor)
         ("POST", "/office/reports/refresh"): ANY_STAFF,
     },

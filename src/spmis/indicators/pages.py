@@ -11,12 +11,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from spmis.db.base import utcnow
+from spmis.documents import pdf
 from spmis.formula_guard import csv_row_writer
 from spmis.indicators.model import TITLES, Indicator, Published
 from spmis.indicators.refresh_job import KIND, REFRESHERS
 from spmis.indicators.report import xlsx_report
 from spmis.indicators.service import IndicatorService
-from spmis.indicators.views import chart, latest_period, payments_table, tables
+from spmis.indicators.views import (
+    chart,
+    grievances_table,
+    latest_period,
+    payments_table,
+    tables,
+)
 from spmis.jobs import JobService
 from spmis.pagekit.routing import PageRoute
 from spmis.pagekit.session import app_ctx, check_csrf, require_actor
@@ -28,7 +36,8 @@ FIELDS = ("indicator", "programme", "period", "province_code", "sex", "currency"
           "suppressed")
 
 
-def _view(request: Request, refresh: object, values: list[Published]) -> dict[str, object]:
+def _view(request: Request, refresh: object, values: list[Published],
+          names: dict[str, str]) -> dict[str, object]:
     ctx, locale = app_ctx(request), request_locale(request)
     by_key = tables(values, ctx.gazetteer, locale)
     people = by_key.get((Indicator.PEOPLE.value, "", "", ""))
@@ -37,15 +46,18 @@ def _view(request: Request, refresh: object, values: list[Published]) -> dict[st
     titles = {k.value: v[1] if locale == "km" else v[0] for k, v in TITLES.items()}
     return {"refresh": refresh, "people": people, "households": households,
             "bars": chart(people), "period": period, "titles": titles,
-            "payments": payments_table(values, period)}
+            "payments": payments_table(values, period), "programme_names": names,
+            "grievances": grievances_table(values, ctx.gazetteer, locale)}
 
 
 @router.get("/transparency", response_class=HTMLResponse)
 async def dashboard(request: Request) -> HTMLResponse:
     """The public dashboard: people and households registered by province and sex, and what
     was paid in the latest month; small numbers withheld as in the open data."""
-    refresh, values = await run_in_threadpool(IndicatorService(app_ctx(request)).open_data)
-    return render(request, "public/dashboard.html", _view(request, refresh, values))
+    service = IndicatorService(app_ctx(request))
+    refresh, values = await run_in_threadpool(service.open_data)
+    names = await run_in_threadpool(service.programme_names, request_locale(request))
+    return render(request, "public/dashboard.html", _view(request, refresh, values, names))
 
 
 def _rows(values: list[Published]) -> list[dict[str, object]]:
@@ -82,7 +94,8 @@ async def staff_report(request: Request) -> HTMLResponse:
     service = IndicatorService(app_ctx(request))
     values = await run_in_threadpool(service.staff_report, actor)
     refresh, _ = await run_in_threadpool(service.latest)
-    view = _view(request, refresh, values)
+    names = await run_in_threadpool(service.programme_names, request_locale(request))
+    view = _view(request, refresh, values, names)
     view.update(scope=actor.scope, can_refresh=bool(actor.roles & REFRESHERS))
     return render(request, "office/reports.html", view, area="office")
 
@@ -96,6 +109,23 @@ async def staff_report_xlsx(request: Request) -> Response:
     return Response(data, media_type=(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), headers={
         "Content-Disposition": 'attachment; filename="indicators.xlsx"',
+        "Cache-Control": "no-store"})
+
+
+@router.get("/office/reports/indicators.pdf")
+async def staff_report_pdf(request: Request) -> Response:
+    """The staff report as a printed document (A4, in the reader's language)."""
+    actor = require_actor(request)
+    service = IndicatorService(app_ctx(request))
+    values = await run_in_threadpool(service.staff_report, actor)
+    locale = request_locale(request)
+    names = await run_in_threadpool(service.programme_names, locale)
+    view = _view(request, None, values, names)
+    view.update(scope=actor.scope, who=actor.username, printed_at=utcnow())
+    data = await run_in_threadpool(pdf.render_pdf, "documents/indicators_report.html", view,
+                                   locale)
+    return Response(data, media_type="application/pdf", headers={
+        "Content-Disposition": 'attachment; filename="indicators.pdf"',
         "Cache-Control": "no-store"})
 
 

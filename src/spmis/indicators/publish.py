@@ -6,8 +6,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 
-from spmis.indicators.model import ALL, AMOUNT_OF, SEXES, Cell, Indicator, Published
+from spmis.indicators.model import (
+    ALL,
+    AMOUNT_OF,
+    MEDIAN_OF,
+    NOT_RECORDED,
+    SEXES,
+    Cell,
+    Indicator,
+    Published,
+)
 from spmis.indicators.suppression import suppress, with_margins
 
 __all__ = ["publish"]
@@ -17,7 +27,10 @@ Key = tuple[str, str, str]  # (indicator, programme, period)
 
 def _grid(cells: list[Cell]) -> tuple[list[str], list[str], list[list[int]]]:
     provinces = sorted({c.province_code for c in cells})
-    sexes = list(SEXES) + sorted({c.sex for c in cells} - set(SEXES))
+    present = {c.sex for c in cells}
+    # men and women are columns of every table that has either (a column of zeros is a
+    # figure too); a table of the sex not recorded (grievances) has that column only
+    sexes = (list(SEXES) if present & set(SEXES) else []) + sorted(present - set(SEXES))
     table = [[0] * len(sexes) for _ in provinces]
     for c in cells:
         table[provinces.index(c.province_code)][sexes.index(c.sex)] += c.value
@@ -42,6 +55,8 @@ def publish(cells: Iterable[Cell], suppressed: bool = True) -> list[Published]:
     patterns: dict[Key, tuple[list[str], list[str], set[tuple[int, int]]]] = {}
     out: list[Published] = []
     for (key, currency), members in sorted(tables.items()):
+        if Indicator(key[0]) in MEDIAN_OF:
+            continue
         if key[0] in AMOUNT_OF.values() or Indicator(key[0]) not in AMOUNT_OF:
             provinces, sexes, table = _grid(members)
             hidden = suppress(table) if suppressed else None
@@ -64,4 +79,34 @@ def publish(cells: Iterable[Cell], suppressed: bool = True) -> list[Published]:
             else:
                 hidden = ref[2]
         out += _out(key, currency, provinces, sexes, table, hidden)
+    for (key, currency), members in sorted(tables.items()):
+        base = MEDIAN_OF.get(Indicator(key[0]))
+        if base is not None:
+            out += _medians(key, currency, members,
+                            patterns.get((base.value, key[1], key[2])) if suppressed else None,
+                            suppressed)
+    return out
+
+
+def _medians(key: Key, currency: str, members: list[Cell],
+             ref: tuple[list[str], list[str], set[tuple[int, int]]] | None,
+             suppressed: bool) -> list[Published]:
+    """A median's cells as computed (a province's, and the total as province ""), published with
+    the total as ``all``, each withheld where the total of its province in the counted table is
+    (all of them when that table is missing)."""
+    out = []
+    for cell in sorted(members, key=lambda c: (c.province_code == "", c.province_code)):
+        c = replace(cell, province_code=cell.province_code or ALL)
+        hidden = False
+        if suppressed:
+            if ref is None:
+                hidden = True
+            else:
+                provinces, sexes, pattern = ref
+                row = len(provinces) if c.province_code == ALL else (
+                    provinces.index(c.province_code) if c.province_code in provinces else -1)
+                hidden = row < 0 or (row, len(sexes)) in pattern
+        value = None if hidden else c.value
+        out += [Published(key[0], key[1], key[2], c.province_code, sex, currency, value)
+                for sex in (NOT_RECORDED, ALL)]
     return out

@@ -20,6 +20,7 @@ from spmis.indicators import store
 from spmis.indicators.compute import COLUMNS, indicators_select
 from spmis.indicators.model import Cell, Published
 from spmis.indicators.publish import publish
+from spmis.payments import queries as payments
 
 __all__ = ["IndicatorService", "Refresh"]
 
@@ -56,7 +57,7 @@ class IndicatorService:
             rid = int(conn.execute(insert(store.indicator_refresh).values(
                 refreshed_at=now, refreshed_by=by, seconds=0.0, cells=0, job_id=job_id)
                 .returning(store.indicator_refresh.c.id)).scalar_one())
-            source = indicators_select("").subquery()
+            source = indicators_select("", payments.due_dates(conn)).subquery()
             conn.execute(insert(store.indicator_cell).from_select(
                 ["refresh_id", *COLUMNS],
                 select(literal(rid).label("refresh_id"), *(source.c[c] for c in COLUMNS))))
@@ -101,10 +102,17 @@ class IndicatorService:
         _PUBLISHED[self.ctx.settings.database_url] = published
         return published
 
+    def programme_names(self, locale: str) -> dict[str, str]:
+        """Each payments programme's name in ``locale``, by code (what the tables show)."""
+        with self.ctx.engine.connect() as conn:
+            names = payments.programme_names(conn)
+        return {code: km if locale == "km" else en for code, (en, km) in names.items()}
+
     def staff_report(self, actor: Actor) -> list[Published]:
         """Every indicator computed now inside the user's scope, nothing withheld."""
         if not actor.roles & ANY_STAFF:
             raise Forbidden("staff only", "សម្រាប់តែបុគ្គលិក")
         with self.ctx.engine.connect() as conn:
-            cells = _cells(conn.execute(indicators_select(actor.scope)))
+            cells = _cells(conn.execute(indicators_select(actor.scope,
+                                                          payments.due_dates(conn))))
         return publish(cells, suppressed=False)

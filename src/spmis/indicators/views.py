@@ -10,7 +10,8 @@ from typing import Any
 from spmis.gazetteer import Gazetteer
 from spmis.indicators.model import ALL, SEXES, Indicator, Published
 
-__all__ = ["Bar", "Row", "Table", "chart", "latest_period", "payments_table", "tables"]
+__all__ = ["Bar", "Row", "Table", "chart", "grievances_table", "latest_period", "payments_table",
+           "tables"]
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ def payments_table(values: list[Published], period: str) -> list[dict[str, Any]]
     """Per programme, in ``period``: beneficiaries paid (F, M, all), amount paid, payments
     failed (national totals)."""
     rows: dict[str, dict[str, Any]] = defaultdict(dict)
-    payments = {Indicator.BENEFICIARIES.value, Indicator.AMOUNT.value, Indicator.FAILED.value}
+    payments = {Indicator.BENEFICIARIES.value, Indicator.AMOUNT.value, Indicator.FAILED.value,
+                Indicator.ON_TIME.value, Indicator.LATE.value}
     for v in values:
         if not period or v.period != period or v.province_code != ALL \
                 or v.indicator not in payments:
@@ -96,4 +98,32 @@ def payments_table(values: list[Published], period: str) -> list[dict[str, Any]]
             row["amount"], row["currency"] = v.value, v.currency
         elif v.indicator == Indicator.FAILED.value and v.sex == ALL:
             row["failed"] = v.value
+        elif v.indicator == Indicator.ON_TIME.value and v.sex == ALL:
+            row["on_time"] = v.value
+        elif v.indicator == Indicator.LATE.value and v.sex == ALL:
+            row["late"] = v.value
     return [{"programme": p, **r} for p, r in sorted(rows.items())]
+
+
+#: the columns of the grievances' table, in order
+GRIEVANCE_COLUMNS = (Indicator.GRIEVANCES, Indicator.RESOLVED, Indicator.RESOLVED_ON_TIME,
+                     Indicator.GRIEVANCE_DAYS)
+
+
+def grievances_table(values: list[Published], gaz: Gazetteer, locale: str) -> Table | None:
+    """Per province (and the total): complaints received, resolved, resolved by the deadline,
+    median days to resolve; the complainant's sex is not recorded (only totals)."""
+    wanted = {c.value: n for n, c in enumerate(GRIEVANCE_COLUMNS)}
+    grid: dict[str, list[int | None]] = defaultdict(lambda: [None] * len(GRIEVANCE_COLUMNS))
+    seen: set[str] = set()
+    for v in values:
+        if v.indicator in wanted and v.sex == ALL:
+            grid[v.province_code][wanted[v.indicator]] = v.value
+            seen.add(v.province_code)
+    if not seen:
+        return None
+    t = Table(Indicator.GRIEVANCES.value)
+    for code in sorted(seen - {ALL}):
+        t.rows.append(Row(code, _name(gaz, code, locale), tuple(grid[code])))
+    t.total = Row(ALL, "", tuple(grid[ALL]))
+    return t

@@ -36,10 +36,14 @@ def _count(ctx: AppContext, table=audit_entry) -> int:  # type: ignore[no-untype
 
 
 def _verify(ctx: AppContext):  # type: ignore[no-untyped-def]
-    """The check, in PostgreSQL (set-based) and here (entry after entry): both must agree."""
+    """The check, in PostgreSQL (set-based) and here (entry after entry): both must agree, and so
+    must PostgreSQL checking ranges of 1, 2 and 3 entries side by side (a break at a range's
+    first entry, at its last, or a whole range deleted)."""
     service = AuditService(ctx)
     verdict, local = service.verify(), service.verify(local=True)
     assert verdict == local
+    for chunk in (1, 2, 3):
+        assert service.verify(chunk=chunk, workers=2) == verdict, chunk
     return verdict
 
 
@@ -96,6 +100,17 @@ def test_verify_names_a_deleted_entry(ctx: AppContext) -> None:
     _tamper(ctx, "DELETE FROM audit_entry WHERE seq = 2")
     verdict = _verify(ctx)
     assert (verdict.bad_seq, verdict.fault, verdict.found_seq) == (2, Fault.MISSING, 3)
+
+
+def test_verify_names_the_first_of_several_deleted_entries(ctx: AppContext) -> None:
+    """Entries 3 to 6 deleted: with ranges of two, one range is gone entirely and the next starts
+    after a gap; the check still names entry 3."""
+    for name in ("Dara", "Sophea", "Vanna", "Kosal"):
+        _household(ctx, name)
+    _tamper(ctx, "DELETE FROM audit_entry WHERE seq BETWEEN 3 AND 6")
+    verdict = _verify(ctx)
+    assert (verdict.bad_seq, verdict.fault, verdict.found_seq, verdict.checked) == (
+        3, Fault.MISSING, 7, 2)
 
 
 def test_a_payload_rewritten_with_its_own_hash_breaks_the_next_entry(ctx: AppContext) -> None:

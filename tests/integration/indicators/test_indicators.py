@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -166,3 +166,149 @@ def test_open_data_and_staff_report_downloads(population: AppContext, client, au
     assert provinces <= {"12", ALL}
     api = auth_client("auditor").get("/api/v1/indicators/report").json()
     assert api["cells"] and client.get("/api/v1/indicators").json()["threshold"] == 10
+
+
+def test_payments_on_time_and_late_by_their_due_date(population: AppContext) -> None:
+    """A month's payment is due the programme's days after the month's end (the dated parameter
+    of ``payments/schedule.yaml``): a line settled by then is on time, later is late."""
+    from spmis.payments.schedule import due_date
+
+    ctx = population
+    _pay(ctx, [("12", "F", "2026-11", 300_000, "paid")] * 12
+         + [("12", "M", "2026-11", 300_000, "paid")] * 11
+         + [("12", "M", "2026-11", 300_000, "failed")] * 2)
+    due = due_date("family_package", "2026-11")
+    assert due.on == date(2026, 11, 30) + (due.on - date(2026, 11, 30)) and due.days >= 0
+    assert "Unconfirmed" in due.reference
+    e = metadata.tables["entitlement"]
+    with ctx.engine.begin() as conn:
+        conn.execute(e.update().where(e.c.recipient_sex == "F", e.c.state == "paid")
+                     .values(settled_on=due.on))
+        conn.execute(e.update().where(e.c.recipient_sex == "M", e.c.state == "paid")
+                     .values(settled_on=due.on + timedelta(days=1)))
+    staff = IndicatorService(ctx).staff_report(SYSTEM)
+    assert _value(staff, Indicator.ON_TIME, "12", "F", "2026-11") == 12
+    assert _value(staff, Indicator.ON_TIME, period="2026-11") == 12
+    assert _value(staff, Indicator.LATE, "12", "M", "2026-11") == 11
+    assert _value(staff, Indicator.LATE, period="2026-11") == 11
+    IndicatorService(ctx).refresh("tester")
+    _, published = IndicatorService(ctx).open_data()
+    timely = [v for v in published
+              if v.indicator in (Indicator.ON_TIME.value, Indicator.LATE.value)]
+    assert len(timely) == 2 * 2 * 3  # each table: province 12 and the total, by F, M, all
+    assert all(v.value is None or v.value >= 10 for v in timely)  # men on time: 0, withheld
+
+
+def test_grievance_indicators_by_province(ctx: AppContext) -> None:
+    """Received, resolved, resolved by the deadline in force and the median days to resolve,
+    by province of the commune complained about (the complainant's sex is not recorded: U)."""
+    from spmis.grievances.model import Intake
+    from spmis.grievances.service import GrievanceService
+    from spmis.grievances.store import grievance
+
+    service = GrievanceService(ctx)
+    ids = [service.submit(Intake(category="payment_not_received", area_code=area,
+                                 description="The payment of November did not arrive.")).id
+           for area in ["12010101"] * 4 + ["010201"] * 2]
+    start = utcnow() - timedelta(days=30)
+    # resolved after 2, 4 and 6 days in Phnom Penh (12), 10 days in Banteay Meanchey (01),
+    # each against a deadline of 7 days; one open in each province
+    with ctx.engine.begin() as conn:
+        for gid, days in zip(ids, [2, 4, 6, None, 10, None], strict=True):
+            conn.execute(grievance.update().where(grievance.c.id == gid).values(
+                received_at=start, deadline=start + timedelta(days=7),
+                resolved_at=None if days is None else start + timedelta(days=days),
+                status="received" if days is None else "resolved"))
+    staff = IndicatorService(ctx).staff_report(SYSTEM)
+    assert _value(staff, Indicator.GRIEVANCES, "12", "U") == 4
+    assert _value(staff, Indicator.GRIEVANCES) == 6
+    assert _value(staff, Indicator.RESOLVED, "12", "U") == 3
+    assert _value(staff, Indicator.RESOLVED) == 4
+    assert _value(staff, Indicator.RESOLVED_ON_TIME, "12", "U") == 3
+    assert _value(staff, Indicator.RESOLVED_ON_TIME) == 3
+    assert _value(staff, Indicator.GRIEVANCE_DAYS, "12", "U") == 4
+    assert _value(staff, Indicator.GRIEVANCE_DAYS, "01", "U") == 10
+    assert _value(staff, Indicator.GRIEVANCE_DAYS) == 5  # (4 + 6) / 2 over the country
+    assert not [v for v in staff if v.indicator.startswith("grievance") and v.sex in ("F", "M")]
+    officer = Actor("officer", frozenset({"grievance_officer"}), "01")
+    assert _value(IndicatorService(ctx).staff_report(officer), Indicator.GRIEVANCES) == 2
+    IndicatorService(ctx).refresh("tester")
+    _, published = IndicatorService(ctx).open_data()
+    # fewer than 10 resolved: every median withheld with its count
+    assert {v.value for v in published if v.indicator == Indicator.GRIEVANCE_DAYS.value} == {None}
+
+
+def test_staff_report_as_pdf(population: AppContext, client, auth_client) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16, item 5: the report downloads as PDF at the user's scope; page 1 rasterised is
+    not blank and its Khmer is set in Noto Sans Khmer, in Khmer and in English."""
+    from tests.pdf_check import MIN_INK, first_page_glyphs, first_page_image, ink, shaping_faults
+
+    assert client.get("/office/reports/indicators.pdf").status_code in (401, 303)
+    registrar = auth_client("registrar", "12")
+    km = registrar.get("/office/reports/indicators.pdf", params={"lang": "km"})
+    assert km.status_code == 200 and km.headers["content-type"] == "application/pdf"
+    assert ink(first_page_image(km.content)) > MIN_INK  # page 1 is not blank
+    glyphs = first_page_glyphs(km.content)
+    # every Khmer letter in Noto Sans Khmer (no fallback's .notdef boxes), subscripts present.
+    # tests.pdf_check's coeng-position check is not used here: on this page PDFium's text layer
+    # gives some subscript glyphs (a shared glyph, e.g. the subscript of "អ្នក" and "ភ្នំ") the
+    # position of another cluster, though the page image shows them in place (docs/img)
+    assert [f for f in shaping_faults(glyphs) if "drawn in" in f or "no coeng" in f] == []
+    text = "".join(g.char for g in glyphs)
+    assert any("០" <= c <= "៩" for c in text)  # the figures in Khmer digits
+    en = registrar.get("/office/reports/indicators.pdf", params={"lang": "en"})
+    assert en.status_code == 200 and en.content.startswith(b"%PDF")
+    text = "".join(g.char for g in first_page_glyphs(en.content))
+    assert "People registered" in text and "Phnom Penh" in text
+
+
+def test_fund_indicators_through_its_queries(population: AppContext) -> None:
+    """Members with an affiliation in force, contributions due and the workers they are for
+    (by the employer's province and the worker's sex), and per employer what was invoiced,
+    collected and is overdue (by the employer's province)."""
+    ctx, t, now = population, metadata.tables, utcnow()
+    today = now.date()
+    with ctx.engine.begin() as conn:
+        enterprise_id = conn.execute(select(func.min(t["enterprise"].c.id))).scalar_one()
+        employer = conn.execute(insert(t["fund_employer"]).values(
+            enterprise_id=enterprise_id, employer_number="E-1", name="Factory", sector="garment",
+            village_code="12010101", address="Street 1", contact_name="Boss",
+            first_hire_date=date(2025, 1, 1), registered_on=date(2025, 1, 1),
+            registration_due=date(2025, 1, 31), **audit_values("test", now))
+            .returning(t["fund_employer"].c.id)).scalar_one()
+        p, h = registry.people(), registry.households()
+        people = conn.execute(select(p.c.id, p.c.sex, h.c.province_code)
+                              .join(h, h.c.id == p.c.household_id)
+                              .where(p.c.status == "active").order_by(p.c.id).limit(12)).all()
+        for n, person in enumerate(people):
+            conn.execute(insert(t["fund_affiliation"]).values(
+                person_id=person.id, employer_id=employer, kind="employee", scheme="formal",
+                start_date=date(2025, 1, 1), end_date=None if n else date(2025, 6, 30),
+                declared_on=date(2025, 1, 1), declaration_due=date(2025, 1, 31),
+                **audit_values("test", now)))
+            conn.execute(insert(t["fund_contribution"]).values(
+                period="2026-10", employer_id=employer, person_id=person.id, declaration_id=1,
+                run_id=1, wage_khr=1_000_000, base_occupational=1_000_000,
+                base_pension=1_000_000, occupational_risk=8_000, health_care_employer=26_000,
+                health_care_worker=0, pension_employer=20_000, pension_worker=20_000,
+                total=74_000))
+        conn.execute(insert(t["fund_invoice"]).values(
+            employer_id=employer, period="2026-10", kind="contribution", sequence=1,
+            amount=12 * 74_000, paid=500_000, currency="KHR",
+            due_date=today - timedelta(days=3), state="partly_paid",
+            **audit_values("test", now)))
+    staff = IndicatorService(ctx).staff_report(SYSTEM)
+    in_force = people[1:]  # the first one's affiliation ended
+    women = sum(1 for x in in_force if x.sex == "F")
+    assert _value(staff, Indicator.FUND_MEMBERS) == 11
+    assert _value(staff, Indicator.FUND_MEMBERS, sex="F") == women
+    assert _value(staff, Indicator.FUND_CONTRIBUTORS, "12", period="2026-10") == 12
+    assert _value(staff, Indicator.FUND_CONTRIBUTIONS, "12", period="2026-10") == 12 * 74_000
+    assert _value(staff, Indicator.FUND_EMPLOYERS, "12", "U", "2026-10") == 1
+    assert _value(staff, Indicator.FUND_COLLECTED, "12", "U", "2026-10") == 500_000
+    assert _value(staff, Indicator.FUND_ARREARS, period="2026-10") == 12 * 74_000 - 500_000
+    IndicatorService(ctx).refresh("tester")
+    _, published = IndicatorService(ctx).open_data()
+    # one employer: what it paid and owes is withheld with the count of employers
+    assert _value(published, Indicator.FUND_COLLECTED, period="2026-10") is None
+    assert _value(published, Indicator.FUND_ARREARS, period="2026-10") is None

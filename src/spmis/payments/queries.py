@@ -1,0 +1,57 @@
+"""Read-only queries of the payments capability for other capabilities (the indicators).
+
+The payments capability owns its tables (``payments.store``): others read them only through the
+functions here, which return read-only views (aliases with the table's own name) to compose
+into the caller's own set-based query, or rows:
+
+- ``entitlements()``: the payment lines (``entitlement``: programme, beneficiary, household,
+  period, amount and currency, state, province and commune codes, the recipient's sex,
+  ``settled_on``);
+- ``programmes()``: the programmes (code, names, the catalogue programme of its rules);
+- ``programme_names``: each programme's name in English and Khmer, by code;
+- ``due_dates``: the due date of each programme's payment for each month it has a cycle for
+  (``payments.schedule``: dated parameters), to tell payments on time from late ones.
+
+This module is additive: a capability that needs more adds a function here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Connection, select
+from sqlalchemy.sql.selectable import NamedFromClause
+
+from spmis.payments import schedule, store
+
+__all__ = ["due_dates", "entitlements", "programme_names", "programmes"]
+
+_ENTITLEMENTS = store.entitlement.alias("entitlement")
+_PROGRAMMES = store.programme.alias("programme")
+_CYCLES = store.payment_cycle.alias("payment_cycle")
+
+
+def entitlements() -> NamedFromClause:
+    """The ``entitlement`` table (payment lines), read-only."""
+    return _ENTITLEMENTS
+
+
+def programmes() -> NamedFromClause:
+    """The ``programme`` table, read-only."""
+    return _PROGRAMMES
+
+
+def programme_names(conn: Connection) -> dict[str, tuple[str, str]]:
+    """code -> (English name, Khmer name) of every programme."""
+    p = _PROGRAMMES
+    return {r.code: (r.name_en, r.name_km)
+            for r in conn.execute(select(p.c.code, p.c.name_en, p.c.name_km))}
+
+
+def due_dates(conn: Connection) -> list[tuple[str, str, date]]:
+    """(programme code, period, due date) of every month a programme has a payment cycle for
+    (its lines' months: a line's period is its cycle's)."""
+    c, p = _CYCLES, _PROGRAMMES
+    rows = conn.execute(select(p.c.code, p.c.rules_programme, c.c.period).distinct()
+                        .select_from(c.join(p, p.c.id == c.c.programme_id)))
+    return [(r[0], r[2], schedule.due_date(r[1], r[2]).on) for r in rows]
