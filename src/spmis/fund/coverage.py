@@ -1,7 +1,7 @@
 """The coverage gap: registry people recorded as working (formal, informal or self-employed)
 who are not members of the fund, counted by province, sex and occupation in one set-based
 statement, for outreach to informal workers. Small counts are withheld the way the published
-indicators are (``spmis.indicators.suppression``: fewer than 10 people, and the complementary
+indicators are (``spmis.disclosure``: fewer than 10 people, and the complementary
 cells that would give them away)."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from spmis.auth import scope
 from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.db.uow import UnitOfWork
+from spmis.disclosure import THRESHOLD, suppress
 from spmis.errors import Forbidden
 from spmis.fund import queries
-from spmis.indicators.suppression import THRESHOLD, suppress
 from spmis.registry import queries as registry
 
 __all__ = ["WORKING", "coverage_gap"]

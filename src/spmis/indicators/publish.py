@@ -1,6 +1,6 @@
 """Cells as published: each table (an indicator, programme and month) by province and sex with
 its totals, small cells and those that would give them away suppressed
-(``spmis.indicators.suppression``); an amount takes the pattern of the people it was paid to."""
+(``spmis.disclosure``); an amount takes the pattern of the people it was paid to."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 
+from spmis.disclosure import suppress, with_margins
 from spmis.indicators.model import (
     ALL,
     AMOUNT_OF,
@@ -18,7 +19,6 @@ from spmis.indicators.model import (
     Indicator,
     Published,
 )
-from spmis.indicators.suppression import suppress, with_margins
 
 __all__ = ["publish"]
 

@@ -6,4 +6,4 @@ Public: ``orders``, the payment orders other capabilities place (the fund's appr
 
 from __future__ import annotations
 
-__all__ = ["orders"]
+__all__ = ["orders", "queries"]

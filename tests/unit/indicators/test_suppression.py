@@ -9,7 +9,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spmis.indicators.suppression import THRESHOLD, suppress, with_margins
+from spmis.disclosure import THRESHOLD, suppress, with_margins
 
 
 def _rank(rows: list[list[Fraction]]) -> int:
