@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from spmis.jobs.model import RESTART_HINT
+from spmis.jobs.model import RESTART_HINT, Job
 
 if TYPE_CHECKING:
     from spmis.auth.model import Actor
@@ -80,6 +80,10 @@ class JobKind:
     #: run on a schedule too: the worker submits the kind (as the system, no parameters) when
     #: no job of it was submitted in the last ``every_seconds`` (None: on demand only)
     every_seconds: float | None = None
+    #: called once a job of this kind whose worker is gone (killed, the machine restarted) has
+    #: been failed or queued again, to release at once what the job held (a run it marked
+    #: running): ``(ctx, job)``, with the job as it was when its worker went
+    on_abandoned: Callable[[AppContext, Job], None] | None = None
 
 
 _KINDS: dict[str, JobKind] = {}

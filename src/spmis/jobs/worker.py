@@ -363,6 +363,7 @@ class JobWorker:
                                     expect_heartbeat=job.heartbeat_at)
             if done:
                 log.warning("job %s: its worker %s is gone; queued again", job.id, job.worker)
+                self._release(kind, job)
                 self.queue.defer(job.id)
             return done
         self.files.seal(self.ctx.cipher, job.id)
@@ -374,7 +375,18 @@ class JobWorker:
         if done:
             log.warning("job %s: its worker %s is gone; failed", job.id, job.worker)
             self.files.delete_upload(job.parameters.get("upload"))
+            self._release(kind, job)
         return done
+
+    def _release(self, kind: JobKind | None, job: Job) -> None:
+        """The kind's ``on_abandoned`` for a job taken over from a gone worker (a failure there
+        is logged: the job's own state is already decided)."""
+        if kind is None or kind.on_abandoned is None:
+            return
+        try:
+            kind.on_abandoned(self.ctx, job)
+        except Exception:
+            log.exception("job %s: releasing what it held failed", job.id)
 
     def submit_scheduled(self) -> list[int]:
         """Submit each scheduled kind (``JobKind.every_seconds``) whose last job is older than

@@ -5,16 +5,20 @@ the run's counts (the run itself is in ``/api/v1/linkage/runs``).
 
 A stop in the middle may leave merges made and reviews queued; they stay (each merge is whole),
 and a new run finds what is left. So the job is not resumed by itself: its page says to start
-it again."""
+it again. A worker killed in the middle cannot mark its run failed: the worker that takes the
+job over does (``release_run``), at once, so a new run may start (one that stays ``running``
+would have barred every overlapping area for ``STALE_AFTER``)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from spmis.context import AppContext
 from spmis.errors import InvalidInput
 from spmis.jobs import JobKind, JobWork, register
-from spmis.linkage.registry_dedupe import REVIEW_THRESHOLD, run_registry_dedupe
+from spmis.jobs.model import Job
+from spmis.linkage.registry_dedupe import REVIEW_THRESHOLD, abandon_runs, run_registry_dedupe
 
 KIND = "linkage.registry_dedupe"
 _MEMORY = re.compile(r"^\d{1,4}(MB|GB)$")
@@ -81,8 +85,16 @@ def run_dedupe(work: JobWork) -> dict[str, Any]:
             "blocked": s.blocked, "seconds": round(s.seconds, 1), "notes": s.notes}
 
 
+def release_run(ctx: AppContext, job: Job) -> None:
+    """The run a job whose worker is gone left ``running``, marked failed (the job's page
+    already says to start it again)."""
+    if job.started_at is not None:
+        abandon_runs(ctx, job.created_by, str(job.actor.get("scope") or ""), job.started_at,
+                     f"its job {job.id} stopped when its worker was killed; start a new run")
+
+
 register(JobKind(
     name=KIND, title="Find duplicate people", title_km="ស្វែងរកមនុស្សស្ទួន",
     run=run_dedupe, roles=frozenset({"admin", "registrar"}), resumable=False,
-    check=check_parameters,
+    check=check_parameters, on_abandoned=release_run,
 ))

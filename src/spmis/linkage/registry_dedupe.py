@@ -29,7 +29,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -158,6 +158,21 @@ def run_registry_dedupe(
                 notes=[*summary.notes, f"{summary.seconds:.1f} s"]))
             uow.commit()
     return summary
+
+
+def abandon_runs(ctx: AppContext, started_by: str, scope: str, since: datetime,
+                 note: str) -> int:
+    """Mark failed the runs ``started_by`` started over ``scope`` at or after ``since`` that are
+    still ``running``: their process is gone (a job taken over from a killed worker,
+    ``spmis.linkage.dedupe_job.release_run``). Returns how many."""
+    with UnitOfWork(ctx.engine) as uow:
+        done = uow.conn.execute(update(link_run).where(
+            link_run.c.status == "running", link_run.c.kind == "registry_dedupe",
+            link_run.c.started_by == started_by, link_run.c.scope == scope,
+            link_run.c.started_at >= since,
+        ).values(status="failed", finished_at=utcnow(), notes=[note])).rowcount
+        uow.commit()
+    return int(done or 0)
 
 
 def _refuse_overlapping_run(conn: Connection, scope: str) -> None:
