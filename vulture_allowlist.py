@@ -144,3 +144,12 @@ _.inherit_cache  # indicators.compute.days_between
 _._days_postgresql
 _._days_sqlite
 _.action_code  # audit.pages.EntryShown
+
+# --- Community review and equity cards (issue 19): fields the pages' templates read, and
+# --- response fields of the API (pydantic).
+_.posted_by  # targeting.review.Summary, review_schemas.ListOut
+_.approved_by
+_.issue_job_id
+_.change_reason  # review_schemas.EntryOut
+_.validity_reference  # targeting.cards.CardParameters, shown on the list page
+_.objection_reference

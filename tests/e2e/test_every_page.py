@@ -28,7 +28,8 @@ from tests.e2e.test_journeys import register_household
 
 PUBLIC = ["/", "/programmes", "/programmes/family_package_base", "/eligibility", "/login",
           "/transparency", "/transparency/audit",
-          "/grievances", "/grievances/follow",
+          "/grievances", "/grievances/follow", "/cards/verify",
+          "/cards/verify?n=EC-0000-0000-0000-0",
           "/no-such-page", "/programmes/no-such-programme"]
 OFFICE = ["/office", "/office/households", "/office/households?area=120101",
           "/office/households/new", "/office/households/{hid}",

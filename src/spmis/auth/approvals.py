@@ -384,3 +384,13 @@ def pending_of(conn: Connection, kind: str, entity_id: int) -> int | None:
         approval_request.c.kind == kind, approval_request.c.entity_id == entity_id,
         approval_request.c.status == PENDING).order_by(approval_request.c.id)).scalar()
     return found
+
+
+def decisions(conn: Connection, request_ids: Sequence[int]) -> dict[int, ApprovalOut]:
+    """The requests ``request_ids`` as they stand (status, checker, decision and its reason),
+    for a capability that lists its own records' requests to whoever may read those records."""
+    if not request_ids:
+        return {}
+    rows = conn.execute(select(approval_request).where(
+        approval_request.c.id.in_(list(request_ids)))).mappings().all()
+    return {int(r["id"]): approval_out(r) for r in rows}

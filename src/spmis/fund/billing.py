@@ -6,19 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Connection,
-    Integer,
-    case,
-    cast,
-    extract,
-    func,
-    insert,
-    literal,
-    select,
-    update,
-)
+from sqlalchemy import Connection, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from spmis.auth import scope
@@ -130,42 +118,34 @@ def payments(conn: Connection, employer_id: int, limit: int = 60) -> list[dict[s
 def arrears(conn: Connection, actor: Actor, on: date,
             employer_id: int | None = None) -> list[dict[str, Any]]:
     """What each employer owes past its due dates on ``on``: the amount, the oldest due date,
-    the months begun since it and the surcharge at ``on``'s rate (per invoice, for each month
-    begun since its due date), one statement grouped by employer."""
+    the months late and the surcharge that would bear at ``on``'s rate (computed per
+    invoice)."""
     if employer_id is None:
         require_role(actor, *READERS)
     else:
         employer_for(conn, actor, employer_id, write=False)
-    # months begun since each due date, in SQL (extract works on both engines)
-    months = ((on.year - cast(extract("year", INV.c.due_date), Integer)) * 12
-              + on.month - cast(extract("month", INV.c.due_date), Integer)
-              + case((cast(extract("day", INV.c.due_date), Integer) < on.day, 1), else_=0))
-    owed = INV.c.amount - INV.c.paid
-    rate = surcharge_rate(on)
-    # each invoice's surcharge rounded half up to the riel (as ``model.surcharge``), then summed
-    charge = cast(owed * months * rate + 0.5, BigInteger) if rate > 0 else literal(0)
-    q = (select(INV.c.employer_id, E.c.employer_number, E.c.name,
-                func.sum(owed).label("owed"), func.min(INV.c.due_date).label("oldest_due"),
-                func.max(months).label("months_late"), func.sum(charge).label("surcharge"),
-                func.count().label("invoices"))
+    q = (select(INV.c.id, INV.c.employer_id, INV.c.period, INV.c.due_date,
+                (INV.c.amount - INV.c.paid).label("owed"), E.c.employer_number, E.c.name,
+                E.c.village_code)
          .join(E, E.c.id == INV.c.employer_id)
          .where(INV.c.amount > INV.c.paid, INV.c.due_date < on)
-         .group_by(INV.c.employer_id, E.c.employer_number, E.c.name)
-         .order_by(func.sum(owed).desc(), INV.c.employer_id))
+         .order_by(INV.c.employer_id, INV.c.due_date))
     if employer_id is not None:
         q = q.where(INV.c.employer_id == employer_id)
-    else:
-        q = q.where(scope.condition(actor.scope, E.c.village_code))
-    return [{"employer_id": int(r["employer_id"]), "employer_number": r["employer_number"],
-             "name": r["name"], "owed": int(r["owed"]), "oldest_due": _day(r["oldest_due"]),
-             "months_late": int(r["months_late"]), "surcharge": int(r["surcharge"]),
-             "currency": "KHR", "invoices": int(r["invoices"])}
-            for r in conn.execute(q).mappings()]
-
-
-def _day(value: Any) -> date:
-    """A date column's minimum (SQLite answers an aggregate of dates as text)."""
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+    rate = surcharge_rate(on)
+    out: dict[int, dict[str, Any]] = {}
+    for r in conn.execute(q).mappings():
+        if employer_id is None and not scope.covers(actor.scope, r["village_code"]):
+            continue
+        e = out.setdefault(int(r["employer_id"]), {
+            "employer_id": int(r["employer_id"]), "employer_number": r["employer_number"],
+            "name": r["name"], "owed": 0, "oldest_due": r["due_date"], "months_late": 0,
+            "surcharge": 0, "currency": "KHR", "invoices": 0})
+        e["owed"] += int(r["owed"])
+        e["invoices"] += 1
+        e["months_late"] = max(e["months_late"], m.months_late(r["due_date"], on))
+        e["surcharge"] += m.surcharge(int(r["owed"]), rate, r["due_date"], on)
+    return sorted(out.values(), key=lambda x: (-x["owed"], x["employer_id"]))
 
 
 def totals(conn: Connection, employer_id: int) -> dict[str, int]:

@@ -42,6 +42,7 @@ KIND_MODULES: list[str] = [
     "spmis.fund.run_job",
     "spmis.grievances.escalate_job",
     "spmis.targeting.score_job",
+    "spmis.targeting.issue_job",
 ]
 
 

@@ -6,4 +6,4 @@ and queries here.
 Other packages import only the modules in ``__all__`` (checked by tests/unit/test_boundaries.py).
 """
 
-__all__ = ["capability", "model", "queries", "service"]
+__all__ = ["capability", "cards", "model", "queries", "review", "review_model", "service"]

@@ -4,6 +4,7 @@ of ODK Collect, pages, menu, command and job."""
 from spmis.auth.role_sets import API, APR, AUD, ENU, GRV, PO, REG, A, roles
 from spmis.manifest import Capability, Command, MenuItem
 from spmis.pagekit.texts import N_
+from spmis.targeting.review_access import REVIEW_ACCESS, REVIEW_MENU
 
 #: fill in and submit questionnaires with ODK Collect
 COLLECT = roles(ENU)
@@ -16,11 +17,19 @@ MANAGE = roles(A, PO)
 
 CAPABILITY = Capability(
     name="targeting",
-    routers=("spmis.targeting.api:router", "spmis.targeting.openrosa_api:router"),
-    pages=("spmis.targeting.pages",),
-    menu=(MenuItem(48, "office", "/office/targeting", N_("Poor households (IDPoor)"), READ),),
-    commands=(Command("spmis.targeting.cli:app", "targeting"),),
-    tables=("spmis.targeting.store",),
+    routers=("spmis.targeting.api:router", "spmis.targeting.openrosa_api:router",
+             "spmis.targeting.review_api:router"),
+    # the community review, equity cards and on-demand entry (targeting/review_access.py)
+    pages=("spmis.targeting.pages", "spmis.targeting.review_pages",
+           "spmis.targeting.cards_pages", "spmis.targeting.ondemand_pages"),
+    menu=(MenuItem(48, "office", "/office/targeting", N_("Poor households (IDPoor)"), READ),
+          MenuItem(49, "office", "/office/targeting/on-demand",
+                   N_("Assess a household at the commune office"), ENTER),
+          *REVIEW_MENU),
+    commands=(Command("spmis.targeting.cli:app", "targeting"),
+              Command("spmis.targeting.review_cli:app", "equity")),
+    tables=("spmis.targeting.store", "spmis.targeting.review_store"),
+    approval_kinds=("spmis.targeting.review",),
     access={
         ("GET", f"{API}/targeting/rounds"): READ,
         ("POST", f"{API}/targeting/rounds"): MANAGE,
@@ -41,5 +50,8 @@ CAPABILITY = Capability(
         ("GET", "/office/targeting/rounds/{round_id}"): READ,
         ("POST", "/office/targeting/rounds/{round_id}/score"): MANAGE,
         ("GET", "/office/targeting/assessments/{assessment_id}"): READ,
+        ("GET", "/office/targeting/on-demand"): ENTER,
+        ("POST", "/office/targeting/on-demand"): ENTER,
+        **REVIEW_ACCESS,
     },
 )

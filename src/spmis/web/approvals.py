@@ -57,6 +57,7 @@ KIND_LABELS = {
     "staff_account_create": N_("New staff account with sensitive rights"),
     "staff_account_change": N_("Sensitive rights for a staff account"),
     "staff_account_reset": N_("Password reset of an account with sensitive rights"),
+    "targeting_list_change": N_("Change of a commune's list of poor households"),
 }
 #: requests on one page, newest first
 PAGE = 100

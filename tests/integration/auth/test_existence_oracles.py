@@ -24,6 +24,7 @@ from spmis.payments.service import PaymentsService
 from spmis.payments.store import beneficiary, programme
 from spmis.targeting.forms import parse_instance
 from spmis.targeting.model import RoundDraft
+from spmis.targeting.review_store import equity_card, targeting_list, targeting_list_change
 from spmis.targeting.service import TargetingService
 
 from .conftest import HOME_COMMUNE, HOME_VILLAGE, OTHER_VILLAGE, person
@@ -35,7 +36,10 @@ NOT_RECORDS = {"code", "programme_id", "decision", "action", "year",
                # payment cycles, their reconciliations and shocks are national decisions: only
                # national staff act on them (spmis.payments.common.national); what they show of
                # people is filtered by the reader's area (tests/integration/payments)
-               "cycle_id", "rec_id", "shock_id"}
+               "cycle_id", "rec_id", "shock_id",
+               # an equity card's number is what anyone may check (public, rate limited, random:
+               # it cannot be walked through; tests/integration/targeting_review)
+               "card_number"}
 #: ids whose records this test makes in another area, and the routes it sends them to
 RECORD_PARAMS = {"household_id", "person_id", "enterprise_id", "request_id", "review_id",
                  "user_id", "merge_id", "import_id", "beneficiary_id", "grievance_id",
@@ -44,7 +48,10 @@ RECORD_PARAMS = {"household_id", "person_id", "enterprise_id", "request_id", "re
                  "job_id", "name",
                  # assessment rounds of another area, and assessments of households elsewhere
                  # (spmis.targeting.service: "no such round / assessment in your area")
-                 "round_id", "assessment_id"}
+                 "round_id", "assessment_id",
+                 # a commune's list of poor households, a change asked of it, an equity card
+                 # (spmis.targeting.review and cards: "no such list / change / card in your area")
+                 "list_id", "change_id", "card_id"}
 
 
 def _id_routes(app: FastAPI) -> list[tuple[str, str, set[str]]]:
@@ -114,7 +121,23 @@ def test_outside_the_area_answers_as_missing(app: FastAPI, ctx: AppContext, auth
         f'<data id="spmis_idpoor_r{far_round}"><household_id>{other["id"]}</household_id>'
         f'{answers}<meta><instanceID>uuid:far</instanceID></meta></data>'.encode(), now),
         national).assessment_id
+    with ctx.engine.begin() as conn:  # a list, a change and a card of the far commune
+        far_list = conn.execute(insert(targeting_list).values(
+            round_id=far_round, commune_code=OTHER_VILLAGE[:6], status="posted",
+            version=1, created_at=now, created_by="t", updated_at=now, updated_by="t",
+        ).returning(targeting_list.c.id)).scalar_one()
+        far_change = conn.execute(insert(targeting_list_change).values(
+            list_id=far_list, household_id=other["id"], action="remove", reason="moved",
+            request_id=MISSING - 1, made_by="t", made_at=now,
+        ).returning(targeting_list_change.c.id)).scalar_one()
+        far_card = conn.execute(insert(equity_card).values(
+            card_number="EC-0000-0000-0000-0", household_id=other["id"], list_id=far_list,
+            round_id=far_round, commune_code=OTHER_VILLAGE[:6], village_code=OTHER_VILLAGE,
+            level=1, valid_from=now.date(), valid_to=now.date(), status="issued", version=1,
+            created_at=now, created_by="t", updated_at=now, updated_by="t",
+        ).returning(equity_card.c.id)).scalar_one()
     outside = {"household_id": other["id"], "person_id": other_pid,
+               "list_id": far_list, "change_id": far_change, "card_id": far_card,
                "round_id": far_round, "assessment_id": assessed,
                "enterprise_id": enterprise.json()["id"], "request_id": filed.json()["id"],
                "review_id": review, "user_id": far_user.json()["id"],

@@ -39,3 +39,17 @@ def test_no_coeng_cannot_tell() -> None:
     glyphs = [Glyph("ក", (0.0, 0.0, 10.0, 10.0), NOTO)]
     assert shaping_faults(glyphs) == [
         "no coeng (U+17D2) on page 1: cannot tell whether Khmer is shaped"]
+
+
+def test_a_subscript_out_of_text_order_passes() -> None:
+    """PDFium gave 'ភ្នំពេញ' as ភ ំ ព េ ញ ្ ន (the subscript NO after NYO) with the subscript's
+    box under ភ: shaped, and the check finds its consonant among the neighbours."""
+    line = 736.0
+    glyphs = [Glyph("ភ", (209.4, line, 214.6, 744.9), NOTO),
+              Glyph("ំ", (211.3, 745.5, 213.5, 747.9), NOTO),
+              Glyph("ព", (219.4, line, 223.8, 744.9), NOTO),
+              Glyph("េ", (219.4, line, 223.8, 744.9), NOTO),
+              Glyph("ញ", (225.8, line, 233.3, 745.0), NOTO),
+              Glyph("្", (210.2, 733.3, 214.6, 735.5), NOTO),
+              Glyph("ន", (210.2, 733.3, 214.6, 735.5), NOTO)]
+    assert shaping_faults(glyphs) == []
