@@ -20,4 +20,5 @@ __all__ = [
     "schemas",
     "scope",
     "staff",
+    "throttle",
 ]

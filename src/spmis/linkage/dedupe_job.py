@@ -16,8 +16,7 @@ from typing import Any
 
 from spmis.context import AppContext
 from spmis.errors import InvalidInput
-from spmis.jobs import JobKind, JobWork, register
-from spmis.jobs.model import Job
+from spmis.jobs import Job, JobKind, JobWork, register
 from spmis.linkage.registry_dedupe import REVIEW_THRESHOLD, abandon_runs, run_registry_dedupe
 
 KIND = "linkage.registry_dedupe"
