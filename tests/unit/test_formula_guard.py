@@ -75,6 +75,7 @@ UNGUARDED_WRITERS = {
     "registry/bulk_store.py": "a CSV stream into PostgreSQL's COPY, never a file",
     "rules/store.py": "a CSV stream into PostgreSQL's COPY, never a file",
     "targeting/scoring.py": "a CSV stream into PostgreSQL's COPY, never a file",
+    "fund/run.py": "a CSV stream of computed amounts into PostgreSQL's COPY, never a file",
     "rules/area_types.py": "the table shipped in the package, from the gazetteer, no user text",
 }
 RAW_WRITER = re.compile(r"\.write_csv\(|csv\.writer\(|DictWriter\(|\.write_excel\(|"
