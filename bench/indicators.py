@@ -123,7 +123,7 @@ def setup(url: str, households: int) -> None:
                    CASE WHEN (b.id + c.id) % 10 = 0 THEN 'failed' ELSE 'paid' END,
                    b.province_code, b.commune_code, b.sex,
                    CASE WHEN (b.id + c.id) % 10 <> 0
-                        THEN to_date(c.period, 'YYYY-MM') + 20 + (b.id % 40) END
+                        THEN to_date(c.period, 'YYYY-MM') + CAST(20 + b.id % 40 AS integer) END
             FROM paid b CROSS JOIN payment_cycle c"""))
         for table in ("household", "person", "programme", "beneficiary", "payment_cycle",
                       "entitlement"):
