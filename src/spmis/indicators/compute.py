@@ -43,8 +43,8 @@ from spmis.registry import queries as registry
 __all__ = ["COLUMNS", "Due", "indicators_select"]
 
 COLUMNS = ("indicator", "programme", "period", "province_code", "sex", "currency", "value")
-#: (programme code, period, due date) of each month paid (``payments.queries.due_dates``)
-Due = Sequence[tuple[str, str, date]]
+#: (payment cycle id, due date) of each cycle (``payments.queries.due_dates``)
+Due = Sequence[tuple[int, date]]
 
 
 class days_between(FunctionElement[float]):
@@ -99,10 +99,9 @@ def _registry(scope: str) -> list[Select[Any]]:
 
 
 def _due_table(due: Due) -> Any:
-    """The due date of each programme's month, as a small derived table (one row a month)."""
-    rows = [select(literal(code, String(40)).label("programme"),
-                   literal(period, String(7)).label("period"),
-                   literal(on, Date).label("due_on")) for code, period, on in due]
+    """The due date of each payment cycle, as a small derived table (one row a cycle)."""
+    rows = [select(literal(cycle, BigInteger).label("cycle_id"),
+                   literal(on, Date).label("due_on")) for cycle, on in due]
     return (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("due")
 
 
@@ -124,8 +123,7 @@ def _payments(scope: str, due: Due) -> list[Select[Any]]:
     # one pass over the paid lines: the amount, and how many were settled by the due date
     if due:
         d = _due_table(due)
-        source = joined.outerjoin(d, and_(d.c.programme == prog.c.code,
-                                          d.c.period == ent.c.period))
+        source = joined.outerjoin(d, d.c.cycle_id == ent.c.cycle_id)
         on_time: ColumnElement[int] = func.count(case((ent.c.settled_on <= d.c.due_on, 1)))
         late: ColumnElement[int] = func.count(case((ent.c.settled_on > d.c.due_on, 1)))
     else:

@@ -9,8 +9,8 @@ into the caller's own set-based query, or rows:
   ``settled_on``);
 - ``programmes()``: the programmes (code, names, the catalogue programme of its rules);
 - ``programme_names``: each programme's name in English and Khmer, by code;
-- ``due_dates``: the due date of each programme's payment for each month it has a cycle for
-  (``payments.schedule``: dated parameters), to tell payments on time from late ones.
+- ``due_dates``: the due date of each payment cycle (its programme's month, from
+  ``payments.schedule``: dated parameters), to tell payments on time from late ones.
 
 This module is additive: a capability that needs more adds a function here.
 """
@@ -48,10 +48,11 @@ def programme_names(conn: Connection) -> dict[str, tuple[str, str]]:
             for r in conn.execute(select(p.c.code, p.c.name_en, p.c.name_km))}
 
 
-def due_dates(conn: Connection) -> list[tuple[str, str, date]]:
-    """(programme code, period, due date) of every month a programme has a payment cycle for
-    (its lines' months: a line's period is its cycle's)."""
+def due_dates(conn: Connection) -> list[tuple[int, date]]:
+    """(cycle id, due date) of every payment cycle: the due date of its programme's month (a
+    line keeps the cycle it was computed in, ``entitlement.cycle_id``, when a retry moves it to a
+    later payroll)."""
     c, p = _CYCLES, _PROGRAMMES
-    rows = conn.execute(select(p.c.code, p.c.rules_programme, c.c.period).distinct()
+    rows = conn.execute(select(c.c.id, p.c.rules_programme, c.c.period)
                         .select_from(c.join(p, p.c.id == c.c.programme_id)))
-    return [(r[0], r[2], schedule.due_date(r[1], r[2]).on) for r in rows]
+    return [(int(r[0]), schedule.due_date(r[1], r[2]).on) for r in rows]
