@@ -141,11 +141,15 @@ def affiliate(conn: Connection, actor: Actor, data: s.AffiliationIn, today: date
 
 def end_affiliation(conn: Connection, actor: Actor, affiliation_id: int, end: date) -> None:
     row = conn.execute(select(AF).where(AF.c.id == affiliation_id)).mappings().first()
-    if row is None or (row["employer_id"] is None and not actor.has_role(*WRITERS)):
-        raise NotFound(f"there is no affiliation {affiliation_id} that you may change",
+    missing = NotFound(f"there is no affiliation {affiliation_id} that you may change",
                        f"មិនមានការចុះបញ្ជី {affiliation_id} ដែលអ្នកអាចកែបានទេ")
+    if row is None or (row["employer_id"] is None and not actor.has_role(*WRITERS)):
+        raise missing
     if row["employer_id"] is not None:
-        employer_for(conn, actor, int(row["employer_id"]), write=True)
+        try:  # another enterprise's worker answers as a missing affiliation, not its employer
+            employer_for(conn, actor, int(row["employer_id"]), write=True)
+        except NotFound:
+            raise missing from None
     if end < row["start_date"]:
         raise m.bad("end_date", "before_start", "end_date: before the start",
                     "end_date៖ មុនថ្ងៃចាប់ផ្តើម")

@@ -39,7 +39,9 @@ NOT_RECORDS = {"code", "programme_id", "decision", "action", "year",
                "cycle_id", "rec_id", "shock_id",
                # an equity card's number is what anyone may check (public, rate limited, random:
                # it cannot be walked through; tests/integration/targeting_review)
-               "card_number"}
+               "card_number",
+               # a month (YYYY-MM) of the fund's notified exchange rates, not a record
+               "period"}
 #: ids whose records this test makes in another area, and the routes it sends them to
 RECORD_PARAMS = {"household_id", "person_id", "enterprise_id", "request_id", "review_id",
                  "user_id", "merge_id", "import_id", "beneficiary_id", "grievance_id",
@@ -51,7 +53,16 @@ RECORD_PARAMS = {"household_id", "person_id", "enterprise_id", "request_id", "re
                  "round_id", "assessment_id",
                  # a commune's list of poor households, a change asked of it, an equity card
                  # (spmis.targeting.review and cards: "no such list / change / card in your area")
-                 "list_id", "change_id", "card_id"}
+                 "list_id", "change_id", "card_id",
+                 # the social security fund: an employer's account acts for its own enterprise
+                 # only, fund staff inside their area (spmis.fund.common.employer_for; a
+                 # worker's affiliation, a declaration and an invoice answer "no such ... that
+                 # you may see" through it: employers.end_affiliation, declarations
+                 # .declaration_row, billing.invoice); claims and their documents likewise
+                 # (spmis.fund.claims.ClaimService._visible; a document only of its own claim)
+                 # - test_another_enterprise_in_the_fund_answers_as_missing
+                 "employer_id", "affiliation_id", "declaration_id", "invoice_id", "claim_id",
+                 "document_id"}
 
 
 def _id_routes(app: FastAPI) -> list[tuple[str, str, set[str]]]:
@@ -261,3 +272,109 @@ def test_an_enterprise_number_held_elsewhere_goes_to_the_approver(
     assert fixed.status_code == 200, fixed.text
     assert fixed.json()["tax_id"] == "T-1" and fixed.json()["nssf_employer_number"] is None
     assert len(_pending(registrar, "enterprise_numbers")) == 2
+
+
+#: ids of the social security fund (spmis.fund) checked by the next test
+FUND_PARAMS = ("employer_id", "affiliation_id", "declaration_id", "invoice_id", "claim_id",
+               "document_id")
+
+
+#: a valid body of each fund route that takes one (by how its path ends)
+_FUND_BODIES: dict[str, dict[str, Any]] = {
+    "/end": {"end_date": "2030-01-01"}, "/users": {},
+    "/actions": {"action": "review", "reason": "checking"},
+    "/declarations": {"period": "2026-01", "lines": [{"person_id": 1, "wage": "1000"}]},
+    "/upload": {"period": "2026-01"},
+    "/payments": {"amount": 1000, "received_on": "2026-01-05", "reference": "R-1"}}
+
+
+def _far_fund(ctx: AppContext) -> dict[str, int]:
+    """An enterprise of the far province in the fund: its worker, a month's declaration, an
+    invoice, and a claim with a document."""
+    from spmis.db.history import audit_values
+    from spmis.fund import store as fs
+    from spmis.fund.claims_store import fund_claim, fund_claim_document
+
+    day = datetime.now(UTC).date()
+    audit = audit_values("t")
+    with ctx.engine.begin() as conn:
+        def add(table: Any, **values: Any) -> int:
+            return int(conn.execute(insert(table).values(**values).returning(table.c.id))
+                       .scalar_one())
+
+        employer = add(fs.fund_employer, enterprise_id=MISSING - 7, employer_number="NSSF-FAR",
+                       name="Kampot Pepper", sector="farming", village_code=OTHER_VILLAGE,
+                       address="Banteay road", contact_name="Vanna", first_hire_date=day,
+                       registered_on=day, registration_due=day, **audit)
+        affiliation = add(fs.fund_affiliation, person_id=MISSING - 8, employer_id=employer,
+                          kind="employee", scheme="formal", start_date=day, declared_on=day,
+                          declaration_due=day, wage=1_000_000, currency="KHR", **audit)
+        declaration = add(fs.fund_declaration, employer_id=employer, period="2026-01",
+                          sequence=1, state="draft", source="api", content_hash="far",
+                          workers=1, wage_total=1_000_000, **audit)
+        invoice = add(fs.fund_invoice, employer_id=employer, period="2026-01",
+                      kind="contribution", sequence=1, amount=50_000, currency="KHR",
+                      due_date=day, state="open", **audit)
+        claim = add(fund_claim, kind="maternity", person_id=MISSING - 8, employer_id=employer,
+                    village_code=OTHER_VILLAGE, event_date=day, period="2026-01", details={},
+                    state="submitted", amount=0, currency="KHR", payment="one_off",
+                    refusal="", computed={}, **audit)
+        document = add(fund_claim_document, claim_id=claim, kind="other", filename="far.pdf",
+                       content_type="application/pdf", size=1, sha256="0" * 64,
+                       content_enc=b"x", uploaded_by="t", uploaded_at=datetime.now(UTC))
+    return {"employer_id": employer, "affiliation_id": affiliation,
+            "declaration_id": declaration, "invoice_id": invoice, "claim_id": claim,
+            "document_id": document}
+
+
+def test_another_enterprise_in_the_fund_answers_as_missing(
+        app: FastAPI, ctx: AppContext, auth_client: Any, make_user: Any) -> None:
+    """An employer's account acts for its own enterprise only, and fund staff inside their
+    area: another enterprise's employer record, worker, declaration, invoice, claim and claim
+    document answer exactly as ones that do not exist (``POST .../affiliations/{id}/end`` told
+    an employer "there is no employer N", proof that the affiliation exists elsewhere)."""
+    from spmis.fund import store as fs
+
+    outside = _far_fund(ctx)
+    boss = make_user("employer", "")
+    with ctx.engine.begin() as conn:
+        own = int(conn.execute(insert(fs.fund_employer).values(
+            enterprise_id=MISSING - 9, employer_number="NSSF-HOME", name="Home garage",
+            sector="garage", village_code=HOME_VILLAGE, address="Street 1", contact_name="Sok",
+            first_hire_date=datetime.now(UTC).date(), registered_on=datetime.now(UTC).date(),
+            registration_due=datetime.now(UTC).date(), created_at=datetime.now(UTC),
+            created_by="t", updated_at=datetime.now(UTC), updated_by="t",
+        ).returning(fs.fund_employer.c.id)).scalar_one())
+        conn.execute(insert(fs.fund_employer_user).values(
+            username=boss, employer_id=own, created_at=datetime.now(UTC), created_by="t"))
+    callers = {"employer": auth_client("employer", "", username=boss),
+               "fund_officer": auth_client("fund_officer", HOME_COMMUNE),
+               "auditor": auth_client("auditor", HOME_COMMUNE)}
+    assert callers["employer"].get(f"/api/v1/fund/employers/{own}").status_code == 200
+    checked, wrong, reached = 0, [], set()
+    for method, path, params in _id_routes(app):
+        if not params & set(FUND_PARAMS) or params - NOT_RECORDS - set(FUND_PARAMS):
+            continue
+        fill = {"action": "review", "period": "2026-01"}
+        there = path.format(**fill, **{p: outside[p] for p in params & set(FUND_PARAMS)})
+        nowhere = path.format(**fill, **dict.fromkeys(params & set(FUND_PARAMS), MISSING))
+        body = next((b for end, b in _FUND_BODIES.items() if path.endswith(end)),
+                    {"csrf_token": "x"}) | ({"username": boss} if path.endswith("users") else {})
+        for role, caller in callers.items():
+            sent: dict[str, Any] = ({"data": body, "files": {"file": (
+                "a.csv", b"person_id,wage,currency\n1,1000,KHR\n")}}
+                if path.endswith("upload") else {"json": body})
+            a = caller.request(method, there, follow_redirects=False, **sent)
+            b = caller.request(method, nowhere, follow_redirects=False, **sent)
+            assert a.status_code != 500 and b.status_code != 500, (method, path, role)
+            # a valid body, so that the answer is the access check's (not the schema's)
+            assert a.status_code != 422 or not path.startswith("/api"), (path, a.text)
+            if _shape(a) != _shape(b):
+                wrong.append(f"{method} {path} as {role}: outside {a.status_code} "
+                             f"{a.text[:120]} / missing {b.status_code} {b.text[:120]}")
+            for secret in ("Kampot", "NSSF-FAR", "Vanna", "far.pdf", OTHER_VILLAGE):
+                assert secret not in a.text, (method, path, role)
+            reached |= params & set(FUND_PARAMS)
+            checked += 1
+    assert not wrong, "\n".join(wrong)
+    assert reached == set(FUND_PARAMS) and checked >= 40, (reached, checked)
