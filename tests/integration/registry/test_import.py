@@ -313,9 +313,11 @@ def test_enterprises_import(ctx: AppContext, synth_dir: Path, tmp_path: Path) ->
     assert first.enterprises_created > 0 and first.rows_rejected == 0
     again = import_enterprises(ctx, synth_dir / "enterprises.csv", SYSTEM, progress=False)
     assert again.rows_unchanged == first.rows_read and again.enterprises_created == 0
+    with (synth_dir / "enterprises.csv").open(encoding="utf-8") as fh:
+        held = next(r["tax_id"] for r in csv.DictReader(fh) if r.get("tax_id"))  # a number held
     bad = tmp_path / "ent.csv"
     bad.write_text("enterprise_key,name_latin,village_code,tax_id,sector\n"
-                   "E-NEW,New Co,12010101,K00000000001,C\n"
+                   f"E-NEW,New Co,12010101,{held},C\n"
                    "E-BAD,Bad Co,1201,,Z\n", encoding="utf-8")
     summary = import_enterprises(ctx, bad, SYSTEM, progress=False)
     assert (summary.rows_rejected, summary.rows_held, summary.enterprises_created) == (1, 1, 1)
