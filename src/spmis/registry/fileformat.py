@@ -228,6 +228,7 @@ def _xlsx_rows(path: Path, limits: SheetLimits) -> Iterator[tuple[object, ...]]:
     from openpyxl import load_workbook
 
     wb = load_workbook(path, read_only=True, data_only=True)
+    rows: Iterator[tuple[object, ...]] | None = None
     try:
         ws = wb.worksheets[0]
         rows = ws.iter_rows(values_only=True, max_col=limits.max_columns + 1)
@@ -248,6 +249,8 @@ def _xlsx_rows(path: Path, limits: SheetLimits) -> Iterator[tuple[object, ...]]:
                         f"{limits.max_cell_chars:,}", "SPMIS_XLSX_MAX_CELL_CHARS")
             yield row[:limits.max_columns]
     finally:
+        if rows is not None:  # the sheet's reader holds the archive open until it is closed
+            rows.close()  # type: ignore[attr-defined]
         wb.close()
 
 
