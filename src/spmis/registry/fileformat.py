@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -228,7 +228,7 @@ def _xlsx_rows(path: Path, limits: SheetLimits) -> Iterator[tuple[object, ...]]:
     from openpyxl import load_workbook
 
     wb = load_workbook(path, read_only=True, data_only=True)
-    rows: Iterator[tuple[object, ...]] | None = None
+    rows: Generator[tuple[object, ...], None, None] | None = None
     try:
         ws = wb.worksheets[0]
         rows = ws.iter_rows(values_only=True, max_col=limits.max_columns + 1)
@@ -250,7 +250,7 @@ def _xlsx_rows(path: Path, limits: SheetLimits) -> Iterator[tuple[object, ...]]:
             yield row[:limits.max_columns]
     finally:
         if rows is not None:  # the sheet's reader holds the archive open until it is closed
-            rows.close()  # type: ignore[attr-defined]
+            rows.close()
         wb.close()
 
 
