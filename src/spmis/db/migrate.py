@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from alembic import command
@@ -22,11 +23,18 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+#: PostgreSQL partitions of ``fund_contribution`` (one per month and the DEFAULT one, migration
+#: 0022_fund_partitions): made by the month's run, not by the code's tables
+_PARTITION = re.compile(r"^fund_contribution_(default|\d{4}_\d{2})$")
+
+
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """Whether an object of the database belongs to SPMIS's schema: the queue library's tables
-    (``procrastinate_*``, created by migration 0010_jobs on PostgreSQL) are left out of
-    autogenerate and of the check that the migrated schema equals the code's tables."""
-    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+    (``procrastinate_*``, created by migration 0010_jobs on PostgreSQL) and the partitions of
+    ``fund_contribution`` are left out of autogenerate and of the check that the migrated
+    schema equals the code's tables."""
+    return not (type_ == "table" and ((name or "").startswith("procrastinate_")
+                                      or _PARTITION.match(name or "") is not None))
 
 
 def upgrade(url: str, revision: str = "head") -> None:

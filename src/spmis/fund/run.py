@@ -7,7 +7,8 @@
 2. Their lines, in chunks of about ``CHUNK_WORKERS`` workers (whole declarations), go through the
    rules engine (``spmis.rules.contributions``: numpy over the chunk) and back into
    ``fund_contribution`` (PostgreSQL: COPY out and in; other engines: plain statements), the
-   employer's rows of an earlier declaration removed first.
+   employer's rows of an earlier declaration removed first. On PostgreSQL the month's first
+   run loads a new table and attaches it as the month's partition (``spmis.fund.bulk``).
 3. Invoices, one statement each: the month's invoice (due the 15th of the next month) of an
    employer billed for the first time; an adjustment for the difference a correction makes.
 4. Late surcharges on what is overdue (a dated parameter, 0 until confirmed: then none) and
@@ -44,8 +45,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from spmis.db.base import Id, utcnow
+from spmis.fund import bulk, store
 from spmis.fund import model as m
-from spmis.fund import store
 from spmis.rules.contributions import COLUMNS, contributions, surcharge_rate
 
 __all__ = ["CHUNK_WORKERS", "compute"]
@@ -118,21 +119,23 @@ def _read_lines(conn: Connection, lo: int, hi: int) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def _write(conn: Connection, frame: pl.DataFrame) -> None:
+def _write(conn: Connection, frame: pl.DataFrame, table: str) -> None:
     if frame.height == 0:
         return
     if conn.dialect.name == "postgresql":
         raw: Any = conn.connection.dbapi_connection
         buf = io.BytesIO()
         frame.write_csv(buf, include_header=False)
-        sql = f"COPY fund_contribution ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)"
+        sql = f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)"
         with raw.cursor() as cur, cur.copy(sql) as cp:
             cp.write(buf.getvalue())
         return
     conn.execute(insert(C), frame.to_dicts())
 
 
-def _compute_chunk(conn: Connection, period: str, run_id: int, lo: int, hi: int) -> int:
+def _compute_chunk(conn: Connection, period: str, run_id: int, lo: int, hi: int,
+                   table: str) -> tuple[int, int]:
+    """(workers, amount) of the chunk's declarations, written into ``table``."""
     lines = _read_lines(conn, lo, hi)
     amounts = contributions(period, lines["wage_khr"].to_numpy())
     frame = lines.with_columns(
@@ -140,8 +143,8 @@ def _compute_chunk(conn: Connection, period: str, run_id: int, lo: int, hi: int)
         *(pl.Series(col, np.asarray(values)) for col, values in amounts.items()),
         pl.lit("KHR").alias("currency"),
     ).select(OUT_COLUMNS)
-    _write(conn, frame)
-    return frame.height
+    _write(conn, frame, table)
+    return frame.height, int(frame["total"].sum())
 
 
 def _insert_ignoring_duplicates(conn: Connection, table: Table, columns: list[str],
@@ -236,6 +239,9 @@ def remind(conn: Connection, today: date) -> int:
 def compute(conn: Connection, period: str, run_id: int, today: date,
             progress: Progress | None = None) -> dict[str, Any]:
     """Compute the month (see the module's text) in the caller's transaction."""
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        bulk.lock_month(conn, period)
     pending = _pending(conn, period)
     # a temporary table of this transaction: gone with a rollback; dropped when done
     PENDING.drop(conn, checkfirst=True)
@@ -243,17 +249,21 @@ def compute(conn: Connection, period: str, run_id: int, today: date,
     if pending:
         conn.execute(insert(PENDING), [
             {"declaration_id": d, "employer_id": e, "workers": w} for d, e, w in pending])
-    conn.execute(delete(C).where(C.c.period == period,
-                                 C.c.employer_id.in_(select(PENDING.c.employer_id))))
-    workers = 0
+    # PostgreSQL, the month's first run: a new table, indexed and attached once loaded
+    month = bulk.new_month(conn, period) if postgres and pending else None
+    if month is None:
+        conn.execute(delete(C).where(C.c.period == period,
+                                     C.c.employer_id.in_(select(PENDING.c.employer_id))))
+    workers = amount = 0
     ranges = _chunks(pending)
     for i, (lo, hi) in enumerate(ranges):
-        workers += _compute_chunk(conn, period, run_id, lo, hi)
+        n, total = _compute_chunk(conn, period, run_id, lo, hi, month or C.name)
+        workers, amount = workers + n, amount + total
         if progress:
             progress((i + 1) / len(ranges))
+    if month is not None:
+        bulk.attach(conn, month, period)
     invoices = _invoices(conn, period, run_id, today) if pending else 0
-    amount = int(conn.execute(select(func.coalesce(func.sum(C.c.total), 0)).where(
-        C.c.run_id == run_id)).scalar_one())
     PENDING.drop(conn)
     surcharges = _surcharges(conn, period, today)
     reminders = remind(conn, today)

@@ -18,7 +18,8 @@ through ``spmis.fund.queries``).
 * ``fund_contribution``: ONE row per (month, employer, worker), with the contributory wages and
   the contribution of each scheme in its own columns (occupational risk, health care employer /
   worker, pension employer / worker), in riel; computed by the rules engine from the month's
-  latest submitted declaration. The primary key makes a second run create nothing.
+  latest submitted declaration. The primary key makes a second run create nothing. On
+  PostgreSQL it is partitioned by month (``spmis.fund.bulk``).
 * ``fund_contribution_run``: each monthly run (a background job) and what it did.
 * ``fund_invoice``: what an employer owes: the month's contributions (kind ``contribution``,
   due the 15th of the next month, with its KHQR string), the difference a correcting declaration
@@ -31,6 +32,7 @@ through ``spmis.fund.queries``).
 from __future__ import annotations
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     Column,
     Date,
@@ -43,6 +45,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 
@@ -205,7 +208,13 @@ fund_contribution = Table(
     PrimaryKeyConstraint("period", "employer_id", "person_id"),
     # a member's statement reads every month of one person
     Index("ix_fund_contribution_person_id_period", "person_id", "period"),
+    # PostgreSQL: one partition per month, attached by the month's first run (spmis.fund.bulk)
+    postgresql_partition_by="LIST (period)",
 )
+# PostgreSQL: the rows of a month that has no partition of its own
+event.listen(fund_contribution, "after_create", DDL(
+    "CREATE TABLE fund_contribution_default PARTITION OF fund_contribution DEFAULT",
+).execute_if(dialect="postgresql"))
 
 fund_invoice = Table(
     "fund_invoice",
