@@ -61,6 +61,10 @@ _temp = MetaData()
 PENDING = Table("fund_pending", _temp, Column("declaration_id", Id, primary_key=True),
                 Column("employer_id", Id, nullable=False), Column("workers", BigInteger),
                 prefixes=["TEMPORARY"])
+#: each computed employer's total and declaration (summed while writing: no scan afterwards)
+TOTALS = Table("fund_totals", _temp, Column("employer_id", Id, primary_key=True),
+               Column("declaration_id", Id, nullable=False),
+               Column("total", BigInteger, nullable=False), prefixes=["TEMPORARY"])
 LINE_COLUMNS = ("employer_id", "person_id", "declaration_id", "wage_khr")
 OUT_COLUMNS = ("period", "employer_id", "person_id", "declaration_id", "run_id", "wage_khr",
                *COLUMNS, "total", "currency")
@@ -144,6 +148,10 @@ def _compute_chunk(conn: Connection, period: str, run_id: int, lo: int, hi: int,
         pl.lit("KHR").alias("currency"),
     ).select(OUT_COLUMNS)
     _write(conn, frame, table)
+    totals = frame.group_by("employer_id").agg(pl.col("declaration_id").max(),
+                                               pl.col("total").sum())
+    if totals.height:
+        conn.execute(insert(TOTALS), totals.to_dicts())
     return frame.height, int(frame["total"].sum())
 
 
@@ -159,13 +167,10 @@ def _insert_ignoring_duplicates(conn: Connection, table: Table, columns: list[st
 
 def _invoices(conn: Connection, period: str, run_id: int, today: date) -> int:
     """The month's invoice of each employer billed for the first time; an adjustment for an
-    employer whose total changed (a correction)."""
+    employer whose total changed (a correction). The totals are those this run wrote: an
+    employer's rows of the month are all rewritten when it is computed."""
     now, due = utcnow(), m.invoice_due(period)
-    totals = (select(C.c.employer_id, func.sum(C.c.total).label("total"),
-                     func.max(C.c.declaration_id).label("declaration_id"))
-              .where(C.c.period == period,
-                     C.c.employer_id.in_(select(PENDING.c.employer_id)))
-              .group_by(C.c.employer_id).subquery())
+    totals = TOTALS
     billed = (select(INV.c.employer_id, func.sum(INV.c.amount).label("billed"),
                      func.max(INV.c.sequence).label("last"))
               .where(INV.c.period == period, INV.c.kind.in_(("contribution", "adjustment")))
@@ -244,8 +249,9 @@ def compute(conn: Connection, period: str, run_id: int, today: date,
         bulk.lock_month(conn, period)
     pending = _pending(conn, period)
     # a temporary table of this transaction: gone with a rollback; dropped when done
-    PENDING.drop(conn, checkfirst=True)
-    PENDING.create(conn)
+    for table in (PENDING, TOTALS):
+        table.drop(conn, checkfirst=True)
+        table.create(conn)
     if pending:
         conn.execute(insert(PENDING), [
             {"declaration_id": d, "employer_id": e, "workers": w} for d, e, w in pending])
@@ -264,7 +270,8 @@ def compute(conn: Connection, period: str, run_id: int, today: date,
     if month is not None:
         bulk.attach(conn, month, period)
     invoices = _invoices(conn, period, run_id, today) if pending else 0
-    PENDING.drop(conn)
+    for table in (PENDING, TOTALS):
+        table.drop(conn)
     surcharges = _surcharges(conn, period, today)
     reminders = remind(conn, today)
     return {"employers": len(pending), "workers": workers, "invoices": invoices,
