@@ -57,7 +57,6 @@ def attach(conn: Connection, name: str, period: str) -> None:
     conn.execute(text(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'"))
     conn.execute(text(f"ALTER TABLE {name} ADD PRIMARY KEY (period, employer_id, person_id)"))
     conn.execute(text(f"CREATE INDEX ON {name} (person_id, period)"))
-    conn.execute(text(f"ANALYZE {name}"))
     conn.execute(text(f"ALTER TABLE fund_contribution ATTACH PARTITION {name} "
                       f"FOR VALUES IN ('{period}')"))
     conn.execute(text(f"ALTER TABLE {name} DROP CONSTRAINT {name}_month"))

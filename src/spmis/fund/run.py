@@ -130,7 +130,10 @@ def _write(conn: Connection, frame: pl.DataFrame, table: str) -> None:
         raw: Any = conn.connection.dbapi_connection
         buf = io.BytesIO()
         frame.write_csv(buf, include_header=False)
-        sql = f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)"
+        # a table made by this transaction (the month's new one) takes its rows frozen: no
+        # later rewrite of every page to set hint bits or to freeze them
+        freeze = ", FREEZE" if table != C.name else ""
+        sql = f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv{freeze})"
         with raw.cursor() as cur, cur.copy(sql) as cp:
             cp.write(buf.getvalue())
         return
