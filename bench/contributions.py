@@ -2,11 +2,14 @@
 
     .venv/bin/python bench/contributions.py                  # 20,000 enterprises, 4,300,000 workers
     .venv/bin/python bench/contributions.py --employers 2000 --workers 430000 [--url URL]
+    .venv/bin/python bench/contributions.py --setup-only     # then, on a quiet machine:
+    flock /tmp/spmis-quiet.lock .venv/bin/python bench/contributions.py --reuse
 
 1. Setup (not timed): in the schema ``bench_contributions``, the fund's tables; 20,000 employers,
    4,300,000 affiliations and one submitted declaration per employer with a wage for each of its
    workers (riel, between 100,000 and 3,000,000, spread so that every band, floor and ceiling is
-   hit), written by SQL ``generate_series``; then ``ANALYZE``.
+   hit), written by SQL ``generate_series``; then ``ANALYZE``. ``--reuse`` keeps a schema of the
+   same size made before (``--setup-only``) and removes only what a run and the reference wrote.
 2. The month's run as the fund runs it (``FundService.run_month``: the rules engine over the
    wages in chunks, contributions written with COPY, one invoice per employer), timed, with its
    peak resident memory (sampled every 20 ms).
@@ -129,6 +132,28 @@ def setup(engine: Engine, employers: int, workers: int) -> None:
         conn.execute(text("ANALYZE"))
 
 
+def reuse(engine: Engine, employers: int, workers: int) -> bool:
+    """Whether the schema holds a month of this size; if so, what a run and the reference
+    wrote is removed (the month's partition, invoices, reminders, runs, the reference table)."""
+    with engine.begin() as conn:
+        if not conn.execute(text(
+                "SELECT to_regclass('fund_declaration_line') IS NOT NULL")).scalar_one():
+            return False
+        size = conn.execute(text(
+            "SELECT (SELECT count(*) FROM fund_employer), (SELECT sum(workers) FROM "
+            "fund_declaration WHERE period = :p)"), {"p": PERIOD}).one()
+        if tuple(size) != (employers, workers):
+            return False
+        conn.execute(text(f"DROP TABLE IF EXISTS fund_contribution_ref, "
+                          f"fund_contribution_{PERIOD.replace('-', '_')}"))
+        for table in ("fund_contribution", "fund_outbox", "fund_allocation", "fund_payment",
+                      "fund_invoice", "fund_contribution_run"):
+            conn.execute(text(f"DELETE FROM {table}"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    return True
+
+
 def reference_sql(period: str) -> str:
     """One INSERT ... SELECT computing the run's amounts, the month's parameters inlined."""
     from spmis.rules import tax_benefit_system
@@ -175,6 +200,9 @@ def main() -> None:
     ap.add_argument("--employers", type=int, default=20_000)
     ap.add_argument("--workers", type=int, default=4_300_000)
     ap.add_argument("--url", default=DEFAULT_URL)
+    ap.add_argument("--setup-only", action="store_true", help="make the data and stop")
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep the data of an earlier set-up of the same size")
     args = ap.parse_args()
 
     from spmis.auth.model import Actor
@@ -185,9 +213,16 @@ def main() -> None:
 
     engine = make_engine(_url(args.url))
     t0 = time.perf_counter()
-    setup(engine, args.employers, args.workers)
-    print(f"setup: {args.employers:,} employers, {args.workers:,} workers with wages "
-          f"({time.perf_counter() - t0:.1f} s, not timed below)")
+    if args.reuse and reuse(engine, args.employers, args.workers):
+        print(f"setup: {args.employers:,} employers, {args.workers:,} workers with wages, "
+              f"kept from an earlier set-up ({time.perf_counter() - t0:.1f} s to clear the "
+              f"last run, not timed below)")
+    else:
+        setup(engine, args.employers, args.workers)
+        print(f"setup: {args.employers:,} employers, {args.workers:,} workers with wages "
+              f"({time.perf_counter() - t0:.1f} s, not timed below)")
+    if args.setup_only:
+        return
 
     def key() -> str:
         return base64.b64encode(os.urandom(32)).decode()
@@ -218,6 +253,9 @@ def main() -> None:
             f"SELECT {cols} FROM fund_contribution_ref) x")).scalar_one()
         ref_rows, ref_total = conn.execute(text(
             "SELECT count(*), sum(total) FROM fund_contribution_ref")).one()
+        where = ", ".join(f"{name} {n:,}" for name, n in conn.execute(text(
+            "SELECT tableoid::regclass::text, count(*) FROM fund_contribution "
+            "GROUP BY 1 ORDER BY 1")))
         invoiced = conn.execute(text(
             "SELECT count(*), sum(amount) FROM fund_invoice WHERE period = :p"),
             {"p": PERIOD}).one()
@@ -227,7 +265,7 @@ def main() -> None:
     print(f"month's run ({PERIOD}): {out['workers']:,} contributions of {out['employers']:,} "
           f"employers, {invoiced[0]:,} invoices, {invoiced[1]:,} KHR")
     print(f"  time {run['seconds']:.1f} s, peak memory {run['peak_mb']:.0f} MB "
-          f"(process before: {run['rss_before_mb']:.0f} MB)")
+          f"(process before: {run['rss_before_mb']:.0f} MB); rows per partition: {where}")
     print(f"reference (one INSERT ... SELECT into a table with the same indexes): "
           f"{ref_rows:,} rows, {ref_total:,} KHR, time {ref['seconds']:.1f} s")
     print(f"rows that differ between the run and the reference: {differ:,}")

@@ -18,7 +18,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -40,6 +41,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -102,25 +104,46 @@ def _chunks(pending: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _read_lines(conn: Connection, lo: int, hi: int) -> pl.DataFrame:
-    query = (select(PENDING.c.employer_id, DL.c.person_id, DL.c.declaration_id, DL.c.wage_khr)
-             .join(PENDING, PENDING.c.declaration_id == DL.c.declaration_id)
-             .where(DL.c.declaration_id.between(lo, hi)))
-    schema = dict.fromkeys(LINE_COLUMNS, pl.Int64)
+_LINES = (select(PENDING.c.employer_id, DL.c.person_id, DL.c.declaration_id, DL.c.wage_khr)
+          .join(PENDING, PENDING.c.declaration_id == DL.c.declaration_id))
+_SCHEMA = dict.fromkeys(LINE_COLUMNS, pl.Int64)
+
+
+def _lines(conn: Connection, pending: list[tuple[int, int, int]]) -> Iterator[pl.DataFrame]:
+    """The pending declarations' lines, about ``CHUNK_WORKERS`` at a time."""
     if conn.dialect.name == "postgresql":
-        sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-        raw: Any = conn.connection.dbapi_connection
-        buf = io.BytesIO()
+        yield from _spooled_lines(conn)
+        return
+    for lo, hi in _chunks(pending):
+        rows = conn.execute(_LINES.where(DL.c.declaration_id.between(lo, hi))).all()
+        yield pl.DataFrame(rows, schema=_SCHEMA, orient="row")
+
+
+def _spooled_lines(conn: Connection) -> Iterator[pl.DataFrame]:
+    """PostgreSQL: every pending line read by one COPY (one pass over the lines, however they
+    lie on disk) into a temporary file, then read back ``CHUNK_WORKERS`` lines at a time."""
+    sql = str(_LINES.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    raw: Any = conn.connection.dbapi_connection
+    with tempfile.TemporaryFile(prefix="spmis-fund-lines-") as spool:
+        ends: list[int] = []
+        rows = 0
         with raw.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as cp:
-            for block in cp:
-                buf.write(block)
-        if buf.tell() == 0:
-            return pl.DataFrame(schema=schema)
-        buf.seek(0)
-        return pl.read_csv(buf, has_header=False, new_columns=list(LINE_COLUMNS),
-                           schema=schema)
-    rows = conn.execute(query).all()
-    return pl.DataFrame(rows, schema=schema, orient="row")
+            for block in cp:  # the server sends a row a message; cut only after a row
+                data = bytes(block)
+                spool.write(data)
+                rows += data.count(b"\n")
+                if rows >= CHUNK_WORKERS and data.endswith(b"\n"):
+                    ends.append(spool.tell())
+                    rows = 0
+        if rows:
+            ends.append(spool.tell())
+        start = 0
+        for end in ends:
+            spool.seek(start)
+            data = spool.read(end - start)
+            start = end
+            yield pl.read_csv(data, has_header=False, new_columns=list(LINE_COLUMNS),
+                              schema=_SCHEMA)
 
 
 def _write(conn: Connection, frame: pl.DataFrame, table: str) -> None:
@@ -140,10 +163,9 @@ def _write(conn: Connection, frame: pl.DataFrame, table: str) -> None:
     conn.execute(insert(C), frame.to_dicts())
 
 
-def _compute_chunk(conn: Connection, period: str, run_id: int, lo: int, hi: int,
-                   table: str) -> tuple[int, int]:
-    """(workers, amount) of the chunk's declarations, written into ``table``."""
-    lines = _read_lines(conn, lo, hi)
+def _compute_chunk(conn: Connection, period: str, run_id: int, lines: pl.DataFrame,
+                   table: str) -> pl.DataFrame:
+    """The chunk's contributions written into ``table``; its totals by employer."""
     amounts = contributions(period, lines["wage_khr"].to_numpy())
     frame = lines.with_columns(
         pl.lit(period).alias("period"), pl.lit(run_id, dtype=pl.Int64).alias("run_id"),
@@ -151,11 +173,12 @@ def _compute_chunk(conn: Connection, period: str, run_id: int, lo: int, hi: int,
         pl.lit("KHR").alias("currency"),
     ).select(OUT_COLUMNS)
     _write(conn, frame, table)
-    totals = frame.group_by("employer_id").agg(pl.col("declaration_id").max(),
-                                               pl.col("total").sum())
-    if totals.height:
-        conn.execute(insert(TOTALS), totals.to_dicts())
-    return frame.height, int(frame["total"].sum())
+    return _by_employer(frame)
+
+
+def _by_employer(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.group_by("employer_id").agg(pl.col("declaration_id").max(),
+                                             pl.col("total").sum(), pl.len().alias("workers"))
 
 
 def _insert_ignoring_duplicates(conn: Connection, table: Table, columns: list[str],
@@ -258,18 +281,28 @@ def compute(conn: Connection, period: str, run_id: int, today: date,
     if pending:
         conn.execute(insert(PENDING), [
             {"declaration_id": d, "employer_id": e, "workers": w} for d, e, w in pending])
+        if postgres:  # its size for the plan of the lines' read
+            conn.execute(text("ANALYZE fund_pending"))
     # PostgreSQL, the month's first run: a new table, indexed and attached once loaded
     month = bulk.new_month(conn, period) if postgres and pending else None
     if month is None:
         conn.execute(delete(C).where(C.c.period == period,
                                      C.c.employer_id.in_(select(PENDING.c.employer_id))))
-    workers = amount = 0
-    ranges = _chunks(pending)
-    for i, (lo, hi) in enumerate(ranges):
-        n, total = _compute_chunk(conn, period, run_id, lo, hi, month or C.name)
-        workers, amount = workers + n, amount + total
+    sums: list[pl.DataFrame] = []
+    done, expected = 0, max(1, sum(w for _d, _e, w in pending))
+    for lines in _lines(conn, pending):
+        sums.append(_compute_chunk(conn, period, run_id, lines, month or C.name))
+        done += lines.height
         if progress:
-            progress((i + 1) / len(ranges))
+            progress(min(1.0, done / expected))
+    # an employer's lines may span two chunks: its total is the sum of both
+    totals = pl.concat(sums).group_by("employer_id").agg(
+        pl.col("declaration_id").max(), pl.col("total").sum(),
+        pl.col("workers").sum()) if sums else pl.DataFrame()
+    if totals.height:
+        conn.execute(insert(TOTALS), totals.drop("workers").to_dicts())
+    workers = int(totals["workers"].sum()) if totals.height else 0
+    amount = int(totals["total"].sum()) if totals.height else 0
     if month is not None:
         bulk.attach(conn, month, period)
     invoices = _invoices(conn, period, run_id, today) if pending else 0

@@ -198,3 +198,24 @@ def _rows(engine: Any) -> list[tuple[str, int]]:
         return [(str(p), int(n)) for p, n in conn.execute(
             select(c.c.period, c.c.person_id).order_by(c.c.period))]
 
+
+
+def test_chunks_smaller_than_an_employer_give_the_same_month(
+        ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two lines at a time: an employer's lines are split over chunks (PostgreSQL reads them
+    by rows), yet each invoice bills all of its workers."""
+    fund, e1, e2 = _declare_both(ctx)
+    monkeypatch.setattr(run, "CHUNK_WORKERS", 2)
+    seen: list[float] = []
+    out = fund.run_month(OFFICER, NOV, progress=seen.append)
+    assert (out["employers"], out["workers"], out["invoices"]) == (2, 4, 2)
+    assert len(seen) >= 2 and seen[-1] == 1.0
+    c = store.fund_contribution
+    with ctx.engine.connect() as conn:
+        by_employer = {int(e): int(t) for e, t in conn.execute(
+            select(c.c.employer_id, func.sum(c.c.total)).group_by(c.c.employer_id))}
+    assert out["amount"] == sum(by_employer.values())
+    for employer, actor in ((e1, BOSS), (e2, OTHER_BOSS)):
+        invoices = fund.invoices(actor, employer)
+        assert [(i["kind"], i["amount"]) for i in invoices] == [
+            ("contribution", by_employer[employer])]
