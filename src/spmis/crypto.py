@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -67,6 +68,27 @@ class FieldCipher:
             return AESGCM(key).decrypt(rest[:NONCE_BYTES], rest[NONCE_BYTES:], context.encode())
         except Exception as exc:  # cryptography raises InvalidTag
             raise DecryptionError("ciphertext does not verify") from exc
+
+    def decrypt_many(self, blobs: Sequence[bytes], context: str) -> list[str]:
+        """``decrypt(b, context)`` for each blob, with one AES-GCM key object per key id (a
+        payroll page decrypts thousands of account numbers; setting the key up again for
+        each was a third of the time)."""
+        aad = context.encode()
+        ciphers: dict[bytes, AESGCM] = {}
+        out = []
+        for blob in blobs:
+            kid, sep, rest = bytes(blob).partition(b"$")
+            aead = ciphers.get(kid)
+            if aead is None:
+                key = self.keys.get(kid.decode(errors="replace"))
+                if not sep or key is None:
+                    raise DecryptionError("unknown key id")
+                aead = ciphers[kid] = AESGCM(key)
+            try:
+                out.append(aead.decrypt(rest[:NONCE_BYTES], rest[NONCE_BYTES:], aad).decode())
+            except Exception as exc:  # cryptography raises InvalidTag
+                raise DecryptionError("ciphertext does not verify") from exc
+        return out
 
     def key_id_of(self, blob: bytes) -> str:
         return bytes(blob).partition(b"$")[0].decode(errors="replace")

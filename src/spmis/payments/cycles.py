@@ -24,6 +24,7 @@ from spmis.payments import conditions, exits, shocks, store
 from spmis.payments.common import (
     analyze,
     insert_ignoring_duplicates,
+    no_jit,
     programme_by_code,
     programme_row,
 )
@@ -171,6 +172,7 @@ def run(conn: Connection, actor: Actor, cycle_id: int, today: date,
         return {"cycle_id": cycle_id, "state": cycle["state"], "new_lines": 0, "exited": 0,
                 "reentered": 0, "lines": cycle["lines"], "amount": cycle["amount"]}
     prog = programme_row(conn, cycle["programme_id"])
+    no_jit(conn)
     report("exits and re-entries", "ការចាកចេញ និងការចូលវិញ", 0.1)
     moved = exits.automatic(conn, actor, prog, cycle["evaluation_run_id"], cycle["period"],
                             today)

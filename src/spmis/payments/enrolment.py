@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, literal, select, update
+from sqlalchemy import Connection, and_, func, insert, literal, select, update
 
 from spmis.auth import scope
 from spmis.auth.model import Actor
@@ -23,6 +23,7 @@ from spmis.payments.common import (
     decision_reason,
     insert_ignoring_duplicates,
     log_set,
+    no_jit,
     programme_by_code,
 )
 from spmis.payments.model import (
@@ -130,16 +131,17 @@ def summary(conn: Connection, enrolment_id: int, evaluation_run_id: int | None,
     h = registry.households()
     r = rules.results()
     amount: Any = literal(0)
-    base = select(b.c.id, b.c.household_id).where(b.c.enrolment_run_id == enrolment_id)
+    source: Any = b.join(h, h.c.id == b.c.household_id)
     if evaluation_run_id is not None:
-        amount = func.coalesce(
-            select(func.sum(r.c.amount)).where(
-                r.c.run_id == evaluation_run_id, r.c.household_id == b.c.household_id,
-                r.c.programme == rules_programme, r.c.entity_id == b.c.entity_id,
-            ).scalar_subquery(), 0)
-    rows = base.add_columns(amount.label("amount"), h.c.commune_code,
-                            recipient_sex(b.c.household_id).label("sex")).join_from(
-        b, h, h.c.id == b.c.household_id).subquery()
+        # the results' primary key (run, household, programme, entity) gives at most one row:
+        # a join (hashed, one pass) rather than a probe per candidate
+        source = source.outerjoin(r, and_(
+            r.c.run_id == evaluation_run_id, r.c.household_id == b.c.household_id,
+            r.c.programme == rules_programme, r.c.entity_id == b.c.entity_id))
+        amount = func.coalesce(r.c.amount, 0)
+    rows = select(b.c.id, amount.label("amount"), h.c.commune_code,
+                  recipient_sex(b.c.household_id).label("sex")).select_from(source).where(
+        b.c.enrolment_run_id == enrolment_id).subquery()
     # one pass over the candidates, grouped by commune and sex (a few thousand groups at most);
     # the province and sex totals are sums of those groups
     groups = conn.execute(
@@ -181,6 +183,7 @@ def create_run(conn: Connection, actor: Actor, programme_code: str,
     period = _pinned(conn, prog, evaluation_run_id)
     _active(prog)
     _no_pending(conn, prog["id"])
+    no_jit(conn)
     enrolment_id = _new_run(conn, actor, prog, "run", evaluation_run_id, period)
     r, h = rules.results(), registry.households()
     eligible = select(r.c.entity_id, func.min(r.c.household_id).label("household_id")).where(
@@ -240,6 +243,7 @@ def decide(conn: Connection, actor: Actor, enrolment_id: int, approve: bool, rea
                        "អ្នកបង្កើតមិនអាចសម្រេចលើការចុះឈ្មោះរបស់ខ្លួនបានទេ ត្រូវឱ្យអ្នកអនុម័តផ្សេង")
     reason = decision_reason(reason)
     new = DecisionState.APPROVED if approve else DecisionState.REJECTED
+    no_jit(conn)
     now = utcnow()
     done = conn.execute(update(e).where(e.c.id == enrolment_id,
                                         e.c.state == DecisionState.PENDING)

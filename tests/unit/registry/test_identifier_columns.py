@@ -9,7 +9,7 @@ import random
 import polars as pl
 import pytest
 
-from spmis.crypto import FieldCipher
+from spmis.crypto import DecryptionError, FieldCipher
 from spmis.registry.identifier_columns import (
     blind_index_many,
     encrypt_many,
@@ -84,3 +84,26 @@ def test_bulk_keyed_hash_is_hmac_for_any_key_length(key_bytes: int) -> None:
     values = ["", "123456789", "ក្រុម", "x" * 300]
     assert blind_index_many(cipher, values, "phone") == [
         cipher.blind_index(v, "phone") for v in values]
+
+
+def test_decrypt_many_reads_every_key_of_the_ring_and_refuses_what_does_not_verify() -> None:
+    old, new = (base64.b64encode(os.urandom(32)).decode() for _ in range(2))
+
+    class Before:
+        encryption_keys = f"k1:{old}"
+        blind_index_key = base64.b64encode(os.urandom(32)).decode()
+
+    class After(Before):
+        encryption_keys = f"k2:{new},k1:{old}"
+
+    before = FieldCipher.from_settings(Before())  # type: ignore[arg-type]
+    after = FieldCipher.from_settings(After())  # type: ignore[arg-type]
+    blobs = [before.encrypt("012345678", "payment_account"),
+             after.encrypt("098765432", "payment_account"),
+             before.encrypt("ក្រុម", "payment_account")]
+    assert after.decrypt_many(blobs, "payment_account") == ["012345678", "098765432", "ក្រុម"]
+    assert after.decrypt_many([], "payment_account") == []
+    with pytest.raises(DecryptionError):  # bound to its context
+        after.decrypt_many(blobs, "national_id")
+    with pytest.raises(DecryptionError):  # a key the ring does not hold
+        before.decrypt_many(blobs, "payment_account")
