@@ -9,8 +9,8 @@ such row is ever deleted. Fill factor 50 (PostgreSQL) leaves room on each page s
 approval's change of state of every candidate or line is a HOT update (no index entries); pages
 written before this migration keep their fill.
 
-Revision ID: 0022_payments_bulk
-Revises: 0021_targeting_review
+Revision ID: 0023_payments_bulk
+Revises: 0022_fund_partitions
 Create Date: 2026-12-06 07:30:00
 """
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = '0022_payments_bulk'
-down_revision = '0021_targeting_review'
+revision = '0023_payments_bulk'
+down_revision = '0022_fund_partitions'
 branch_labels = None
 depends_on = None
 
