@@ -41,8 +41,8 @@ from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
 from spmis.linkage.roles import NAME_ROLES, SECOND_NAME_ROLES
 
-__all__ = ["blocking_rules", "build_settings", "comparisons", "pair_keys", "sex_comparison",
-           "training_rules", "two_key_rules"]
+__all__ = ["blocking_rules", "build_settings", "comparisons", "pair_keys", "second_script",
+           "sex_comparison", "training_rules", "two_key_rules"]
 
 
 def _level(
@@ -71,20 +71,23 @@ def _tf(column: str, on: bool) -> dict[str, Any]:
 
 def _second_script_levels(term_frequencies: bool) -> list[ComparisonLevelCreator]:
     """Leading levels when a second spelling (``name2_key``, Khmer beside Latin) is mapped: the
-    same Latin key counts fully only when the second spellings do not disagree; the same
-    second spelling under different romanisations counts nearly as much; the same Latin key
-    over two different Khmer names (two names romanised alike) counts little."""
+    same second spelling first, whatever the romanisations (its u is then that of any two
+    records sharing it, which is what its term-frequency adjustment assumes: placed after the
+    Latin level, its u would be that of the rarer case "same Khmer, Latin differs" and the
+    adjustment would count a common Khmer name against the pair about three bits too much);
+    then the same Latin key where the second spellings do not disagree (one is missing); the
+    same Latin key over two different Khmer names (two names romanised alike) counts little."""
     both2 = "name2_key_l IS NOT NULL AND name2_key_r IS NOT NULL"
     return [
         cll.CustomLevel("(name_key_l IS NULL OR name_key_r IS NULL) "
                         "AND (name2_key_l IS NULL OR name2_key_r IS NULL)")
         .configure(is_null_level=True, label_for_charts="no name"),
-        cll.CustomLevel(f"name_key_l = name_key_r AND NOT ({both2} AND name2_key_l <> name2_key_r)")
-        .configure(label_for_charts="same name key", m_probability=0.78, u_probability=0.0005,
-                   **_tf("name_key", term_frequencies)),
         cll.CustomLevel("name2_key_l = name2_key_r")
-        .configure(label_for_charts="same second-script name", m_probability=0.08,
-                   u_probability=0.0004, **_tf("name2_key", term_frequencies)),
+        .configure(label_for_charts="same second-script name", m_probability=0.6,
+                   u_probability=0.0005, **_tf("name2_key", term_frequencies)),
+        cll.CustomLevel(f"name_key_l = name_key_r AND NOT ({both2} AND name2_key_l <> name2_key_r)")
+        .configure(label_for_charts="same name key", m_probability=0.2, u_probability=0.0002,
+                   **_tf("name_key", term_frequencies)),
         _sql("name_key_l = name_key_r", "same name key, second script differs", 0.005, 0.0002),
     ]
 
@@ -104,7 +107,8 @@ def name_comparison(term_frequencies: bool = True, second_script: bool = False
             _level(
                 cll.Or(cll.DamerauLevenshteinLevel("name_key", 1),
                        cll.ExactMatchLevel("name_skel")),
-                "one edit or same skeleton", 0.09, 0.002),
+                "one edit or same skeleton", 0.09, 0.002).configure(
+                **_tf("name_skel", term_frequencies)),
             _level(cll.JaroWinklerLevel("name_key", 0.9), "Jaro-Winkler >= 0.9", 0.04, 0.01),
             _level(cll.And(cll.DamerauLevenshteinLevel("fn_key", 1),
                            cll.DamerauLevenshteinLevel("gn_key", 1)),
@@ -267,7 +271,7 @@ def comparisons(roles: Collection[str], term_frequencies: bool = True) -> list[C
     """The comparisons for the mapped ``roles`` (standardised column names)."""
     out: list[ComparisonCreator] = []
     if any(r in roles for r in NAME_ROLES):
-        out.append(name_comparison(term_frequencies, _second_script(roles)))
+        out.append(name_comparison(term_frequencies, second_script(roles)))
     if "date_of_birth" in roles:
         out.append(dob_comparison())
     if "sex" in roles:
@@ -294,7 +298,7 @@ def comparisons(roles: Collection[str], term_frequencies: bool = True) -> list[C
     return out
 
 
-def _second_script(roles: Collection[str]) -> bool:
+def second_script(roles: Collection[str]) -> bool:
     return any(r in roles for r in NAME_ROLES) and any(r in roles for r in SECOND_NAME_ROLES)
 
 
@@ -313,7 +317,7 @@ def blocking_rules(roles: Collection[str]) -> list[BlockingRuleCreator]:
     """
     name = any(r in roles for r in NAME_ROLES)
     split = "full_name" in roles or ("given_name" in roles and "family_name" in roles)
-    second = _second_script(roles)
+    second = second_script(roles)
     dob, village = "date_of_birth" in roles, "village_code" in roles
     swapped = "l.dob_year = r.dob_year AND l.dob_month = r.dob_day AND l.dob_day = r.dob_month"
     rules: list[BlockingRuleCreator] = []

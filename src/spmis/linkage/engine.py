@@ -40,7 +40,13 @@ from splink import DuckDBAPI, Linker
 from splink.internals.exceptions import EMTrainingException
 
 from spmis.errors import InvalidInput
-from spmis.linkage.comparisons import build_settings, pair_keys, training_rules, two_key_rules
+from spmis.linkage.comparisons import (
+    build_settings,
+    pair_keys,
+    second_script,
+    training_rules,
+    two_key_rules,
+)
 from spmis.linkage.prepare import PrepareReport, prepare
 from spmis.linkage.roles import NAME_ROLES
 from spmis.linkage.saved_model import ModelMismatch, port_model
@@ -129,10 +135,13 @@ def _prior_match_share(
         return 0.5
     keys: list[tuple[str, str, float]] = []
     if any(r in roles for r in NAME_ROLES) and "date_of_birth" in roles:
-        m_name = _level_m(model, "name", "same name key")
+        # the name level that comes first: the second spelling when one is mapped
+        key, label = (("name2_key", "same second-script name") if second_script(roles)
+                      else ("name_key", "same name key"))
+        m_name = _level_m(model, "name", label)
         m_dob = _level_m(model, "date_of_birth", "exact date")
         own = m_name * m_dob if m_name and m_dob else recall
-        keys.append(("name_key, dob", "name_key is not null and dob is not null and not dob_est",
+        keys.append((f"{key}, dob", f"{key} is not null and dob is not null and not dob_est",
                      min(max(own, 0.2), 0.95)))
     if "id_number" in roles:
         keys.append(("id_block", "id_block is not null", recall))
