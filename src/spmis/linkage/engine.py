@@ -37,6 +37,7 @@ from typing import Any
 
 import duckdb
 from splink import DuckDBAPI, Linker
+from splink.clustering import cluster_pairwise_predictions_at_threshold
 from splink.internals.exceptions import EMTrainingException
 
 from spmis.errors import InvalidInput
@@ -56,6 +57,7 @@ __all__ = ["LinkageOptions", "LinkageResult", "connect", "dedupe"]
 PREPARED = "__spmis_linkage_input"
 PAIRS = "__spmis_linkage_pairs"
 CLUSTERS = "__spmis_linkage_clusters"
+LINKS = "__spmis_linkage_links"
 _log = logging.getLogger(__name__)
 
 
@@ -65,6 +67,10 @@ class LinkageOptions:
 
     threshold: float = 0.8  #: match probability at or above which two records are joined
     pair_floor: float = 0.5  #: pairs at or above this probability are kept in ``pairs``
+    #: a pair below ``threshold`` but at or above this (more likely the same person than not)
+    #: is joined too when each of its records is the other's most probable partner (see
+    #: ``_links``); at ``threshold`` or above, every pair is joined
+    best_link_floor: float = 0.5
     u_max_pairs: float = 1.5e6  #: random record pairs sampled to estimate u
     em_max_pairs: float = 1e6  #: blocked pairs sampled per EM training rule
     em_min_records: int = 2000  #: below this, training is skipped: starting m and u are kept
@@ -258,14 +264,15 @@ def _dedupe(
     t = time.perf_counter()
     blocked = linker.inference.compute_blocked_pairs_for_predict()
     pairs_scored = _scalar(con, f"select count(*) from {blocked.physical_name}")
+    floor = min(opts.pair_floor, opts.threshold)
     predictions = linker.inference.predict(
-        threshold_match_probability=min(opts.pair_floor, opts.threshold), warning_mode="never")
+        threshold_match_probability=min(floor, opts.best_link_floor), warning_mode="never")
     timings["predict"] = time.perf_counter() - t
 
     say("clustering")
     t = time.perf_counter()
-    clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=opts.threshold)
+    _links(con, predictions.physical_name, opts)
+    clustered = cluster_pairwise_predictions_at_threshold(PREPARED, LINKS, db_api, "unique_id")
     con.execute(f"""
         create or replace table {CLUSTERS} as
         with c as (select unique_id, cluster_id from {clustered.physical_name}),
@@ -282,7 +289,9 @@ def _dedupe(
         from {predictions.physical_name} as q
         join {PREPARED} as l on l.unique_id = q.unique_id_l
         join {PREPARED} as r on r.unique_id = q.unique_id_r
+        where q.match_probability >= {floor}
     """)
+    con.execute(f"drop table if exists {LINKS}")
     timings["cluster"] = time.perf_counter() - t
     clustered.drop_table_from_database_and_remove_from_cache()
     predictions.drop_table_from_database_and_remove_from_cache()
@@ -298,6 +307,32 @@ def _dedupe(
         timings=timings,
         notes=notes,
     )
+
+
+def _links(con: duckdb.DuckDBPyConnection, predictions: str, opts: LinkageOptions) -> None:
+    """Create table ``LINKS`` (unique_id_l, unique_id_r): the pairs clustering joins.
+
+    Every pair at or above ``threshold``, and a pair from ``best_link_floor`` up when each of
+    its two records is the other's most probable partner. Connected components join
+    transitively, so a weak pair that is not the best of both its records chains a namesake
+    onto another person's records (two people with one name and date, each a candidate of the
+    same record); a mutual best weak pair joins only what is most likely one person.
+    """
+    low = min(opts.best_link_floor, opts.threshold)
+    con.execute(f"""
+        create or replace table {LINKS} as
+        with q as (select unique_id_l, unique_id_r, match_probability as p
+                   from {predictions} where match_probability >= {low}),
+        ends as (select unique_id_l as id, unique_id_r as other, p from q
+                 union all select unique_id_r, unique_id_l, p from q),
+        best as (select id, first(other order by p desc, other) as other from ends group by id)
+        select q.unique_id_l, q.unique_id_r from q
+        where q.p >= {opts.threshold}
+           or (exists (select 1 from best where best.id = q.unique_id_l
+                       and best.other = q.unique_id_r)
+               and exists (select 1 from best where best.id = q.unique_id_r
+                           and best.other = q.unique_id_l))
+    """)
 
 
 def _train(

@@ -112,6 +112,9 @@ def both_scripts(family: str | None, given: str | None, family_km: str | None,
         # two Khmer names romanised alike: weak evidence
         (both_scripts("Sok", "Dara", "សុខ", "តារា"), both_scripts("Sok", "Dara", "សុក", "ដារ៉ា"),
          "same name key, second script differs"),
+        # the same Khmer spelling and the same Latin key: the second-script level comes first
+        (both_scripts("Sok", "Dara", "សុខ", "តារា"), both_scripts("Sokh", "Dara", "សុខ", "តារា"),
+         "same second-script name"),
         # only the Khmer name on one side, both spellings on the other
         (both_scripts(None, None, "សុខ", "តារា"), both_scripts("Sok", "Dara", "សុខ", "តារា"),
          "same second-script name"),
@@ -215,3 +218,18 @@ def test_two_key_rules_pair_every_field_once() -> None:
     assert cond == "l.dob_str = r.dob_str AND l.postcode = r.postcode"
     assert "substr(l.id_block, 1, length(l.id_block) // 2)" in dict(rules)[
         ("fn_key", "id_number_head")]
+
+
+def _tf_columns(comparison: ComparisonCreator) -> dict[str, str | None]:
+    levels = comparison.get_comparison("duckdb").comparison_levels
+    return {str(lv.label_for_charts): lv._tf_adjustment_column for lv in levels}
+
+
+def test_term_frequencies_weigh_exact_and_near_names() -> None:
+    """A rare name shared counts more than a common one, and so does a rare name one letter
+    or a vowel away (the skeleton's frequency); without the option no level is adjusted."""
+    tf = _tf_columns(name_comparison(second_script=True))
+    assert tf["same second-script name"] == "name2_key"
+    assert tf["same name key"] == "name_key"
+    assert tf["one edit or same skeleton"] == "name_skel"
+    assert not any(_tf_columns(name_comparison(term_frequencies=False)).values())
