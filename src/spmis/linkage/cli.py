@@ -164,7 +164,8 @@ def dedupe(
     out: Annotated[Path, typer.Option("--out", help="output CSV: record_id,cluster_id")],
     threshold: Annotated[float, typer.Option(
         "--threshold", min=0.01, max=0.999999,
-        help="match probability at or above which two rows are the same person")] = 0.8,
+        help="match probability at or above which two rows are the same person (from 0.5, "
+             "two rows that are each other's most probable partner are too)")] = 0.8,
     model: Annotated[Path | None, typer.Option(
         "--model", help="use this saved model instead of training (OUTPUT.model.json of a "
                         "previous run with the same roles)")] = None,
