@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, and_, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 
 from spmis.auth import scope
@@ -20,6 +20,7 @@ from spmis.fund import schemas as s
 from spmis.fund import store
 from spmis.fund.common import WRITERS, employer_for, require_role
 from spmis.registry import queries as registry
+from spmis.registry.model import IdentifierType
 
 E = store.fund_employer
 AF = store.fund_affiliation
@@ -165,6 +166,36 @@ def workers(conn: Connection, employer_id: int) -> list[dict[str, Any]]:
     rows = conn.execute(select(AF).where(AF.c.employer_id == employer_id)
                         .order_by(AF.c.end_date.is_not(None), AF.c.person_id)).mappings()
     return [dict(r) | {"declared_late": r["declared_on"] > r["declaration_due"]} for r in rows]
+
+
+def _name(*parts: str | None) -> str | None:
+    return " ".join(p for p in parts if p) or None
+
+
+def current_workers(conn: Connection, employer_id: int, on: date) -> list[dict[str, Any]]:
+    """The employer's workers on ``on`` (affiliations not ended before it), each person once,
+    by person, with what the employer's own account is shown of them: the names in Khmer and
+    in Latin letters as the registry holds them and the fund member number if there is one
+    (no birth date, other identifier or address). One query."""
+    p, i = registry.people(), registry.identifiers()
+    member = and_(i.c.person_id == AF.c.person_id,
+                  i.c.id_type == IdentifierType.NSSF_MEMBER.value)
+    rows = conn.execute(
+        select(AF.c.id, AF.c.person_id, AF.c.position, p.c.family_name_km, p.c.given_name_km,
+               p.c.family_name_latin, p.c.given_name_latin,
+               i.c.value_clear.label("member_number"))
+        .select_from(AF.outerjoin(p, p.c.id == AF.c.person_id).outerjoin(i, member))
+        .where(AF.c.employer_id == employer_id,
+               or_(AF.c.end_date.is_(None), AF.c.end_date >= on))
+        .order_by(AF.c.person_id, AF.c.id)).mappings()
+    out: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        out.setdefault(int(r["person_id"]), {
+            "affiliation_id": r["id"], "person_id": r["person_id"], "position": r["position"],
+            "name_km": _name(r["family_name_km"], r["given_name_km"]),
+            "name_latin": _name(r["family_name_latin"], r["given_name_latin"]),
+            "member_number": r["member_number"]})
+    return list(out.values())
 
 
 def set_rate(conn: Connection, actor: Actor, period: str, data: s.RateIn) -> None:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from spmis.auth.deps import client_address
 from spmis.auth.model import Actor
 from spmis.documents.qr import qr_data_uri
 from spmis.errors import InvalidInput, NotFound, SpmisError
@@ -159,9 +160,11 @@ def _own(service: FundService, actor: Actor) -> int:
     return own
 
 
-def _own_view(service: FundService, actor: Actor) -> dict[str, Any]:
+def _own_view(service: FundService, actor: Actor, address: str) -> dict[str, Any]:
     eid = _own(service, actor)
     page = _employer_view(service, actor, eid)
+    page["current"] = service.own_workers(actor, address)
+    page["named"] = {w["affiliation_id"]: w for w in page["current"]}
     page["open_invoices"] = [_with_qr(service.invoice(actor, i["id"]))
                              for i in page["invoices"] if i["outstanding"] > 0][:6]
     drafts = [d for d in page["declarations"] if d["state"] == "draft"]
@@ -169,11 +172,27 @@ def _own_view(service: FundService, actor: Actor) -> dict[str, Any]:
     return page
 
 
+def _named_rejects(rejects: list[dict[str, Any]],
+                   current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The refused rows of a file, each with the worker its person number names when that
+    person is one of the enterprise's current workers; about anyone else nothing is said."""
+    by_person = {int(w["person_id"]): w for w in current}
+
+    def person(cell: str | None) -> int | None:
+        text = (cell or "").strip()
+        return int(text) if text.isascii() and text.isdigit() else None
+
+    return [r | {"worker": by_person.get(person(r.get("person_id")) or 0)} for r in rejects]
+
+
 async def _own_page(request: Request, errors: forms.FormErrors | None = None,
                     form: dict[str, Any] | None = None, status: int = 200,
                     upload: dict[str, Any] | None = None) -> HTMLResponse:
     actor = require_actor(request)
-    page = await run_in_threadpool(_own_view, _service(request), actor)
+    page = await run_in_threadpool(_own_view, _service(request), actor,
+                                   client_address(request))
+    if upload:
+        upload = upload | {"rejects": _named_rejects(upload["rejects"], page["current"])}
     response = render(request, "office/fund_own.html", {
         **_common(), **page, "errors": errors or forms.FormErrors(),
         "form": form or {"period": m.period_of(today())}, "upload": upload,
@@ -244,6 +263,8 @@ async def own_upload(request: Request) -> Response:
     except SpmisError as exc:
         return await _own_page(request, forms.FormErrors(upload_period=exc.msg_km if
                                request_locale(request) == "km" else exc.msg), dict(form), 409)
+    finally:
+        await form.close()  # the spooled upload, now read (else it is closed at collection)
     return await _own_page(request, upload=out, status=200 if out["declaration_id"] else 422)
 
 

@@ -12,7 +12,9 @@ from spmis.auth.model import Actor
 from spmis.context import AppContext
 from spmis.fund import schemas as s
 from spmis.fund.service import FundService, RawLine
-from spmis.registry.store import enterprise, household, person
+from spmis.registry.identifiers import seal
+from spmis.registry.model import IdentifierType
+from spmis.registry.store import enterprise, household, person, person_identifier
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 AUDIT = {"created_at": NOW, "created_by": "t", "updated_at": NOW, "updated_by": "t"}
@@ -26,6 +28,12 @@ ADMIN = Actor("admin", frozenset({"admin"}), "")
 BOSS = Actor("boss", frozenset({"employer"}), "")  # acts for the first enterprise
 OTHER_BOSS = Actor("other-boss", frozenset({"employer"}), "")  # acts for the second
 PEOPLE = (41, 42, 43, 44, 45)
+#: their names: family and given, in Khmer and in Latin letters
+NAMES = {41: ("ពេជ្រ", "ស្រីនាង", "Pich", "Sreyneang"), 42: ("ចាន់", "សុភា", "Chan", "Sophea"),
+         43: ("កែវ", "បុប្ផា", "Keo", "Bopha"), 44: ("លី", "វណ្ណៈ", "Ly", "Vannak"),
+         45: ("ហេង", "ចិន្តា", "Heng", "Chenda")}
+#: the NSSF member numbers some of them hold
+MEMBER_NUMBERS = {41: "NSSF-M-0041", 44: "NSSF-M-0044"}
 
 
 def seed_registry(ctx: AppContext) -> None:
@@ -34,8 +42,13 @@ def seed_registry(ctx: AppContext) -> None:
         conn.execute(insert(person), [
             {"id": pid, "household_id": 1, "relationship": "head" if pid == 41 else "other",
              "sex": "F" if pid % 2 else "M", "date_of_birth": date(1990, 1, 1),
+             **dict(zip(("family_name_km", "given_name_km", "family_name_latin",
+                         "given_name_latin"), NAMES[pid], strict=True)),
              "name_key": "x", "name_skeleton": "x", "name_km_key": "x", "status": "active",
              **AUDIT} for pid in PEOPLE])
+        conn.execute(insert(person_identifier), [
+            {"person_id": pid, **vars(seal(ctx.cipher, IdentifierType.NSSF_MEMBER, number)),
+             "created_at": NOW} for pid, number in MEMBER_NUMBERS.items()])
         conn.execute(insert(enterprise), [
             {"id": 1, "name_latin": "Angkor Garments", **CITY, "status": "active", **AUDIT},
             {"id": 2, "name_latin": "Mekong Bricks", **CITY, "status": "active", **AUDIT},
