@@ -152,3 +152,81 @@ def test_employer_month(browser, server: str, tmp_path: Path) -> None:  # type: 
     # another enterprise's invoice or the back office: not for an employer
     assert page.goto("/office/fund").status == 403
     context.close()
+
+
+#: the three workers of the enterprise, as the page names them, and what is typed for each
+TYPED = (("Pich Sreyneang", "ពេជ្រ ស្រីនាង", "150000", "KHR", "150000"),
+         ("Chan Sophea", "ចាន់ សុភា", "1,000,000", "KHR", "1000000"),
+         ("Keo Bopha", "កែវ បុប្ផា", "250.5", "USD", "250.50"))
+
+
+@pytest.mark.parametrize(("viewport", "lang", "period"), [
+    ({"width": 360, "height": 800}, "km", "2026-10"),
+    ({"width": 1280, "height": 900}, "en", "2026-09"),
+], ids=["phone-km", "desktop-en"])
+def test_typed_wages_are_kept(browser, server: str, viewport: dict[str, int], lang: str,  # type: ignore[no-untyped-def]
+                              period: str) -> None:
+    """The employer types three wages (field by field with the keyboard, each field named by its
+    worker), saves the draft and submits it; every wage and currency typed is what was kept,
+    and the month's invoice shows its KHQR code. The fields stay inside a 360 px screen."""
+    ctx = _ctx()
+    try:
+        fund = FundService(ctx)
+        fund.set_rate(OFFICER, period, s.RateIn(khr_per_usd=4_100, source="NSSF notice",
+                                                notified_on=date(2026, 9, 1)))
+        [employer] = fund.employers(OFFICER, "NSSF-0001")
+    finally:
+        ctx.engine.dispose()
+    context = browser.new_context(base_url=server, viewport=viewport)
+    context.add_cookies([{"name": "spmis_lang", "value": lang, "url": server}])
+    page = context.new_page()
+    _sign_in(page, "boss-angkor", "/employer")
+    page.fill("#period", period)
+    # from the month to the first wage; a field filled in from another month's draft is
+    # selected when the keyboard reaches it, so typing replaces it
+    page.keyboard.press("Tab")
+    for i, (latin, khmer, wage, currency, _) in enumerate(TYPED):
+        field = page.locator(f"#lines-{i}-wage")
+        expect(field).to_be_focused()  # the keyboard goes wage, currency, next worker's wage
+        label = page.locator(f"label[for='lines-{i}-wage']")
+        expect(label).to_contain_text(khmer if lang == "km" else latin)
+        box, select = field.bounding_box(), page.locator(f"#lines-{i}-currency").bounding_box()
+        assert box and select and max(box["x"] + box["width"],
+                                      select["x"] + select["width"]) <= viewport["width"]
+        page.keyboard.type(wage)
+        page.keyboard.press("Tab")
+        expect(page.locator(f"#lines-{i}-currency")).to_be_focused()
+        page.select_option(f"#lines-{i}-currency", currency)
+        page.keyboard.press("Tab")
+    device = "phone" if viewport["width"] < 640 else "desktop"
+    shot(page, f"fund-declare-typed-{device}-{lang}")
+    page.click("form[action='/employer/declare'] button[type=submit]")
+    page.wait_for_url(f"**/employer?period={period}#declaration")
+    for i, (_, _, _, currency, shown) in enumerate(TYPED):
+        expect(page.locator(f"#lines-{i}-wage")).to_have_value(shown)
+        expect(page.locator(f"#lines-{i}-currency")).to_have_value(currency)
+    ctx = _ctx()
+    try:
+        fund = FundService(ctx)
+        [draft] = [d for d in fund.declarations(OFFICER, employer["id"])
+                   if d["period"] == period]
+        kept = fund.declaration(OFFICER, draft["id"])["lines"]
+        assert [(x["person_id"], x["wage"], x["currency"]) for x in kept] == [
+            (41, 150_000, "KHR"), (42, 1_000_000, "KHR"), (43, 25_050, "USD")]
+        page.click(f"form[action='/employer/declarations/{draft['id']}/submit'] "
+                   "button[type=submit]")
+        expect(page.locator(f"[data-declaration='{draft['id']}']")).to_contain_text(
+            "បានដាក់ស្នើ" if lang == "km" else "Submitted")
+        fund.run_month(OFFICER, period)
+        [invoice] = [i for i in fund.invoices(OFFICER, employer["id"]) if i["period"] == period]
+    finally:
+        ctx.engine.dispose()
+    page.goto("/employer")
+    expect(page.locator(f"[data-khqr-invoice='{invoice['id']}'] img")).to_be_visible()
+    shot(page, f"fund-employer-{device}-{lang}")
+    _clean(page)
+    page.click(f"[data-invoice='{invoice['id']}'] a")
+    expect(page.locator("#khqr")).to_contain_text("000201")
+    shot(page, f"fund-invoice-{device}-{lang}")
+    _clean(page)
+    context.close()

@@ -160,15 +160,21 @@ def _own(service: FundService, actor: Actor) -> int:
     return own
 
 
-def _own_view(service: FundService, actor: Actor, address: str) -> dict[str, Any]:
+def _own_view(service: FundService, actor: Actor, address: str,
+              period: str | None) -> dict[str, Any]:
+    """The employer's page; the typed form holds the draft of ``period`` (or the newest draft
+    when no month is asked for), so the wages shown are always those of the month shown."""
     eid = _own(service, actor)
     page = _employer_view(service, actor, eid)
     page["current"] = service.own_workers(actor, address)
     page["named"] = {w["affiliation_id"]: w for w in page["current"]}
     page["open_invoices"] = [_with_qr(service.invoice(actor, i["id"]))
                              for i in page["invoices"] if i["outstanding"] > 0][:6]
-    drafts = [d for d in page["declarations"] if d["state"] == "draft"]
+    drafts = [d for d in page["declarations"] if d["state"] == "draft"
+              and (period is None or d["period"] == period)]
     page["draft"] = service.declaration(actor, drafts[0]["id"]) if drafts else None
+    page["period"] = page["draft"]["period"] if page["draft"] else (
+        period or m.period_of(today()))
     return page
 
 
@@ -187,25 +193,35 @@ def _named_rejects(rejects: list[dict[str, Any]],
 
 async def _own_page(request: Request, errors: forms.FormErrors | None = None,
                     form: dict[str, Any] | None = None, status: int = 200,
-                    upload: dict[str, Any] | None = None) -> HTMLResponse:
+                    upload: dict[str, Any] | None = None,
+                    period: str | None = None) -> HTMLResponse:
     actor = require_actor(request)
     page = await run_in_threadpool(_own_view, _service(request), actor,
-                                   client_address(request))
+                                   client_address(request), period)
     if upload:
         upload = upload | {"rejects": _named_rejects(upload["rejects"], page["current"])}
     response = render(request, "office/fund_own.html", {
         **_common(), **page, "errors": errors or forms.FormErrors(),
-        "form": form or {"period": m.period_of(today())}, "upload": upload,
+        "form": form or {"period": page["period"]}, "upload": upload,
     }, area="office")
     response.status_code = status
     return response
 
 
 @router.get("/employer", response_class=HTMLResponse)
-async def own_page(request: Request) -> HTMLResponse:
-    """An employer: declare the month (typed or a file), submit it, invoices with KHQR,
-    arrears."""
-    return await _own_page(request)
+async def own_page(request: Request, period: str | None = None) -> HTMLResponse:
+    """An employer: declare the month (typed or a file; ``period``: the month whose draft the
+    form holds), submit it, invoices with KHQR, arrears."""
+    return await _own_page(request, period=_month(period))
+
+
+def _month(period: str | None) -> str | None:
+    """A 'YYYY-MM' month asked for in the address, or None (anything else is ignored)."""
+    try:
+        m.parse_period(period or "")
+    except InvalidInput:
+        return None
+    return period
 
 
 @router.post("/employer/declare", response_class=HTMLResponse)
@@ -237,7 +253,8 @@ async def own_declare(request: Request) -> Response:
     except SpmisError as exc:
         return await _own_page(request, forms.FormErrors(period=exc.msg_km if request_locale(
             request) == "km" else exc.msg), dict(form), 409)
-    return RedirectResponse("/employer#declaration", status_code=303)
+    period = forms.text(form, "period") or ""
+    return RedirectResponse(f"/employer?period={period}#declaration", status_code=303)
 
 
 @router.post("/employer/upload", response_class=HTMLResponse)
@@ -265,7 +282,8 @@ async def own_upload(request: Request) -> Response:
                                request_locale(request) == "km" else exc.msg), dict(form), 409)
     finally:
         await form.close()  # the spooled upload, now read (else it is closed at collection)
-    return await _own_page(request, upload=out, status=200 if out["declaration_id"] else 422)
+    return await _own_page(request, upload=out, status=200 if out["declaration_id"] else 422,
+                           period=_month(period))
 
 
 @router.post("/employer/declarations/{declaration_id}/submit")
