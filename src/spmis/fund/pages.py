@@ -27,7 +27,7 @@ from spmis.jobs import JobService
 from spmis.pagekit import forms
 from spmis.pagekit.routing import PageRoute
 from spmis.pagekit.session import app_ctx, check_csrf, may, require_actor
-from spmis.pagekit.templating import render, request_locale
+from spmis.pagekit.templating import gettext, render, request_locale
 from spmis.pagekit.texts import N_
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -40,6 +40,8 @@ STATE_LABELS = {
 KIND_LABELS = {"contribution": N_("Contributions"), "adjustment": N_("Correction"),
                "surcharge": N_("Late surcharge")}
 OFFICE = "/office/fund"
+#: the labels of a worker's fields on the employer's form (as its template writes them)
+WAGE_OF, CURRENCY_OF = N_("Wage of %(p)s"), N_("Currency of the wage of %(p)s")
 
 
 def _service(request: Request) -> FundService:
@@ -178,6 +180,15 @@ def _own_view(service: FundService, actor: Actor, address: str,
     return page
 
 
+def _labelled(request: Request, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The workers, each with the name that labels their fields: in the reader's script when
+    the registry holds it, else the other one, else their number."""
+    km = request_locale(request) == "km"
+    first, second = ("name_km", "name_latin") if km else ("name_latin", "name_km")
+    return [w | {"label": w[first] or w[second] or gettext(request, N_("person %(n)s")) % {
+        "n": w["person_id"]}} for w in current]
+
+
 def _named_rejects(rejects: list[dict[str, Any]],
                    current: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The refused rows of a file, each with the worker its person number names when that
@@ -198,10 +209,17 @@ async def _own_page(request: Request, errors: forms.FormErrors | None = None,
     actor = require_actor(request)
     page = await run_in_threadpool(_own_view, _service(request), actor,
                                    client_address(request), period)
+    page["current"] = _labelled(request, page["current"])
     if upload:
         upload = upload | {"rejects": _named_rejects(upload["rejects"], page["current"])}
+    errors = errors or forms.FormErrors()
+    wage, currency = gettext(request, WAGE_OF), gettext(request, CURRENCY_OF)
+    for i, w in enumerate(page["current"]):  # the summary names each line's worker too
+        errors.named |= {f"lines-{i}-wage": wage % {"p": w["label"]},
+                         f"lines-{i}-currency": currency % {"p": w["label"]},
+                         f"lines-{i}-person_id": w["label"]}
     response = render(request, "office/fund_own.html", {
-        **_common(), **page, "errors": errors or forms.FormErrors(),
+        **_common(), **page, "errors": errors,
         "form": form or {"period": page["period"]}, "upload": upload,
     }, area="office")
     response.status_code = status

@@ -41,6 +41,9 @@ class SummaryItem:
     message: str
     #: False when the page shows no message at the field (the summary is the only place)
     at_field: bool
+    #: the field's label as the page wrote it, in the reader's language (a row's field named
+    #: after the row's subject: "Wage of Sok Dara"), used instead of ``label``
+    named: str | None = None
 
 
 class FormErrors(dict[str, str]):
@@ -58,6 +61,8 @@ class FormErrors(dict[str, str]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.not_at_field: frozenset[str] = frozenset()
+        #: labels of fields a page names itself (field name -> label in the reader's language)
+        self.named: dict[str, str] = {}
 
     def missing_from(self, html: str) -> frozenset[str]:
         """Names whose message the rendered page does not show at a field."""
@@ -68,7 +73,8 @@ class FormErrors(dict[str, str]):
         out = []
         for name, message in self.items():
             person, label = field_label(name)
-            out.append(SummaryItem(name, person, label, message, name not in self.not_at_field))
+            out.append(SummaryItem(name, person, label, message, name not in self.not_at_field,
+                                   self.named.get(name)))
         return out
 
     @classmethod
