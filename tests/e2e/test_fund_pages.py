@@ -30,11 +30,11 @@ PERIOD = "2026-11"
 SERIOUS = {"serious", "critical"}
 
 
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def shot(page, name: str, docs: bool = True) -> None:  # type: ignore[no-untyped-def]
     """A screenshot in test-artifacts/, and in docs/img/ (docs/fund.md, the user guide) when
-    SPMIS_UPDATE_DOCS=1."""
+    SPMIS_UPDATE_DOCS=1 and ``docs``."""
     folders = [ARTIFACTS]
-    if os.environ.get("SPMIS_UPDATE_DOCS") == "1":
+    if docs and os.environ.get("SPMIS_UPDATE_DOCS") == "1":
         folders.append(ROOT / "docs" / "img")
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
@@ -111,6 +111,9 @@ def test_employer_month(browser, server: str, tmp_path: Path) -> None:  # type: 
     page.click("form[action='/employer/upload'] button[type=submit]")
     expect(page.locator("#upload-result")).to_contain_text("1 rows accepted, 2 rows refused")
     expect(page.locator("#rejects")).to_contain_text("not a worker of this enterprise")
+    # the refused row of a worker names them; the row of someone else says nothing about them
+    expect(page.locator("#rejects [data-row='3']")).to_contain_text("Chan Sophea")
+    expect(page.locator("#rejects")).not_to_contain_text("Heng")
     shot(page, "fund-upload-rejects")
 
     officer = browser.new_context(base_url=server)
@@ -199,7 +202,7 @@ def test_typed_wages_are_kept(browser, server: str, viewport: dict[str, int], la
         page.select_option(f"#lines-{i}-currency", currency)
         page.keyboard.press("Tab")
     device = "phone" if viewport["width"] < 640 else "desktop"
-    shot(page, f"fund-declare-typed-{device}-{lang}")
+    shot(page, f"fund-declare-typed-{device}-{lang}", docs=device == "phone")
     page.click("form[action='/employer/declare'] button[type=submit]")
     page.wait_for_url(f"**/employer?period={period}#declaration")
     for i, (_, _, _, currency, shown) in enumerate(TYPED):
@@ -223,10 +226,10 @@ def test_typed_wages_are_kept(browser, server: str, viewport: dict[str, int], la
         ctx.engine.dispose()
     page.goto("/employer")
     expect(page.locator(f"[data-khqr-invoice='{invoice['id']}'] img")).to_be_visible()
-    shot(page, f"fund-employer-{device}-{lang}")
+    shot(page, f"fund-employer-{device}-{lang}", docs=False)
     _clean(page)
     page.click(f"[data-invoice='{invoice['id']}'] a")
     expect(page.locator("#khqr")).to_contain_text("000201")
-    shot(page, f"fund-invoice-{device}-{lang}")
+    shot(page, f"fund-invoice-{device}-{lang}", docs=False)
     _clean(page)
     context.close()
