@@ -116,3 +116,30 @@ def _rows(html: str) -> dict[int, list[str]]:
     return {int(m.group(1)): [" ".join(re.sub(r"<[^>]+>", " ", c).split())
                               for c in re.findall(r"<td[^>]*>(.*?)</td>", m.group(2), re.S)]
             for m in re.finditer(r'<tr data-row="(\d+)">(.*?)</tr>', table, re.S)}
+
+
+def test_the_form_names_the_worker_at_fault_and_holds_the_months_draft(  # type: ignore[no-untyped-def]
+        ctx: AppContext, make_user, auth_client) -> None:
+    fund_with_two_employers(ctx)
+    boss = _boss(ctx, make_user, auth_client)
+    lines = {"lines-0-person_id": "41", "lines-0-wage": "150000",
+             "lines-1-person_id": "42", "lines-1-wage": "-5",
+             "lines-2-person_id": "43", "lines-2-wage": ""}
+    r = boss.post("/employer/declare", data={"period": "2026-10", **lines}, headers=HTML)
+    assert r.status_code == 422
+    start = r.text.index("error-summary")
+    summary = r.text[start:r.text.index("</ul>", start)]
+    assert '<a href="#lines-1-wage">Wage of Chan Sophea</a>' in summary
+    lines["lines-1-wage"] = "1,000,000"
+    r = boss.post("/employer/declare", data={"period": "2026-10", **lines}, headers=HTML,
+                  follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/employer?period=2026-10#declaration"
+    boss.post("/employer/declare", data={"period": "2026-11", "lines-0-person_id": "41",
+                                         "lines-0-wage": "7"}, headers=HTML)
+    # the newest draft by default, the asked month's draft when asked, with its month
+    assert 'id="period" name="period" type="text" value="2026-11"' in boss.get(
+        "/employer", headers=HTML).text
+    october = boss.get("/employer?period=2026-10", headers=HTML).text
+    assert 'id="period" name="period" type="text" value="2026-10"' in october
+    assert 'value="1000000"' in october
+    assert 'value="2026-12"' in boss.get("/employer?period=2026-12", headers=HTML).text

@@ -34,3 +34,11 @@ def test_the_summary_marks_messages_the_page_does_not_show() -> None:
     items = {i.name: i for i in errors.summary()}
     assert items["members-0-sex"].at_field and not items["members-0-occupation"].at_field
     assert items["members-0-occupation"].label == "Occupation"
+
+
+def test_a_page_may_name_a_field_itself() -> None:
+    errors = FormErrors({"lines-1-wage": "wage: cannot be negative", "period": "bad month"})
+    errors.named["lines-1-wage"] = "Wage of Chan Sophea"
+    items = {i.name: i for i in errors.summary()}
+    assert items["lines-1-wage"].named == "Wage of Chan Sophea"
+    assert items["period"].named is None
