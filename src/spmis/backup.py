@@ -12,16 +12,19 @@ never in a dump; ``write_keys`` puts them in a SEPARATE file, owner-only (0600),
 in the dump's folder: whoever gets one of the two should not have the other.
 
 A restore goes into an empty database only, unless ``force`` (the existing tables are then
-dropped first).
+dropped first, in the restore's transaction; on PostgreSQL psql runs pg_restore's script so that
+the partitions of ``fund_contribution`` can be detached before the tables are dropped).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -208,10 +211,53 @@ def restore(database_url: str, dump: Path, force: bool = False) -> str:
         finally:
             destination.close()
             source.close()
+    elif force and tables:
+        _replace(url, dump)
     else:
-        args = [pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
-                "--single-transaction", f"--dbname={url.database}"]
-        if force and tables:
-            args += ["--clean", "--if-exists"]
-        _run([*args, str(dump)], env=_pg_env(url))
+        _run([pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
+              "--single-transaction", f"--dbname={url.database}", str(dump)], env=_pg_env(url))
     return kind
+
+
+#: detach every partition of the current schema's partitioned tables (``fund_contribution``)
+DETACH_PARTITIONS = """DO $$DECLARE r record; BEGIN
+FOR r IN SELECT i.inhparent::regclass AS parent, i.inhrelid::regclass AS child
+         FROM pg_inherits i JOIN pg_partitioned_table t ON t.partrelid = i.inhparent
+         JOIN pg_class c ON c.oid = i.inhparent
+         WHERE c.relnamespace = current_schema()::regnamespace LOOP
+  EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', r.parent, r.child);
+END LOOP; END$$"""
+
+
+def _replace(url: URL, dump: Path) -> None:
+    """Restore over existing tables in one transaction. ``pg_restore --clean`` cannot drop what
+    a partition inherits from its table (PostgreSQL 15: "cannot drop inherited constraint"), so
+    psql runs, in one transaction, the detaching of the partitions and then pg_restore's
+    script (the tables dropped, then made again). The script passes through here: psql reaches
+    its end (and commits) only once pg_restore has ended well; otherwise psql is killed and the
+    server rolls everything back."""
+    env = _pg_env(url)
+    restore_cmd = [pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--clean",
+                   "--if-exists", "--file=-", str(dump)]
+    psql_cmd = [pg_tool("psql"), "--no-psqlrc", "--quiet", "--single-transaction",
+                "--set=ON_ERROR_STOP=1", f"--dbname={url.database}",
+                f"--command={DETACH_PARTITIONS}", "--file=-"]
+    with (tempfile.TemporaryFile() as restore_errors, tempfile.TemporaryFile() as psql_errors,
+          subprocess.Popen(restore_cmd, stdout=subprocess.PIPE, stderr=restore_errors,  # noqa: S603
+                           env=env) as script,
+          subprocess.Popen(psql_cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,  # noqa: S603
+                           stderr=psql_errors, env=env) as psql):
+        assert script.stdout is not None and psql.stdin is not None
+        with contextlib.suppress(BrokenPipeError):  # psql stopped on an error: it says which
+            shutil.copyfileobj(script.stdout, psql.stdin, 1 << 20)
+        script.stdout.close()
+        if script.wait() != 0 and psql.poll() is None:
+            psql.kill()  # before it reads the end of a cut script and commits it
+            restore_errors.seek(0)
+            raise BackupError("pg_restore failed: "
+                              f"{restore_errors.read().decode().strip()[-2000:]}")
+        with contextlib.suppress(BrokenPipeError):
+            psql.stdin.close()  # the end of the script: psql commits
+        if psql.wait() != 0:
+            psql_errors.seek(0)
+            raise BackupError(f"psql failed: {psql_errors.read().decode().strip()[-2000:]}")
