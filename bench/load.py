@@ -15,9 +15,11 @@ screener 300 a second with p95 < 100 ms and no error, the office search 100 a se
 p95 < 200 ms. Figures go in docs/operations.md; no test times anything.
 
     .venv/bin/python bench/load.py [--duration 60] [--households 2000] [--profile]
+        [--profile-phase office] [--profile-format raw] [--phases office]
 
-``--profile`` records the first worker with py-spy during the public phase (an SVG flame graph
-in the output folder). Needs the PostgreSQL server of SPMIS_TEST_POSTGRES_URL (a database is
+``--profile`` records the first worker with py-spy during each phase (an SVG flame graph in the
+output folder, or collapsed stacks with ``--profile-format raw``); ``--profile-phase office``
+records only the phases named. Needs the PostgreSQL server of SPMIS_TEST_POSTGRES_URL (a database is
 created and dropped).
 """
 
@@ -306,6 +308,9 @@ def main() -> None:
     ap.add_argument("--dci-rate", type=float, default=2.0)
     ap.add_argument("--phases", default="public,office,dci")
     ap.add_argument("--profile", action="store_true", help="py-spy flame graphs of one worker")
+    ap.add_argument("--profile-phase", default=None,
+                    help="profile only these phases (comma-separated, e.g. office); implies "
+                         "--profile")
     ap.add_argument("--profile-format", choices=("flamegraph", "raw"), default="flamegraph",
                     help="raw: py-spy's collapsed stacks (a text file), to add up by function")
     ap.add_argument("--out", type=Path, default=None, help="folder for figures (a temp folder)")
@@ -343,8 +348,10 @@ def main() -> None:
             workers = _workers(server)
             print(f"phase {name}: {users} users x {rate}/s for {duration} s ...", flush=True)
             cpu = Cpu(server, db)
+            profiled = (name in args.profile_phase.split(",") if args.profile_phase
+                        else args.profile)
             rows, loads = _phase(name, users, rate, duration, base, data_file, out,
-                                 workers[0] if args.profile and workers else None, cpu,
+                                 workers[0] if profiled and workers else None, cpu,
                                  args.profile_format)
             phases.append((name, users, rate, rows, loads, cpu))
         ctx.engine.dispose()

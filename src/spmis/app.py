@@ -17,6 +17,7 @@ from spmis.http import install_error_handlers, install_input_guard
 from spmis.manifest import each, resolve
 from spmis.metrics import router as metrics_router
 from spmis.pagekit.routing import install_not_found_page
+from spmis.route_index import index_routes
 from spmis.telemetry import Telemetry
 
 
@@ -42,7 +43,9 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     app.include_router(api_docs_router)
     for _cap, router in each("routers"):
         app.include_router(resolve(router))
-    app.include_router(resolve("spmis.web.mount:router"))  # pages last: "/" and the page paths
+    for pages in resolve("spmis.web.mount:routers"):  # pages last: "/" and the page paths
+        app.include_router(pages)
+    index_routes(app)  # every router is included: a path is tried only where it can match
     install_not_found_page(app)  # spmis.web: an unknown address is a page for browsers
     app.add_middleware(Telemetry)  # outermost: request id, metrics and the access line
     return app

@@ -1,6 +1,7 @@
-"""``router``: every capability's page modules (``Capability.pages`` in the manifests) plus the
-static files (CSS, the Khmer web font and htmx, served by SPMIS itself). ``spmis.app`` includes
-it after every API router."""
+"""``routers``: the static files (CSS, the Khmer web font and htmx, served by SPMIS itself) and
+every capability's page modules (``Capability.pages`` in the manifests). ``spmis.app`` includes
+each after every API router (each on its own, not nested in one router: a nested router's routes
+are tried twice for every request that reaches it, see ``spmis.route_index``)."""
 
 from __future__ import annotations
 
@@ -26,12 +27,10 @@ class CachedStatic(StaticFiles):
         return response
 
 
-def build_router() -> APIRouter:
-    out = APIRouter(include_in_schema=False)
-    out.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
-    for _cap, module in each("pages"):
-        out.include_router(resolve(f"{module}:router"))
-    return out
+def build_routers() -> list[APIRouter]:
+    static = APIRouter(include_in_schema=False)
+    static.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
+    return [static, *(resolve(f"{module}:router") for _cap, module in each("pages"))]
 
 
-router = build_router()
+routers = build_routers()
