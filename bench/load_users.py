@@ -3,8 +3,10 @@ comes from the environment that ``load.py`` prepares: session cookies of signed-
 client's bearer token and a file of signed DCI search envelopes, household ids and area codes.
 
 Each class paces itself to ``LOAD_RATE`` requests a second per user (``constant_throughput``), so
-``users x rate`` is the offered load; ``load.py`` names the class of a phase on locust's
-command line.
+``users x rate`` is the offered load; ``load.py`` names the classes of a phase on locust's
+command line. The public phase's users are split by ``fixed_count`` (``LOAD_SCREENER_USERS``
+screener visitors, ``LOAD_CATALOGUE_USERS`` catalogue readers), so each route's offered load is
+known exactly.
 """
 
 from __future__ import annotations
@@ -32,17 +34,26 @@ SCREENER_BODIES = [
 ]
 
 
-class PublicVisitor(FastHttpUser):
-    """Someone asking "am I eligible?" (the screener), now and then reading the catalogue."""
+class ScreenerVisitor(FastHttpUser):
+    """Someone asking "am I eligible?" (the screener). ``LOAD_SCREENER_USERS`` of them."""
 
     wait_time = constant_throughput(RATE)
+    fixed_count = int(os.environ.get("LOAD_SCREENER_USERS", "0"))
 
-    @task(10)
+    @task
     def screener(self) -> None:
         self.client.post("/api/v1/screener", json=random.choice(SCREENER_BODIES),
                          name="POST /api/v1/screener")
 
-    @task(1)
+
+class CatalogueReader(FastHttpUser):
+    """Someone reading the programme catalogue, offered on top of the screener's load (so the
+    screener alone is offered its target). ``LOAD_CATALOGUE_USERS`` of them."""
+
+    wait_time = constant_throughput(RATE)
+    fixed_count = int(os.environ.get("LOAD_CATALOGUE_USERS", "0"))
+
+    @task
     def catalogue(self) -> None:
         self.client.get("/api/v1/programmes", name="GET /api/v1/programmes")
 
