@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, and_, case, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from spmis.auth.model import Actor
@@ -27,6 +27,10 @@ from spmis.registry.store import (
     household,
     person,
 )
+
+#: ``person`` as the members of a listed household (built once: an alias's columns cost more
+#: to set up than the query they serve)
+_MEMBER = person.alias("member")
 
 #: the reason of a request for numbers held back at registration when none was given
 HELD_REASON = "registered with identifiers another record may hold"
@@ -427,3 +431,64 @@ class HouseholdUseCases(RegistryBase):
             )
             items = self._households_out(conn, list(hids))
         return s.Page[s.HouseholdOut](items=items, page=page, page_size=page_size, total=total)
+
+    def household_list(
+        self,
+        actor: Actor,
+        *,
+        area: str | None = None,
+        idpoor_level: int | None = None,
+        page: int = 1,
+        page_size: int | None = None,
+    ) -> s.Page[s.HouseholdListItem]:
+        """``search_households`` as lines of a list (the search page): each household's number,
+        village, IDPoor level, head's names and number of members, in two queries; no member's
+        other details and no identifier are read."""
+        page_size = self._page_size(page_size)
+        conditions: list[Any] = [household.c.status == "active"]
+        conditions += self._area_conditions(actor, area)
+        if idpoor_level is not None:
+            conditions.append(household.c.idpoor_level == idpoor_level)
+        found = (  # the page first, so the members are looked at for its lines only
+            select(household.c.id, household.c.village_code, household.c.idpoor_level,
+                   func.count().over().label("total"))
+            .where(*conditions).order_by(household.c.id)
+            .limit(page_size).offset((page - 1) * page_size).subquery()
+        )
+        member = _MEMBER
+        active = and_(member.c.household_id == found.c.id, member.c.status == "active")
+        head_first = case((member.c.relationship == Relationship.HEAD.value, 0), else_=1)
+        query = select(
+            found,
+            select(member.c.id).where(active).order_by(head_first, member.c.id).limit(1)
+            .scalar_subquery().label("head_id"),
+            select(func.count()).select_from(member).where(active).scalar_subquery()
+            .label("members"),
+        ).order_by(found.c.id)
+        with self._uow() as uow:
+            rows = uow.conn.execute(query).all()
+            total = rows[0].total if rows else uow.conn.execute(
+                select(func.count()).select_from(household).where(*conditions)).scalar_one()
+            head_ids = [r.head_id for r in rows if r.head_id is not None]
+            heads = {h.id: h for h in uow.conn.execute(
+                select(person.c.id, person.c.family_name_km, person.c.given_name_km,
+                       person.c.family_name_latin, person.c.given_name_latin)
+                .where(person.c.id.in_(head_ids)))} if head_ids else {}
+        items = []
+        for r in rows:
+            head = heads.get(r.head_id)
+            unit = None  # the village, else the nearest place above it the gazetteer knows
+            for code in self.ctx.gazetteer.ancestors(r.village_code).values():
+                unit = self.ctx.gazetteer.get(code) or unit
+            items.append(s.HouseholdListItem(
+                id=r.id, village_code=r.village_code, idpoor_level=r.idpoor_level,
+                village=s.AreaNames(code=unit.code, name_km=unit.name_km, name_en=unit.name_en)
+                if unit else None,
+                head_family_name_km=head.family_name_km if head else None,
+                head_given_name_km=head.given_name_km if head else None,
+                head_family_name_latin=head.family_name_latin if head else None,
+                head_given_name_latin=head.given_name_latin if head else None,
+                members=r.members,
+            ))
+        return s.Page[s.HouseholdListItem](items=items, page=page, page_size=page_size,
+                                           total=total)

@@ -241,6 +241,20 @@ class HouseholdOut(BaseModel):
     updated_at: datetime
 
 
+class HouseholdListItem(BaseModel):
+    """A household as a line of a list: no member's details, no identifier."""
+
+    id: int
+    village_code: str
+    village: AreaNames | None  # the village, else the nearest place above it that is known
+    idpoor_level: int | None
+    head_family_name_km: str | None  # the head's, else the first member's (by number)
+    head_given_name_km: str | None
+    head_family_name_latin: str | None
+    head_given_name_latin: str | None
+    members: int  # active members
+
+
 class EnterpriseOut(BaseModel):
     id: int
     external_key: str | None

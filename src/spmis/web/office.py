@@ -94,7 +94,7 @@ async def household_search(request: Request) -> HTMLResponse:
     if place is None or area is not None:
         try:
             result = await run_in_threadpool(
-                lambda: RegistryService(app_ctx(request)).search_households(
+                lambda: RegistryService(app_ctx(request)).household_list(
                     actor, area=area, idpoor_level=level, page=page, page_size=20)
             )
         except InvalidInput as exc:
