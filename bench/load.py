@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from spmis.auth.accounts import AccountService
@@ -196,12 +196,21 @@ def _database_backends(database: str) -> list[int]:
     return pids
 
 
+def _sessions(admin: Engine, database: str) -> int:
+    """Connections opened to ``database`` so far (PostgreSQL's statistics, a second late)."""
+    with admin.connect() as conn:
+        return int(conn.execute(text("SELECT sessions FROM pg_stat_database WHERE datname = :d"),
+                                {"d": database}).scalar_one() or 0)
+
+
 class Cpu:
     """CPU seconds of the server (supervisor and workers), of its database's backends and of the
-    load generator (locust, a waited child of this process) over one phase."""
+    load generator (locust, a waited child of this process) over one phase, and the database
+    connections opened meanwhile (a backend that starts and ends within the phase is not in the
+    CPU figure: connections opened and closed again show a pool too small for the load)."""
 
-    def __init__(self, server: subprocess.Popen[bytes], database: str) -> None:
-        self.server, self.database = server, database
+    def __init__(self, server: subprocess.Popen[bytes], database: str, admin: Engine) -> None:
+        self.server, self.database, self.admin = server, database, admin
 
     def _now(self) -> tuple[float, float, float]:
         own = [self.server.pid, *_workers(self.server)]
@@ -210,12 +219,15 @@ class Cpu:
                 children.ru_utime + children.ru_stime)
 
     def __enter__(self) -> Cpu:
+        self.sessions = _sessions(self.admin, self.database)
         self.start = self._now()
         self.wall = time.monotonic()
         return self
 
     def __exit__(self, *exc: object) -> None:
         end = self._now()
+        time.sleep(1.5)  # the statistics are flushed about once a second
+        self.sessions = _sessions(self.admin, self.database) - self.sessions
         self.wall = time.monotonic() - self.wall
         self.server_s, self.database_s, self.locust_s = (
             e - s for e, s in zip(end, self.start, strict=True))
@@ -266,14 +278,15 @@ def _cpu_lines(phases: list[Phase]) -> list[str]:
     figures on a shared machine, where wall-clock rates depend on the neighbours)."""
     lines = ["", "CPU per request answered (user + system; the machine's other load not counted)",
              "", "| phase | requests | server ms/req | database ms/req | locust ms/req | "
-                 "locust share of the cores |", "|---|---|---|---|---|---|"]
+                 "locust share of the cores | connections opened |",
+             "|---|---|---|---|---|---|---|"]
     cores = os.cpu_count() or 1
     for name, _users, _rate, rows, _loads, cpu in phases:
         served = sum(int(r["Request Count"]) for r in rows) or 1
         lines.append(
             f"| {name} | {served} | {cpu.server_s * 1000 / served:.2f} | "
             f"{cpu.database_s * 1000 / served:.2f} | {cpu.locust_s * 1000 / served:.2f} | "
-            f"{cpu.locust_s / (cpu.wall * cores):.0%} |")
+            f"{cpu.locust_s / (cpu.wall * cores):.0%} | {cpu.sessions} |")
     return lines
 
 
@@ -357,7 +370,7 @@ def main() -> None:
             data_file.write_text(json.dumps(data))
             workers = _workers(server)
             print(f"phase {name}: {users} users x {rate}/s for {duration} s ...", flush=True)
-            cpu = Cpu(server, db)
+            cpu = Cpu(server, db, admin)
             profiled = (name in args.profile_phase.split(",") if args.profile_phase
                         else args.profile)
             rows, loads = _phase(name, users, rate, duration, base, data_file, out,
@@ -369,7 +382,8 @@ def main() -> None:
         ctx.engine.dispose()
         rate = args.public_rate
         notes = [f"public phase offered: the screener {args.public_users * rate:.0f}/s, "
-                 f"the catalogue {args.catalogue_users * rate:.0f}/s on top"]
+                 f"the catalogue {args.catalogue_users * rate:.0f}/s on top"
+                 ] if "public" in args.phases.split(",") else []
         report = _report(phases, duration, args.workers, notes)
         print(report)
         (out / "report.md").write_text(report + "\n")

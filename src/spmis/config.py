@@ -68,6 +68,18 @@ class Settings(BaseSettings):
         "",
         description="Base64 key of the keyed hash (HMAC-SHA256) used to look up encrypted IDs.",
     )
+    db_pool_size: int = Field(
+        15, ge=1, le=500,
+        description=("PostgreSQL connections each process keeps open for reuse. A request that "
+                     "finds them all busy opens another (up to db_max_overflow more), closed "
+                     "when returned: opening one costs the server and PostgreSQL several "
+                     "milliseconds of CPU, so keep this at least the number of requests a "
+                     "process serves at once."),
+    )
+    db_max_overflow: int = Field(
+        5, ge=0, le=500,
+        description="Connections a process may open beyond db_pool_size while all are busy.",
+    )
     default_page_size: int = Field(50, ge=1, le=1000, description="API page size by default.")
     max_page_size: int = Field(500, ge=1, le=10000, description="Largest page the API returns.")
     import_chunk_rows: int = Field(

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from spmis.config import Settings, private_dir
 from spmis.crypto import FieldCipher
-from spmis.db.engine import make_engine
+from spmis.db.engine import make_engine, pool_options
 from spmis.gazetteer import Gazetteer, gazetteer
 
 
@@ -25,7 +25,7 @@ class AppContext:
         private_dir(settings.var_dir)  # keys, the SQLite file and job files: owner only
         return cls(
             settings=settings,
-            engine=make_engine(settings.database_url),
+            engine=make_engine(settings.database_url, **pool_options(settings)),
             gazetteer=gazetteer(),
             cipher=FieldCipher.from_settings(settings),
         )

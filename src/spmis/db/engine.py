@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from spmis.config import Settings
 
 
 def normalise_url(url: str) -> str:
@@ -40,6 +43,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def pool_options(settings: Settings) -> dict[str, Any]:
+    """The connection pool's size from ``settings`` (PostgreSQL; SQLite keeps its defaults)."""
+    if make_url(normalise_url(settings.database_url)).get_backend_name() == "sqlite":
+        return {}
+    return {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
 
 
 def _owner_only_file(path: Path) -> None:

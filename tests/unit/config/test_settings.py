@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,3 +57,15 @@ def test_development_generates_and_keeps_random_keys(tmp_path: Path) -> None:
 def test_every_setting_is_documented() -> None:
     for name, field in Settings.model_fields.items():
         assert field.description, f"setting {name} has no description"
+
+
+def test_the_connection_pool_is_sized_by_the_settings(tmp_path: Path) -> None:
+    from spmis.context import AppContext
+
+    s = Settings(env="test", var_dir=tmp_path, database_url="postgresql://nobody@127.0.0.1/none",
+                 db_pool_size=7, db_max_overflow=3, **good_keys())
+    pool: Any = AppContext.create(s).engine.pool  # no connection is opened
+    assert (pool.size(), pool._max_overflow) == (7, 3)
+    lite = Settings(env="test", var_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'a.db'}",
+                    db_pool_size=7, **good_keys())
+    assert AppContext.create(lite).engine.pool.size() != 7  # SQLite keeps its own pool
