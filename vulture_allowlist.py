@@ -101,9 +101,11 @@ _.graceful
 _.should_exit
 
 # --- Locust runs the user classes of bench/load_users.py and reads their settings.
-_.PublicVisitor
+_.ScreenerVisitor
+_.CatalogueReader
 _.OfficeUser
 _.wait_time
+_.fixed_count
 _.on_start
 
 # --- The roles' descriptions (spmis.auth.roles): the reference wording for the staff-account

@@ -41,6 +41,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from spmis.auth import scope as scopes
@@ -333,7 +334,16 @@ def identifier_owner(ctx: AppContext, conn: Connection, id_type: str, value: str
     return None if owner is None else int(owner)
 
 
-def active_households(household_ids: Sequence[int] | None = None) -> Select[tuple[object, ...]]:
+#: household ids given to the queries below: a list, or an expanding bound parameter (a
+#: statement built once and run with each call's ids)
+HouseholdIds = Sequence[int] | BindParameter[Any]
+
+
+def _ids(household_ids: HouseholdIds) -> list[int] | BindParameter[Any]:
+    return household_ids if isinstance(household_ids, BindParameter) else list(household_ids)
+
+
+def active_households(household_ids: HouseholdIds | None = None) -> Select[tuple[object, ...]]:
     """Households with status 'active' (only ``household_ids`` when given).
 
     Columns: id, village_code, commune_code, province_code, idpoor_level (NULL when none),
@@ -344,11 +354,11 @@ def active_households(household_ids: Sequence[int] | None = None) -> Select[tupl
         h.idpoor_level, h.idpoor_valid_from, h.idpoor_valid_to,
     ).where(h.status == "active")
     if household_ids is not None:
-        query = query.where(h.id.in_(list(household_ids)))
+        query = query.where(h.id.in_(_ids(household_ids)))
     return query
 
 
-def active_persons(household_ids: Sequence[int] | None = None) -> Select[tuple[object, ...]]:
+def active_persons(household_ids: HouseholdIds | None = None) -> Select[tuple[object, ...]]:
     """Persons with status 'active' (of ``household_ids`` when given). The household's own status
     is not tested here: a caller reading every person filters by the households it loaded (a
     hash filter is cheaper than a join over millions of rows).
@@ -361,24 +371,24 @@ def active_persons(household_ids: Sequence[int] | None = None) -> Select[tuple[o
         p.pregnant, p.expected_delivery_date, p.employment_type, p.enterprise_id,
     ).where(p.status == "active")
     if household_ids is not None:
-        query = query.where(p.household_id.in_(list(household_ids)))
+        query = query.where(p.household_id.in_(_ids(household_ids)))
     return query
 
 
-def nssf_number_holders(household_ids: Sequence[int] | None = None) -> Select[tuple[object, ...]]:
+def nssf_number_holders(household_ids: HouseholdIds | None = None) -> Select[tuple[object, ...]]:
     """Ids of the persons holding an NSSF member number (of ``household_ids`` when given); one
     column, ``person_id``. Read on its own and matched by the caller (a hash look-up), so that a
     bulk read of every person needs no join."""
     ident = person_identifier.c
     query = select(ident.person_id).where(ident.id_type == IdentifierType.NSSF_MEMBER.value)
     if household_ids is not None:
-        members = select(person.c.id).where(person.c.household_id.in_(list(household_ids)))
+        members = select(person.c.id).where(person.c.household_id.in_(_ids(household_ids)))
         query = query.where(ident.person_id.in_(members))
     return query
 
 
 def nssf_registered_enterprises(
-    household_ids: Sequence[int] | None = None,
+    household_ids: HouseholdIds | None = None,
 ) -> Select[tuple[object, ...]]:
     """Ids of the active enterprises registered with the NSSF (they have an employer number);
     one column, ``id``. With ``household_ids``, only those employing a member of them."""
@@ -386,7 +396,7 @@ def nssf_registered_enterprises(
     query = select(e.id).where(e.status == "active", e.nssf_employer_number.is_not(None))
     if household_ids is not None:
         employers = select(person.c.enterprise_id).where(
-            person.c.household_id.in_(list(household_ids)))
+            person.c.household_id.in_(_ids(household_ids)))
         query = query.where(e.id.in_(employers))
     return query
 

@@ -36,13 +36,15 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 from openfisca_core.periods import period as make_period
-from sqlalchemy import Connection, Engine, Select, and_, case, func, or_, select
+from sqlalchemy import Connection, Engine, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy.sql.elements import BindParameter
 
 from spmis.db.engine import is_postgres
 from spmis.registry import queries as registry
@@ -89,7 +91,7 @@ def month_bounds(period: str) -> tuple[date, date]:
 
 
 def household_inputs(
-    period: str, household_ids: Sequence[int] | None = None
+    period: str, household_ids: registry.HouseholdIds | None = None
 ) -> Select[tuple[Any, ...]]:
     """Active households as rules inputs for ``period``: id, commune_code, province_code,
     idpoor_level (0 unless the card is valid in the month)."""
@@ -107,7 +109,8 @@ def household_inputs(
 
 
 def person_inputs(
-    period: str, household_ids: Sequence[int] | None = None, shard: tuple[int, int] | None = None
+    period: str, household_ids: registry.HouseholdIds | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> Select[tuple[Any, ...]]:
     """Active persons born by the end of ``period`` as rules inputs: id, household_id, role,
     sex, date_of_birth, disability, pregnant, and ``formal_employer`` (the enterprise of a formal
@@ -188,14 +191,26 @@ def load_population(
 FEW_HOUSEHOLDS = 200
 
 
+@lru_cache(maxsize=24)
+def _few_statements(period: str) -> tuple[Select[tuple[Any, ...]], ...]:
+    """``_load_few``'s four statements for ``period``, the household ids an expanding bound
+    parameter: building them costs more CPU than running them for one household (the household
+    page), and a statement kept keeps its compiled form's cache key."""
+    ids: BindParameter[Any] = bindparam("household_ids", expanding=True)
+    return (household_inputs(period, ids), person_inputs(period, ids),
+            registry.nssf_number_holders(ids), registry.nssf_registered_enterprises(ids))
+
+
 def _load_few(conn: Connection, period: str, household_ids: Sequence[int]) -> LoadedPopulation:
     """``load_population`` for a few households: the same queries and meaning as ``_assemble``,
-    fetched as rows (no polars, no COPY)."""
-    hh = sorted(conn.execute(household_inputs(period, household_ids)).all(), key=lambda r: r[0])
+    fetched as rows (no polars, no COPY), by statements built once per month."""
+    households, persons, holding, employing = _few_statements(period)
+    ids = {"household_ids": list(household_ids)}
+    hh = sorted(conn.execute(households, ids).all(), key=lambda r: r[0])
     kept = {r[0] for r in hh}
-    ps = [r for r in conn.execute(person_inputs(period, household_ids)).all() if r[1] in kept]
-    holders = set(conn.execute(registry.nssf_number_holders(household_ids)).scalars())
-    employers = set(conn.execute(registry.nssf_registered_enterprises(household_ids)).scalars())
+    ps = [r for r in conn.execute(persons, ids).all() if r[1] in kept]
+    holders = set(conn.execute(holding, ids).scalars())
+    employers = set(conn.execute(employing, ids).scalars())
     sex = np.array([str(r[3]) for r in ps], dtype=str)
     population = Population(
         household_ids=np.array([r[0] for r in hh], dtype=np.int64),
