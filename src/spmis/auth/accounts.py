@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pyotp
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from spmis.auth import messages, throttle, tokens
@@ -90,6 +90,15 @@ def csrf_for(secret_key: str, session_token: str) -> str:
 def actor_of(row: RowMapping, prefix: str = "") -> Actor:
     name = row["username"] if "username" in row else row["client_id"]
     return Actor(f"{prefix}{name}", frozenset(row["roles"].split(",")), row["scope"])
+
+
+#: a session's expiry and revocation with its user's row, read for every page request (built
+#: once: the statement costs more to build than to run)
+_SESSION_USER = (
+    select(auth_session.c.expires_at, auth_session.c.revoked_at, staff_user)
+    .join(staff_user, staff_user.c.id == auth_session.c.user_id)
+    .where(auth_session.c.token_hash == bindparam("token_hash"))
+)
 
 
 class AccountService:
@@ -315,10 +324,7 @@ class AccountService:
         now = utcnow()
         with self._uow() as uow:
             row = uow.conn.execute(
-                select(auth_session.c.expires_at, auth_session.c.revoked_at, staff_user)
-                .join(staff_user, staff_user.c.id == auth_session.c.user_id)
-                .where(auth_session.c.token_hash == session_hash(token))
-            ).mappings().first()
+                _SESSION_USER, {"token_hash": session_hash(token)}).mappings().first()
             if (row is None or row["revoked_at"] is not None or row["expires_at"] <= now
                     or not row["is_active"] or self._is_locked(row, now)):
                 raise messages.session_expired()
