@@ -34,6 +34,7 @@ from sqlalchemy import (
     Table,
     Text,
     event,
+    exc,
     insert,
     select,
 )
@@ -148,7 +149,14 @@ def _copy(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 def _drop(conn: Connection) -> None:
-    conn.info.pop(_QUEUE, None)
+    try:
+        info = conn.info
+    except exc.InvalidRequestError:
+        # the connection was invalidated (the database went away mid-transaction): its pool
+        # record is checked in without it, and the checkin hook drops the queue there; raising
+        # here would turn the request's clear 503 into a 500
+        return
+    info.pop(_QUEUE, None)
 
 
 def _drop_on_checkin(_dbapi: Any, record: Any) -> None:

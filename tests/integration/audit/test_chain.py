@@ -79,6 +79,23 @@ def test_a_rolled_back_change_leaves_no_entry(ctx: AppContext) -> None:
     assert _verify(ctx).ok
 
 
+def test_a_connection_lost_mid_change_rolls_back_and_leaves_no_entry(ctx: AppContext) -> None:
+    """The database going away mid-transaction invalidates the connection; rolling it back must
+    not raise from the chain's rollback hook (a request then answers its clear 503, not a 500),
+    and the queued entry never reaches the chain (found at load: the database-restart fault test
+    saw a 500 from this hook)."""
+    _household(ctx)
+    with ctx.engine.connect() as conn:
+        history.log_change(conn, "household", 1, 9, "update", "clerk", None, {"x": [1, 2]})
+        assert len(chain.pending(conn)) == 1
+        conn.invalidate()  # what a lost server connection does
+        conn.rollback()
+    with ctx.engine.connect() as conn:
+        assert chain.pending(conn) == ()
+    assert _count(ctx) == 2
+    assert _verify(ctx).ok
+
+
 def test_verify_names_the_entry_changed_in_the_database(ctx: AppContext, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     for name in ("Dara", "Sophea", "Vanna", "Kosal"):
         _household(ctx, name)
