@@ -408,7 +408,11 @@ class ClaimService:
                              currency=figures["currency"],
                              frequency="monthly" if figures["payment"] == "monthly" else "one_off",
                              purpose_en=f"{name_en}, claim {row['id']}",
-                             purpose_km=f"{name_km} ពាក្យស្នើសុំលេខ {row['id']}")
+                             purpose_km=f"{name_km} ពាក្យស្នើសុំលេខ {row['id']}",
+                             first_period=row["period"],
+                             # a survivors' pension is paid on the deceased member's record
+                             ends_on_death_of=(row["person_id"] if row["kind"] == "old_age"
+                                               else None))
         if figures["amount"] != row["amount"]:
             changes["amount"] = [row["amount"], figures["amount"]]
         return {**figures, "payment_order_id": order["id"]}

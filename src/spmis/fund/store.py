@@ -230,7 +230,6 @@ fund_invoice = Table(
     Column("paid", BigInteger, nullable=False, server_default=text("0")),
     Column("currency", String(3), nullable=False),
     Column("due_date", Date, nullable=False),
-    Column("khqr", Text),
     Column("state", String(12), nullable=False),  # 'open', 'partly_paid', 'paid'
     *audit_columns(),
     UniqueConstraint("employer_id", "period", "kind", "sequence"),

@@ -6,7 +6,11 @@ one per active top-up shock). The unique key (beneficiary, programme, period, co
 second run create nothing, and a cycle that is approved or closed is never run again, so nothing
 approved or paid changes. A finance officer other than the maker approves it with one
 conditional ``UPDATE``: of two approvals at the same moment exactly one finds the cycle still
-waiting."""
+waiting.
+
+The pension payroll (programme kind ``pension``, ``spmis.payments.pensions``) has no evaluation
+run: its lines come from the fund's monthly payment orders, by one ``INSERT ... SELECT`` of its
+own; approval, payroll files, reconciliation and the ledger are the same."""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from spmis.auth.model import Actor
 from spmis.db.base import utcnow
 from spmis.db.history import audit_values, log_change
 from spmis.errors import Conflict, FieldError, InvalidInput, NotFound
-from spmis.payments import conditions, exits, shocks, store
+from spmis.payments import conditions, exits, pensions, shocks, store
 from spmis.payments.common import (
     analyze,
     insert_ignoring_duplicates,
@@ -92,6 +96,8 @@ def open_cycle(conn: Connection, actor: Actor, programme_code: str, period: str,
     Bad input (unknown programme, malformed month, a month before the programme started, after
     it ended or more than one cycle ahead) is refused with the field named."""
     errors: list[FieldError] = []
+    if programme_code == pensions.PROGRAMME:  # the fund's pensions: made when first needed
+        pensions.ensure_programme(conn, actor)
     try:
         prog = programme_by_code(conn, programme_code)
     except InvalidInput as exc:
@@ -115,7 +121,9 @@ def open_cycle(conn: Connection, actor: Actor, programme_code: str, period: str,
         CYCLE.c.sequence == 1)).scalar()
     if found is not None:
         return int(found)
-    run_id = _pinned_run(conn, prog, period, evaluation_run_id)
+    # the pension payroll pays the amounts fixed when each pension was approved: no run
+    run_id = None if pensions.is_pension(prog) else _pinned_run(conn, prog, period,
+                                                                 evaluation_run_id)
     cycle_id = int(conn.execute(CYCLE.insert().values(
         programme_id=prog["id"], period=period, sequence=1, evaluation_run_id=run_id,
         state=CycleState.DRAFT, currency=prog["currency"], **audit_values(actor.username),
@@ -173,17 +181,12 @@ def run(conn: Connection, actor: Actor, cycle_id: int, today: date,
                 "reentered": 0, "lines": cycle["lines"], "amount": cycle["amount"]}
     prog = programme_row(conn, cycle["programme_id"])
     no_jit(conn)
-    report("exits and re-entries", "ការចាកចេញ និងការចូលវិញ", 0.1)
-    moved = exits.automatic(conn, actor, prog, cycle["evaluation_run_id"], cycle["period"],
-                            today)
-    report("shocks that ended", "គ្រោះដែលបានបញ្ចប់", 0.3)
-    shocks.end_due(conn, actor, cycle["period"])
-    report("entitlements", "សិទ្ធិទទួល", 0.4)
-    new = insert_ignoring_duplicates(conn, e, LINE_COLUMNS, _line_source(cycle, prog))
-    for shock in shocks.topups_for(conn, prog["id"], cycle["period"]):
-        new += insert_ignoring_duplicates(conn, e, LINE_COLUMNS,
-                                          _topup_source(cycle, prog, shock))
-    analyze(conn, e)
+    if pensions.is_pension(prog):
+        report("pensions", "សោធន", 0.4)
+        moved = {"exited": 0, "reentered": 0}
+        new = pensions.add_lines(conn, actor, cycle, prog, today, LINE_COLUMNS)
+    else:
+        moved, new = _benefit_lines(conn, actor, cycle, prog, today, report)
     report("totals", "សរុប", 0.9)
     lines, amount = conn.execute(select(func.count(), func.coalesce(func.sum(e.c.amount), 0))
                                  .where(e.c.payroll_cycle_id == cycle_id)).one()
@@ -203,6 +206,23 @@ def run(conn: Connection, actor: Actor, cycle_id: int, today: date,
     return {"cycle_id": cycle_id, "state": values.get("state", cycle["state"]),
             "new_lines": int(new), "exited": moved["exited"], "reentered": moved["reentered"],
             "lines": int(lines), "amount": int(amount)}
+
+
+def _benefit_lines(conn: Connection, actor: Actor, cycle: Any, prog: Any, today: date,
+                   report: Progress) -> tuple[dict[str, int], int]:
+    """Exits and re-entries, shocks that ended, then the benefit and top-up lines."""
+    report("exits and re-entries", "ការចាកចេញ និងការចូលវិញ", 0.1)
+    moved = exits.automatic(conn, actor, prog, cycle["evaluation_run_id"], cycle["period"],
+                            today)
+    report("shocks that ended", "គ្រោះដែលបានបញ្ចប់", 0.3)
+    shocks.end_due(conn, actor, cycle["period"])
+    report("entitlements", "សិទ្ធិទទួល", 0.4)
+    new = insert_ignoring_duplicates(conn, e, LINE_COLUMNS, _line_source(cycle, prog))
+    for shock in shocks.topups_for(conn, prog["id"], cycle["period"]):
+        new += insert_ignoring_duplicates(conn, e, LINE_COLUMNS,
+                                          _topup_source(cycle, prog, shock))
+    analyze(conn, e)
+    return moved, new
 
 
 def approve(conn: Connection, actor: Actor, cycle_id: int, reason: str | None = None) -> int:
@@ -258,6 +278,10 @@ def add_line(conn: Connection, actor: Actor, cycle_id: int, beneficiary_id: int,
                        f"វដ្តនេះស្ថិតក្នុងស្ថានភាព {cycle['state']} "
                        "អាចបន្ថែមបានតែមុនការអនុម័ត")
     prog = programme_row(conn, cycle["programme_id"])
+    if pensions.is_pension(prog):
+        raise Conflict("the pension payroll's lines come from the approved pensions; run the "
+                       "cycle again instead",
+                       "ជួរនៃបញ្ជីបើកសោធនមកពីសោធនដែលបានអនុម័ត សូមដំណើរការវដ្តម្តងទៀត")
     source = _line_source(cycle, prog).where(b.c.id == beneficiary_id).subquery()
     given = conn.execute(select(source)).first()
     if given is None:

@@ -1,6 +1,7 @@
 """The table of payment orders that other capabilities place (only ``spmis.payments`` imports
 it): ``payment_order``, one row per (source, source_ref), so an order placed twice is placed
-once. Amounts are integers in the smallest unit of ``currency``."""
+once. Amounts are integers in the smallest unit of ``currency``. A monthly order (a pension) is
+paid every month after its first by the pension payroll (``spmis.payments.pensions``)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,14 @@ payment_order = Table(
     Column("state", String(12), nullable=False),  # ordered, paid, failed, cancelled
     Column("reference", String(40)),  # the provider's reference of the payment
     Column("settled_on", Date),
+    # the month the order pays (a monthly order: its first month; the pension payroll pays the
+    # months after it), its last month (None: until ended) and the person whose recorded death
+    # ends a monthly order (None: no death ends it, e.g. a survivors' pension)
+    Column("first_period", String(7)),
+    Column("last_period", String(7)),
+    Column("ends_on_death_of", Id),
     *audit_columns(),
     UniqueConstraint("source", "source_ref"),
     Index("ix_payment_order_state_id", "state", "id"),
+    Index("ix_payment_order_frequency_state", "frequency", "state"),
 )

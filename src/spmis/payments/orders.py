@@ -11,6 +11,10 @@ Both run in the caller's transaction (``conn``), so the caller's own change (the
 the claim paid) and the order commit together or not at all. ``place`` is idempotent: one order
 per (source, source_ref), a second call returns the first order unchanged. Settling needs the
 finance officer's role and a person other than the one who placed the order (maker-checker).
+
+A monthly order (a pension) is settled here for its first month only; the months after it are
+paid by the pension payroll (``spmis.payments.pensions``), a payment cycle of the programme
+``nssf_pension``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sqlalchemy import Connection, select
 from spmis.auth.model import Actor
 from spmis.db.history import audit_values, log_change, update_versioned
 from spmis.errors import Conflict, Forbidden, InvalidInput, NotFound
+from spmis.payments import pensions
 from spmis.payments.order_store import payment_order
 
 __all__ = ["FREQUENCIES", "OrderState", "of_sources", "place", "settle"]
@@ -46,9 +51,14 @@ def _row(conn: Connection, order_id: int) -> Any:
 
 
 def place(conn: Connection, actor: Actor, *, source: str, source_ref: str, person_id: int,
-          amount: int, currency: str, frequency: str, purpose_en: str,
-          purpose_km: str) -> dict[str, Any]:
-    """Order the payment of ``amount`` to ``person_id`` (once per source and source_ref)."""
+          amount: int, currency: str, frequency: str, purpose_en: str, purpose_km: str,
+          first_period: str | None = None, last_period: str | None = None,
+          ends_on_death_of: int | None = None) -> dict[str, Any]:
+    """Order the payment of ``amount`` to ``person_id`` (once per source and source_ref).
+
+    A monthly order names its ``first_period`` (the month this order pays; the pension payroll
+    pays each month after it), optionally its ``last_period``, and the person whose recorded
+    death ends it (``ends_on_death_of``)."""
     if amount <= 0:
         raise InvalidInput.one(("amount",), "amount_not_positive",
                                "a payment order needs an amount above zero",
@@ -57,6 +67,12 @@ def place(conn: Connection, actor: Actor, *, source: str, source_ref: str, perso
         raise InvalidInput.one(("frequency",), "unknown_frequency",
                                f"frequency must be one of {', '.join(FREQUENCIES)}",
                                "ប្រេកង់នៃការទូទាត់មិនត្រឹមត្រូវ")
+    if frequency == "monthly":
+        if first_period is None:
+            raise InvalidInput.one(("first_period",), "missing",
+                                   "a monthly order names its first month",
+                                   "ការបញ្ជាទូទាត់ប្រចាំខែត្រូវមានខែដំបូង")
+        pensions.ensure_programme(conn, actor)
     found = conn.execute(select(payment_order).where(
         payment_order.c.source == source, payment_order.c.source_ref == source_ref)
     ).mappings().first()
@@ -65,6 +81,7 @@ def place(conn: Connection, actor: Actor, *, source: str, source_ref: str, perso
     order_id = conn.execute(payment_order.insert().returning(payment_order.c.id).values(
         source=source, source_ref=source_ref, person_id=person_id, amount=amount,
         currency=currency, frequency=frequency, purpose_en=purpose_en, purpose_km=purpose_km,
+        first_period=first_period, last_period=last_period, ends_on_death_of=ends_on_death_of,
         state=OrderState.ORDERED, **audit_values(actor.username))).scalar_one()
     log_change(conn, ENTITY, int(order_id), 1, "create", actor.username, purpose_en,
                {"source": [None, source], "source_ref": [None, source_ref],

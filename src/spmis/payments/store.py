@@ -191,7 +191,8 @@ payment_cycle = Table(
     Column("programme_id", Id, ForeignKey("programme.id"), nullable=False),
     Column("period", String(7), nullable=False),
     Column("sequence", SmallInteger, nullable=False),  # 1; 2+ are supplementary cycles
-    Column("evaluation_run_id", Id, nullable=False),
+    # None for the pension payroll: its amounts were fixed when each pension was approved
+    Column("evaluation_run_id", Id),
     Column("state", String(20), nullable=False),
     Column("lines", Integer, nullable=False, server_default=text("0")),
     Column("amount", BigInteger, nullable=False, server_default=text("0")),
