@@ -48,6 +48,7 @@ from spmis.fund.claims_model import (
 )
 from spmis.fund.claims_store import document_context, fund_claim, fund_claim_document
 from spmis.payments import orders
+from spmis.payments import queries as payments
 from spmis.registry import queries as registry
 from spmis.rules.claims import claim_amounts, pension_conditions
 from spmis.rules.contributions import fund_start
@@ -287,6 +288,9 @@ class ClaimService:
             ).mappings().all()
             history = entries(uow.conn, ENTITY, claim_id)
             order = orders.of_sources(uow.conn, ENTITY, [str(claim_id)]).get(str(claim_id))
+            if order is not None and order["frequency"] == "monthly":
+                order["months"] = payments.pension_months(uow.conn, row["person_id"],
+                                                          order["id"])
         return self._view(row, [dict(d) for d in docs], history, order)
 
     def _view(self, row: Any, docs: list[dict[str, Any]], history: Any = None,

@@ -44,6 +44,7 @@ CLAIMS_ACCESS: dict[tuple[str, str], Rule] = {
 }
 
 CLAIMS_MENU = (
-    MenuItem(46, "office", f"{OFFICE}/claims", N_("Claims"), READ_CLAIMS),
+    # the queue is fund staff's: an employer reaches its own workers' claims from its page
+    MenuItem(46, "office", f"{OFFICE}/claims", N_("Claims"), READ_CLAIMS - EMPLOYER),
     MenuItem(47, "office", f"{OFFICE}/coverage-gap", N_("Coverage gap"), READ_GAP),
 )

@@ -102,3 +102,20 @@ def seed(ctx: AppContext, employer_user: str | None = None) -> Fund:
             conn.execute(insert(store.fund_employer_user).values(
                 username=employer_user, employer_id=e1, created_at=utcnow(), created_by="seed"))
     return Fund([e0, e1], worker, mother, elder, other)
+
+
+def seed_pensioners(ctx: AppContext, village: str = VILLAGE) -> tuple[int, int, int]:
+    """A member of 66 and one of 64 with 24 months of pension contributions (2023-2024), and
+    the spouse of the second (a survivor)."""
+    old, other, spouse = add_household(
+        ctx, member("head", given_name_latin="Sok", date_of_birth="1960-01-01", sex="M"),
+        member("parent", given_name_latin="Chan", date_of_birth="1962-05-10", sex="F"),
+        member("spouse", given_name_latin="Mealea", date_of_birth="1965-02-01", sex="F"),
+        village=village)
+    with ctx.engine.begin() as conn:
+        employer = _employer(conn, 7)
+        aff = {p: _affiliate(conn, p, employer) for p in (old, other)}
+        for period in months("2023-01", 24):
+            declare(conn, employer, period, {old: (aff[old], 1_000_000),
+                                             other: (aff[other], 800_000)})
+    return old, other, spouse

@@ -28,8 +28,7 @@ from spmis.payments.providers import install_examples
 from spmis.payments.reconciliation import reconcile
 from spmis.payments.service import PaymentsService
 from spmis.registry.store import person
-from tests.integration.fund.claims_seed import _affiliate, _employer, declare, months
-from tests.integration.linkage_registry.helpers import add_household, member
+from tests.integration.fund.claims_seed import seed_pensioners
 
 TODAY = date(2026, 12, 6)
 CODE = "nssf_pension"
@@ -37,22 +36,6 @@ OFFICER, REVIEWER, DECIDER = (Actor(n, frozenset({"fund_officer"}), "")
                               for n in ("officer", "reviewer", "decider"))
 FINANCE, FINANCE_2 = (Actor(n, frozenset({"finance_officer"}), "")
                       for n in ("finance", "finance-2"))
-
-
-def _pensioners(ctx: AppContext) -> tuple[int, int, int]:
-    """A member of 66 and one of 64 with 24 months of pension contributions (2023-2024), and
-    the spouse of the second (a survivor)."""
-    old, other, spouse = add_household(
-        ctx, member("head", given_name_latin="Sok", date_of_birth="1960-01-01", sex="M"),
-        member("parent", given_name_latin="Chan", date_of_birth="1962-05-10", sex="F"),
-        member("spouse", given_name_latin="Mealea", date_of_birth="1965-02-01", sex="F"))
-    with ctx.engine.begin() as conn:
-        employer = _employer(conn, 7)
-        aff = {p: _affiliate(conn, p, employer) for p in (old, other)}
-        for period in months("2023-01", 24):
-            declare(conn, employer, period, {old: (aff[old], 1_000_000),
-                                             other: (aff[other], 800_000)})
-    return old, other, spouse
 
 
 def _approved(ctx: AppContext, person_id: int, kind: str, day: str) -> dict[str, Any]:
@@ -91,7 +74,7 @@ def _pay_month(ctx: AppContext, pay: PaymentsService, period: str, tmp: Path) ->
 
 def test_a_pension_is_paid_three_months_in_a_row_and_a_second_run_changes_nothing(
         ctx: AppContext, tmp_path: Path) -> None:
-    old, _, _ = _pensioners(ctx)
+    old, _, _ = seed_pensioners(ctx)
     claim = _approved(ctx, old, "old_age", "2026-09-01")
     order = claim["payment_order"]
     assert (order["frequency"], order["first_period"], order["ends_on_death_of"]) == (
@@ -146,7 +129,7 @@ def test_a_pension_is_paid_three_months_in_a_row_and_a_second_run_changes_nothin
 
 def test_a_late_pension_gets_its_months_owed_and_a_recorded_death_stops_it(
         ctx: AppContext) -> None:
-    old, other, spouse = _pensioners(ctx)
+    old, other, spouse = seed_pensioners(ctx)
     pensioner = _approved(ctx, old, "old_age", "2026-08-01")
     pay = PaymentsService(ctx, clock=lambda: TODAY)
     november = pay.open_cycle(FINANCE, CODE, "2026-11")
@@ -198,7 +181,7 @@ def test_bad_months_are_refused_naming_the_period(ctx: AppContext) -> None:
 
 
 def test_the_run_over_the_api_and_its_job(ctx: AppContext, auth_client) -> None:  # type: ignore[no-untyped-def]
-    old, _, _ = _pensioners(ctx)
+    old, _, _ = seed_pensioners(ctx)
     _approved(ctx, old, "old_age", "2026-10-01")
     maker, checker = auth_client("finance_officer"), auth_client("finance_officer")
     period = period_of(date.today())
