@@ -149,3 +149,26 @@ def test_an_employer_has_no_claims_queue_in_its_menu(new_page, claim_id: int) ->
     page.wait_for_url("**/employer")
     assert page.locator("nav a[href='/office/fund/claims']").count() == 0
     expect(page.locator("#own-claims")).to_have_attribute("href", "/office/fund/claims")
+
+
+def test_ending_a_pension_on_its_page(new_page, claim_id: int) -> None:  # type: ignore[no-untyped-def]
+    """After the two months above: an end before a month already approved is refused under
+    the field; the last approved month is accepted and the history says so (in Khmer)."""
+    page = new_page(lang="km")
+    sign_in(page, "fo-pension")
+    page.goto(f"/office/fund/claims/{claim_id}")
+    page.fill("#last_period", "2026-09")
+    page.fill("#end_reason", "moved abroad")
+    with page.expect_navigation():
+        page.click("#action-end-pension")
+    expect(page.locator("#last_period-error")).to_be_visible()
+    problems = check_page(page, Axe(), "km end-refused")
+    page.fill("#last_period", "2026-11")
+    page.fill("#end_reason", "moved abroad")
+    with page.expect_navigation():
+        page.click("#action-end-pension")
+    expect(page.locator(".history")).to_contain_text("moved abroad")
+    assert not untranslated(page.inner_text("main"), english_msgids())
+    problems += check_page(page, Axe(), "km ended")
+    shot(page, "fund-pension-ended-km")
+    assert not problems, "\n".join(problems)

@@ -391,6 +391,30 @@ class ClaimService:
             uow.commit()
         return self.get(actor, claim_id)
 
+    def end_pension(self, actor: Actor, claim_id: int, last_period: str, reason: str | None,
+                    expected_version: int | None = None) -> dict[str, Any]:
+        """End an approved pension with its last month due (a fund officer, with a reason):
+        ``payments.orders.end`` on its monthly order; the claim's history records it."""
+        _need(actor, DECIDERS)
+        with UnitOfWork(self.ctx.engine) as uow:
+            conn = uow.conn
+            row = self._claim(conn, actor, claim_id)
+            order = orders.of_sources(conn, ENTITY, [str(claim_id)]).get(str(claim_id))
+            if order is None or order["frequency"] != "monthly":
+                raise Conflict("this claim is not a pension paid every month",
+                               "ពាក្យស្នើសុំនេះមិនមែនជាសោធនដែលបង់ប្រចាំខែទេ")
+            if expected_version is not None and expected_version != row["version"]:
+                raise Conflict("the claim was changed by someone else; reload and try again",
+                               "ពាក្យស្នើសុំត្រូវបានកែប្រែដោយអ្នកផ្សេង សូមផ្ទុកឡើងវិញ")
+            ended = orders.end(conn, actor, int(order["id"]), last_period, reason)
+            update_versioned(conn, fund_claim, ENTITY, claim_id, row["version"], {},
+                             action="end_pension", by=actor.username,
+                             reason=(reason or "").strip(),
+                             changes={"last_period": [order["last_period"], last_period],
+                                      "cancelled_lines": ended["cancelled_lines"]})
+            uow.commit()
+        return self.get(actor, claim_id)
+
     def _approve(self, conn: Connection, actor: Actor, row: Any,
                  changes: dict[str, Any]) -> dict[str, Any]:
         """Recompute the amount from the record as it is now; refuse with the rules' reason when

@@ -26,6 +26,7 @@ CLAIMS_ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", f"{P}/claims"): READ_CLAIMS,
     ("GET", f"{P}/claims/{{claim_id}}"): READ_CLAIMS,
     ("POST", f"{P}/claims/{{claim_id}}/actions"): ACT,
+    ("POST", f"{P}/claims/{{claim_id}}/pension-end"): roles(A, FUND),
     ("GET", f"{P}/claims/{{claim_id}}/documents/{{document_id}}"): READ_CLAIMS,
     ("GET", f"{P}/members/{{person_id}}/statement"): READ_MEMBER,
     ("GET", f"{P}/members/{{person_id}}/coverage"): READ_MEMBER,

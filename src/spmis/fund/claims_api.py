@@ -59,6 +59,14 @@ class ActionIn(BaseModel):
     expected_version: int | None = Field(None, ge=1)
 
 
+class PensionEndIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    last_period: str = Field(min_length=1, max_length=7,
+                             description="the last month the pension is due (YYYY-MM)")
+    reason: str = Field(min_length=1, max_length=500)
+    expected_version: int | None = Field(None, ge=1)
+
+
 def _decode(index: int, doc: DocumentIn) -> tuple[str, str, bytes]:
     try:
         data = base64.b64decode(doc.content_base64, validate=True)
@@ -112,6 +120,15 @@ def act(claim_id: Id, body: ActionIn, ctx: Ctx, actor: CurrentActor) -> dict[str
                                         reference=body.reference,
                                         expected_version=body.expected_version,
                                         today=date.today()))
+
+
+@router.post("/claims/{claim_id}/pension-end")
+def end_pension(claim_id: Id, body: PensionEndIn, ctx: Ctx,
+                actor: CurrentActor) -> dict[str, Any]:
+    """End an approved pension with the last month it is due and the reason (a fund officer);
+    months after it in a payroll not yet approved are cancelled."""
+    return _plain(ClaimService(ctx).end_pension(actor, claim_id, body.last_period, body.reason,
+                                                body.expected_version))
 
 
 @router.get("/claims/{claim_id}/documents/{document_id}")

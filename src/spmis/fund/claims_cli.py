@@ -1,6 +1,6 @@
-"""``spmis fund-claims``: submit, list, show and decide claims; print a member's statement (JSON
-or PDF), their health care coverage and the coverage gap. ``--as NAME:role`` names who acts (a
-maker-checker step needs two people)."""
+"""``spmis fund-claims``: submit, list, show and decide claims; end a pension; print a member's
+statement (JSON or PDF), their health care coverage and the coverage gap. ``--as NAME:role``
+names who acts (a maker-checker step needs two people)."""
 
 from __future__ import annotations
 
@@ -112,6 +112,17 @@ def act_cmd(claim_id: int, action: str,
     with _ctx() as ctx:
         _show(ClaimService(ctx).act(_actor(who), claim_id, action, reason=reason,
                                     reference=reference, today=date.today()))
+
+
+@app.command("end-pension")
+def end_pension_cmd(claim_id: int, last_month: str,
+                    reason: Annotated[str, typer.Option(help="why the pension ends")],
+                    who: AsOpt = DEFAULT_ACTOR) -> None:
+    """End an approved pension with the last month it is due (YYYY-MM)."""
+    from spmis.fund.claims import ClaimService
+
+    with _ctx() as ctx:
+        _show(ClaimService(ctx).end_pension(_actor(who), claim_id, last_month, reason))
 
 
 @app.command("statement")

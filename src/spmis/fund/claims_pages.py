@@ -167,8 +167,10 @@ def _detail(actor: Any, claim: dict[str, Any], **extra: Any) -> dict[str, Any]:
     took_part = actor.username in (claim["created_by"], claim["reviewed_by"])
     allowed = [a for a in MOVES if can[a] and actor.has_role(*roles[a])
                and not (a in ("approve", "reject") and took_part)]
+    order = claim.get("payment_order") or {}
+    can_end = actor.has_role("fund_officer") and order.get("frequency") == "monthly"
     return {**LABELS, "c": claim, "actions": allowed, "errors": forms.FormErrors(),
-            "form": {"reason": claim.get("refusal_text") or ""}, **extra}
+            "form": {"reason": claim.get("refusal_text") or ""}, "can_end": can_end, **extra}
 
 
 @router.get(f"{BASE}/claims/{{claim_id}}", response_class=HTMLResponse)
@@ -196,18 +198,25 @@ async def document(request: Request, claim_id: int, document_id: int) -> Respons
 
 @router.post(f"{BASE}/claims/{{claim_id}}/{{action}}", response_class=HTMLResponse)
 async def act(request: Request, claim_id: int, action: str) -> Response:
-    """Review, approve, reject (with a reason) or record the payment of a claim."""
+    """Review, approve, reject (with a reason) or record the payment of a claim; end a
+    pension (``end-pension``: its last month and the reason)."""
     actor = require_actor(request)
     raw = await request.form()
     check_csrf(request, raw)
     form = {k: v for k, v in raw.items() if isinstance(v, str)}
     service = ClaimService(app_ctx(request))
     version = forms.integer(form, "version")
+    expected = version if isinstance(version, int) else None
     try:
-        await run_in_threadpool(
-            service.act, actor, claim_id, action, reason=forms.text(form, "reason"),
-            reference=forms.text(form, "reference"),
-            expected_version=version if isinstance(version, int) else None, today=date.today())
+        if action == "end-pension":
+            await run_in_threadpool(service.end_pension, actor, claim_id,
+                                    forms.text(form, "last_period") or "",
+                                    forms.text(form, "end_reason"), expected)
+        else:
+            await run_in_threadpool(
+                service.act, actor, claim_id, action, reason=forms.text(form, "reason"),
+                reference=forms.text(form, "reference"), expected_version=expected,
+                today=date.today())
     except (InvalidInput, Forbidden, Conflict) as exc:
         locale = request_locale(request)
         claim = await run_in_threadpool(service.get, actor, claim_id)

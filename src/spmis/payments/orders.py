@@ -22,15 +22,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select, update
 
 from spmis.auth.model import Actor
-from spmis.db.history import audit_values, log_change, update_versioned
+from spmis.db.history import Change, audit_values, log_change, log_changes, update_versioned
 from spmis.errors import Conflict, Forbidden, InvalidInput, NotFound
-from spmis.payments import pensions
+from spmis.payments import pensions, store
+from spmis.payments.common import decision_reason
+from spmis.payments.model import EntitlementState, check_period
 from spmis.payments.order_store import payment_order
 
-__all__ = ["FREQUENCIES", "OrderState", "of_sources", "place", "settle"]
+__all__ = ["FREQUENCIES", "OrderState", "end", "of_sources", "place", "settle"]
 
 ENTITY = "payment_order"
 FREQUENCIES = ("one_off", "monthly")
@@ -124,3 +126,57 @@ def of_sources(conn: Connection, source: str, refs: list[str]) -> dict[str, dict
     rows = conn.execute(select(payment_order).where(
         payment_order.c.source == source, payment_order.c.source_ref.in_(refs))).mappings()
     return {str(r["source_ref"]): dict(r) for r in rows}
+
+
+def end(conn: Connection, actor: Actor, order_id: int, last_period: str,
+        reason: str | None) -> dict[str, Any]:
+    """End monthly order ``order_id`` with ``last_period``, the last month it is due (with the
+    reason typed). Its lines of later months not yet approved are cancelled with that reason;
+    a month after it already in an approved payroll refuses the end (``last_period`` named).
+    An end only moves earlier: lines it cancelled are not made again."""
+    check_period(last_period, ("last_period",))
+    typed = decision_reason(reason)
+    row = _row(conn, order_id)
+    if row is None:
+        raise NotFound(f"no payment order {order_id}", f"គ្មានការបញ្ជាទូទាត់ {order_id}")
+    if row["frequency"] != "monthly" or row["state"] in pensions.ENDED_STATES:
+        raise Conflict("only a monthly payment order still paid can be ended",
+                       "អាចបញ្ចប់បានតែការបញ្ជាទូទាត់ប្រចាំខែដែលកំពុងបង់ប៉ុណ្ណោះ")
+    first, current = row["first_period"], row["last_period"]
+    if last_period < first:
+        raise InvalidInput.one(("last_period",), "before_first",
+                               f"the pension's first month is {first}; it cannot end before it",
+                               f"ខែដំបូងនៃសោធនគឺ {first} មិនអាចបញ្ចប់មុនខែនោះបានទេ")
+    if current is not None and last_period > current:
+        raise InvalidInput.one(("last_period",), "after_end",
+                               f"the pension already ends in {current}; an end only moves "
+                               "earlier",
+                               f"សោធននេះបញ្ចប់នៅខែ {current} រួចហើយ "
+                               "ការបញ្ចប់អាចប្ដូរទៅខែមុនប៉ុណ្ណោះ")
+    e, b, prog = store.entitlement, store.beneficiary, store.programme
+    pensioner = select(b.c.id).where(  # the unique key's first column: no scan of every line
+        b.c.programme_id == select(prog.c.id).where(prog.c.code == pensions.PROGRAMME)
+        .scalar_subquery(), b.c.entity_id == row["person_id"])
+    mine = [e.c.beneficiary_id.in_(pensioner), e.c.component == f"{pensions.COMPONENT}{order_id}",
+            e.c.period > last_period]
+    paid_after = conn.execute(select(func.max(e.c.period)).where(
+        *mine, e.c.state.not_in((EntitlementState.DRAFT, EntitlementState.CANCELLED)))
+    ).scalar()
+    if paid_after is not None:
+        raise InvalidInput.one(
+            ("last_period",), "already_in_payroll",
+            f"{paid_after} is already in an approved payroll; the last month is {paid_after} "
+            "or later",
+            f"ខែ {paid_after} មានក្នុងបញ្ជីបើកប្រាក់ដែលបានអនុម័តរួចហើយ "
+            f"ខែចុងក្រោយត្រូវតែជា {paid_after} ឬក្រោយនោះ")
+    drafts = conn.execute(select(e.c.id, e.c.attempt, e.c.period).where(
+        *mine, e.c.state == EntitlementState.DRAFT)).all()
+    if drafts:
+        conn.execute(update(e).where(e.c.id.in_([d.id for d in drafts]))
+                     .values(state=EntitlementState.CANCELLED, state_reason=typed))
+        log_changes(conn, [Change("entitlement", d.id, d.attempt, "cancel", actor.username,
+                                  typed, {"state": ["draft", "cancelled"]}) for d in drafts])
+    update_versioned(conn, payment_order, ENTITY, order_id, row["version"],
+                     {"last_period": last_period}, action="end", by=actor.username,
+                     reason=typed, changes={"last_period": [current, last_period]})
+    return dict(_row(conn, order_id)) | {"cancelled_lines": len(drafts)}

@@ -202,3 +202,43 @@ def test_the_run_over_the_api_and_its_job(ctx: AppContext, auth_client) -> None:
     assert r.status_code == 409, r.text
     r = checker.post(f"/api/v1/payments/cycles/{cycle_id}/approve", json={})
     assert r.status_code == 200 and r.json()["lines_approved"] == cycle["lines"], r.text
+
+
+def test_a_pension_ends_on_its_last_month(ctx: AppContext, auth_client) -> None:  # type: ignore[no-untyped-def]
+    old, _, _ = seed_pensioners(ctx)
+    claim = _approved(ctx, old, "old_age", "2026-08-01")
+    pay = PaymentsService(ctx, clock=lambda: TODAY)
+    october = pay.open_cycle(FINANCE, CODE, "2026-10")
+    pay.run_cycle(FINANCE, october)
+    pay.approve_cycle(FINANCE_2, october)  # September and October approved
+    november = pay.open_cycle(FINANCE, CODE, "2026-11")
+    assert pay.run_cycle(FINANCE, november)["new_lines"] == 1
+    officer = auth_client("fund_officer")
+    end = f"/api/v1/fund/claims/{claim['id']}/pension-end"
+    for body, field, code in (
+            ({"last_period": "2026-09", "reason": "moved abroad"}, "last_period",
+             "already_in_payroll"),  # October is in an approved payroll
+            ({"last_period": "2026-07", "reason": "moved abroad"}, "last_period",
+             "before_first"),
+            ({"last_period": "2026-1", "reason": "moved abroad"}, "last_period",
+             "period_format"),
+            ({"last_period": "2026-10", "reason": " "}, "reason", "reason_missing")):
+        r = officer.post(end, json=body)
+        assert r.status_code == 422, r.text
+        detail = r.json()["detail"][0]
+        assert (detail["loc"][-1], detail["type"]) == (field, code) and detail["msg_km"]
+    assert auth_client("finance_officer").post(end, json={
+        "last_period": "2026-10", "reason": "moved abroad"}).status_code == 403
+    r = officer.post(end, json={"last_period": "2026-10", "reason": "moved abroad"})
+    assert r.status_code == 200, r.text
+    assert r.json()["payment_order"]["last_period"] == "2026-10"
+    assert r.json()["history"][-1]["action"] == "end_pension"
+    [cancelled] = _lines(ctx, period="2026-11")
+    assert (cancelled["state"], cancelled["state_reason"]) == ("cancelled", "moved abroad")
+    december = pay.open_cycle(FINANCE, CODE, "2026-12")
+    assert pay.run_cycle(FINANCE, december)["new_lines"] == 0
+    r = officer.post(end, json={"last_period": "2026-11", "reason": "set wrongly"})
+    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "after_end"
+    months = [m["period"] for m in officer.get(f"/api/v1/fund/claims/{claim['id']}")
+              .json()["payment_order"]["months"]]
+    assert months == ["2026-11", "2026-10", "2026-09"]
