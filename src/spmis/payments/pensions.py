@@ -33,6 +33,7 @@ from sqlalchemy import (
     and_,
     cast,
     exists,
+    func,
     insert,
     literal,
     or_,
@@ -102,7 +103,8 @@ def ensure_programme(conn: Connection, actor: Actor) -> RowMapping:
 
 
 def _months(first: str, last: str) -> Any:
-    """The months ``first`` to ``last`` as a small derived table (one row each)."""
+    """The months ``first`` to ``last`` as a small derived table (one row each; from the
+    earliest month owed, so a few dozen: SQLite takes up to 500, about 41 years)."""
     periods, month = [], first
     while month <= last:
         periods.append(select(literal(month, String(7)).label("period")))
@@ -147,8 +149,12 @@ def add_lines(conn: Connection, actor: Actor, cycle: Any, prog: Any, today: date
               columns: list[str]) -> int:
     """The pension lines of ``cycle`` (see the module), set-based; returns how many are new."""
     _enrol(conn, actor, prog, today)
+    earliest = conn.execute(select(func.min(o.c.first_period)).where(*_due(prog))).scalar()
+    first = max(month_after(earliest), period_of(prog["start_date"])) if earliest else None
+    if first is None or first > cycle["period"]:
+        return 0
     p, h = registry.people(), registry.households()
-    months = _months(period_of(prog["start_date"]), cycle["period"])
+    months = _months(first, cycle["period"])
     component = literal(COMPONENT, String(24)) + cast(o.c.id, String(20))
     rows = (
         select(literal(cycle["id"]), literal(cycle["id"]), literal(prog["id"]), b.c.id,
