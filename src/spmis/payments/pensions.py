@@ -19,7 +19,9 @@ Running the pension cycle of month M is set-based:
    before it, or the registry records the person's death (``person.status = 'deceased'``: the
    registry keeps no date of death, so nothing more is paid once a death is recorded). A line's
    component is ``pension:<order id>``: with the beneficiary, programme and month it is the
-   line's unique key, one per pension and month, so a second run creates nothing.
+   line's unique key, one per pension and month, so a second run creates nothing. Only months
+   after a pension's latest line are read, so a month skipped while a death was recorded is not
+   paid back by itself if the record is corrected later.
 """
 
 from __future__ import annotations
@@ -147,25 +149,33 @@ def _enrol(conn: Connection, actor: Actor, prog: Any, today: date) -> int:
 
 def add_lines(conn: Connection, actor: Actor, cycle: Any, prog: Any, today: date,
               columns: list[str]) -> int:
-    """The pension lines of ``cycle`` (see the module), set-based; returns how many are new."""
+    """The pension lines of ``cycle`` (see the module), set-based; returns how many are new.
+    Only months after a pension's latest line are candidates (a pension paid for years is not
+    read again month by month; the unique key still guards against a second line)."""
     _enrol(conn, actor, prog, today)
-    earliest = conn.execute(select(func.min(o.c.first_period)).where(*_due(prog))).scalar()
+    component = literal(COMPONENT, String(24)) + cast(o.c.id, String(20))
+    done = e.alias("done")
+    latest = (select(func.max(done.c.period))
+              .where(done.c.beneficiary_id == b.c.id, done.c.programme_id == prog["id"],
+                     done.c.component == component).scalar_subquery())
+    paid_up_to = func.coalesce(latest, o.c.first_period)
+    pensions = o.join(b, and_(b.c.programme_id == prog["id"], b.c.entity_id == o.c.person_id))
+    earliest = conn.execute(select(func.min(paid_up_to)).select_from(pensions)
+                            .where(*_due(prog))).scalar()
     first = max(month_after(earliest), period_of(prog["start_date"])) if earliest else None
     if first is None or first > cycle["period"]:
         return 0
     p, h = registry.people(), registry.households()
     months = _months(first, cycle["period"])
-    component = literal(COMPONENT, String(24)) + cast(o.c.id, String(20))
     rows = (
         select(literal(cycle["id"]), literal(cycle["id"]), literal(prog["id"]), b.c.id,
                p.c.household_id, o.c.amount, months.c.period, component, o.c.currency,
                literal(EntitlementState.DRAFT.value), h.c.province_code, h.c.commune_code,
                p.c.sex)
         .select_from(
-            o.join(p, p.c.id == o.c.person_id)
+            pensions.join(p, p.c.id == o.c.person_id)
             .join(h, h.c.id == p.c.household_id)
-            .join(b, and_(b.c.programme_id == prog["id"], b.c.entity_id == o.c.person_id))
-            .join(months, and_(months.c.period > o.c.first_period,
+            .join(months, and_(months.c.period > paid_up_to,
                                or_(o.c.last_period.is_(None),
                                    months.c.period <= o.c.last_period))))
         .where(*_due(prog))
