@@ -283,6 +283,7 @@ FUND_PARAMS = ("employer_id", "affiliation_id", "declaration_id", "invoice_id", 
 _FUND_BODIES: dict[str, dict[str, Any]] = {
     "/end": {"end_date": "2030-01-01"}, "/users": {},
     "/actions": {"action": "review", "reason": "checking"},
+    "/pension-end": {"last_period": "2026-12", "reason": "checking"},
     "/declarations": {"period": "2026-01", "lines": [{"person_id": 1, "wage": "1000"}]},
     "/upload": {"period": "2026-01"},
     "/payments": {"amount": 1000, "received_on": "2026-01-05", "reference": "R-1"}}
