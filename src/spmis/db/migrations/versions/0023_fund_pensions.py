@@ -3,8 +3,8 @@ and the person whose recorded death ends it, so the pension payroll pays it ever
 a payment cycle (which then has no evaluation run); the fund invoice's stored KHQR column goes
 (the string is made when the invoice is shown: it pays what is left and carries its time).
 
-Revision ID: 0022_fund_pensions
-Revises: 0021_targeting_review
+Revision ID: 0023_fund_pensions
+Revises: 0022_fund_partitions
 Create Date: 2026-12-06 07:00:00
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0022_fund_pensions'
-down_revision = '0021_targeting_review'
+revision = '0023_fund_pensions'
+down_revision = '0022_fund_partitions'
 branch_labels = None
 depends_on = None
 
