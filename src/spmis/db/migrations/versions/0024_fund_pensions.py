@@ -3,8 +3,8 @@ and the person whose recorded death ends it, so the pension payroll pays it ever
 a payment cycle (which then has no evaluation run); the fund invoice's stored KHQR column goes
 (the string is made when the invoice is shown: it pays what is left and carries its time).
 
-Revision ID: 0023_fund_pensions
-Revises: 0022_fund_partitions
+Revision ID: 0024_fund_pensions
+Revises: 0023_payments_bulk
 Create Date: 2026-12-06 07:00:00
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0023_fund_pensions'
-down_revision = '0022_fund_partitions'
+revision = '0024_fund_pensions'
+down_revision = '0023_payments_bulk'
 branch_labels = None
 depends_on = None
 
