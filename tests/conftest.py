@@ -1,6 +1,14 @@
 """Shared fixtures: every test that needs a database gets a fresh, migrated one, on a SQLite file
 AND on the PostgreSQL server named by SPMIS_TEST_POSTGRES_URL (its own schema per test).
 
+Running the migrations costs seconds per database on a busy machine, so a test session (each
+xdist worker) migrates once per engine and every test starts from a copy of the result: a copy of
+the migrated SQLite file; on PostgreSQL, the ``pg_dump`` of a migrated schema replayed in the
+test's own new schema (PostgreSQL cannot copy a schema; a database copied from a template would
+need a ``DROP DATABASE`` per test, whose forced checkpoint takes seconds on a busy server).
+Without a usable ``pg_dump`` every PostgreSQL test runs the migrations, as before. The tests of
+the migrations themselves start from an empty database (``empty_db_url``).
+
 PostgreSQL tests fail, never skip, when the server is unreachable — unless a developer sets
 SPMIS_TEST_SKIP_POSTGRES=1 on purpose (CI never does)."""
 
@@ -8,6 +16,9 @@ from __future__ import annotations
 
 import base64
 import os
+import re
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,9 +67,16 @@ def empty_database(kind: str, tmp_path: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{tmp_path / f'spmis-{uuid.uuid4().hex[:8]}.db'}"
         return
+    with _postgres_schema() as schema:
+        yield _postgres_schema_url(schema)
+
+
+@contextmanager
+def _postgres_schema(prefix: str = "t") -> Iterator[str]:
+    """A new empty schema on the PostgreSQL server; its name. Dropped afterwards."""
     if SKIP_POSTGRES:
         pytest.skip("SPMIS_TEST_SKIP_POSTGRES=1")
-    schema = f"t_{uuid.uuid4().hex[:16]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:16]}"
     admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -67,11 +85,98 @@ def empty_database(kind: str, tmp_path: Path) -> Iterator[str]:
         admin.dispose()
         pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
     try:
-        yield _postgres_schema_url(schema)
+        yield schema
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+class MigratedTemplates:
+    """The newest schema, migrated once per engine in this process (on first use) and copied
+    for every test that asks for ``db_url``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._sqlite: Path | None = None
+        self._dump: str | None = None  # "" when pg_dump cannot be used
+
+    def sqlite_copy(self, target: Path) -> str:
+        """A migrated SQLite file at ``target``; its URL."""
+        if self._sqlite is None:
+            path = self.folder / "migrated.db"
+            upgrade(f"sqlite:///{path}")
+            # Alembic closed its connections, so the file holds everything (no -wal left)
+            assert not Path(f"{path}-wal").exists()
+            self._sqlite = path
+        shutil.copyfile(self._sqlite, target)
+        target.chmod(0o600)
+        return f"sqlite:///{target}"
+
+    def fill_postgres(self, schema: str) -> None:
+        """Bring the empty ``schema`` to the newest schema."""
+        if self._dump is None:
+            self._dump = _migrated_schema_dump()
+        if not self._dump:
+            upgrade(_postgres_schema_url(schema))
+            return
+        import psycopg
+
+        with psycopg.connect(_libpq_url(), autocommit=True) as conn:
+            # one simple query: its statements run as a single transaction
+            conn.execute(self._dump.replace(DUMP_SCHEMA, schema).encode())
+
+
+#: what stands for the schema's name in the dump of the migrated schema
+DUMP_SCHEMA = "spmis_migrated_template"
+
+
+def _libpq_url() -> str:
+    return re.sub(r"^postgresql\+\w+://", "postgresql://", POSTGRES_URL)
+
+
+def _migrated_schema_dump() -> str:
+    """SQL that builds the migrated schema in the schema named ``DUMP_SCHEMA``: a schema
+    migrated here, dumped by ``pg_dump`` (not its CREATE SCHEMA: the schema exists), then
+    dropped; "" when no pg_dump can dump this server (a different major version)."""
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        return ""
+    with _postgres_schema("tpl") as schema:
+        upgrade(_postgres_schema_url(schema))
+        done = subprocess.run(
+            [pg_dump, "--schema-only", f"--schema={schema}", "--no-owner", "--no-privileges",
+             f"--dbname={_libpq_url()}"], capture_output=True, text=True, check=False)
+        data = subprocess.run(
+            [pg_dump, "--data-only", "--inserts", f"--schema={schema}", f"--dbname={_libpq_url()}"],
+            capture_output=True, text=True, check=False)
+    if done.returncode or data.returncode:
+        return ""
+    sql = done.stdout + data.stdout
+    assert DUMP_SCHEMA not in sql
+    # psql's meta-commands (restrict, unrestrict) are not SQL; the schema is made by the fixture
+    sql = re.sub(r"^\\(un)?restrict .*$", "", sql, flags=re.MULTILINE)
+    create = f"CREATE SCHEMA {schema};\n"
+    assert create in sql
+    sql = sql.replace(create, "")
+    return sql.replace(schema, DUMP_SCHEMA)
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> MigratedTemplates:
+    return MigratedTemplates(tmp_path_factory.mktemp("migrated"))
+
+
+@contextmanager
+def migrated_database(kind: str, tmp_path: Path, templates: MigratedTemplates) -> Iterator[str]:
+    """A database of ``kind`` ('sqlite' or 'postgres') of its own at the newest schema (a copy
+    of ``templates``'); dropped afterwards."""
+    if kind == "sqlite":
+        yield templates.sqlite_copy(tmp_path / f"spmis-{uuid.uuid4().hex[:8]}.db")
+        return
+    with _postgres_schema() as schema:
+        templates.fill_postgres(schema)
+        yield _postgres_schema_url(schema)
 
 
 @pytest.fixture(params=ENGINES)
@@ -88,10 +193,12 @@ def empty_db_url(engine_kind: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def db_url(empty_db_url: str) -> str:
-    """A fresh database migrated to the newest schema, once per engine."""
-    upgrade(empty_db_url)
-    return empty_db_url
+def db_url(engine_kind: str, tmp_path: Path, migrated_templates: MigratedTemplates
+           ) -> Iterator[str]:
+    """A fresh database at the newest schema, once per engine (a copy of the migrated one: see
+    the module's docstring)."""
+    with migrated_database(engine_kind, tmp_path, migrated_templates) as url:
+        yield url
 
 
 @pytest.fixture
