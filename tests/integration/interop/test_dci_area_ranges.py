@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, insert, select
 
-from spmis.db.migrate import upgrade
 from spmis.gazetteer import gazetteer
 from spmis.interop.model import Cond
 from spmis.interop.store import compile_condition
@@ -22,11 +21,10 @@ LEVELS = {"province_code": 2, "district_code": 4, "commune_code": 6}
 
 
 @pytest.fixture
-def villages(empty_db_url: str) -> Iterator[tuple[Any, list[str]]]:
-    upgrade(empty_db_url)
+def villages(db_url: str) -> Iterator[tuple[Any, list[str]]]:
     every = sorted(c for c, u in gazetteer().units.items() if u.level == "village")
     chosen = every[:: len(every) // 300]
-    engine = create_engine(empty_db_url)
+    engine = create_engine(db_url)
     now = datetime.now(UTC)
     with engine.begin() as conn:
         conn.execute(insert(household), [

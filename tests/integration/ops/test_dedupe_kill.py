@@ -32,7 +32,7 @@ from spmis.linkage.registry_dedupe import run_registry_dedupe
 from spmis.linkage.store import link_run
 from spmis.registry.fileformat import HOUSEHOLD_COLUMNS
 from spmis.registry.importer import import_households
-from tests.conftest import empty_database, make_settings
+from tests.conftest import MigratedTemplates, make_settings, migrated_database
 from tests.integration.ops.server import SPMIS, settings_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(300)]
@@ -41,11 +41,8 @@ REGISTRAR = Actor("reg-pp", frozenset({"registrar"}), "12")
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Iterator[Settings]:
-    with empty_database("postgres", tmp_path) as url:
-        from spmis.db.migrate import upgrade
-
-        upgrade(url)
+def settings(tmp_path: Path, migrated_templates: MigratedTemplates) -> Iterator[Settings]:
+    with migrated_database("postgres", tmp_path, migrated_templates) as url:
         yield make_settings(url, tmp_path / "var")
 
 

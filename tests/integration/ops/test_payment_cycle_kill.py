@@ -35,7 +35,7 @@ from spmis.payments.cycle_job import KIND
 from spmis.payments.service import PaymentsService
 from spmis.registry.store import household, person
 from spmis.rules.service import RulesService
-from tests.conftest import empty_database, make_settings
+from tests.conftest import MigratedTemplates, make_settings, migrated_database
 from tests.integration.ops.server import SPMIS, free_port, settings_env, wait_until_alive
 from tests.integration.payments.seed import AUDIT, CARD, RURAL, _person
 
@@ -50,11 +50,8 @@ FINANCE = Actor("finance", frozenset({"finance_officer"}), "")
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Iterator[Settings]:
-    with empty_database("postgres", tmp_path) as url:
-        from spmis.db.migrate import upgrade
-
-        upgrade(url)
+def settings(tmp_path: Path, migrated_templates: MigratedTemplates) -> Iterator[Settings]:
+    with migrated_database("postgres", tmp_path, migrated_templates) as url:
         yield make_settings(url, tmp_path / "var")
 
 

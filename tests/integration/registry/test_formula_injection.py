@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from spmis.auth.model import SYSTEM
 from spmis.context import AppContext
-from spmis.db.migrate import upgrade
 from spmis.formula_guard import TRIGGERS
 from spmis.linkage.coverage import coverage_gap
 from spmis.linkage.match import match_list, parse_mapping
@@ -27,7 +26,7 @@ from spmis.registry.fileformat import ENTERPRISE_COLUMNS, HOUSEHOLD_COLUMNS
 from spmis.registry.importer import import_enterprises, import_households
 from spmis.registry.model import IdentifierType
 from spmis.registry.store import household, person
-from tests.conftest import empty_database, make_settings
+from tests.conftest import MigratedTemplates, make_settings, migrated_database
 
 VILLAGE = "12010101"
 HOSTILE = [
@@ -113,7 +112,8 @@ def registry(ctx: AppContext, tmp_path: Path) -> AppContext:
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_exports_carry_no_formula_and_round_trip(registry: AppContext, tmp_path: Path,
-                                                 suffix: str) -> None:
+                                                 suffix: str,
+                                                 migrated_templates: MigratedTemplates) -> None:
     ctx = registry
     out = tmp_path / f"households{suffix}"
     export_households(ctx, out, SYSTEM, include_identifiers=True, reason="formula test")
@@ -127,8 +127,7 @@ def test_exports_carry_no_formula_and_round_trip(registry: AppContext, tmp_path:
     ents = import_enterprises(ctx, ent_out, SYSTEM, progress=False)
     assert (ents.rows_unchanged, ents.rows_rejected) == (len(HOSTILE), 0)
     # and a fresh registry loaded from the export holds the same values
-    with empty_database("sqlite", tmp_path) as url:
-        upgrade(url)
+    with migrated_database("sqlite", tmp_path, migrated_templates) as url:
         fresh = AppContext.create(make_settings(url, tmp_path / "fresh"))
         fresh.cipher = ctx.cipher
         try:

@@ -15,13 +15,12 @@ from sqlalchemy import event, select, text
 
 from spmis.auth.model import SYSTEM, Actor
 from spmis.context import AppContext
-from spmis.db.migrate import upgrade
 from spmis.interop.model import Cond
 from spmis.interop.store import compile_condition
 from spmis.registry import queries
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
-from tests.conftest import empty_database, make_settings
+from tests.conftest import MigratedTemplates, make_settings, migrated_database
 
 pytestmark = pytest.mark.postgres
 
@@ -29,9 +28,8 @@ HOUSEHOLDS = 20_000
 
 
 @pytest.fixture
-def pg_ctx(tmp_path: Path) -> Iterator[AppContext]:
-    with empty_database("postgres", tmp_path) as url:
-        upgrade(url)
+def pg_ctx(tmp_path: Path, migrated_templates: MigratedTemplates) -> Iterator[AppContext]:
+    with migrated_database("postgres", tmp_path, migrated_templates) as url:
         context = AppContext.create(make_settings(url, tmp_path / "var"))
         try:
             yield context
