@@ -179,6 +179,32 @@ def migrated_database(kind: str, tmp_path: Path, templates: MigratedTemplates) -
         yield _postgres_schema_url(schema)
 
 
+#: Argon2id with the smallest cost (one pass over 8 KiB, one lane) for the tests' own process
+LIGHT_ARGON2 = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def light_argon2() -> Iterator[None]:
+    """Passwords and grievance PINs are hashed and checked with Argon2id at the smallest cost in
+    the tests' own process. At its production cost (argon2-cffi's defaults: 64 MiB, 3 passes, 4
+    lanes; checked by tests/unit/auth/test_password_cost.py) each hash and each check costs 0.2
+    CPU seconds, and the suite makes thousands. The code and the algorithm are the same; the
+    servers the tests start as processes (browser and operations tests) keep the production
+    cost, and rehash a test-made hash at their first sign-in (``AccountService.login``)."""
+    from argon2 import PasswordHasher
+
+    from spmis.auth import passwords
+    from spmis.grievances import pins
+
+    light = PasswordHasher(**LIGHT_ARGON2)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(passwords, "_hasher", light)
+        mp.setattr(passwords, "_DUMMY_HASH", light.hash("no such account"))
+        mp.setattr(pins, "_hasher", light)
+        mp.setattr(pins, "_DUMMY", light.hash("000000"))
+        yield
+
+
 @pytest.fixture(params=ENGINES)
 def engine_kind(request: pytest.FixtureRequest) -> str:
     """'sqlite' or 'postgres': tests that use it run once on each."""
