@@ -22,6 +22,10 @@ def normalise_url(url: str) -> str:
     return url
 
 
+#: how long a SQLite statement waits for another connection's write lock (milliseconds)
+SQLITE_BUSY_MS = 10_000
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout."""
     url = normalise_url(url)
@@ -36,7 +40,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=10000")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 

@@ -6,6 +6,7 @@ happens to a job whose worker is gone."""
 from __future__ import annotations
 
 import subprocess
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -57,10 +58,22 @@ def _stolen(work: JobWork) -> dict[str, Any]:
     return {"should": "not be stored"}
 
 
+def _writes_then_reports(work: JobWork) -> dict[str, Any]:
+    """Reports progress while its own transaction holds the write it made (as the fund's
+    month and a payment cycle do after writing)."""
+    with work.ctx.engine.begin() as conn:
+        conn.execute(update(job_store.job).where(job_store.job.c.id == -1).values(worker="x"))
+        time.sleep(1.2)  # past the worker's PROGRESS_EVERY, so progress() writes
+        work.progress(1, 2, "written", "បានសរសេរ")
+    work.progress(2, 2)
+    return {"done": True}
+
+
 register(JobKind("test.count", "Count", "រាប់", run=_count, resumable=True))
 register(JobKind("test.once", "Count once", "រាប់ម្តង", run=_count, resumable=False))
 register(JobKind("test.boom", "Boom", "ផ្ទុះ", run=_boom))
 register(JobKind("test.refuse", "Refuse", "បដិសេធ", run=_refuse))
+register(JobKind("test.writes_then_reports", "Writes", "សរសេរ", run=_writes_then_reports))
 register(JobKind("test.stolen", "Stolen", "ត្រូវបានយក", run=_stolen))
 register(JobKind("test.admin_only", "Admin", "អ្នកគ្រប់គ្រង", run=_count,
                  roles=frozenset({"admin"})))
@@ -123,6 +136,20 @@ def test_a_kind_may_be_limited_to_roles_and_unknown_kinds_are_refused(ctx: AppCo
     with pytest.raises(InvalidInput) as err:
         service.submit(REG, "no.such.kind", {})
     assert err.value.errors[0].loc == ("kind",)
+
+
+def test_progress_reported_inside_the_jobs_own_write_does_not_fail_it(ctx: AppContext) -> None:
+    """On SQLite the job's open write transaction holds the database's one write lock: a
+    progress report inside it used to wait for that lock and fail the job ('database is
+    locked'); it is now left to the supervisor's next beat."""
+    service = JobService(ctx)
+    job = service.submit(REG, "test.writes_then_reports", {})
+    started = time.monotonic()
+    _drain(ctx)
+    done = service.get(REG, job.id)
+    assert done.state == JobState.SUCCEEDED, (done.error_code, done.error)
+    assert done.result == {"done": True} and done.percent == 100
+    assert time.monotonic() - started < 8  # never waited out SQLite's 10 s busy timeout
 
 
 def test_a_failing_job_is_failed_with_its_reason(ctx: AppContext) -> None:
