@@ -16,12 +16,13 @@ from spmis.rules.screener import ScreenerRequest, screen, screen_many
 
 
 def test_items_arriving_while_a_batch_is_computed_form_the_next_batch() -> None:
-    release = threading.Event()
+    release, started = threading.Event(), threading.Event()
     batches: list[list[int]] = []
 
     def compute(items: Sequence[int]) -> list[int]:
         batches.append(list(items))
         if len(batches) == 1:
+            started.set()
             release.wait(5)  # the first batch is slow: the others queue meanwhile
         return [i * 10 for i in items]
 
@@ -29,9 +30,11 @@ def test_items_arriving_while_a_batch_is_computed_form_the_next_batch() -> None:
 
     async def main() -> list[int]:
         first = asyncio.ensure_future(batcher.submit(0))
-        await asyncio.sleep(0.05)
+        # the others arrive once the first batch is being computed (waited for, not assumed
+        # after a fixed sleep: on a loaded machine 50 ms was not always enough)
+        assert await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
         rest = [asyncio.ensure_future(batcher.submit(i)) for i in range(1, 7)]
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # the loop runs the six submissions before this returns
         release.set()
         return list(await asyncio.gather(first, *rest))
 
