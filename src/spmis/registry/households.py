@@ -404,6 +404,16 @@ class HouseholdUseCases(RegistryBase):
             self._commit(uow)
             return self._household_out(conn, new_hid)
 
+    def _search_conditions(self, actor: Actor, area: str | None,
+                           idpoor_level: int | None) -> list[Any]:
+        """Active households in ``actor``'s scope (and ``area``), at ``idpoor_level`` if given:
+        the filter of the search and of its list."""
+        conditions: list[Any] = [household.c.status == "active"]
+        conditions += self._area_conditions(actor, area)
+        if idpoor_level is not None:
+            conditions.append(household.c.idpoor_level == idpoor_level)
+        return conditions
+
     def search_households(
         self,
         actor: Actor,
@@ -414,10 +424,7 @@ class HouseholdUseCases(RegistryBase):
         page_size: int | None = None,
     ) -> s.Page[s.HouseholdOut]:
         page_size = self._page_size(page_size)
-        conditions: list[Any] = [household.c.status == "active"]
-        conditions += self._area_conditions(actor, area)
-        if idpoor_level is not None:
-            conditions.append(household.c.idpoor_level == idpoor_level)
+        conditions = self._search_conditions(actor, area, idpoor_level)
         with self._uow() as uow:
             conn = uow.conn
             query = select(household.c.id).where(*conditions)
@@ -445,10 +452,7 @@ class HouseholdUseCases(RegistryBase):
         village, IDPoor level, head's names and number of members, in two queries; no member's
         other details and no identifier are read."""
         page_size = self._page_size(page_size)
-        conditions: list[Any] = [household.c.status == "active"]
-        conditions += self._area_conditions(actor, area)
-        if idpoor_level is not None:
-            conditions.append(household.c.idpoor_level == idpoor_level)
+        conditions = self._search_conditions(actor, area, idpoor_level)
         found = (  # the page first, so the members are looked at for its lines only
             select(household.c.id, household.c.village_code, household.c.idpoor_level,
                    func.count().over().label("total"))
