@@ -222,6 +222,17 @@ def new_page(browser, server: str):  # type: ignore[no-untyped-def]
     assert not errors, f"the browser logged errors: {errors}"
 
 
+def doc_shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """A full-page screenshot in test-artifacts/, and in docs/img/ (the user guide and the
+    docs show it) when SPMIS_UPDATE_DOCS=1."""
+    folders = [ARTIFACTS]
+    if os.environ.get("SPMIS_UPDATE_DOCS") == "1":
+        folders.append(ROOT / "docs" / "img")
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
 @pytest.fixture
 def shot() -> Callable[[object, str], None]:
     """``shot(page, name)``: a full-page screenshot in test-artifacts/."""

@@ -23,6 +23,7 @@ from spmis.db.base import utcnow
 from spmis.jobs.worker import JobWorker
 from spmis.targeting.review_store import targeting_list
 from tests.e2e.conftest import ARTIFACTS, BROWSER, ROOT, STATE, fresh_server, sign_in
+from tests.e2e.conftest import doc_shot as shot
 from tests.e2e.test_every_page import (
     NOT_KHMER,
     PAGE_TEXT,
@@ -35,16 +36,6 @@ from tests.pdf_check import assert_khmer_page
 
 pytestmark = BROWSER
 
-
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    """A screenshot in test-artifacts/, and in docs/img/ (the user guide) when
-    SPMIS_UPDATE_DOCS=1."""
-    folders = [ARTIFACTS]
-    if os.environ.get("SPMIS_UPDATE_DOCS") == "1":
-        folders.append(ROOT / "docs" / "img")
-    for folder in folders:
-        folder.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def _ctx() -> AppContext:

@@ -30,6 +30,7 @@ from tests.e2e.conftest import (
     fresh_server,
     sign_in,
 )
+from tests.e2e.conftest import doc_shot as shot
 from tests.e2e.test_every_page import check_page, english_msgids, untranslated
 from tests.integration.fund.claims_seed import Fund, seed
 from tests.integration.linkage_registry.helpers import add_household, member
@@ -40,14 +41,6 @@ KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
 STAFF = {"fo-maker": "fund_officer", "fo-reviewer": "fund_officer", "fo-checker": "fund_officer",
          "fin-payer": "finance_officer"}
 
-
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    folders = [ARTIFACTS]
-    if os.environ.get("SPMIS_UPDATE_DOCS") == "1":
-        folders.append(ROOT / "docs" / "img")
-    for folder in folders:
-        folder.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +25,8 @@ from spmis.payments.service import PaymentsService
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
 from spmis.rules.service import RulesService
-from tests.e2e.conftest import ARTIFACTS, BROWSER, PASSWORD, ROOT, STATE, fresh_server, sign_in
+from tests.e2e.conftest import BROWSER, PASSWORD, STATE, fresh_server, sign_in
+from tests.e2e.conftest import doc_shot as shot
 
 pytestmark = BROWSER
 CODE = "covid19_cash_transfer"
@@ -36,16 +36,6 @@ STAFF = {"po-pay": "programme_officer", "apr-pay": "approver", "fin-pay-1": "fin
          "fin-pay-2": "finance_officer"}
 PEOPLE = [("Sok", "Dara", "F"), ("Chan", "Vanna", "M"), ("Keo", "Sophea", "F")]
 
-
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    """A screenshot in test-artifacts/, and in docs/img/ (docs/payments.md, the user guide)
-    when SPMIS_UPDATE_DOCS=1."""
-    folders = [ARTIFACTS]
-    if os.environ.get("SPMIS_UPDATE_DOCS") == "1":
-        folders.append(ROOT / "docs" / "img")
-    for folder in folders:
-        folder.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def _ctx() -> AppContext:

@@ -8,7 +8,6 @@ catalogue text. With SPMIS_UPDATE_DOCS=1 the screenshots also go to docs/img."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -24,7 +23,8 @@ from spmis.fund.claims import ClaimService, NewClaim
 from spmis.fund.service import FundService
 from spmis.jobs.worker import JobWorker
 from spmis.payments.model import month_after, period_of
-from tests.e2e.conftest import ARTIFACTS, BROWSER, PASSWORD, ROOT, STATE, fresh_server, sign_in
+from tests.e2e.conftest import BROWSER, PASSWORD, STATE, fresh_server, sign_in
+from tests.e2e.conftest import doc_shot as shot
 from tests.e2e.test_every_page import check_page, english_msgids, untranslated
 from tests.integration.fund.claims_seed import seed_pensioners
 
@@ -33,14 +33,6 @@ STAFF = {"fin-pension-1": "finance_officer", "fin-pension-2": "finance_officer",
          "fo-pension": "fund_officer"}
 KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
 
-
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    folders = [ARTIFACTS]
-    if os.environ.get("SPMIS_UPDATE_DOCS") == "1":
-        folders.append(ROOT / "docs" / "img")
-    for folder in folders:
-        folder.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def _ctx() -> AppContext:
