@@ -233,15 +233,34 @@ class Cpu:
             e - s for e, s in zip(end, self.start, strict=True))
 
 
-def _phase(name: str, users: int, rate: float, duration: int, base: str, data: Path,
-           out: Path, profile_pid: int | None, cpu: Cpu, profile_format: str = "flamegraph",
-           extra_env: dict[str, str] | None = None,
-           ) -> tuple[list[dict[str, str]], tuple[float, float]]:
+def _locust(name: str, users: int, rate: float, seconds: int, base: str, prefix: Path,
+            env: dict[str, str]) -> list[dict[str, str]]:
+    """One headless locust run of a phase's users; its per-route figures (no Aggregated row)."""
     classes = {"public": ["ScreenerVisitor", "CatalogueReader"], "office": ["OfficeUser"],
                "dci": ["DciClient"]}
-    prefix = out / name
+    done = subprocess.run(
+        [str(BIN / "locust"), "-f", str(USERS_FILE), "--headless", "--users", str(users),
+         "--spawn-rate", str(max(1, users // 2)), "--run-time", f"{seconds}s",
+         "--stop-timeout", "5", "--host", base, "--csv", str(prefix), "--only-summary",
+         "--loglevel", "WARNING", *classes[name]],
+        env=env, capture_output=True, text=True, timeout=seconds + 120, check=False)
+    stats = prefix.with_name(f"{prefix.name}_stats.csv")
+    if not stats.exists():
+        raise SystemExit(f"locust wrote no figures: {done.stderr[-2000:]}")
+    with stats.open() as f:
+        return [r for r in csv.DictReader(f) if r["Name"] != "Aggregated"]
+
+
+def _phase(name: str, users: int, rate: float, duration: int, base: str, data: Path,
+           out: Path, profile_pid: int | None, cpu: Cpu, profile_format: str = "flamegraph",
+           extra_env: dict[str, str] | None = None, warmup: int = 0,
+           ) -> tuple[list[dict[str, str]], tuple[float, float], list[dict[str, str]]]:
+    """A phase: ``warmup`` seconds at the same load (figures kept apart, not counted), then
+    ``duration`` seconds measured (figures, load average and CPU)."""
     env = {**os.environ, "LOAD_DATA": str(data), "LOAD_RATE": str(rate), "LOAD_PHASE": name,
            **(extra_env or {})}
+    warm = (_locust(name, users, rate, warmup, base, out / f"{name}-warmup", env)
+            if warmup else [])
     spy = None
     if profile_pid:
         spy = subprocess.Popen(
@@ -252,24 +271,15 @@ def _phase(name: str, users: int, rate: float, duration: int, base: str, data: P
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     load_before = os.getloadavg()[0]
     with cpu:
-        done = subprocess.run(
-            [str(BIN / "locust"), "-f", str(USERS_FILE), "--headless", "--users", str(users),
-             "--spawn-rate", str(max(1, users // 2)), "--run-time", f"{duration}s",
-             "--stop-timeout", "5", "--host", base, "--csv", str(prefix), "--only-summary",
-             "--loglevel", "WARNING", *classes[name]],
-            env=env, capture_output=True, text=True, timeout=duration + 120, check=False)
+        rows = _locust(name, users, rate, duration, base, out / name, env)
     load_after = os.getloadavg()[0]
     if spy is not None:
         spy.wait(timeout=120)
-    stats = prefix.with_name(f"{name}_stats.csv")
-    if not stats.exists():
-        raise SystemExit(f"locust wrote no figures: {done.stderr[-2000:]}")
-    with stats.open() as f:
-        rows = [r for r in csv.DictReader(f) if r["Name"] != "Aggregated"]
-    return rows, (load_before, load_after)
+    return rows, (load_before, load_after), warm
 
 
-Phase = tuple[str, int, float, list[dict[str, str]], tuple[float, float], Cpu]
+Phase = tuple[str, int, float, list[dict[str, str]], tuple[float, float], Cpu,
+              list[dict[str, str]]]
 
 
 def _cpu_lines(phases: list[Phase]) -> list[str]:
@@ -281,7 +291,7 @@ def _cpu_lines(phases: list[Phase]) -> list[str]:
                  "locust share of the cores | connections opened |",
              "|---|---|---|---|---|---|---|"]
     cores = os.cpu_count() or 1
-    for name, _users, _rate, rows, _loads, cpu in phases:
+    for name, _users, _rate, rows, _loads, cpu, _warm in phases:
         served = sum(int(r["Request Count"]) for r in rows) or 1
         lines.append(
             f"| {name} | {served} | {cpu.server_s * 1000 / served:.2f} | "
@@ -290,21 +300,32 @@ def _cpu_lines(phases: list[Phase]) -> list[str]:
     return lines
 
 
-def _report(phases: list[Phase], duration: int, workers: int, notes: list[str]) -> str:
+def _report(phases: list[Phase], duration: int, workers: int, notes: list[str],
+            warmup: int = 0) -> str:
     lines = [f"SPMIS load test: {workers} workers, PostgreSQL, {duration} s a phase, "
              f"{os.cpu_count()} cores; load average (1 min) at the start and end of each phase",
              "",
              "| route | phase offered/s | req/s | p50 ms | p95 ms | p99 ms | errors | load avg |",
              "|---|---|---|---|---|---|---|---|"]
-    for _name, users, rate, rows, (before, after), _cpu in phases:
+    for _name, users, rate, rows, (before, after), _cpu, _warm in phases:
         for r in rows:
             lines.append(
                 f"| {r['Name']} | {users * rate:.0f} | {float(r['Requests/s']):.1f} | "
                 f"{r['50%']} | {r['95%']} | {r['99%']} | {r['Failure Count']} of "
                 f"{r['Request Count']} | {before:.1f} -> {after:.1f} |")
+    if any(warm for *_rest, warm in phases):
+        lines.extend(["", f"warm-up before each phase, {warmup} s at the same offered load "
+                      "(not counted above; a server just started, its workers cold)", "",
+                      "| route | req/s | p50 ms | p95 ms | p99 ms | errors |",
+                      "|---|---|---|---|---|---|"])
+        for *_rest, warm in phases:
+            for r in warm:
+                lines.append(f"| {r['Name']} | {float(r['Requests/s']):.1f} | {r['50%']} | "
+                             f"{r['95%']} | {r['99%']} | {r['Failure Count']} of "
+                             f"{r['Request Count']} |")
     lines.extend(["", *notes, ""])
     for route, (rps, p95) in TARGETS.items():
-        row = next((r for _n, _u, _r, rows, _l, _c in phases for r in rows
+        row = next((r for _n, _u, _r, rows, _l, _c, _w in phases for r in rows
                     if r["Name"] == route), None)
         if row:
             met = float(row["Requests/s"]) >= rps * 0.95 and float(row["95%"]) < p95 \
@@ -328,6 +349,9 @@ def main() -> None:
     ap.add_argument("--office-rate", type=float, default=2.4)
     ap.add_argument("--dci-users", type=int, default=5)
     ap.add_argument("--dci-rate", type=float, default=2.0)
+    ap.add_argument("--warmup", type=int, default=20,
+                    help="seconds at a phase's load before it is measured (0: none); their "
+                         "figures are printed apart")
     ap.add_argument("--phases", default="public,office,dci")
     ap.add_argument("--profile", action="store_true", help="py-spy flame graphs of one worker")
     ap.add_argument("--profile-phase", default=None,
@@ -338,6 +362,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="folder for figures (a temp folder)")
     args = ap.parse_args()
     duration = max(5, min(args.duration, 300))
+    warmup = max(0, min(args.warmup, 120))
     out = args.out or Path(tempfile.mkdtemp(prefix="spmis-load-"))
     out.mkdir(parents=True, exist_ok=True)
     db = f"spmis_load_{uuid.uuid4().hex[:8]}"
@@ -373,18 +398,19 @@ def main() -> None:
             cpu = Cpu(server, db, admin)
             profiled = (name in args.profile_phase.split(",") if args.profile_phase
                         else args.profile)
-            rows, loads = _phase(name, users, rate, duration, base, data_file, out,
+            rows, loads, warm = _phase(name, users, rate, duration, base, data_file, out,
                                  workers[0] if profiled and workers else None, cpu,
                                  args.profile_format,
                                  {"LOAD_SCREENER_USERS": str(args.public_users),
-                                  "LOAD_CATALOGUE_USERS": str(args.catalogue_users)})
-            phases.append((name, users, rate, rows, loads, cpu))
+                                  "LOAD_CATALOGUE_USERS": str(args.catalogue_users)},
+                                       warmup)
+            phases.append((name, users, rate, rows, loads, cpu, warm))
         ctx.engine.dispose()
         rate = args.public_rate
         notes = [f"public phase offered: the screener {args.public_users * rate:.0f}/s, "
                  f"the catalogue {args.catalogue_users * rate:.0f}/s on top"
                  ] if "public" in args.phases.split(",") else []
-        report = _report(phases, duration, args.workers, notes)
+        report = _report(phases, duration, args.workers, notes, warmup)
         print(report)
         (out / "report.md").write_text(report + "\n")
         print(f"\nfigures, server log and profiles in {out}")
