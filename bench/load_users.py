@@ -83,8 +83,9 @@ class DciClient(FastHttpUser):
     """Another registry's client: signed DCI sync searches (each envelope used once)."""
 
     wait_time = constant_throughput(RATE)
+    _file = os.environ.get("LOAD_ENVELOPES") or DATA.get("envelopes")  # the warm-up's own
     envelopes: list[dict[str, object]] = (
-        json.loads(Path(DATA["envelopes"]).read_text()) if DATA.get("envelopes") else [])
+        json.loads(Path(_file).read_text()) if _file and Path(_file).exists() else [])
 
     @task
     def search(self) -> None:
