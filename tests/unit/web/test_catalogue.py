@@ -42,8 +42,21 @@ def test_catalogue_holds_every_text_of_the_code() -> None:
     wanted = code_msgids()
     assert len(wanted) > 50
     with po_path("km").open("rb") as fh:
-        have = {m.id for m in read_po(fh, locale="km") if m.id}
+        have = {text for m in read_po(fh, locale="km") if m.id
+                for text in ([m.id] if isinstance(m.id, str) else m.id)}  # plurals: both forms
     assert not wanted - have, f"run `make messages` and translate: {sorted(wanted - have)}"
+
+
+def test_counted_nouns_agree_with_their_number() -> None:
+    """English says "1 worker" and "2 workers"; Khmer has one form (with Khmer digits given)."""
+    from spmis.pagekit.templating import environment
+
+    page = "{{ ngettext('%(n)s worker', '%(n)s workers', k, n=fmt.number(k)) }}"
+    for locale, k, text in (("en", 1, "1 worker"), ("en", 2, "2 workers"),
+                            ("en", 0, "0 workers"), ("km", 1, "កម្មករ ១ នាក់"),
+                            ("km", 3, "កម្មករ ៣ នាក់")):
+        rendered = environment(locale).from_string(page).render(k=k, fmt=Formatter(locale))
+        assert rendered == text, (locale, k, rendered)
 
 
 def test_catalogues_compile_from_po() -> None:
