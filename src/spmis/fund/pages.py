@@ -220,7 +220,9 @@ async def _own_page(request: Request, errors: forms.FormErrors | None = None,
                          f"lines-{i}-person_id": w["label"]}
     response = render(request, "office/fund_own.html", {
         **_common(), **page, "errors": errors,
-        "form": form or {"period": page["period"]}, "upload": upload,
+        # what was posted wins over the draft's month: a refused typed form keeps its month,
+        # and the upload form keeps the month it was sent with (nothing to type again)
+        "form": {"period": page["period"], **(form or {})}, "upload": upload,
     }, area="office")
     response.status_code = status
     return response
@@ -301,7 +303,7 @@ async def own_upload(request: Request) -> Response:
     finally:
         await form.close()  # the spooled upload, now read (else it is closed at collection)
     return await _own_page(request, upload=out, status=200 if out["declaration_id"] else 422,
-                           period=_month(period))
+                           period=_month(period), form={"upload_period": period})
 
 
 @router.post("/employer/declarations/{declaration_id}/submit")

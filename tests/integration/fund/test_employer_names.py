@@ -107,6 +107,10 @@ def test_refused_rows_name_own_workers_only(  # type: ignore[no-untyped-def]
         c.replace("987654321", "N") for c in rows[5][1:]]
     reads = {x["entity_id"] for x in _reads(ctx, "boss")}
     assert reads == {41, 42, 43}
+    # the month the file was sent with stays in the upload form, for the corrected file
+    assert re.search(r'<input[^>]*id="upload_period"[^>]*value="2026-11"', r.text) or \
+        re.search(r'<input[^>]*value="2026-11"[^>]*id="upload_period"', r.text), \
+        re.findall(r'<input[^>]*upload_period[^>]*>', r.text)
 
 
 def _rows(html: str) -> dict[int, list[str]]:
