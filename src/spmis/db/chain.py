@@ -69,7 +69,7 @@ audit_entry = Table(
     Column("at", UTCDateTime(), nullable=False),
     Column("day", String(10), nullable=False, index=True),
     Column("actor", String(64), nullable=False),
-    Column("entity_type", String(16), nullable=False),
+    Column("entity_type", String(64), nullable=False),
     Column("entity_id", Id, nullable=False),
     Column("version", Integer, nullable=False),
     Column("action", String(32), nullable=False),

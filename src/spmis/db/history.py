@@ -69,7 +69,7 @@ change_log = Table(
     "change_log",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("entity_type", String(16), nullable=False),
+    Column("entity_type", String(64), nullable=False),
     Column("entity_id", Id, nullable=False),
     Column("version", Integer, nullable=False),
     Column("action", String(32), nullable=False),

@@ -5,10 +5,9 @@
   and its deadline, the resolution and the complainant's satisfaction; for an appeal, the
   decision appealed against and who made it. Contact details (name, phone) only as ciphertext.
   Versioned: every change is a ``change_log`` entry (entity type 'grievance').
-* ``grievance_pin_attempt``: no longer written. The tries of a ticket and PIN on the follow-up
-  page are recorded and throttled with the staff logins' attempts (``spmis.auth.throttle``,
-  kind ``grievance_pin``; limits in the ``pin_*`` settings). The table stays until a migration
-  drops it (kept out of this change so as not to add a schema revision while others do).
+* The tries of a ticket and PIN on the follow-up page are recorded and throttled with the
+  staff logins' attempts (``spmis.auth.throttle``, kind ``grievance_pin``; limits in the
+  ``pin_*`` settings); their old table ``grievance_pin_attempt`` was dropped (migration 0025).
 * ``grievance_message``: the outbox of messages to complainants (Khmer and English); a sender
   hands them on (the default writes them to the log and never claims to have sent them).
 """
@@ -31,7 +30,7 @@ from spmis.db.base import Id, UTCDateTime, metadata
 from spmis.db.encrypted import EncryptedColumn
 from spmis.db.history import audit_columns
 
-__all__ = ["ENCRYPTED_COLUMNS", "grievance", "grievance_message", "grievance_pin_attempt"]
+__all__ = ["ENCRYPTED_COLUMNS", "grievance", "grievance_message"]
 
 grievance = Table(
     "grievance",
@@ -63,18 +62,6 @@ grievance = Table(
     *audit_columns(),
     Index("ix_grievance_office_status_deadline", "office", "status", "deadline"),
     Index("ix_grievance_status_deadline", "status", "deadline"),
-)
-
-grievance_pin_attempt = Table(
-    "grievance_pin_attempt",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("ticket", String(16), nullable=False),
-    Column("client_address", String(64)),
-    Column("succeeded", Boolean, nullable=False),
-    Column("at", UTCDateTime(), nullable=False),
-    Index("ix_grievance_pin_attempt_address_at", "client_address", "at"),
-    Index("ix_grievance_pin_attempt_ticket_at", "ticket", "at"),
 )
 
 grievance_message = Table(

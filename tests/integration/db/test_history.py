@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from spmis.auth.model import SYSTEM
 from spmis.context import AppContext
-from spmis.db import history
+from spmis.db import chain, history
 from spmis.errors import Conflict
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
@@ -60,3 +60,17 @@ def test_next_version_numbers_a_record_without_version_column(ctx: AppContext) -
         assert history.next_version(conn, "staff_user", 99) == 1
         history.log_change(conn, "staff_user", 99, 1, "create", "admin", None, {})
         assert history.next_version(conn, "staff_user", 99) == 2
+
+
+def test_an_entity_type_longer_than_16_characters_is_logged_and_chained(ctx: AppContext) -> None:
+    """Three entity types already used all 16 characters the column had (migration 0025 widens
+    it to 64 in the log and in the audit chain); on PostgreSQL a 17th was refused."""
+    name = "payment_enrolment_run"  # 21 characters
+    with ctx.engine.begin() as conn:
+        history.log_change(conn, name, 1, 1, "create", "clerk", None, {"a": [None, 1]})
+    with ctx.engine.connect() as conn:
+        [entry] = history.entries(conn, name, 1)
+        chained = conn.scalar(select(func.count()).select_from(chain.audit_entry).where(
+            chain.audit_entry.c.entity_type == name))
+    assert (entry["entity_type"], entry["version"]) == (name, 1)
+    assert chained == 1
