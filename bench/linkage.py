@@ -125,18 +125,53 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _spill_gb(temp_dir: str | None) -> float:
+    """GB DuckDB has spilled so far into ``temp_dir`` (its files only)."""
+    folder = Path(temp_dir or tempfile.gettempdir())
+    files = [f for f in folder.glob("duckdb_temp*") if f.is_file()]
+    return sum(f.stat().st_size for f in files) / 1e9
+
+
+def _reporter(temp_dir: str | None, every: float = 60.0) -> Any:
+    """Progress lines on stderr: each step as it starts, and every ``every`` seconds the
+    resident memory and the spill on disk, so a run that stops shows where and how big."""
+    import threading
+
+    t0 = time.perf_counter()
+
+    def line(what: str) -> None:
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"  {time.perf_counter() - t0:7.1f} s  {what}  (peak RSS {rss:,.0f} MB, "
+              f"spilled {_spill_gb(temp_dir):.1f} GB)", file=sys.stderr, flush=True)
+
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(every):
+            line("...")
+
+    threading.Thread(target=tick, daemon=True).start()
+    line.stop = stop  # type: ignore[attr-defined]
+    return line
+
+
 def run_spmis(folder: Path, mapping: dict[str, str], threshold: float, memory: str,
-              temp_dir: str | None = None) -> dict[str, Any]:
+              temp_dir: str | None = None, max_temp: str | None = None) -> dict[str, Any]:
     """The ``spmis link dedupe`` path, timed from reading the CSV to writing the output."""
     from spmis.linkage.cli import load_input
     from spmis.linkage.engine import LinkageOptions, connect, dedupe
     from spmis.linkage.roles import parse_column_options
 
     t0 = time.perf_counter()
+    say = _reporter(temp_dir)
     cols = parse_column_options(mapping["id"], [f"{r}={mapping[r]}" for r in ROLES if r in mapping])
-    con = connect(memory_limit=memory, temp_directory=temp_dir)
+    con = connect(memory_limit=memory, temp_directory=temp_dir, max_temp_size=max_temp)
+    say("reading the CSV")
     load_input(con, folder / "people.csv", cols)
-    result = dedupe(con, "__spmis_cli_source", set(cols.roles), LinkageOptions(threshold=threshold))
+    result = dedupe(con, "__spmis_cli_source", set(cols.roles), LinkageOptions(threshold=threshold),
+                    progress=say)
+    say("done")
+    say.stop.set()
     con.execute(f"copy (select record_id, cluster_id from {result.clusters} order by record_id) "
                 f"to '{folder / 'spmis_clusters.csv'}' (header)")
     seconds = time.perf_counter() - t0
@@ -146,7 +181,7 @@ def run_spmis(folder: Path, mapping: dict[str, str], threshold: float, memory: s
 
 
 def run_reference(folder: Path, mapping: dict[str, str], threshold: float, memory: str,
-                  temp_dir: str | None = None) -> dict[str, Any]:
+                  temp_dir: str | None = None, max_temp: str | None = None) -> dict[str, Any]:
     """Splink's own comparisons on the raw columns and exact blocking: the usual first model."""
     import logging
 
@@ -157,7 +192,7 @@ def run_reference(folder: Path, mapping: dict[str, str], threshold: float, memor
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     t0 = time.perf_counter()
-    con = connect(memory_limit=memory, temp_directory=temp_dir)
+    con = connect(memory_limit=memory, temp_directory=temp_dir, max_temp_size=max_temp)
     select = ", ".join([f"nullif(trim(\"{mapping['id']}\"), '') as unique_id"] + [
         f"nullif(trim(\"{mapping[r]}\"), '') as {r}" for r in REFERENCE_ROLES])
     con.execute(f"create table ref_input as select {select} from "
@@ -203,14 +238,14 @@ def run_reference(folder: Path, mapping: dict[str, str], threshold: float, memor
             "peak_mb": _peak_mb(), "clusters": "ref_clusters", "con": con}
 
 
-def child(which: str, folder: Path, threshold: float, memory: str, temp_dir: str | None
-          ) -> None:
+def child(which: str, folder: Path, threshold: float, memory: str, temp_dir: str | None,
+          max_temp: str | None = None) -> None:
     """Run one side in this process and print its figures as JSON on the last line."""
     from spmis.linkage.evaluate import pairwise_scores
 
     mapping = json.loads((folder / "mapping.json").read_text())
     runner = run_spmis if which == "spmis" else run_reference
-    out = runner(folder, mapping, threshold, memory, temp_dir)
+    out = runner(folder, mapping, threshold, memory, temp_dir, max_temp)
     con = out.pop("con")
     con.execute(f"create table truth as select \"{mapping['truth_id']}\" as record_id, "
                 f"\"{mapping['truth_entity']}\" as person_id from "
@@ -231,12 +266,16 @@ def main() -> None:
     parser.add_argument("--temp-dir", default=None,
                         help="where DuckDB spills beyond the memory limit (default: the "
                              "system's temporary folder)")
+    parser.add_argument("--max-temp-size", default=None,
+                        help="the most DuckDB may spill (e.g. 50GB); past it the run stops "
+                             "with DuckDB's error instead of filling the disk")
     parser.add_argument("--workdir", type=Path, default=None, help="keep files here")
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument("--child", choices=("spmis", "reference"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.workdir, args.threshold, args.memory_limit, args.temp_dir)
+        child(args.child, args.workdir, args.threshold, args.memory_limit, args.temp_dir,
+              args.max_temp_size)
         return
     folder = args.workdir or Path(tempfile.mkdtemp(prefix="spmis-bench-linkage-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -249,10 +288,11 @@ def main() -> None:
         proc = subprocess.run(
             [sys.executable, __file__, "--child", which, "--workdir", str(folder),
              "--threshold", str(args.threshold), "--memory-limit", args.memory_limit,
-             *(["--temp-dir", args.temp_dir] if args.temp_dir else [])],
-            capture_output=True, text=True, check=False)
+             *(["--temp-dir", args.temp_dir] if args.temp_dir else []),
+             *(["--max-temp-size", args.max_temp_size] if args.max_temp_size else [])],
+            stdout=subprocess.PIPE, text=True, check=False)  # progress on stderr, as it goes
         if proc.returncode != 0:
-            print(f"{which} failed:\n{proc.stderr[-3000:]}")
+            print(f"{which} failed (exit {proc.returncode}; its progress and error above)")
             continue
         results[which] = json.loads(proc.stdout.strip().splitlines()[-1])
     head = (f"{'run':<10}{'records':>11}{'pairs scored':>14}{'seconds':>9}{'CPU s':>8}"

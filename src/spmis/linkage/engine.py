@@ -99,13 +99,18 @@ class LinkageResult:
 
 
 def connect(
-    memory_limit: str = "3GB", threads: int | None = None, temp_directory: str | None = None
+    memory_limit: str = "3GB", threads: int | None = None, temp_directory: str | None = None,
+    max_temp_size: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with bounded memory that spills to disk."""
+    """An in-memory DuckDB connection with bounded memory that spills to disk (at most
+    ``max_temp_size`` there when given; DuckDB's own cap is 90% of the free disk space, which
+    leaves a shared disk, PostgreSQL's included, all but full)."""
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"SET temp_directory = '{temp_directory or tempfile.gettempdir()}'")
+    if max_temp_size:
+        con.execute(f"SET max_temp_directory_size = '{max_temp_size}'")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     return con
