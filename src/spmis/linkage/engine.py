@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import product
 from typing import Any
 
 import duckdb
@@ -81,6 +82,11 @@ class LinkageOptions:
     #: makes number at most this many per record (or ``block_pairs_floor``, for small lists)
     block_pairs_per_record: float = 1.0
     block_pairs_floor: int = 100_000
+    #: records per part when scoring: a longer list is scored in parts of the records by
+    #: hash, part k of the left side against part j of the right side, each part's pairs kept
+    #: above the floor and the rest dropped before the next, so DuckDB never holds or spills
+    #: every candidate pair at once (a 17,000,000-record list spilled over 51 GB in one piece)
+    score_part_records: int = 3_000_000
 
 
 @dataclass
@@ -208,6 +214,42 @@ def dedupe(
         return _dedupe(con, source, roles, options, model=model, progress=progress, check=check)
 
 
+def score_parts(records: int, opts: LinkageOptions) -> int:
+    """How many parts of the records each side of the scoring is split into (1: one piece)."""
+    return max(1, -(-records // max(1, opts.score_part_records)))
+
+
+def _score(con: duckdb.DuckDBPyConnection, linker: Linker, records: int, keep_from: float,
+           opts: LinkageOptions, say: Callable[[str], None]) -> tuple[Any, int]:
+    """The candidate pairs scored, those at or above ``keep_from`` kept (a Splink table), and
+    how many were scored. A list of more than ``opts.score_part_records`` records is scored
+    part against part (every pair falls in exactly one: its left record's part and its right
+    record's), each part's candidates dropped once scored."""
+    parts = score_parts(records, opts)
+    if parts == 1:
+        blocked = linker.inference.compute_blocked_pairs_for_predict()
+        scored = _scalar(con, f"select count(*) from {blocked.physical_name}")
+        return linker.inference.predict(threshold_match_probability=keep_from,
+                                        warning_mode="never"), scored
+    scored = 0
+    kept = None
+    for n, (i, j) in enumerate(product(range(1, parts + 1), repeat=2), start=1):
+        say(f"scoring candidate pairs: part {n} of {parts * parts}")
+        left, right = (i, parts), (j, parts)
+        blocked = linker.inference.compute_blocked_pairs_for_predict_chunk(left, right)
+        scored += _scalar(con, f"select count(*) from {blocked.physical_name}")
+        part = linker.inference.predict_chunk(left, right, threshold_match_probability=keep_from,
+                                              warning_mode="never")
+        blocked.drop_table_from_database_and_remove_from_cache()
+        if kept is None:
+            kept = part
+        else:
+            con.execute(f"insert into {kept.physical_name} by name "
+                        f"select * from {part.physical_name}")
+            part.drop_table_from_database_and_remove_from_cache()
+    return kept, scored
+
+
 def _dedupe(
     con: duckdb.DuckDBPyConnection,
     source: str,
@@ -267,11 +309,9 @@ def _dedupe(
 
     say("scoring candidate pairs")
     t = time.perf_counter()
-    blocked = linker.inference.compute_blocked_pairs_for_predict()
-    pairs_scored = _scalar(con, f"select count(*) from {blocked.physical_name}")
     floor = min(opts.pair_floor, opts.threshold)
-    predictions = linker.inference.predict(
-        threshold_match_probability=min(floor, opts.best_link_floor), warning_mode="never")
+    predictions, pairs_scored = _score(con, linker, report.rows, min(floor, opts.best_link_floor),
+                                       opts, say)
     timings["predict"] = time.perf_counter() - t
 
     say("clustering")
