@@ -154,7 +154,7 @@ def test_the_policy_pages_are_accessible_on_a_phone_and_khmer_throughout(  # typ
     English on the Khmer pages."""
     from axe_playwright_python.sync_playwright import Axe
 
-    from tests.e2e.test_every_page import check_page, english_msgids, untranslated
+    from tests.e2e.test_every_page import PAGE_TEXT, check_page, english_msgids, untranslated
 
     base, _, settings = dev_server
     context = browser.new_context(viewport=PHONE, base_url=base, bypass_csp=True)
@@ -166,7 +166,8 @@ def test_the_policy_pages_are_accessible_on_a_phone_and_khmer_throughout(  # typ
     def look(page, where: str) -> None:  # type: ignore[no-untyped-def]
         problems.extend(check_page(page, axe, f"{lang} {where}"))
         if lang == "km":
-            english.extend(f"{where}: {m!r}" for m in untranslated(page.inner_text("body"),
+            # the visible text outside translate="no" (commands such as `spmis worker`)
+            english.extend(f"{where}: {m!r}" for m in untranslated(page.evaluate(PAGE_TEXT),
                                                                   msgids))
     try:
         page = context.new_page()
