@@ -244,6 +244,18 @@ def shot() -> Callable[[object, str], None]:
     return take
 
 
+def drain_jobs() -> None:
+    """Run every queued background job of the page tests' database here, as the job worker
+    would (the walks' servers run no worker)."""
+    from spmis.jobs.worker import JobWorker
+
+    ctx = AppContext.create(STATE["settings"])
+    try:
+        JobWorker(ctx).drain()
+    finally:
+        ctx.engine.dispose()
+
+
 def sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
     """Sign in through the form, as a person does."""
     page.goto("/login")

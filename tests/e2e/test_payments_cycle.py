@@ -18,14 +18,13 @@ from playwright.sync_api import expect
 from spmis.auth.accounts import AccountService
 from spmis.auth.model import SYSTEM
 from spmis.context import AppContext
-from spmis.jobs.worker import JobWorker
 from spmis.payments.accounts import set_account
 from spmis.payments.providers import install_examples
 from spmis.payments.service import PaymentsService
 from spmis.registry import schemas as s
 from spmis.registry.service import RegistryService
 from spmis.rules.service import RulesService
-from tests.e2e.conftest import BROWSER, PASSWORD, STATE, fresh_server, sign_in
+from tests.e2e.conftest import BROWSER, PASSWORD, STATE, drain_jobs, fresh_server, sign_in
 from tests.e2e.conftest import doc_shot as shot
 
 pytestmark = BROWSER
@@ -72,14 +71,6 @@ def prepared(server: str) -> dict[str, object]:
         install_examples(ctx, SYSTEM)
         run = RulesService(ctx).evaluate(SYSTEM, PERIOD, [CODE])
         return {"households": households, "run_id": run.run_id}
-    finally:
-        ctx.engine.dispose()
-
-
-def _drain() -> None:
-    ctx = _ctx()
-    try:
-        JobWorker(ctx).drain()
     finally:
         ctx.engine.dispose()
 
@@ -141,7 +132,7 @@ def test_one_cycle_from_enrolment_to_the_ledger(new_page, prepared,  # type: ign
     page.get_by_role("button", name="Run the cycle").click()
     page.wait_for_url(re.compile(r".*/office/payments/cycles/\d+\?job=\d+"))
     cycle_url = page.url.split("?")[0]
-    _drain()
+    drain_jobs()
     page.goto(cycle_url)
     expect(page.locator("#cycle-state")).to_have_text("Waiting for approval")
     expect(page.locator("#cycle-lines")).to_have_text("3")
@@ -171,7 +162,7 @@ def test_one_cycle_from_enrolment_to_the_ledger(new_page, prepared,  # type: ign
     with page.expect_navigation():
         page.click("main form[enctype] button[type=submit]")
     page.wait_for_url(re.compile(r".*/office/jobs/\d+"))
-    _drain()
+    drain_jobs()
     page.reload()
     shot(page, "payments-reconciliation-en")
 

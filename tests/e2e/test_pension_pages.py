@@ -21,9 +21,8 @@ from spmis.auth.model import SYSTEM, Actor
 from spmis.context import AppContext
 from spmis.fund.claims import ClaimService, NewClaim
 from spmis.fund.service import FundService
-from spmis.jobs.worker import JobWorker
 from spmis.payments.model import month_after, period_of
-from tests.e2e.conftest import BROWSER, PASSWORD, STATE, fresh_server, sign_in
+from tests.e2e.conftest import BROWSER, PASSWORD, STATE, drain_jobs, fresh_server, sign_in
 from tests.e2e.conftest import doc_shot as shot
 from tests.e2e.test_every_page import check_page, english_msgids, untranslated
 from tests.integration.fund.claims_seed import seed_pensioners
@@ -72,14 +71,6 @@ def claim_id(server: str) -> int:
         ctx.engine.dispose()
 
 
-def _drain() -> None:
-    ctx = _ctx()
-    try:
-        JobWorker(ctx).drain()
-    finally:
-        ctx.engine.dispose()
-
-
 @pytest.mark.parametrize("lang", ["km", "en"])
 def test_the_pension_payroll_month_by_month(new_page, claim_id: int, lang: str) -> None:  # type: ignore[no-untyped-def]
     axe, problems, english = Axe(), [], []
@@ -107,7 +98,7 @@ def test_the_pension_payroll_month_by_month(new_page, claim_id: int, lang: str) 
         maker.click("form[action$='/cycles'] button[type=submit]")
     maker.wait_for_url(re.compile(r".*/office/payments/cycles/\d+\?job=\d+"))
     cycle_url = maker.url.split("?")[0]
-    _drain()
+    drain_jobs()
     maker.goto(cycle_url)
     lines = maker.locator("#cycle-lines").inner_text().translate(KHMER_DIGITS)
     assert lines == "1", lines  # km: October; en: November
