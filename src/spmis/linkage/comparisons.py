@@ -452,15 +452,19 @@ def training_rules(roles: Collection[str]) -> list[BlockingRuleCreator]:
 
 
 def build_settings(roles: Collection[str], term_frequencies: bool = True,
-                   extra_rules: Collection[str] = ()) -> SettingsCreator:
-    """Splink settings (dedupe) for the mapped ``roles``; backend independent. ``extra_rules``
-    (SQL conditions on ``l.``/``r.``) are added to the prediction blocking rules."""
+                   extra_rules: Collection[str] = (),
+                   fixed_rules: Collection[BlockingRuleCreator] | None = None) -> SettingsCreator:
+    """Splink settings (dedupe) for the mapped ``roles``; backend independent. The prediction
+    blocking rules are ``fixed_rules`` (default: every rule of ``blocking_rules(roles)``; the
+    engine passes those the list can afford) and ``extra_rules`` (SQL conditions on
+    ``l.``/``r.``)."""
+    fixed = blocking_rules(roles) if fixed_rules is None else list(fixed_rules)
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=list[ComparisonCreator | dict[str, Any]](comparisons(roles, term_frequencies)),
         blocking_rules_to_generate_predictions=list[BlockingRuleCreator | dict[str, Any]](
-            [*blocking_rules(roles), *(CustomRule(r) for r in extra_rules)]),
+            [*fixed, *(CustomRule(r) for r in extra_rules)]),
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=[],

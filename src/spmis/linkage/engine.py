@@ -38,13 +38,15 @@ from typing import Any
 
 import duckdb
 from splink import DuckDBAPI, Linker
+from splink.blocking_rule_library import CustomRule
 from splink.clustering import cluster_pairwise_predictions_at_threshold
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.exceptions import EMTrainingException
 
 from spmis.errors import InvalidInput
 from spmis.linkage.comparisons import (
+    blocking_rules,
     build_settings,
-    pair_keys,
     second_script,
     training_rules,
     two_key_rules,
@@ -82,6 +84,12 @@ class LinkageOptions:
     #: makes number at most this many per record (or ``block_pairs_floor``, for small lists)
     block_pairs_per_record: float = 1.0
     block_pairs_floor: int = 100_000
+    #: a fixed rule (``comparisons.blocking_rules``) runs only when its pairs number at most
+    #: this many per record (or ``block_pairs_floor``). Within a commune or a birth date the
+    #: pairs of a rule grow with the square of the list: at 17,000,000 records "family name +
+    #: commune + 3 letters of the given name" made 263 million pairs (15.6 per record, most of
+    #: them namesakes), at 1,000,000 under one per record
+    rule_pairs_per_record: float = 3.0
     #: records per part when scoring: a longer list is scored in parts of the records by
     #: hash, part k of the left side against part j of the right side, each part's pairs kept
     #: above the floor and the rest dropped before the next, so DuckDB never holds or spills
@@ -175,25 +183,61 @@ def _prior_match_share(
     return min(max(share, 1e-9), 0.5)
 
 
+def rule_pairs(con: duckdb.DuckDBPyConnection, rule: BlockingRuleCreator | str) -> int:
+    """Candidate pairs ``rule`` (a Splink rule or an SQL condition on ``l.``/``r.``) makes on
+    the standardised list, counted from group sizes of its equality keys (no join of records).
+    A condition other than equalities is not counted: the figure is then an upper bound."""
+    creator = CustomRule(rule) if isinstance(rule, str) else rule
+    keys = creator.get_blocking_rule("duckdb")._equi_join_conditions  # (left, right) pairs
+    if not keys:
+        records = _scalar(con, f"select count(*) from {PREPARED}")
+        return records * (records - 1) // 2
+    left, right = [k for k, _ in keys], [k for _, k in keys]
+    if left == right:  # the same key on both sides: pairs within each group
+        present = " and ".join(f"({k}) is not null" for k in left)
+        return _scalar(con, f"select sum(n * (n - 1) // 2) from (select count(*) as n "
+                            f"from {PREPARED} where {present} group by {', '.join(left)})")
+    names = [f"k{i}" for i in range(len(keys))]
+
+    def side(exprs: list[str]) -> str:
+        cols = ", ".join(f"{e} as {n}" for e, n in zip(exprs, names, strict=True))
+        return f"select {cols}, count(*) as n from {PREPARED} group by all"
+
+    # e.g. day and month swapped: a left group meets the right group with the swapped key;
+    # each pair is met from both ends, a record whose keys meet its own (5 May) once
+    ordered = _scalar(con, f"select sum(a.n * b.n) from ({side(left)}) as a "
+                           f"join ({side(right)}) as b using ({', '.join(names)})")
+    itself = _scalar(con, f"select count(*) from {PREPARED} where " + " and ".join(
+        f"({a}) = ({b})" for a, b in keys))
+    return (ordered - itself) // 2
+
+
 def budgeted_rules(
     con: duckdb.DuckDBPyConnection, roles: Collection[str], records: int, opts: LinkageOptions
-) -> tuple[list[str], list[str]]:
-    """The two-field blocking rules this list can afford: each rule's pair count is counted
-    from group sizes (no join) and the rule kept when it fits the budget. Returns the kept
-    conditions and a note per rule left out."""
-    keys = pair_keys(roles)
+) -> tuple[list[BlockingRuleCreator], list[str], list[str]]:
+    """The blocking rules this list can afford, each counted by ``rule_pairs`` before any
+    join: the fixed rules kept up to ``opts.rule_pairs_per_record`` pairs per record, the
+    two-field rules up to ``opts.block_pairs_per_record``. Returns the kept fixed rules, the
+    kept two-field conditions and a note per rule left out."""
+    fixed_budget = max(opts.rule_pairs_per_record * records, opts.block_pairs_floor)
+    fixed: list[BlockingRuleCreator] = []
+    dropped: list[str] = []
+    for rule in blocking_rules(roles):
+        n = rule_pairs(con, rule)
+        if n <= fixed_budget:
+            fixed.append(rule)
+        else:
+            sql = rule.get_blocking_rule("duckdb").blocking_rule_sql
+            dropped.append(f"blocking rule {sql} left out: {n:,} pairs > {int(fixed_budget):,}")
     budget = max(opts.block_pairs_per_record * records, opts.block_pairs_floor)
     kept: list[str] = []
-    dropped: list[str] = []
     for (a, b), cond in two_key_rules(roles):
-        n = _scalar(con, f"select sum(n * (n - 1) // 2) from (select count(*) as n "
-                         f"from {PREPARED} where ({keys[a]}) is not null "
-                         f"and ({keys[b]}) is not null group by {keys[a]}, {keys[b]})")
+        n = rule_pairs(con, cond)
         if n <= budget:
             kept.append(cond)
         else:
             dropped.append(f"blocking on {a} + {b} left out: {n:,} pairs > {int(budget):,}")
-    return kept, dropped
+    return fixed, kept, dropped
 
 
 def dedupe(
@@ -277,7 +321,7 @@ def _dedupe(
     timings["prepare"] = time.perf_counter() - t0
 
     t = time.perf_counter()
-    extra, dropped = budgeted_rules(con, roles, report.rows, opts)
+    fixed, extra, dropped = budgeted_rules(con, roles, report.rows, opts)
     timings["budget"] = time.perf_counter() - t
     db_api = DuckDBAPI(connection=con)
     table = db_api.register(PREPARED)
@@ -285,7 +329,7 @@ def _dedupe(
         # EM starts from Splink's default share of matches (suited to its blocked, match-rich
         # pairs: a national-scale share there makes EM call true but moved duplicates
         # non-matches); the share among all pairs is set afterwards, for scoring.
-        trainer = Linker(table, build_settings(roles, opts.term_frequencies, extra),
+        trainer = Linker(table, build_settings(roles, opts.term_frequencies, extra, fixed),
                          log_level=None)
         t = time.perf_counter()
         notes = _train(trainer, roles, report.rows, opts, say)
@@ -303,7 +347,7 @@ def _dedupe(
             raise InvalidInput.one(("model",), "model_levels", str(exc),
                                    "ម៉ូដែលមិនត្រូវនឹងតួនាទីដែលបានកំណត់ទេ") from None
         given["blocking_rules_to_generate_predictions"] = build_settings(
-            roles, opts.term_frequencies, extra).get_settings("duckdb").as_dict()[
+            roles, opts.term_frequencies, extra, fixed).get_settings("duckdb").as_dict()[
             "blocking_rules_to_generate_predictions"]
         linker = Linker(table, given, log_level=None)
         notes = ["model given: training skipped"]
