@@ -177,7 +177,7 @@ def run_spmis(folder: Path, mapping: dict[str, str], threshold: float, memory: s
     seconds = time.perf_counter() - t0
     return {"records": result.records, "pairs": result.pairs_scored, "seconds": seconds,
             "cpu_s": _cpu_s(), "peak_mb": _peak_mb(), "timings": result.timings,
-            "clusters": result.clusters, "con": con}
+            "notes": result.notes, "clusters": result.clusters, "con": con}
 
 
 def run_reference(folder: Path, mapping: dict[str, str], threshold: float, memory: str,
@@ -306,6 +306,10 @@ def main() -> None:
     if "spmis" in results:
         steps = ", ".join(f"{k} {v:.1f}" for k, v in results["spmis"]["timings"].items())
         print(f"spmis steps (s): {steps}; true pairs {results['spmis']['true_pairs']:,}")
+        left_out = [n for n in results["spmis"]["notes"] if n.startswith("blocking rule")]
+        print(f"fixed blocking rules left out: {len(left_out)}")
+        for note in left_out:
+            print(f"  {note}")
 
 
 if __name__ == "__main__":

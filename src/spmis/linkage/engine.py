@@ -137,12 +137,13 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
-def _level_m(model: Mapping[str, Any], comparison: str, label: str) -> float | None:
+def _level_m(model: Mapping[str, Any], comparison: str, label: str,
+             which: str = "m_probability") -> float | None:
     for comp in model.get("comparisons", []):
         if comp.get("output_column_name") == comparison:
             for level in comp.get("comparison_levels", []):
                 if level.get("label_for_charts") == label:
-                    m = level.get("m_probability")
+                    m = level.get(which)
                     return float(m) if m is not None else None
     return None
 
@@ -154,13 +155,20 @@ def _prior_match_share(
     recall: float,
     model: Mapping[str, Any],
 ) -> float:
-    """Share of all record pairs that match: the pairs near-certain rules find (counted from
-    group sizes, no join) divided by the rules' recall. For "same name and exact date" the recall
-    is the trained model's own: m(same name) x m(exact date); for the others it is assumed."""
+    """Share of all record pairs that match, from the pairs near-certain rules find (counted
+    from group sizes, no join).
+
+    For "same name and exact date" the trained model gives both sides of the count: a matching
+    pair is found with the model's m(same name) x m(exact date), any other pair by chance with
+    u(same name) x u(exact date) (random sampling). Found pairs / all pairs = share x m + (1 -
+    share) x u, solved for the share. At 17,000,000 records half the pairs sharing a name and a
+    date are namesakes: without the chance term the share came out 2.4 times too high and
+    namesakes born the same day were joined. For the identifier and phone rules the recall is
+    assumed and chance agreement neglected."""
     total = records * (records - 1) / 2
     if total <= 0:
         return 0.5
-    keys: list[tuple[str, str, float]] = []
+    keys: list[tuple[str, str, float, float]] = []
     if any(r in roles for r in NAME_ROLES) and "date_of_birth" in roles:
         # the name level that comes first: the second spelling when one is mapped
         key, label = (("name2_key", "same second-script name") if second_script(roles)
@@ -168,18 +176,22 @@ def _prior_match_share(
         m_name = _level_m(model, "name", label)
         m_dob = _level_m(model, "date_of_birth", "exact date")
         own = m_name * m_dob if m_name and m_dob else recall
+        u_name = _level_m(model, "name", label, "u_probability")
+        u_dob = _level_m(model, "date_of_birth", "exact date", "u_probability")
+        chance = u_name * u_dob if u_name and u_dob else 0.0
         keys.append((f"{key}, dob", f"{key} is not null and dob is not null and not dob_est",
-                     min(max(own, 0.2), 0.95)))
+                     min(max(own, 0.2), 0.95), chance))
     if "id_number" in roles:
-        keys.append(("id_block", "id_block is not null", recall))
+        keys.append(("id_block", "id_block is not null", recall, 0.0))
     if any(r in roles for r in NAME_ROLES) and "phone" in roles:
         keys.append(("name_key, phone_block",
-                     "name_key is not null and phone_block is not null", recall))
+                     "name_key is not null and phone_block is not null", recall, 0.0))
     share = 1 / recall / total
-    for cols, where, rule_recall in keys:
+    for cols, where, rule_recall, chance in keys:
         found = _scalar(con, f"select sum(n * (n - 1) / 2) from (select count(*) as n "
                              f"from {PREPARED} where {where} group by {cols})")
-        share = max(share, found / rule_recall / total)
+        if rule_recall > chance:
+            share = max(share, (found / total - chance) / (rule_recall - chance))
     return min(max(share, 1e-9), 0.5)
 
 
