@@ -34,9 +34,14 @@ class _IndexedRouter(_IncludedRouter):
     def index(self) -> bool:
         """Read the paths of the router's routes; False when they cannot be indexed (then every
         path may match: the prefix '' begins them all)."""
-        paths = _paths(self)
+        version = self.original_router._get_routes_version()
+        key = (id(self.original_router), version, self.include_context.prefix)
+        known = _KNOWN.get(key)
+        if known is None or known[0] is not self.original_router:  # (an id can be reused)
+            known = _KNOWN[key] = (self.original_router, _paths(self))
+        paths = known[1]
         self.exact, self.prefixes = paths or (frozenset(), ("",))
-        self.indexed_version = self.original_router._get_routes_version()
+        self.indexed_version = version
         return paths is not None
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
@@ -46,6 +51,15 @@ class _IndexedRouter(_IncludedRouter):
             elif not _may_match(get_route_path(scope), self.exact, self.prefixes):
                 return Match.NONE, {}
         return super().matches(scope)
+
+
+#: the paths of a router as included with a prefix, by (router's id, its routes' version,
+#: prefix), with the router itself (APIRouter is not hashable):
+#: reading them makes FastAPI build every route's dependencies (0.5 s for SPMIS's routers), and
+#: the module-level routers of SPMIS are included again by each application made in a process
+#: (each test makes one)
+_KNOWN: dict[tuple[int, int, str],
+             tuple[Any, tuple[frozenset[str], tuple[str, ...]] | None]] = {}
 
 
 def _may_match(path: str, exact: frozenset[str], prefixes: tuple[str, ...]) -> bool:
