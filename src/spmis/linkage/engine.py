@@ -137,8 +137,9 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
-def _level_m(model: Mapping[str, Any], comparison: str, label: str,
-             which: str = "m_probability") -> float | None:
+def _level_probability(model: Mapping[str, Any], comparison: str, label: str,
+                       which: str = "m_probability") -> float | None:
+    """The ``which`` (m_probability or u_probability) of a level of a saved model, by label."""
     for comp in model.get("comparisons", []):
         if comp.get("output_column_name") == comparison:
             for level in comp.get("comparison_levels", []):
@@ -173,11 +174,12 @@ def _prior_match_share(
         # the name level that comes first: the second spelling when one is mapped
         key, label = (("name2_key", "same second-script name") if second_script(roles)
                       else ("name_key", "same name key"))
-        m_name = _level_m(model, "name", label)
-        m_dob = _level_m(model, "date_of_birth", "exact date")
+        m_name = _level_probability(model, "name", label)
+        m_dob = _level_probability(model, "date_of_birth", "exact date")
         own = m_name * m_dob if m_name and m_dob else recall
-        u_name = _level_m(model, "name", label, "u_probability")
-        u_dob = _level_m(model, "date_of_birth", "exact date", "u_probability")
+        u_name = _level_probability(model, "name", label, "u_probability")
+        u_dob = _level_probability(model, "date_of_birth", "exact date",
+                                  "u_probability")
         chance = u_name * u_dob if u_name and u_dob else 0.0
         keys.append((f"{key}, dob", f"{key} is not null and dob is not null and not dob_est",
                      min(max(own, 0.2), 0.95), chance))
@@ -231,8 +233,13 @@ def budgeted_rules(
     join: the fixed rules kept up to ``opts.rule_pairs_per_record`` pairs per record, the
     two-field rules up to ``opts.block_pairs_per_record``. Returns the kept fixed rules, the
     kept two-field conditions and a note per rule left out."""
-    fixed_budget = max(opts.rule_pairs_per_record * records, opts.block_pairs_floor)
+    def budget(per_record: float) -> int:
+        return int(max(per_record * records, opts.block_pairs_floor))
+
+    fixed_budget, two_key_budget = (budget(opts.rule_pairs_per_record),
+                                    budget(opts.block_pairs_per_record))
     fixed: list[BlockingRuleCreator] = []
+    kept: list[str] = []
     dropped: list[str] = []
     for rule in blocking_rules(roles):
         n = rule_pairs(con, rule)
@@ -240,15 +247,13 @@ def budgeted_rules(
             fixed.append(rule)
         else:
             sql = rule.get_blocking_rule("duckdb").blocking_rule_sql
-            dropped.append(f"blocking rule {sql} left out: {n:,} pairs > {int(fixed_budget):,}")
-    budget = max(opts.block_pairs_per_record * records, opts.block_pairs_floor)
-    kept: list[str] = []
+            dropped.append(f"blocking rule {sql} left out: {n:,} pairs > {fixed_budget:,}")
     for (a, b), cond in two_key_rules(roles):
         n = rule_pairs(con, cond)
-        if n <= budget:
+        if n <= two_key_budget:
             kept.append(cond)
         else:
-            dropped.append(f"blocking on {a} + {b} left out: {n:,} pairs > {int(budget):,}")
+            dropped.append(f"blocking on {a} + {b} left out: {n:,} pairs > {two_key_budget:,}")
     return fixed, kept, dropped
 
 
