@@ -9,6 +9,14 @@ need a ``DROP DATABASE`` per test, whose forced checkpoint takes seconds on a bu
 Without a usable ``pg_dump`` every PostgreSQL test runs the migrations, as before. The tests of
 the migrations themselves start from an empty database (``empty_db_url``).
 
+Replaying the dump costs 0.5-1 s of server time per test, and dropping the schema 0.15 s more,
+for over 400 PostgreSQL tests. So a schema a test is done with is recycled instead, when it can
+be shown to be as the template made it: its catalogue (tables, columns, defaults, indexes,
+constraints, triggers and their state, functions) has the template's fingerprint, its rows are
+deleted and the dump's own rows and sequence positions put back. A schema whose catalogue a test
+changed (a partition added, a trigger disabled), or that a connection left locked, is dropped and
+never reused.
+
 PostgreSQL tests fail, never skip, when the server is unreachable — unless a developer sets
 SPMIS_TEST_SKIP_POSTGRES=1 on purpose (CI never does)."""
 
@@ -23,6 +31,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -57,8 +66,11 @@ def make_settings(db_url: str, var_dir: Path) -> Settings:
 
 
 def _postgres_schema_url(schema: str) -> str:
+    """The URL of ``schema``; its connections name themselves after it (``application_name``),
+    so that none is left behind when the schema is recycled."""
     sep = "&" if "?" in POSTGRES_URL else "?"
-    return f"{POSTGRES_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    options = quote(f"-csearch_path={schema}")
+    return f"{POSTGRES_URL}{sep}options={options}&application_name={schema}"
 
 
 @contextmanager
@@ -72,8 +84,8 @@ def empty_database(kind: str, tmp_path: Path) -> Iterator[str]:
 
 
 @contextmanager
-def _postgres_schema(prefix: str = "t") -> Iterator[str]:
-    """A new empty schema on the PostgreSQL server; its name. Dropped afterwards."""
+def _postgres_schema(prefix: str = "t", drop: bool = True) -> Iterator[str]:
+    """A new empty schema on the PostgreSQL server; its name. Dropped afterwards (``drop``)."""
     if SKIP_POSTGRES:
         pytest.skip("SPMIS_TEST_SKIP_POSTGRES=1")
     schema = f"{prefix}_{uuid.uuid4().hex[:16]}"
@@ -82,24 +94,35 @@ def _postgres_schema(prefix: str = "t") -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     except Exception as exc:  # the server must be there: fail loudly, never skip
-        admin.dispose()
         pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
+    finally:
+        admin.dispose()
     try:
         yield schema
     finally:
+        if drop:
+            _drop_schema(schema)
+
+
+def _drop_schema(schema: str) -> None:
+    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    try:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
         admin.dispose()
 
 
 class MigratedTemplates:
     """The newest schema, migrated once per engine in this process (on first use) and copied
-    for every test that asks for ``db_url``."""
+    for every test that asks for ``db_url``; PostgreSQL schemas are recycled (``give_back``)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._sqlite: Path | None = None
-        self._dump: str | None = None  # "" when pg_dump cannot be used
+        self._dump: tuple[str, str] | None = None  # (schema, rows); ("", "") without pg_dump
+        self._fingerprint: str | None = None
+        self._clean: list[str] = []  # recycled schemas, ready for a test
 
     def sqlite_copy(self, target: Path) -> str:
         """A migrated SQLite file at ``target``; its URL."""
@@ -117,14 +140,104 @@ class MigratedTemplates:
         """Bring the empty ``schema`` to the newest schema."""
         if self._dump is None:
             self._dump = _migrated_schema_dump()
-        if not self._dump:
+        ddl, rows = self._dump
+        if not ddl:
             upgrade(_postgres_schema_url(schema))
             return
         import psycopg
 
         with psycopg.connect(_libpq_url(), autocommit=True) as conn:
             # one simple query: its statements run as a single transaction
-            conn.execute(self._dump.replace(DUMP_SCHEMA, schema).encode())
+            conn.execute((ddl + rows).replace(DUMP_SCHEMA, schema).encode())
+            if self._fingerprint is None:
+                self._fingerprint = _catalogue_fingerprint(conn, schema)
+
+    @contextmanager
+    def postgres_schema(self) -> Iterator[str]:
+        """A schema at the newest schema, of this test alone: a recycled one when there is
+        one, else a new one filled from the dump; recycled or dropped afterwards."""
+        if SKIP_POSTGRES:
+            pytest.skip("SPMIS_TEST_SKIP_POSTGRES=1")
+        if self._clean:
+            schema = self._clean.pop()
+        else:
+            with _postgres_schema(drop=False) as schema:
+                self.fill_postgres(schema)
+        try:
+            yield schema
+        finally:
+            if self._recycle(schema):
+                self._clean.append(schema)
+            else:
+                _drop_schema(schema)
+
+    def _recycle(self, schema: str) -> bool:
+        """Empty ``schema`` back to the template's rows; False when it cannot be shown to be
+        as the template made it (then it is dropped)."""
+        if self._dump is None or not self._dump[0] or self._fingerprint is None:
+            return False
+        import psycopg
+
+        try:
+            with psycopg.connect(_libpq_url(), autocommit=True) as conn:
+                conn.execute("SET lock_timeout = '5s'")
+                # a connection a test left open (a process it started, a pool not disposed)
+                # could write after the schema is given to the next test
+                conn.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+                             " WHERE application_name = %s AND pid <> pg_backend_pid()",
+                             (schema,))
+                if _catalogue_fingerprint(conn, schema) != self._fingerprint:
+                    return False
+                tables = conn.execute(
+                    "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = %s",
+                    (schema,)).fetchall()
+                filled = conn.execute(" UNION ALL ".join(
+                    f"(SELECT {name!r} FROM {schema}.{name} LIMIT 1)"
+                    for (name,) in tables)).fetchall() if tables else []
+                # with triggers off (the append-only refusals, the foreign keys' checks) the
+                # rows go in any order; the dump's rows go back with every trigger on
+                script = ["SET session_replication_role = replica;",
+                          *(f"DELETE FROM {schema}.{name};" for (name,) in filled),
+                          "SET session_replication_role = DEFAULT;",
+                          self._dump[1].replace(DUMP_SCHEMA, schema)]
+                with conn.transaction():
+                    conn.execute("\n".join(script).encode())
+            return True
+        except psycopg.Error:
+            return False
+
+    def close(self) -> None:
+        """Drop the recycled schemas (at the end of the session)."""
+        while self._clean:
+            _drop_schema(self._clean.pop())
+
+
+def _catalogue_fingerprint(conn: Any, schema: str) -> str:
+    """A digest of what a test could change in a schema's catalogue: relations (with their
+    number of columns and options), column defaults, constraints, triggers (enabled or not)
+    and functions."""
+    row = conn.execute("""
+        WITH s AS (SELECT oid FROM pg_namespace WHERE nspname = %s)
+        SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
+          SELECT 'r:' || c.relname || ':' || c.relkind::text || ':' || c.relnatts || ':'
+                 || coalesce(c.reloptions::text, '') AS x
+            FROM pg_class c WHERE c.relnamespace = (SELECT oid FROM s)
+          UNION ALL
+          SELECT 'd:' || c.relname || ':' || d.adnum || ':' || pg_get_expr(d.adbin, d.adrelid)
+            FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid
+           WHERE c.relnamespace = (SELECT oid FROM s)
+          UNION ALL
+          SELECT 'k:' || k.conname || ':' || k.convalidated || ':' || pg_get_constraintdef(k.oid)
+            FROM pg_constraint k WHERE k.connamespace = (SELECT oid FROM s)
+          UNION ALL
+          SELECT 't:' || c.relname || ':' || g.tgname || ':' || g.tgenabled::text
+            FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+           WHERE c.relnamespace = (SELECT oid FROM s)
+          UNION ALL
+          SELECT 'p:' || p.proname || ':' || md5(p.prosrc)
+            FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM s)
+        ) parts""", (schema,)).fetchone()
+    return str(row[0])
 
 
 #: what stands for the schema's name in the dump of the migrated schema
@@ -135,13 +248,14 @@ def _libpq_url() -> str:
     return re.sub(r"^postgresql\+\w+://", "postgresql://", POSTGRES_URL)
 
 
-def _migrated_schema_dump() -> str:
-    """SQL that builds the migrated schema in the schema named ``DUMP_SCHEMA``: a schema
-    migrated here, dumped by ``pg_dump`` (not its CREATE SCHEMA: the schema exists), then
-    dropped; "" when no pg_dump can dump this server (a different major version)."""
+def _migrated_schema_dump() -> tuple[str, str]:
+    """SQL that builds the migrated schema in the schema named ``DUMP_SCHEMA``, and SQL that
+    puts its rows and sequence positions: a schema migrated here, dumped by ``pg_dump`` (not its
+    CREATE SCHEMA: the schema exists), then dropped; ("", "") when no pg_dump can dump this
+    server (a different major version)."""
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:
-        return ""
+        return "", ""
     with _postgres_schema("tpl") as schema:
         upgrade(_postgres_schema_url(schema))
         done = subprocess.run(
@@ -151,20 +265,23 @@ def _migrated_schema_dump() -> str:
             [pg_dump, "--data-only", "--inserts", f"--schema={schema}", f"--dbname={_libpq_url()}"],
             capture_output=True, text=True, check=False)
     if done.returncode or data.returncode:
-        return ""
-    sql = done.stdout + data.stdout
-    assert DUMP_SCHEMA not in sql
+        return "", ""
+    ddl, rows = done.stdout, data.stdout
+    assert DUMP_SCHEMA not in ddl + rows
     # psql's meta-commands (restrict, unrestrict) are not SQL; the schema is made by the fixture
-    sql = re.sub(r"^\\(un)?restrict .*$", "", sql, flags=re.MULTILINE)
+    ddl, rows = (re.sub(r"^\\(un)?restrict .*$", "", sql, flags=re.MULTILINE)
+                 for sql in (ddl, rows))
     create = f"CREATE SCHEMA {schema};\n"
-    assert create in sql
-    sql = sql.replace(create, "")
-    return sql.replace(schema, DUMP_SCHEMA)
+    assert create in ddl
+    ddl = ddl.replace(create, "")
+    return ddl.replace(schema, DUMP_SCHEMA), rows.replace(schema, DUMP_SCHEMA)
 
 
 @pytest.fixture(scope="session")
-def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> MigratedTemplates:
-    return MigratedTemplates(tmp_path_factory.mktemp("migrated"))
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("migrated"))
+    yield templates
+    templates.close()
 
 
 @contextmanager
@@ -174,8 +291,7 @@ def migrated_database(kind: str, tmp_path: Path, templates: MigratedTemplates) -
     if kind == "sqlite":
         yield templates.sqlite_copy(tmp_path / f"spmis-{uuid.uuid4().hex[:8]}.db")
         return
-    with _postgres_schema() as schema:
-        templates.fill_postgres(schema)
+    with templates.postgres_schema() as schema:
         yield _postgres_schema_url(schema)
 
 
