@@ -123,6 +123,7 @@ class MigratedTemplates:
         self._dump: tuple[str, str] | None = None  # (schema, rows); ("", "") without pg_dump
         self._fingerprint: str | None = None
         self._clean: list[str] = []  # recycled schemas, ready for a test
+        self._admin: Any = None  # the connection that recycles them
 
     def sqlite_copy(self, target: Path) -> str:
         """A migrated SQLite file at ``target``; its URL."""
@@ -179,35 +180,43 @@ class MigratedTemplates:
         import psycopg
 
         try:
-            with psycopg.connect(_libpq_url(), autocommit=True) as conn:
-                conn.execute("SET lock_timeout = '5s'")
-                # a connection a test left open (a process it started, a pool not disposed)
-                # could write after the schema is given to the next test
-                conn.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
-                             " WHERE application_name = %s AND pid <> pg_backend_pid()",
-                             (schema,))
-                if _catalogue_fingerprint(conn, schema) != self._fingerprint:
-                    return False
-                tables = conn.execute(
-                    "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = %s",
-                    (schema,)).fetchall()
-                filled = conn.execute(" UNION ALL ".join(
-                    f"(SELECT {name!r} FROM {schema}.{name} LIMIT 1)"
-                    for (name,) in tables)).fetchall() if tables else []
-                # with triggers off (the append-only refusals, the foreign keys' checks) the
-                # rows go in any order; the dump's rows go back with every trigger on
-                script = ["SET session_replication_role = replica;",
-                          *(f"DELETE FROM {schema}.{name};" for (name,) in filled),
-                          "SET session_replication_role = DEFAULT;",
-                          self._dump[1].replace(DUMP_SCHEMA, schema)]
-                with conn.transaction():
-                    conn.execute("\n".join(script).encode())
+            if self._admin is None or self._admin.closed:
+                # one connection for every give-back: its catalogue caches stay warm (a new
+                # connection spent 0.25 s reading the catalogue for the fingerprint)
+                self._admin = psycopg.connect(_libpq_url(), autocommit=True)
+                self._admin.execute("SET lock_timeout = '5s'")
+            conn = self._admin
+            # a connection a test left open (a process it started, a pool not disposed)
+            # could write after the schema is given to the next test
+            conn.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+                         " WHERE application_name = %s AND pid <> pg_backend_pid()",
+                         (schema,))
+            if _catalogue_fingerprint(conn, schema) != self._fingerprint:
+                return False
+            tables = conn.execute(
+                "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = %s",
+                (schema,)).fetchall()
+            filled = conn.execute(" UNION ALL ".join(
+                f"(SELECT {name!r} FROM {schema}.{name} LIMIT 1)"
+                for (name,) in tables)).fetchall() if tables else []
+            # with triggers off (the append-only refusals, the foreign keys' checks) the
+            # rows go in any order; the dump's rows go back with every trigger on
+            script = ["SET session_replication_role = replica;",
+                      *(f"DELETE FROM {schema}.{name};" for (name,) in filled),
+                      "SET session_replication_role = DEFAULT;",
+                      self._dump[1].replace(DUMP_SCHEMA, schema)]
+            with conn.transaction():
+                conn.execute("\n".join(script).encode())
             return True
         except psycopg.Error:
+            self._admin.close()  # type: ignore[union-attr]
+            self._admin = None
             return False
 
     def close(self) -> None:
         """Drop the recycled schemas (at the end of the session)."""
+        if self._admin is not None:
+            self._admin.close()
         while self._clean:
             _drop_schema(self._clean.pop())
 
