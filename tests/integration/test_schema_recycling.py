@@ -52,6 +52,7 @@ def test_a_schema_comes_back_as_the_template_made_it(
         _write(first, HOUSEHOLD)
         _write(first, AUDIT)
         assert _state(first)[0] == 2 and _state(first)[4] == 1
+    assert first not in migrated_templates.refused, migrated_templates.refused[first]
     with migrated_templates.postgres_schema() as second:
         assert second == first  # recycled
         assert _state(second) == fresh
@@ -65,7 +66,7 @@ def test_a_schema_whose_catalogue_changed_is_dropped(
         migrated_templates: MigratedTemplates) -> None:
     with migrated_templates.postgres_schema() as schema:
         _write(schema, "ALTER TABLE S.household DISABLE TRIGGER ALL")
-    assert _state_gone(schema)
+    assert _state_gone(schema) and migrated_templates.refused[schema] == "its catalogue changed"
     with migrated_templates.postgres_schema() as other:
         assert other != schema
         _write(other, "CREATE TABLE S.left_behind (x integer)")

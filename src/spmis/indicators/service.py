@@ -93,9 +93,13 @@ class IndicatorService:
         would give one away, suppressed (worked out once per refresh and process)."""
         with self.ctx.engine.connect() as conn:
             r = store.indicator_refresh
-            newest = conn.execute(select(func.max(r.c.id))).scalar_one()
+            newest = conn.execute(select(r.c.id, r.c.refreshed_at).order_by(r.c.id.desc())
+                                  .limit(1)).first()
             kept = _PUBLISHED.get(self.ctx.settings.database_url)
-            if kept is not None and kept[0] is not None and kept[0].id == newest:
+            # the refresh's time too: after a restore from a backup an id comes again, for
+            # another refresh
+            if (kept is not None and kept[0] is not None and newest is not None
+                    and (kept[0].id, kept[0].refreshed_at) == tuple(newest)):
                 return kept
             refresh, cells = self._latest(conn)
         published = (refresh, publish(cells, suppressed=True))

@@ -312,3 +312,28 @@ def test_fund_indicators_through_its_queries(population: AppContext) -> None:
     # one employer: what it paid and owes is withheld with the count of employers
     assert _value(published, Indicator.FUND_COLLECTED, period="2026-10") is None
     assert _value(published, Indicator.FUND_ARREARS, period="2026-10") is None
+
+
+def test_open_data_after_a_restore_is_the_restored_refresh(population: AppContext) -> None:
+    """The published tables are kept per process and refresh; after a restore from a backup a
+    refresh id comes again for another refresh, whose own cells are then published."""
+    from spmis.indicators.store import indicator_cell, indicator_refresh
+
+    service = IndicatorService(population)
+    first = service.refresh("tester")
+    before = {(v.indicator, v.province_code, v.sex): v.value for v in service.open_data()[1]}
+    assert before[(Indicator.PEOPLE.value, ALL, ALL)] is not None
+    with population.engine.begin() as conn:  # the restored database: the same id, later
+        conn.execute(indicator_cell.delete())
+        conn.execute(indicator_refresh.delete())
+        conn.execute(insert(indicator_refresh).values(
+            id=first.id, refreshed_at=first.refreshed_at + timedelta(minutes=5),
+            refreshed_by="restored", seconds=0.1, cells=1))
+        conn.execute(insert(indicator_cell).values(
+            refresh_id=first.id, indicator=Indicator.PEOPLE.value, province_code="12", sex="F",
+            value=12_345))
+    refresh, published = service.open_data()
+    assert refresh is not None and refresh.refreshed_by == "restored"
+    assert before[(Indicator.PEOPLE.value, ALL, ALL)] != 12_345
+    people = {v.value for v in published if v.indicator == Indicator.PEOPLE.value}
+    assert people - {None} == {12_345}
