@@ -129,6 +129,8 @@ _.office_above  # grievances.model
 # --- manifest names as a "module:attr" string is called through spmis.manifest.resolve.
 _.encrypted_files  # manifest.Capability, read by spmis.auth.keys.rotate_files
 _.rekey_reports  # jobs.files, named by spmis.jobs.capability
+_.gauges  # manifest.Capability, read by spmis.metrics at each scrape
+refresh_gauges  # indicators.gauges, named by spmis.indicators.capability
 # --- The fund's health care coverage (spmis.fund.statements.Coverage): fields read by the member
 # --- statement page's template and given whole in the API answer (``Coverage.__dict__``).
 _.months_with_contribution

@@ -78,7 +78,9 @@ class Capability:
       ``spmis keys rotate``;
     - ``access``: the authorisation rule of each of its routes, ``(method, path) -> roles``;
     - ``field_access``: request fields of its routes that only some of the route's roles may set,
-      ``(method, path) -> {field: roles}``.
+      ``(method, path) -> {field: roles}``;
+    - ``gauges``: ``"module:attr"`` of functions ``(engine) -> metric families``, read from the
+      database at each scrape of ``/metrics`` (``spmis.metrics``).
     """
 
     name: str
@@ -92,6 +94,7 @@ class Capability:
     encrypted_files: tuple[str, ...] = ()
     access: Mapping[tuple[str, str], Rule] = field(default_factory=dict)
     field_access: Mapping[tuple[str, str], Mapping[str, Rule]] = field(default_factory=dict)
+    gauges: tuple[str, ...] = ()
 
 
 def resolve(reference: str) -> Any:

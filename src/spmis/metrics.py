@@ -7,8 +7,9 @@
   counted as ``route="<unmatched>"``.
 - Figures kept in the database (``DATABASE_GAUGES``) are read when the metrics are scraped, so
   they are the same whichever worker or server answers: ``spmis_jobs{kind,state}`` (background
-  jobs) and ``spmis_jobs_oldest_queued_seconds``; ``spmis_database_up`` says whether they could
-  be read.
+  jobs) and ``spmis_jobs_oldest_queued_seconds``, and the capabilities' own (their manifests'
+  ``gauges``: ``spmis_indicators_refresh_age_seconds``); ``spmis_database_up`` says whether they
+  could be read.
 
 Who may read them: the authorisation table's ``READ_METRICS`` (an API client with the ``metrics``
 role, which may read nothing else, or an administrator); anonymous callers get 401, other staff
@@ -76,7 +77,14 @@ def jobs_gauges(engine: Engine) -> Iterator[Metric]:
 
 
 #: functions that read figures from the database at scrape time: each yields metric families
+#: (the capabilities' own, their manifests' ``gauges``, are added at the first scrape)
 DATABASE_GAUGES: list[Callable[[Engine], Iterable[Metric]]] = [jobs_gauges]
+
+
+def _readers() -> list[Callable[[Engine], Iterable[Metric]]]:
+    from spmis.manifest import each, resolve
+
+    return [*DATABASE_GAUGES, *(resolve(ref) for _, ref in each("gauges"))]
 
 
 def observe(method: str, route: str, status: int, seconds: float) -> None:
@@ -94,7 +102,7 @@ class _DatabaseCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("spmis_database_up", "1 when the database answered this scrape.")
         try:
-            families = [family for read in DATABASE_GAUGES for family in read(self.engine)]
+            families = [family for read in _readers() for family in read(self.engine)]
         except Exception:  # the database is down: say so in the metrics, never a 500
             up.add_metric([], 0.0)
             yield up

@@ -14,6 +14,7 @@ CAPABILITY = Capability(
           MenuItem(55, "office", "/office/reports", N_("Reports"))),
     commands=(Command("spmis.indicators.cli:app", "indicators"),),
     tables=("spmis.indicators.store",),
+    gauges=("spmis.indicators.gauges:refresh_gauges",),
     access={
         ("GET", f"{API}/indicators"): PUBLIC,
         ("GET", f"{API}/indicators/report"): ANY_STAFF,

@@ -155,3 +155,20 @@ def test_metrics_count_jobs_by_state(app, ctx: AppContext) -> None:  # type: ign
     assert 'spmis_jobs{kind="test.ops_metrics",state="succeeded"} 3.0' in text
     assert 'spmis_jobs{kind="test.ops_metrics",state="queued"} 0.0' in text
     assert "spmis_jobs_oldest_queued_seconds 0.0" in text
+
+
+def test_metrics_say_how_old_the_indicators_are(app, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]
+    """A capability's own gauge (its manifest's ``gauges``): no sample before the first refresh,
+    then the seconds since the newest one."""
+    from spmis.indicators.service import IndicatorService
+
+    with _metrics_client(ctx, app) as prometheus:
+        text = prometheus.get("/metrics").text
+        assert "# TYPE spmis_indicators_refresh_age_seconds gauge" in text
+        assert not [ln for ln in text.splitlines()
+                    if ln.startswith("spmis_indicators_refresh_age_seconds ")]
+        IndicatorService(ctx).refresh("tester")
+        text = prometheus.get("/metrics").text
+    age = next(ln for ln in text.splitlines()
+               if ln.startswith("spmis_indicators_refresh_age_seconds "))
+    assert 0.0 <= float(age.split()[-1]) < 600
