@@ -116,7 +116,8 @@ def _drop_schema(schema: str) -> None:
 
 class MigratedTemplates:
     """The newest schema, migrated once per engine in this process (on first use) and copied
-    for every test that asks for ``db_url``; PostgreSQL schemas are recycled (``give_back``)."""
+    for every test that asks for ``db_url``; PostgreSQL schemas are recycled
+    (``postgres_schema``)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -213,7 +214,8 @@ class MigratedTemplates:
             return True
         except psycopg.Error as exc:
             self.refused[schema] = str(exc)
-            self._admin.close()  # type: ignore[union-attr]
+            if self._admin is not None:
+                self._admin.close()
             self._admin = None
             return False
 
