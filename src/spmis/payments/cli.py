@@ -31,6 +31,13 @@ def _actor(who: str | None) -> Actor:
     return Actor(name, frozenset(r for r in roles.split(",") if r), "")
 
 
+def _ctx() -> Any:
+    from spmis.config import get_settings
+    from spmis.context import AppContext
+
+    return AppContext.create(get_settings())
+
+
 @contextmanager
 def _service() -> Iterator[Any]:
     from spmis.config import get_settings
@@ -152,3 +159,26 @@ def end_shocks_cmd(period: str, who: AsOpt = None) -> None:
     """End the shocks whose last day is before the month (a cycle does it too)."""
     with _service() as s:
         _show({"ended": s.end_due_shocks(_actor(who), period)})
+
+
+@app.command("check-references")
+def check_references_cmd() -> None:
+    """Count beneficiaries and entitlement lines whose programme, enrolment run, shock,
+    beneficiary or cycle is missing (references kept without a foreign key); exit 1 if any."""
+    from spmis.payments.integrity import dangling_references
+
+    ctx = _ctx()
+    try:
+        with ctx.engine.connect() as conn:
+            found = dangling_references(conn)
+    finally:
+        ctx.engine.dispose()
+    for d in found:
+        mark = "[green]ok[/green]" if d.rows == 0 else f"[red]{d.rows:,} rows[/red]"
+        console.print(f"{d.table}.{d.column} -> {d.referenced}: {mark}")
+    bad = sum(d.rows for d in found)
+    if bad:
+        console.print(f"[red]{bad:,} rows name a record that does not exist[/red]\n"
+                      f"មាន {bad:,} ជួរដែលយោងទៅកំណត់ត្រាដែលមិនមាន")
+        raise typer.Exit(1)
+    console.print("every reference holds\nការយោងទាំងអស់ត្រឹមត្រូវ")
