@@ -160,8 +160,6 @@ class MigratedTemplates:
     def postgres_schema(self) -> Iterator[str]:
         """A schema at the newest schema, of this test alone: a recycled one when there is
         one, else a new one filled from the dump; recycled or dropped afterwards."""
-        if SKIP_POSTGRES:
-            pytest.skip("SPMIS_TEST_SKIP_POSTGRES=1")
         if self._clean:
             schema = self._clean.pop()
         else:

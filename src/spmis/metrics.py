@@ -77,11 +77,13 @@ def jobs_gauges(engine: Engine) -> Iterator[Metric]:
 
 
 #: functions that read figures from the database at scrape time: each yields metric families
-#: (the capabilities' own, their manifests' ``gauges``, are added at the first scrape)
+#: (the capabilities' own, their manifests' ``gauges``, are added to them at each scrape)
 DATABASE_GAUGES: list[Callable[[Engine], Iterable[Metric]]] = [jobs_gauges]
 
 
 def _readers() -> list[Callable[[Engine], Iterable[Metric]]]:
+    """``DATABASE_GAUGES`` and the manifests' ``gauges`` (a look-up: manifests and modules are
+    read once per process)."""
     from spmis.manifest import each, resolve
 
     return [*DATABASE_GAUGES, *(resolve(ref) for _, ref in each("gauges"))]

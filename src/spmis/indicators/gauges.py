@@ -22,8 +22,6 @@ def refresh_gauges(engine: Engine) -> Iterator[Metric]:
     age = GaugeMetricFamily("spmis_indicators_refresh_age_seconds",
                             "Seconds since the published indicators were last refreshed; a "
                             "figure that keeps growing means the refresh job no longer runs.")
-    if newest is not None:
-        if newest.tzinfo is None:  # SQLite gives the stored UTC time without its zone
-            newest = newest.replace(tzinfo=UTC)
+    if newest is not None:  # aware on both engines (the column's UTCDateTime, kept by max)
         age.add_metric([], max(0.0, (datetime.now(UTC) - newest).total_seconds()))
     yield age

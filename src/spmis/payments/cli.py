@@ -32,6 +32,7 @@ def _actor(who: str | None) -> Actor:
 
 
 def _ctx() -> Any:
+    """The application context of the command line's settings."""
     from spmis.config import get_settings
     from spmis.context import AppContext
 
@@ -40,11 +41,9 @@ def _ctx() -> Any:
 
 @contextmanager
 def _service() -> Iterator[Any]:
-    from spmis.config import get_settings
-    from spmis.context import AppContext
     from spmis.payments.service import PaymentsService
 
-    ctx = AppContext.create(get_settings())
+    ctx = _ctx()
     try:
         yield PaymentsService(ctx)
     except SpmisError as exc:
